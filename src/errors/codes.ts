@@ -1,0 +1,22 @@
+/**
+ * The catalogue of error codes that leave the process (HTTP bodies, socket.io
+ * acks). Codes are stable API: clients switch on them. Every code here is
+ * documented in docs/ERRORS.md; a test fails when one is missing.
+ */
+export const ERROR_CODES = {
+	validation_failed: { status: 400, message: 'the request is not valid' },
+	unauthorized: { status: 401, message: 'a valid token is required' },
+	forbidden: { status: 403, message: 'not allowed' },
+	not_found: { status: 404, message: 'not found' },
+	invalid_state: { status: 409, message: 'not possible in the current state' },
+	payload_too_large: { status: 413, message: 'the request is too large' },
+	rate_limited: { status: 429, message: 'too many requests' },
+	not_ready: { status: 503, message: 'the node is not ready' },
+	internal: { status: 500, message: 'internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: string): value is ErrorCode {
+	return Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+}

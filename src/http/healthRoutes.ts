@@ -1,0 +1,36 @@
+import { Router } from 'express';
+import type { WorkerPool } from '../media';
+import type { Metrics } from '../metrics';
+
+/**
+ * GET /healthz: the process is alive (200 while it can answer at all).
+ * GET /readyz: the node can take new sessions: 200, or 503 with a reason.
+ * GET /metrics: Prometheus exposition.
+ */
+export function healthRoutes({ pool, metrics }: { pool: WorkerPool; metrics: Metrics }): Router {
+	const router = Router();
+
+	router.get('/healthz', (_req, res) => {
+		res.json({ status: 'ok' });
+	});
+
+	router.get('/readyz', (_req, res) => {
+		const readiness = pool.readiness();
+		res.status(readiness.ready ? 200 : 503).json({
+			status: readiness.ready ? 'ready' : 'not_ready',
+			reason: readiness.reason,
+			workers: readiness.workers,
+		});
+	});
+
+	router.get('/metrics', async (_req, res, next) => {
+		try {
+			const body = await metrics.registry.metrics();
+			res.type(metrics.registry.contentType).send(body);
+		} catch (error) {
+			next(error);
+		}
+	});
+
+	return router;
+}

@@ -1,0 +1,2 @@
+export { errorHandler, notFoundHandler } from './errorHandler';
+export { healthRoutes } from './healthRoutes';

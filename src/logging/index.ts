@@ -1,0 +1,2 @@
+export { createLogger, type CreateLoggerOptions, type Logger } from './createLogger';
+export { bridgeMediasoupLogs } from './mediasoupLogBridge';

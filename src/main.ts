@@ -1,0 +1,81 @@
+/**
+ * Composition root: load the config, start the worker pool, build the app,
+ * listen, and shut down on SIGTERM / SIGINT.
+ */
+import { once } from 'node:events';
+import { buildApp } from './app';
+import { ConfigError, loadConfig, redactConfig, type Config } from './config';
+import { bridgeMediasoupLogs, createLogger } from './logging';
+import { WorkerPool } from './media';
+import { createMetrics } from './metrics';
+
+const USAGE = 'usage: switchyard [--print-config]';
+
+async function main(argv: string[]): Promise<void> {
+	const unknown = argv.filter((arg) => arg !== '--print-config');
+	if (unknown.length > 0) {
+		fail(`unknown argument ${unknown[0]}\n${USAGE}`);
+	}
+
+	let config: Readonly<Config>;
+	try {
+		config = loadConfig();
+	} catch (error) {
+		if (error instanceof ConfigError) {
+			fail(error.message);
+		}
+		throw error;
+	}
+
+	if (argv.includes('--print-config')) {
+		process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
+		return;
+	}
+
+	const logger = createLogger({ ...config.log, nodeEnv: process.env.NODE_ENV });
+	bridgeMediasoupLogs(logger);
+	logger.info('starting', { config: redactConfig(config), pid: process.pid, node: process.version });
+
+	const pool = await WorkerPool.start({ config: config.media, logger });
+	const metrics = createMetrics({ pool });
+	const app = buildApp({ config, logger, pool, metrics });
+
+	app.httpServer.listen(config.http.port, config.http.host);
+	await Promise.race([
+		once(app.httpServer, 'listening'),
+		once(app.httpServer, 'error').then(([error]) => {
+			throw new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${(error as Error).message}`);
+		}),
+	]).catch(async (error: Error) => {
+		logger.error('startup failed', { error: error.message });
+		await pool.close();
+		process.exit(1);
+	});
+	logger.info('listening', { url: `http://${config.http.host}:${config.http.port}` });
+
+	let stopping = false;
+	const stop = async (signal: string) => {
+		if (stopping) {
+			return;
+		}
+		stopping = true;
+		logger.info('stopping', { signal });
+		await app.close();
+		metrics.close();
+		await pool.close();
+		logger.info('stopped');
+		process.exit(0);
+	};
+	process.on('SIGTERM', () => void stop('SIGTERM'));
+	process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+function fail(message: string): never {
+	process.stderr.write(`switchyard: ${message}\n`);
+	process.exit(1);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+	process.stderr.write(`switchyard: startup failed: ${(error as Error)?.stack ?? String(error)}\n`);
+	process.exit(1);
+});

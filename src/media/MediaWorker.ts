@@ -1,0 +1,91 @@
+import type { types as ms } from 'mediasoup';
+
+/**
+ * What a worker carries. Counts follow mediasoup's observers as objects are
+ * created and closed; `cpu` is the share of one core the worker used over the
+ * last sampling interval (getResourceUsage deltas).
+ */
+export type WorkerLoad = {
+	routers: number;
+	transports: number;
+	producers: number;
+	consumers: number;
+	cpu: number;
+};
+
+/**
+ * The number of forwarded streams (producers + consumers) that mediasoup's
+ * guidance puts on one worker (about 500 consumers per core). It turns counts
+ * into an estimated share of a core, comparable with measured CPU.
+ */
+export const STREAMS_PER_CORE_ESTIMATE = 500;
+
+/** A live mediasoup worker in a pool slot, with its single-port WebRtcServer. */
+export class MediaWorker {
+	readonly index: number;
+	readonly port: number;
+	readonly worker: ms.Worker;
+	readonly webRtcServer: ms.WebRtcServer;
+	readonly load: WorkerLoad = { routers: 0, transports: 0, producers: 0, consumers: 0, cpu: 0 };
+
+	#lastCpuMs: number | undefined;
+	#lastSampleAt: number | undefined;
+
+	constructor(index: number, port: number, worker: ms.Worker, webRtcServer: ms.WebRtcServer) {
+		this.index = index;
+		this.port = port;
+		this.worker = worker;
+		this.webRtcServer = webRtcServer;
+		this.#countObjects();
+	}
+
+	get pid(): number {
+		return this.worker.pid;
+	}
+
+	get alive(): boolean {
+		return !this.worker.closed && !this.worker.died;
+	}
+
+	/**
+	 * The worker's estimated share of a core: the larger of measured CPU and
+	 * the share its stream count predicts. Counts react at once to a burst of
+	 * joins that CPU sampling has not seen yet; CPU catches what counts miss.
+	 */
+	get score(): number {
+		const streams = this.load.producers + this.load.consumers;
+		return Math.max(this.load.cpu, streams / STREAMS_PER_CORE_ESTIMATE);
+	}
+
+	/** Samples getResourceUsage and updates `load.cpu`; returns the CPU seconds used so far. */
+	async sampleCpu(now = Date.now()): Promise<number> {
+		const usage = await this.worker.getResourceUsage();
+		const cpuMs = usage.ru_utime + usage.ru_stime;
+		if (this.#lastCpuMs !== undefined && this.#lastSampleAt !== undefined && now > this.#lastSampleAt) {
+			this.load.cpu = Math.max(0, (cpuMs - this.#lastCpuMs) / (now - this.#lastSampleAt));
+		}
+		this.#lastCpuMs = cpuMs;
+		this.#lastSampleAt = now;
+		return cpuMs / 1000;
+	}
+
+	#countObjects(): void {
+		const { load } = this;
+		this.worker.observer.on('newrouter', (router: ms.Router) => {
+			load.routers++;
+			router.observer.once('close', () => load.routers--);
+			router.observer.on('newtransport', (transport: ms.Transport) => {
+				load.transports++;
+				transport.observer.once('close', () => load.transports--);
+				transport.observer.on('newproducer', (producer: ms.Producer) => {
+					load.producers++;
+					producer.observer.once('close', () => load.producers--);
+				});
+				transport.observer.on('newconsumer', (consumer: ms.Consumer) => {
+					load.consumers++;
+					consumer.observer.once('close', () => load.consumers--);
+				});
+			});
+		});
+	}
+}

@@ -1,0 +1,1 @@
+export { TypedEmitter, type EventMap } from './TypedEmitter';
