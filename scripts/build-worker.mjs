@@ -20,18 +20,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packages } from './system-packages.mjs';
 
 const projectDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mediasoupDir = path.join(projectDir, 'node_modules', 'mediasoup');
 const patchDir = path.join(projectDir, 'patches', 'mediasoup-worker');
 const installedBin = path.join(mediasoupDir, 'worker', 'out', 'Release', 'mediasoup-worker');
 
-// Debian packages needed to build the worker; their runtime libraries are
-// pulled in as dependencies.
-const BUILD_PACKAGES = [
-	'meson', 'ninja-build', 'pkg-config', 'g++', 'patch', 'libssl-dev', 'libuv1-dev',
-	'libsrtp2-dev', 'libusrsctp-dev', 'libabsl-dev', 'nlohmann-json3-dev',
-];
+// Debian packages needed to build the worker (their runtime libraries come as dependencies).
+const BUILD_PACKAGES = packages.worker;
+// Bumped when the build steps change in a way that must not reuse a cached binary.
+const RECIPE_VERSION = 1;
 // Packages whose versions decide what the binary links against.
 const LIBRARY_PACKAGES = [
 	'libssl-dev', 'libuv1-dev', 'libsrtp2-dev', 'libusrsctp-dev', 'libabsl-dev',
@@ -137,7 +136,9 @@ function ensureBuildPackages() {
 function cacheKey(mediasoupVersion) {
 	const hash = createHash('sha256');
 	hash.update(`mediasoup ${mediasoupVersion}\n${process.platform} ${process.arch}\n`);
-	hash.update(fs.readFileSync(fileURLToPath(import.meta.url)));
+	// The recipe: what the stubs provide and how meson is called. Bump
+	// RECIPE_VERSION when changing the build in a way the stubs do not show.
+	hash.update(`recipe ${RECIPE_VERSION}\n${JSON.stringify(SUBPROJECT_STUBS)}\n`);
 	for (const file of listPatches()) {
 		hash.update(`${path.basename(file)}\n`);
 		hash.update(fs.readFileSync(file));
@@ -261,13 +262,15 @@ function main() {
 	} else {
 		log(`building mediasoup-worker ${mediasoupVersion} against Debian's libraries (a few minutes)`);
 		const started = Date.now();
-		const built = buildWorker(path.join(os.tmpdir(), `switchyard-worker-build-${key}`));
+		const buildRoot = path.join(os.tmpdir(), `switchyard-worker-build-${key}`);
+		const built = buildWorker(buildRoot);
 		fs.mkdirSync(path.dirname(cachedBin), { recursive: true });
 		// Copy then rename, so an interrupted install never leaves half a binary in the cache.
 		const partial = `${cachedBin}.partial-${process.pid}`;
 		fs.copyFileSync(built, partial);
 		fs.chmodSync(partial, 0o755);
 		fs.renameSync(partial, cachedBin);
+		fs.rmSync(buildRoot, { recursive: true, force: true });
 		log(`built in ${Math.round((Date.now() - started) / 1000)} s, cached at ${cachedBin}`);
 	}
 

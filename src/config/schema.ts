@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 const port = z.number({ error: 'expected a port number' }).int({ error: 'expected a whole port number' })
 	.min(1, { error: 'expected a port from 1 to 65535' }).max(65535, { error: 'expected a port from 1 to 65535' });
+const WORKERS = 'expected "auto" or a whole number from 1 to 256';
 const ip = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
 
 /** The shape and rules of the effective config; config/default.yaml documents each key. */
@@ -11,8 +12,10 @@ export const configSchema = z.strictObject({
 		port,
 	}),
 	media: z.strictObject({
-		workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)],
-			{ error: 'expected "auto" or a whole number from 1 to 256' }),
+		workers: z.union([
+			z.literal('auto'),
+			z.number().int({ error: WORKERS }).min(1, { error: WORKERS }).max(256, { error: WORKERS }),
+		], { error: WORKERS }),
 		port,
 		listenIp: ip,
 		announcedAddress: z.string().min(1).max(253).nullable(),

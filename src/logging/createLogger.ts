@@ -33,6 +33,7 @@ export type CreateLoggerOptions = LogConfig & {
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
 	const json = options.format === 'json' || (options.format === 'auto' && options.nodeEnv === 'production');
+	const colors = !options.stream && process.stdout.isTTY === true;
 	const transport = options.stream
 		? new winston.transports.Stream({ stream: options.stream })
 		: new winston.transports.Console();
@@ -42,7 +43,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
 			redact(),
 			winston.format.errors({ stack: true }),
 			winston.format.timestamp(),
-			json ? winston.format.json() : winston.format.combine(winston.format.colorize({ level: !options.stream && process.stdout.isTTY === true }), pretty),
+			json ? winston.format.json() : colors ? winston.format.combine(winston.format.colorize(), pretty) : pretty,
 		),
 		transports: [transport],
 	});

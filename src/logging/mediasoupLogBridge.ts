@@ -2,21 +2,47 @@ import util from 'node:util';
 import createDebug from 'debug';
 import type { Logger } from './createLogger';
 
-/**
- * Routes mediasoup's own log lines (it logs through the `debug` package under
- * the `mediasoup:` namespaces, with `:WARN` and `:ERROR` in the name for those
- * levels, and relays the workers' lines the same way) into the winston logger.
- */
+// mediasoup logs through the `debug` package under `mediasoup:` namespaces
+// (`:WARN` / `:ERROR` in the name for those levels) and relays its workers'
+// lines the same way. Each of its loggers sets its own `log` to a console
+// method, so the bridge hooks the creation of `debug` instances: this module
+// must load before mediasoup does (src/media/mediasoup.ts imports it first).
+// Lines are dropped until bridgeMediasoupLogs() names the logger.
+
+let sink: Logger | undefined;
+
+function isMediasoup(namespace: string): boolean {
+	return namespace.startsWith('mediasoup');
+}
+
+function bridgedLog(this: createDebug.Debugger, ...args: unknown[]): void {
+	const namespace = this.namespace;
+	const level = namespace.includes(':ERROR') ? 'error' : namespace.includes(':WARN') ? 'warn' : 'debug';
+	sink?.log(level, util.format(...args), { namespace });
+}
+
+// `init` is called for every new instance; @types/debug does not declare it.
+const hooks = createDebug as unknown as { init?: (instance: createDebug.Debugger) => void };
+const originalInit = hooks.init;
+hooks.init = function init(instance: createDebug.Debugger) {
+	originalInit?.call(createDebug, instance);
+	if (isMediasoup(instance.namespace)) {
+		Object.defineProperty(instance, 'log', { get: () => bridgedLog, set: () => {}, configurable: true });
+	}
+};
+
+// NOTE: debug prefixes a date and the namespace in formatArgs; winston adds its
+// own timestamp and the namespace goes in a field instead.
+const originalFormatArgs = createDebug.formatArgs;
+createDebug.formatArgs = function formatArgs(this: createDebug.Debugger, args: unknown[]) {
+	if (!isMediasoup(this.namespace)) {
+		originalFormatArgs.call(this, args);
+	}
+};
+
+/** Routes mediasoup's log lines into `logger` (module "mediasoup"): warnings and errors, everything at debug level. */
 export function bridgeMediasoupLogs(logger: Logger): void {
-	const child = logger.child({ module: 'mediasoup' });
-	const verbose = logger.isLevelEnabled('debug');
-	createDebug.enable(verbose ? 'mediasoup*' : 'mediasoup:WARN*,mediasoup:ERROR*,mediasoup-worker:WARN*,mediasoup-worker:ERROR*');
-	// NOTE: debug prefixes the namespace and a time diff in formatArgs; winston
-	// adds its own timestamp, and the namespace goes in a field instead.
-	createDebug.formatArgs = function formatArgs() {};
-	createDebug.log = function log(this: createDebug.Debugger, ...args: unknown[]) {
-		const namespace = this.namespace;
-		const level = namespace.includes(':ERROR') ? 'error' : namespace.includes(':WARN') ? 'warn' : 'debug';
-		child.log(level, util.format(...args), { namespace });
-	};
+	sink = logger.child({ module: 'mediasoup' });
+	const others = process.env.DEBUG ? `,${process.env.DEBUG}` : '';
+	createDebug.enable(logger.isLevelEnabled('debug') ? `mediasoup*${others}` : `mediasoup:WARN*,mediasoup:ERROR*${others}`);
 }

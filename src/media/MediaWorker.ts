@@ -1,4 +1,4 @@
-import type { types as ms } from 'mediasoup';
+import type { ms } from './mediasoup';
 
 /**
  * What a worker carries. Counts follow mediasoup's observers as objects are

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import * as mediasoup from 'mediasoup';
+import { mediasoup } from './mediasoup';
 import type { MediaConfig } from '../config';
 import { AppError } from '../errors';
 import type { Logger } from '../logging';
@@ -143,11 +143,11 @@ export class WorkerPool {
 		if (this.#closed) {
 			return { ready: false, reason: 'closed', workers };
 		}
-		if (this.workers.length === 0) {
-			return { ready: false, reason: 'no_worker', workers };
-		}
 		if (this.#slots.some((slot) => slot.restartFailures >= this.#config.restartFailuresBeforeUnready)) {
 			return { ready: false, reason: 'restart_failing', workers };
+		}
+		if (this.workers.length === 0) {
+			return { ready: false, reason: 'no_worker', workers };
 		}
 		return { ready: true, workers };
 	}

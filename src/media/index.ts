@@ -1,2 +1,3 @@
 export { MediaWorker, STREAMS_PER_CORE_ESTIMATE, type WorkerLoad } from './MediaWorker';
 export { WorkerPool, resolveWorkerCount, type Readiness, type SlotState, type WorkerPoolEvents, type WorkerPoolOptions } from './WorkerPool';
+export { mediasoup, type ms } from './mediasoup';

@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, DEFAULT_CONFIG_DIR, envNameOf, loadConfig } from './load';
+
+const tempDirs: string[] = [];
+afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+function tempConfigDir(files: Record<string, string>): string {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-config-'));
+	tempDirs.push(dir);
+	fs.copyFileSync(path.join(DEFAULT_CONFIG_DIR, 'default.yaml'), path.join(dir, 'default.yaml'));
+	for (const [name, text] of Object.entries(files)) {
+		fs.writeFileSync(path.join(dir, name), text);
+	}
+	return dir;
+}
+
+function configError(env: NodeJS.ProcessEnv, configDir?: string): string {
+	try {
+		loadConfig({ env, configDir });
+	} catch (error) {
+		expect(error).toBeInstanceOf(ConfigError);
+		return (error as Error).message;
+	}
+	throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+	test('defaults: loopback HTTP on 3000, one worker per core from 40000', () => {
+		const config = loadConfig({ env: {} });
+		expect(config.http).toEqual({ host: '127.0.0.1', port: 3000 });
+		expect(config.media).toMatchObject({ workers: 'auto', port: 40000, listenIp: '127.0.0.1', announcedAddress: null });
+		expect(Object.isFrozen(config.media)).toBe(true);
+	});
+
+	test('env names follow SWITCHYARD_<SECTION>_<KEY>', () => {
+		expect(envNameOf('media.workers')).toBe('SWITCHYARD_MEDIA_WORKERS');
+		expect(envNameOf('media.listenIp')).toBe('SWITCHYARD_MEDIA_LISTEN_IP');
+		expect(envNameOf('media.restartFailuresBeforeUnready')).toBe('SWITCHYARD_MEDIA_RESTART_FAILURES_BEFORE_UNREADY');
+	});
+
+	test('precedence: default < $NODE_ENV file < environment; shortcuts PORT and MEDIA_PORT', () => {
+		const dir = tempConfigDir({ 'staging.yaml': 'http:\n  port: 4000\nmedia:\n  workers: 3\n  port: 50000\n' });
+		expect(loadConfig({ configDir: dir, env: { NODE_ENV: 'staging' } }).http.port).toBe(4000);
+		const config = loadConfig({
+			configDir: dir,
+			env: { NODE_ENV: 'staging', PORT: '5000', SWITCHYARD_MEDIA_WORKERS: '2', MEDIA_PORT: '45000', SWITCHYARD_MEDIA_ANNOUNCED_ADDRESS: 'media.example.org' },
+		});
+		expect(config.http.port).toBe(5000);
+		expect(config.media).toMatchObject({ workers: 2, port: 45000, announcedAddress: 'media.example.org' });
+	});
+
+	test.each([
+		[{ PORT: 'abc' }, 'http.port: expected a port number, got "abc" (from env PORT)'],
+		[{ PORT: '70000' }, 'http.port: expected a port from 1 to 65535, got 70000 (from env PORT)'],
+		[{ MEDIA_PORT: '0' }, 'media.port: expected a port from 1 to 65535, got 0 (from env MEDIA_PORT)'],
+		[{ SWITCHYARD_MEDIA_WORKERS: '-1' }, 'media.workers: expected "auto" or a whole number from 1 to 256, got -1 (from env SWITCHYARD_MEDIA_WORKERS)'],
+		[{ SWITCHYARD_LOG_LEVEL: 'loud' }, 'log.level: expected one of "error"|"warn"|"info"|"http"|"verbose"|"debug"|"silly", got "loud" (from env SWITCHYARD_LOG_LEVEL)'],
+		[{ SWITCHYARD_MEDIA_LISTEN_IP: 'here' }, 'media.listenIp: expected an IPv4 or IPv6 address, got "here" (from env SWITCHYARD_MEDIA_LISTEN_IP)'],
+		[{ SWITCHYARD_MEDIA_WORKER: '4' }, 'SWITCHYARD_MEDIA_WORKER: not a known setting'],
+	])('bad env %j is refused with a clear message', (env, message) => {
+		expect(configError(env)).toContain(message);
+	});
+
+	test('every bad key is reported at once, with the file it came from', () => {
+		const dir = tempConfigDir({ 'production.yaml': 'http:\n  port: -5\nmedia:\n  wokers: 2\n' });
+		const message = configError({ NODE_ENV: 'production', SWITCHYARD_LOG_FORMAT: 'xml' }, dir);
+		expect(message).toContain('http.port: expected a port from 1 to 65535, got -5 (from config/production.yaml)');
+		expect(message).toContain('media: unknown key wokers');
+		expect(message).toContain('log.format');
+	});
+
+	test('a YAML file that does not parse is named', () => {
+		const dir = tempConfigDir({ 'test.yaml': 'http: [port: 1\n' });
+		expect(configError({ NODE_ENV: 'test' }, dir)).toMatch(/test\.yaml is not valid YAML/);
+	});
+});

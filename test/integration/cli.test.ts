@@ -1,0 +1,48 @@
+import { pollUntil } from '../helpers/poll';
+import { findFreePorts } from '../helpers/ports';
+import { startMain } from '../helpers/child';
+
+describe('the switchyard process', () => {
+	test.each([
+		['a port out of range', { PORT: '70000' }, 'http.port: expected a port from 1 to 65535, got 70000 (from env PORT)'],
+		['a non-numeric PORT', { PORT: 'abc' }, 'http.port: expected a port number, got "abc" (from env PORT)'],
+		['an unknown log level', { SWITCHYARD_LOG_LEVEL: 'chatty' }, 'log.level: expected one of'],
+		['a negative worker count', { SWITCHYARD_MEDIA_WORKERS: '-2' }, 'media.workers: expected "auto" or a whole number from 1 to 256, got -2'],
+	])('refuses to start with %s: clear message, non-zero exit', async (_what, env, message) => {
+		const main = startMain([], env);
+		expect(await main.exited).toBe(1);
+		expect(main.output()).toContain('switchyard: invalid configuration:');
+		expect(main.output()).toContain(message);
+	});
+
+	test('--print-config prints the effective config as JSON', async () => {
+		const main = startMain(['--print-config'], { SWITCHYARD_MEDIA_WORKERS: '3', PORT: '3456' });
+		expect(await main.exited).toBe(0);
+		const printed = JSON.parse(main.output());
+		expect(printed.http.port).toBe(3456);
+		expect(printed.media.workers).toBe(3);
+	});
+
+	test('an unknown argument is refused', async () => {
+		const main = startMain(['--frobnicate'], {});
+		expect(await main.exited).toBe(1);
+		expect(main.output()).toContain('unknown argument --frobnicate');
+	});
+
+	test('starts, serves /healthz and /readyz, and exits 0 on SIGTERM', async () => {
+		const [httpPort, mediaPort] = await Promise.all([findFreePorts(1), findFreePorts(2)]);
+		const main = startMain([], { PORT: String(httpPort), MEDIA_PORT: String(mediaPort), SWITCHYARD_MEDIA_WORKERS: '2' });
+		try {
+			const ready = await pollUntil('/readyz 200', async () => {
+				const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+				return res.status === 200 && (await res.json() as { workers: unknown[] });
+			}, { timeoutMs: 15000, intervalMs: 100 });
+			expect(ready.workers).toHaveLength(2);
+			expect((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status).toBe(200);
+		} finally {
+			main.child.kill('SIGTERM');
+		}
+		expect(await main.exited).toBe(0);
+		expect(main.output()).toContain('stopped');
+	});
+});
