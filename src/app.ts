@@ -1,27 +1,34 @@
 import http from 'node:http';
 import express from 'express';
+import type { TokenService } from './auth';
 import type { Config } from './config';
-import { errorHandler, healthRoutes, notFoundHandler } from './http';
+import { devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
 import type { Logger } from './logging';
 import type { WorkerPool } from './media';
 import type { Metrics } from './metrics';
+import type { RoomRegistry } from './rooms';
+import { createSignalingServer, type SignalingServer } from './signaling';
 
 export type AppDeps = {
 	config: Readonly<Config>;
 	logger: Logger;
 	pool: WorkerPool;
 	metrics: Metrics;
+	tokens: TokenService;
+	registry: RoomRegistry;
+	/** Dev mode: the open token route is mounted and loopback origins are allowed. */
+	dev: boolean;
 };
 
 export type App = {
 	httpServer: http.Server;
-	express: express.Express;
-	/** Stops taking connections and closes open ones. Idempotent. */
+	io: SignalingServer['io'];
+	/** Stops taking connections and closes open ones (HTTP and socket.io). Idempotent. */
 	close(): Promise<void>;
 };
 
 /**
- * Builds the HTTP (and, later, socket.io) side of the node around its
+ * Builds the HTTP API and the socket.io signaling server around their
  * dependencies. It never listens: main.ts listens on the configured port,
  * tests on port 0.
  */
@@ -29,25 +36,42 @@ export function buildApp(deps: AppDeps): App {
 	const logger = deps.logger.child({ module: 'http' });
 	const app = express();
 	app.disable('x-powered-by');
+	app.set('trust proxy', false);
+
+	// Public: health, readiness and metrics.
 	app.use(healthRoutes({ pool: deps.pool, metrics: deps.metrics }));
+	app.use('/api', originCheck(deps.config.http.allowedOrigins, deps.dev));
+	if (deps.dev) {
+		app.use(devRoutes({ tokens: deps.tokens }));
+	}
 	app.use(notFoundHandler);
 	app.use(errorHandler(logger));
 
 	const httpServer = http.createServer(app);
+	const signaling = createSignalingServer({
+		httpServer,
+		config: deps.config,
+		logger: deps.logger,
+		tokens: deps.tokens,
+		registry: deps.registry,
+		dev: deps.dev,
+		routerRtpCapabilities: () => deps.pool.routerRtpCapabilities,
+	});
 	let closing: Promise<void> | undefined;
 
 	return {
 		httpServer,
-		express: app,
+		io: signaling.io,
 		close() {
-			closing ??= new Promise<void>((resolve) => {
-				if (!httpServer.listening) {
-					resolve();
-					return;
+			closing ??= (async () => {
+				const listening = httpServer.listening;
+				// NOTE: closing socket.io closes the HTTP server it is attached to.
+				const closed = signaling.close();
+				if (listening) {
+					httpServer.closeAllConnections();
 				}
-				httpServer.close(() => resolve());
-				httpServer.closeAllConnections();
-			});
+				await closed;
+			})();
 			return closing;
 		},
 	};

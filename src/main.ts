@@ -4,10 +4,12 @@
  */
 import { once } from 'node:events';
 import { buildApp } from './app';
+import { resolveDevMode, TokenService } from './auth';
 import { ConfigError, loadConfig, redactConfig, type Config } from './config';
 import { bridgeMediasoupLogs, createLogger } from './logging';
 import { WorkerPool } from './media';
 import { createMetrics } from './metrics';
+import { RoomRegistry } from './rooms';
 
 const USAGE = 'usage: switchyard [--print-config]';
 
@@ -34,11 +36,20 @@ async function main(argv: string[]): Promise<void> {
 
 	const logger = createLogger({ ...config.log, nodeEnv: process.env.NODE_ENV });
 	bridgeMediasoupLogs(logger);
-	logger.info('starting', { config: redactConfig(config), pid: process.pid, node: process.version });
+	let dev: boolean;
+	let tokens: TokenService;
+	try {
+		dev = resolveDevMode(config);
+		tokens = await TokenService.create(config.auth, { dev });
+	} catch (error) {
+		fail((error as Error).message);
+	}
+	logger.info('starting', { config: redactConfig(config), dev, pid: process.pid, node: process.version });
 
 	const pool = await WorkerPool.start({ config: config.media, logger });
 	const metrics = createMetrics({ pool });
-	const app = buildApp({ config, logger, pool, metrics });
+	const registry = new RoomRegistry({ pool, config, logger });
+	const app = buildApp({ config, logger, pool, metrics, tokens, registry, dev });
 
 	app.httpServer.listen(config.http.port, config.http.host);
 	await Promise.race([
@@ -60,6 +71,7 @@ async function main(argv: string[]): Promise<void> {
 		}
 		stopping = true;
 		logger.info('stopping', { signal });
+		registry.close();
 		await app.close();
 		metrics.close();
 		await pool.close();

@@ -29,7 +29,8 @@ function configError(env: NodeJS.ProcessEnv, configDir?: string): string {
 describe('loadConfig', () => {
 	test('defaults: loopback HTTP on 3000, one worker per core from 40000', () => {
 		const config = loadConfig({ env: {} });
-		expect(config.http).toEqual({ host: '127.0.0.1', port: 3000 });
+		expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, allowedOrigins: [] });
+		expect(config.auth).toMatchObject({ secret: null, dev: 'auto' });
 		expect(config.media).toMatchObject({ workers: 'auto', port: 40000, listenIp: '127.0.0.1', announcedAddress: null });
 		expect(Object.isFrozen(config.media)).toBe(true);
 	});
@@ -61,6 +62,16 @@ describe('loadConfig', () => {
 		[{ SWITCHYARD_MEDIA_WORKER: '4' }, 'SWITCHYARD_MEDIA_WORKER: not a known setting'],
 	])('bad env %j is refused with a clear message', (env, message) => {
 		expect(configError(env)).toContain(message);
+	});
+
+	test('list settings take a comma-separated env value; auth.publicKey needs auth.issuer', () => {
+		const config = loadConfig({ env: { SWITCHYARD_HTTP_ALLOWED_ORIGINS: 'https://a.example, https://b.example:8443' } });
+		expect(config.http.allowedOrigins).toEqual(['https://a.example', 'https://b.example:8443']);
+		expect(configError({ SWITCHYARD_HTTP_ALLOWED_ORIGINS: 'not an origin' })).toContain('http.allowedOrigins.0: expected an origin');
+		expect(configError({ SWITCHYARD_AUTH_ISSUER: 'https://idp.example' })).toContain('expected auth.publicKey and auth.issuer together');
+		expect(configError({ SWITCHYARD_AUTH_SECRET: 'short' })).toContain('auth.secret: expected a secret of at least 32 characters');
+		// Secrets never appear in the message.
+		expect(configError({ SWITCHYARD_AUTH_SECRET: 'short' })).not.toContain('"short"');
 	});
 
 	test('every bad key is reported at once, with the file it came from', () => {

@@ -172,7 +172,10 @@ function applyEnv(merged: Plain, env: NodeJS.ProcessEnv, sources: Map<string, st
 			}
 			node = node[part] as Plain;
 		}
-		node[last] = parseEnvValue(raw);
+		// NOTE: a list setting takes a comma-separated value.
+		node[last] = Array.isArray(node[last])
+			? raw.split(',').map((item) => item.trim()).filter(Boolean)
+			: parseEnvValue(raw);
 		sources.set(keyPath, `env ${name}`);
 	}
 }
@@ -202,7 +205,8 @@ function formatIssues(issues: z.core.$ZodIssue[], sources: Map<string, string>):
 		let expected = issue.message.replace(/^(Invalid input|Invalid option|Too small|Too big): /, '');
 		expected = expected.replace(/, received \w+$/, '');
 		const source = sources.get(keyPath);
-		const got = issue.input !== undefined ? `, got ${JSON.stringify(issue.input)}` : '';
+		const shown = SECRET_KEYS.has(keyPath) ? '[redacted]' : JSON.stringify(issue.input);
+		const got = issue.input !== undefined ? `, got ${shown}` : '';
 		return `${keyPath}: ${expected}${got}${source ? ` (from ${source})` : ''}`;
 	});
 	return `invalid configuration:\n  ${lines.join('\n  ')}`;

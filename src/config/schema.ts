@@ -10,6 +10,7 @@ export const configSchema = z.strictObject({
 	http: z.strictObject({
 		host: ip,
 		port,
+		allowedOrigins: z.array(z.url({ error: 'expected an origin such as https://app.example.org' }).max(256)).max(64),
 	}),
 	media: z.strictObject({
 		workers: z.union([
@@ -24,16 +25,48 @@ export const configSchema = z.strictObject({
 		restartDelayMs: z.number().int().min(0).max(60_000),
 		restartMaxDelayMs: z.number().int().min(0).max(600_000),
 		restartFailuresBeforeUnready: z.number().int().min(1).max(100),
+		maxIncomingBitrate: z.number().int().min(100_000).max(100_000_000),
+		initialAvailableOutgoingBitrate: z.number().int().min(100_000).max(100_000_000),
+		activeSpeakerIntervalMs: z.number().int().min(100).max(10_000),
+	}),
+	auth: z.strictObject({
+		secret: z.string().min(32, { error: 'expected a secret of at least 32 characters' }).max(512).nullable(),
+		publicKey: z.string().includes('-----BEGIN PUBLIC KEY-----', { error: 'expected a PEM public key' }).max(16_384).nullable(),
+		issuer: z.string().min(1).max(512).nullable(),
+		dev: z.union([z.literal('auto'), z.boolean()], { error: 'expected "auto", true or false' }),
+		devForce: z.boolean(),
+		tokenTtlSeconds: z.number().int().min(60).max(30 * 86_400),
+	}),
+	rooms: z.strictObject({
+		maxPeers: z.number().int().min(1).max(1000),
+		emptyCloseGraceMs: z.number().int().min(0).max(3_600_000),
+		reconnectGraceMs: z.number().int().min(0).max(3_600_000),
+		maxTransportsPerPeer: z.number().int().min(1).max(16),
+		maxProducersPerPeer: z.number().int().min(1).max(16),
+		scoreIntervalMs: z.number().int().min(100).max(60_000),
+	}),
+	signaling: z.strictObject({
+		maxPayloadBytes: z.number().int().min(1024).max(10_000_000),
+		maxMessageBytes: z.number().int().min(1024).max(100_000_000),
+		requestTimeoutMs: z.number().int().min(100).max(120_000),
 	}),
 	log: z.strictObject({
 		level: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']),
 		format: z.enum(['auto', 'json', 'pretty']),
 	}),
+}).check((ctx) => {
+	const { auth } = ctx.value;
+	if ((auth.publicKey === null) !== (auth.issuer === null)) {
+		ctx.issues.push({ code: 'custom', path: ['auth', 'issuer'], input: auth.issuer, message: 'expected auth.publicKey and auth.issuer together' });
+	}
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type MediaConfig = Config['media'];
 export type LogConfig = Config['log'];
+export type AuthConfig = Config['auth'];
+export type RoomsConfig = Config['rooms'];
+export type SignalingConfig = Config['signaling'];
 
 /** Keys whose values are secrets: printed as "[redacted]". */
-export const SECRET_KEYS: ReadonlySet<string> = new Set<string>([]);
+export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret']);

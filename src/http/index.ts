@@ -1,2 +1,4 @@
+export { devRoutes } from './devRoutes';
 export { errorHandler, notFoundHandler } from './errorHandler';
 export { healthRoutes } from './healthRoutes';
+export { originCheck } from './originCheck';

@@ -4,7 +4,9 @@ import type { MediaConfig } from '../config';
 import { AppError } from '../errors';
 import type { Logger } from '../logging';
 import { TypedEmitter } from '../util';
+import { MEDIA_CODECS } from './codecs';
 import { MediaWorker } from './MediaWorker';
+import type { ms } from './mediasoup';
 
 export type WorkerPoolEvents = {
 	/** A worker died. Its routers are gone; a replacement is being started in its slot. */
@@ -58,6 +60,7 @@ export class WorkerPool {
 	#usageTimer?: NodeJS.Timeout;
 	#closed = false;
 	#restarts = 0;
+	#routerRtpCapabilities: ms.RtpCapabilities | undefined;
 
 	private constructor({ config, logger }: WorkerPoolOptions) {
 		this.#config = config;
@@ -81,6 +84,11 @@ export class WorkerPool {
 				pool.#slots.push(slot);
 				pool.#install(slot, await pool.#createWorker(slot));
 			}
+			// Every room's router has the same codecs, so the same capabilities:
+			// clients load their Device with them before joining.
+			const probe = await pool.#slots[0]!.worker!.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+			pool.#routerRtpCapabilities = probe.rtpCapabilities;
+			probe.close();
 		} catch (error) {
 			await pool.close();
 			throw error;
@@ -89,6 +97,11 @@ export class WorkerPool {
 		pool.#usageTimer.unref();
 		pool.#logger.info('worker pool started', { workers: count, firstPort: options.config.port });
 		return pool;
+	}
+
+	/** The RTP capabilities of every router made with MEDIA_CODECS. */
+	get routerRtpCapabilities(): ms.RtpCapabilities {
+		return this.#routerRtpCapabilities as ms.RtpCapabilities;
 	}
 
 	/** Live workers, in slot order. */

@@ -1,3 +1,5 @@
 export { MediaWorker, STREAMS_PER_CORE_ESTIMATE, type WorkerLoad } from './MediaWorker';
 export { WorkerPool, resolveWorkerCount, type Readiness, type SlotState, type WorkerPoolEvents, type WorkerPoolOptions } from './WorkerPool';
 export { mediasoup, type ms } from './mediasoup';
+export { MEDIA_CODECS } from './codecs';
+export { fromMediasoupError } from './errors';

@@ -1,1 +1,2 @@
 export { TypedEmitter, type EventMap } from './TypedEmitter';
+export { throttle } from './throttle';

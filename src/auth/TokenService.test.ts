@@ -1,0 +1,83 @@
+import { generateKeyPairSync } from 'node:crypto';
+import * as jose from 'jose';
+import { mayJoinRoom, TokenService } from './TokenService';
+import { originAllowed, resolveDevMode } from './devMode';
+
+const base = { secret: 'x'.repeat(32), publicKey: null, issuer: null, dev: 'auto' as const, devForce: false, tokenTtlSeconds: 3600 };
+
+async function refusal(tokens: TokenService, token: string): Promise<string> {
+	try {
+		await tokens.verify(token);
+	} catch (error) {
+		expect((error as { code: string }).code).toBe('unauthorized');
+		return (error as Error).message;
+	}
+	throw new Error('expected the token to be refused');
+}
+
+describe('TokenService', () => {
+	test('issues and verifies HS256 tokens with the documented claims', async () => {
+		const tokens = await TokenService.create(base, { dev: false });
+		const token = await tokens.issue({ sub: 'u1', handle: 'ada', name: 'Ada', verified: true, rooms: ['r1'] });
+		const claims = await tokens.verify(token);
+		expect(claims).toMatchObject({ sub: 'u1', handle: 'ada', name: 'Ada', verified: true, premium: false, rooms: ['r1'] });
+		expect(mayJoinRoom(claims, 'r1')).toBe(true);
+		expect(mayJoinRoom(claims, 'r2')).toBe(false);
+	});
+
+	test('refuses expired, malformed, forged and unsigned tokens with a clear message', async () => {
+		const tokens = await TokenService.create(base, { dev: false });
+		expect(await refusal(tokens, await tokens.issue({ sub: 'u1' }, -10))).toBe('token expired');
+		expect(await refusal(tokens, 'not.a.jwt')).toBe('invalid token');
+		expect(await refusal(tokens, '')).toBe('invalid token');
+		const forged = await new jose.SignJWT({ rooms: ['*'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('x')
+			.setExpirationTime('1h').sign(new TextEncoder().encode('y'.repeat(32)));
+		expect(await refusal(tokens, forged)).toBe('invalid token');
+		const unsigned = new jose.UnsecuredJWT({ rooms: ['*'] }).setSubject('x').setExpirationTime('1h').encode();
+		expect(await refusal(tokens, unsigned)).toBe('invalid token');
+		const noExpiry = await new jose.SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('x').sign(new TextEncoder().encode(base.secret));
+		expect(await refusal(tokens, noExpiry)).toBe('invalid token');
+		const badClaims = await new jose.SignJWT({ rooms: 'all' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x')
+			.setExpirationTime('1h').sign(new TextEncoder().encode(base.secret));
+		expect(await refusal(tokens, badClaims)).toBe('invalid token claims');
+	});
+
+	test("accepts an identity provider's tokens signed with its key and issuer, nothing else", async () => {
+		const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+		const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+		const tokens = await TokenService.create({ ...base, publicKey: pem, issuer: 'https://idp.example' }, { dev: false });
+		const sign = (issuer: string) => new jose.SignJWT({ name: 'Bo', premium: true, rooms: ['*'] })
+			.setProtectedHeader({ alg: 'ES256' }).setSubject('idp|42').setIssuer(issuer).setExpirationTime('1h').sign(privateKey);
+		expect(await tokens.verify(await sign('https://idp.example'))).toMatchObject({ sub: 'idp|42', premium: true });
+		expect(await refusal(tokens, await sign('https://evil.example'))).toBe('invalid token');
+	});
+
+	test('outside dev mode a secret or an identity provider is required', async () => {
+		await expect(TokenService.create({ ...base, secret: null }, { dev: false })).rejects.toThrow('auth.secret');
+		await expect(TokenService.create({ ...base, secret: null }, { dev: true })).resolves.toBeInstanceOf(TokenService);
+	});
+});
+
+describe('dev mode and origins', () => {
+	const http = { host: '127.0.0.1', port: 3000, allowedOrigins: [] };
+
+	test('auto: on for loopback, off otherwise; forced on a public address only with devForce', () => {
+		expect(resolveDevMode({ http, auth: base })).toBe(true);
+		expect(resolveDevMode({ http: { ...http, host: '0.0.0.0' }, auth: base })).toBe(false);
+		expect(() => resolveDevMode({ http: { ...http, host: '0.0.0.0' }, auth: { ...base, dev: true } })).toThrow('not loopback');
+		expect(resolveDevMode({ http: { ...http, host: '0.0.0.0' }, auth: { ...base, dev: true, devForce: true } })).toBe(true);
+	});
+
+	test.each([
+		[undefined, [], false, true],
+		['https://app.example', ['https://app.example'], false, true],
+		['https://evil.example', ['https://app.example'], false, false],
+		['http://localhost:3000', [], true, true],
+		['http://127.0.0.1:5173', [], true, true],
+		['http://[::1]:3000', [], true, true],
+		['http://localhost:3000', [], false, false],
+		['null', [], true, false],
+	])('origin %s with allow-list %j (dev %s): %s', (origin, allowed, dev, expected) => {
+		expect(originAllowed(origin, allowed, dev)).toBe(expected);
+	});
+});

@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import * as jose from 'jose';
+import { z } from 'zod';
+import type { AuthConfig } from '../config';
+import { AppError } from '../errors';
+
+/**
+ * What a token says about its bearer. One format for every token: dev tokens,
+ * account tokens and an operator's identity provider's tokens.
+ */
+export const claimsSchema = z.object({
+	/** Stable id of the bearer (account id, or the identity provider's subject). */
+	sub: z.string().min(1).max(128),
+	/** Account handle, for accounts. */
+	handle: z.string().min(1).max(64).optional(),
+	/** Display name; wins over the one a client sends in room.join. */
+	name: z.string().trim().min(1).max(64).optional(),
+	verified: z.boolean().default(false),
+	premium: z.boolean().default(false),
+	/** Room ids the bearer may join; "*" for any. Absent: none. */
+	rooms: z.array(z.string().min(1).max(64)).max(100).optional(),
+	exp: z.number().int(),
+});
+
+export type Claims = z.infer<typeof claimsSchema>;
+export type IssueClaims = Omit<z.input<typeof claimsSchema>, 'exp'>;
+
+const PUBLIC_KEY_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
+
+/** Issues and verifies the node's JWTs (jose). */
+export class TokenService {
+	readonly #secret: Uint8Array;
+	readonly #publicKey?: { key: jose.KeyLike | Uint8Array; alg: string }[];
+	readonly #issuer: string | null;
+	readonly #ttlSeconds: number;
+
+	private constructor(secret: Uint8Array, publicKey: { key: jose.KeyLike | Uint8Array; alg: string }[] | undefined, issuer: string | null, ttlSeconds: number) {
+		this.#secret = secret;
+		this.#publicKey = publicKey;
+		this.#issuer = issuer;
+		this.#ttlSeconds = ttlSeconds;
+	}
+
+	/**
+	 * @param dev In dev mode a missing auth.secret is replaced by a random one
+	 *   (tokens then last until the process restarts); outside it, it is required
+	 *   unless an identity provider's key is configured.
+	 */
+	static async create(config: AuthConfig, { dev }: { dev: boolean }): Promise<TokenService> {
+		let secret: Uint8Array;
+		if (config.secret) {
+			secret = new TextEncoder().encode(config.secret);
+		} else if (dev || config.publicKey) {
+			// NOTE: without a secret outside dev mode the node issues no verifiable
+			// tokens of its own; a random one keeps issue() working but useless to others.
+			secret = randomBytes(32);
+		} else {
+			throw new Error('auth.secret (or auth.publicKey with auth.issuer) is required outside dev mode');
+		}
+		let publicKey: { key: jose.KeyLike | Uint8Array; alg: string }[] | undefined;
+		if (config.publicKey) {
+			publicKey = [];
+			for (const alg of PUBLIC_KEY_ALGORITHMS) {
+				try {
+					publicKey.push({ key: await jose.importSPKI(config.publicKey, alg), alg });
+				} catch {
+					// The key is not of this algorithm's type.
+				}
+			}
+			if (publicKey.length === 0) {
+				throw new Error(`auth.publicKey: expected an ${PUBLIC_KEY_ALGORITHMS.join(', ')} public key in PEM`);
+			}
+		}
+		return new TokenService(secret, publicKey, config.issuer, config.tokenTtlSeconds);
+	}
+
+	/** Signs a token (HS256) for the given claims, valid for `ttlSeconds`. */
+	async issue(claims: IssueClaims, ttlSeconds = this.#ttlSeconds): Promise<string> {
+		const { sub, ...rest } = claims;
+		return new jose.SignJWT(rest)
+			.setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+			.setSubject(sub)
+			.setIssuedAt()
+			.setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+			.sign(this.#secret);
+	}
+
+	/**
+	 * Verifies a token's signature, expiry and claims.
+	 * @throws AppError unauthorized, saying only "token expired" or "invalid token".
+	 */
+	async verify(token: string): Promise<Claims> {
+		let payload: jose.JWTPayload;
+		try {
+			const header = jose.decodeProtectedHeader(token);
+			if (header.alg === 'HS256') {
+				({ payload } = await jose.jwtVerify(token, this.#secret, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }));
+			} else {
+				const candidate = this.#publicKey?.find((k) => k.alg === header.alg);
+				if (!candidate) {
+					throw new Error('unsupported algorithm');
+				}
+				({ payload } = await jose.jwtVerify(token, candidate.key, {
+					algorithms: [candidate.alg], issuer: this.#issuer ?? undefined, requiredClaims: ['exp', 'sub'],
+				}));
+			}
+		} catch (error) {
+			if (error instanceof jose.errors.JWTExpired) {
+				throw new AppError('unauthorized', 'token expired');
+			}
+			throw new AppError('unauthorized', 'invalid token');
+		}
+		const claims = claimsSchema.safeParse(payload);
+		if (!claims.success) {
+			throw new AppError('unauthorized', 'invalid token claims');
+		}
+		return claims.data;
+	}
+}
+
+/** Whether the bearer may join `roomId`. */
+export function mayJoinRoom(claims: Claims, roomId: string): boolean {
+	return claims.rooms?.some((room) => room === '*' || room === roomId) ?? false;
+}

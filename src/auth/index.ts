@@ -1,0 +1,2 @@
+export { isLoopback, originAllowed, resolveDevMode } from './devMode';
+export { claimsSchema, mayJoinRoom, TokenService, type Claims, type IssueClaims } from './TokenService';

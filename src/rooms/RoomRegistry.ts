@@ -1,0 +1,97 @@
+import type { MediaConfig, RoomsConfig } from '../config';
+import { InvalidStateError } from '../errors';
+import type { Logger } from '../logging';
+import type { WorkerPool } from '../media';
+import { TypedEmitter } from '../util';
+import type { Peer } from './Peer';
+import { Room, type CloseReason } from './Room';
+
+export type RoomRegistryEvents = {
+	roomCreated: [room: Room];
+	roomClosed: [room: Room, reason: CloseReason];
+};
+
+/**
+ * The node's rooms by id. Creating a room is serialised per id, so two peers
+ * joining a new room at once get one room. In-process for this release; the
+ * registry is the seam where rooms spread across nodes later.
+ */
+export class RoomRegistry {
+	readonly observer: TypedEmitter<RoomRegistryEvents>;
+	readonly #rooms = new Map<string, Room>();
+	readonly #creating = new Map<string, Promise<Room>>();
+	readonly #pool: WorkerPool;
+	readonly #config: { rooms: RoomsConfig; media: MediaConfig };
+	readonly #logger: Logger;
+	#closed = false;
+
+	constructor(options: { pool: WorkerPool; config: { rooms: RoomsConfig; media: MediaConfig }; logger: Logger }) {
+		this.#pool = options.pool;
+		this.#config = options.config;
+		this.#logger = options.logger;
+		this.observer = new TypedEmitter((event, error) => this.#logger.error('registry listener failed', { module: 'rooms', event, error }));
+	}
+
+	get size(): number {
+		return this.#rooms.size;
+	}
+
+	get(roomId: string): Room | undefined {
+		return this.#rooms.get(roomId);
+	}
+
+	rooms(): IterableIterator<Room> {
+		return this.#rooms.values();
+	}
+
+	/** The open room with this id, created on the least-loaded worker if there is none. */
+	async getOrCreate(roomId: string): Promise<Room> {
+		if (this.#closed) {
+			throw new InvalidStateError('the node is shutting down');
+		}
+		const existing = this.#rooms.get(roomId);
+		if (existing && !existing.closed) {
+			return existing;
+		}
+		let creating = this.#creating.get(roomId);
+		if (!creating) {
+			creating = this.#create(roomId).finally(() => this.#creating.delete(roomId));
+			this.#creating.set(roomId, creating);
+		}
+		return creating;
+	}
+
+	/** The room and peer a resume token belongs to. */
+	findByResumeToken(resumeToken: string): { room: Room; peer: Peer } | undefined {
+		for (const room of this.#rooms.values()) {
+			for (const peer of room.peers.values()) {
+				if (peer.resumeToken === resumeToken) {
+					return { room, peer };
+				}
+			}
+		}
+		return undefined;
+	}
+
+	/** Closes every room. */
+	close(): void {
+		this.#closed = true;
+		for (const room of [...this.#rooms.values()]) {
+			room.close('shutdown');
+		}
+	}
+
+	async #create(roomId: string): Promise<Room> {
+		const worker = this.#pool.pickWorker();
+		const room = await Room.create({ id: roomId, worker, config: this.#config, logger: this.#logger });
+		this.#rooms.set(roomId, room);
+		room.events.once('closed', (reason) => {
+			if (this.#rooms.get(roomId) === room) {
+				this.#rooms.delete(roomId);
+			}
+			this.observer.safeEmit('roomClosed', room, reason);
+		});
+		this.observer.safeEmit('roomCreated', room);
+		return room;
+	}
+}

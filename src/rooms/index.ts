@@ -1,0 +1,3 @@
+export { Peer, type PeerConnection, type TransportDirection } from './Peer';
+export { Room, type CloseReason, type RoomEvents } from './Room';
+export { RoomRegistry, type RoomRegistryEvents } from './RoomRegistry';

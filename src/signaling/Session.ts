@@ -1,0 +1,280 @@
+import type { Socket } from 'socket.io';
+import { z } from 'zod';
+import { mayJoinRoom, type Claims } from '../auth';
+import type { SignalingConfig } from '../config';
+import { AppError, InvalidStateError, NotFoundError, toWire, ValidationError } from '../errors';
+import type { Logger } from '../logging';
+import { fromMediasoupError, type ms } from '../media';
+import type { Peer, PeerConnection, Room, RoomRegistry } from '../rooms';
+import {
+	isRequestName, requests, type Ack, type RequestData, type RequestName, type ResponseData, type ServerEventData,
+	type ServerEventName,
+} from './protocol';
+
+type Handler<N extends RequestName> = (data: RequestData<N>) => Promise<ResponseData<N>>;
+type Handlers = { [N in RequestName]: Handler<N> };
+
+export type SessionDeps = {
+	registry: RoomRegistry;
+	config: SignalingConfig;
+	logger: Logger;
+	/** The router RTP capabilities every room uses. */
+	routerRtpCapabilities: () => ms.RtpCapabilities;
+};
+
+/**
+ * One client connection. It validates every request against the protocol,
+ * runs them one at a time (so limits and state checks cannot race), and acks
+ * each with `{ ok, data }` or `{ ok: false, error }`. A session is bound to at
+ * most one peer; the peer outlives the session for the reconnect grace.
+ */
+export class Session {
+	readonly #socket: Socket;
+	readonly #claims: Claims;
+	readonly #deps: SessionDeps;
+	readonly #logger: Logger;
+	readonly #handlers: Handlers;
+	#queue: Promise<void> = Promise.resolve();
+	#room: Room | undefined;
+	#peer: Peer | undefined;
+
+	constructor(socket: Socket, claims: Claims, deps: SessionDeps) {
+		this.#socket = socket;
+		this.#claims = claims;
+		this.#deps = deps;
+		this.#logger = deps.logger.child({ module: 'signaling', socketId: socket.id, sub: claims.sub });
+		this.#handlers = this.#makeHandlers();
+
+		socket.onAny((event: string, ...args: unknown[]) => this.#onRequest(event, args));
+		socket.on('disconnect', (reason) => this.#onDisconnect(reason));
+	}
+
+	#onRequest(event: string, args: unknown[]): void {
+		const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Ack<unknown>) => void) : undefined;
+		if (!ack) {
+			// A request without an ack cannot be answered; nothing is done for it.
+			this.#logger.debug('request without ack ignored', { event: String(event).slice(0, 64) });
+			return;
+		}
+		const run = async (): Promise<Ack<unknown>> => {
+			try {
+				if (!isRequestName(event)) {
+					throw new NotFoundError('unknown request');
+				}
+				if (args.length !== 1) {
+					throw new ValidationError(`${event}: expected one payload argument`);
+				}
+				const data = this.#parse(event, args[0]);
+				const handler = this.#handlers[event] as (data: unknown) => Promise<unknown>;
+				return { ok: true, data: await handler(data) };
+			} catch (error) {
+				const { status, error: wire } = toWire(error);
+				if (status >= 500) {
+					this.#logger.error('request failed', { event, error });
+				} else {
+					this.#logger.debug('request refused', { event: String(event).slice(0, 64), code: wire.code });
+				}
+				return { ok: false, error: wire };
+			}
+		};
+		this.#queue = this.#queue.then(run).then(ack, () => undefined);
+	}
+
+	#parse(event: RequestName, payload: unknown): unknown {
+		const size = payloadSize(payload);
+		if (size > this.#deps.config.maxPayloadBytes) {
+			throw new AppError('payload_too_large', `${event}: payload of ${size} bytes, at most ${this.#deps.config.maxPayloadBytes}`);
+		}
+		const result = requests[event].request.safeParse(payload);
+		if (!result.success) {
+			throw new ValidationError(`${event}: ${describeIssues(result.error)}`);
+		}
+		return result.data;
+	}
+
+	#onDisconnect(reason: string): void {
+		this.#logger.debug('socket disconnected', { reason });
+		if (this.#room && this.#peer && this.#peer.connection === this.#connection) {
+			this.#room.disconnected(this.#peer);
+		}
+		this.#room = undefined;
+		this.#peer = undefined;
+	}
+
+	/** The peer this session speaks for. @throws invalid_state before room.join */
+	#joined(): { room: Room; peer: Peer } {
+		if (!this.#room || !this.#peer || this.#peer.closed) {
+			throw new InvalidStateError('join a room first');
+		}
+		return { room: this.#room, peer: this.#peer };
+	}
+
+	readonly #connection: PeerConnection = {
+		notify: <N extends ServerEventName>(event: N, data: ServerEventData<N>) => {
+			this.#socket.emit(event, data);
+		},
+		request: async (event, data) => {
+			const reply = await this.#socket.timeout(this.#deps.config.requestTimeoutMs).emitWithAck(event, data) as Ack<unknown> | undefined;
+			if (!reply || reply.ok !== true) {
+				throw new Error(`client refused ${event}`);
+			}
+		},
+	};
+
+	#makeHandlers(): Handlers {
+		return {
+			'media.capabilities': async () => ({ routerRtpCapabilities: this.#deps.routerRtpCapabilities() }),
+
+			'room.join': async ({ roomId, rtpCapabilities, displayName }) => {
+				if (this.#peer && !this.#peer.closed) {
+					throw new InvalidStateError('already in a room');
+				}
+				if (!mayJoinRoom(this.#claims, roomId)) {
+					throw new AppError('forbidden', 'the token does not grant this room');
+				}
+				const room = await this.#deps.registry.getOrCreate(roomId);
+				const peer = room.join({
+					displayName: this.#claims.name ?? displayName ?? 'Guest',
+					claims: this.#claims,
+					rtpCapabilities: rtpCapabilities as ms.RtpCapabilities,
+					connection: this.#connection,
+				});
+				this.#room = room;
+				this.#peer = peer;
+				this.#logger.info('joined', { roomId, peerId: peer.id });
+				return {
+					peerId: peer.id,
+					roomId,
+					resumeToken: peer.resumeToken,
+					routerRtpCapabilities: room.router.rtpCapabilities,
+					peers: room.otherPeers(peer),
+					transports: [],
+					producers: [],
+				};
+			},
+
+			'room.resume': async ({ resumeToken }) => {
+				if (this.#peer && !this.#peer.closed) {
+					throw new InvalidStateError('already in a room');
+				}
+				const found = this.#deps.registry.findByResumeToken(resumeToken);
+				// NOTE: a token of another bearer is "not found" too: no oracle for resume tokens.
+				if (!found || found.peer.claims.sub !== this.#claims.sub) {
+					throw new NotFoundError('no such session to resume');
+				}
+				const { room, peer } = found;
+				room.resumed(peer, this.#connection);
+				this.#room = room;
+				this.#peer = peer;
+				this.#logger.info('resumed', { roomId: room.id, peerId: peer.id });
+				return {
+					peerId: peer.id,
+					roomId: room.id,
+					resumeToken: peer.resumeToken,
+					routerRtpCapabilities: room.router.rtpCapabilities,
+					peers: room.otherPeers(peer),
+					transports: [...peer.transports.values()].map((t) => ({ id: t.id, direction: t.appData.direction })),
+					producers: room.peerInfo(peer).producers,
+				};
+			},
+
+			'room.leave': async () => {
+				const { room, peer } = this.#joined();
+				room.leave(peer);
+				this.#room = undefined;
+				this.#peer = undefined;
+				return {};
+			},
+
+			'transport.create': async ({ direction }) => {
+				const { room, peer } = this.#joined();
+				return room.createTransport(peer, direction);
+			},
+
+			'transport.connect': async ({ transportId, dtlsParameters }) => {
+				const { room, peer } = this.#joined();
+				await room.connectTransport(peer, transportId, dtlsParameters as ms.DtlsParameters);
+				return {};
+			},
+
+			'transport.restartIce': async ({ transportId }) => {
+				const { room, peer } = this.#joined();
+				const iceParameters = await room.transportOf(peer, transportId).restartIce();
+				return { iceParameters };
+			},
+
+			'transport.close': async ({ transportId }) => {
+				const { room, peer } = this.#joined();
+				room.transportOf(peer, transportId).close();
+				return {};
+			},
+
+			'producer.create': async ({ transportId, kind, rtpParameters, source, paused }) => {
+				const { room, peer } = this.#joined();
+				const producer = await room.produce(peer, { transportId, kind, rtpParameters: rtpParameters as ms.RtpParameters, source, paused });
+				return { id: producer.id };
+			},
+
+			'producer.pause': async ({ producerId }) => {
+				const { room, peer } = this.#joined();
+				await mediasoupCall('producer', () => room.producerOf(peer, producerId).pause());
+				return {};
+			},
+
+			'producer.resume': async ({ producerId }) => {
+				const { room, peer } = this.#joined();
+				await mediasoupCall('producer', () => room.producerOf(peer, producerId).resume());
+				return {};
+			},
+
+			'producer.close': async ({ producerId }) => {
+				const { room, peer } = this.#joined();
+				room.producerOf(peer, producerId).close();
+				return {};
+			},
+
+			'consumer.pause': async ({ consumerId }) => {
+				const { room, peer } = this.#joined();
+				await mediasoupCall('consumer', () => room.consumerOf(peer, consumerId).pause());
+				return {};
+			},
+
+			'consumer.resume': async ({ consumerId }) => {
+				const { room, peer } = this.#joined();
+				await mediasoupCall('consumer', () => room.consumerOf(peer, consumerId).resume());
+				return {};
+			},
+
+			'consumer.setPreferredLayers': async ({ consumerId, spatialLayer, temporalLayer }) => {
+				const { room, peer } = this.#joined();
+				await mediasoupCall('consumer', () => room.consumerOf(peer, consumerId).setPreferredLayers({ spatialLayer, temporalLayer }));
+				return {};
+			},
+		};
+	}
+}
+
+async function mediasoupCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+	try {
+		return await call();
+	} catch (error) {
+		throw fromMediasoupError(error, what);
+	}
+}
+
+/** The JSON size of a payload (socket.io's maxHttpBufferSize bounds the work). */
+function payloadSize(payload: unknown): number {
+	try {
+		return Buffer.byteLength(JSON.stringify(payload) ?? '');
+	} catch {
+		return Number.POSITIVE_INFINITY;
+	}
+}
+
+/** "roomId: expected string; rtpCapabilities.codecs.0.kind: ..." (at most 3 issues). */
+function describeIssues(error: z.ZodError): string {
+	return error.issues.slice(0, 3).map((issue) => {
+		const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+		return `${where}${issue.message.replace(/^Invalid input: /, '')}`;
+	}).join('; ');
+}

@@ -1,0 +1,91 @@
+import type http from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import { originAllowed, type TokenService } from '../auth';
+import type { Config } from '../config';
+import { AppError, toWire } from '../errors';
+import type { Logger } from '../logging';
+import type { ms } from '../media';
+import type { RoomRegistry } from '../rooms';
+import { handshakeAuth, PROTOCOL_VERSION } from './protocol';
+import { Session } from './Session';
+
+export type SignalingDeps = {
+	httpServer: http.Server;
+	config: Readonly<Config>;
+	logger: Logger;
+	tokens: TokenService;
+	registry: RoomRegistry;
+	dev: boolean;
+	routerRtpCapabilities: () => ms.RtpCapabilities;
+};
+
+export type SignalingServer = {
+	io: Server;
+	close(): Promise<void>;
+};
+
+/**
+ * The socket.io side of the node. The handshake must carry `auth.token` (a
+ * valid JWT) and `auth.protocol` (PROTOCOL_VERSION); a browser's Origin must
+ * be allowed. A refused handshake gets a connect_error whose `data` is
+ * `{ code, message }`.
+ */
+export function createSignalingServer(deps: SignalingDeps): SignalingServer {
+	const logger = deps.logger.child({ module: 'signaling' });
+	const { config } = deps;
+	const io = new Server(deps.httpServer, {
+		path: '/socket.io',
+		serveClient: false,
+		// NOTE: messages up to maxMessageBytes reach the handlers, which answer
+		// payload_too_large above maxPayloadBytes; larger ones close the connection.
+		maxHttpBufferSize: config.signaling.maxMessageBytes,
+		pingInterval: 10_000,
+		pingTimeout: 5_000,
+		allowRequest: (req, callback) => {
+			const allowed = originAllowed(req.headers.origin, config.http.allowedOrigins, deps.dev);
+			if (!allowed) {
+				logger.debug('origin refused', { origin: String(req.headers.origin).slice(0, 256) });
+			}
+			callback(allowed ? null : 'origin not allowed', allowed);
+		},
+	});
+
+	io.use((socket: Socket, next) => {
+		authenticate(socket, deps.tokens).then(() => next(), (error: unknown) => {
+			const refusal = Object.assign(new Error((error as Error).message), { data: toWire(error).error });
+			logger.debug('handshake refused', { code: refusal.data.code });
+			next(refusal);
+		});
+	});
+
+	io.on('connection', (socket) => {
+		const claims = socket.data.claims;
+		logger.debug('socket connected', { socketId: socket.id, sub: claims.sub });
+		new Session(socket, claims, {
+			registry: deps.registry,
+			config: config.signaling,
+			logger: deps.logger,
+			routerRtpCapabilities: deps.routerRtpCapabilities,
+		});
+	});
+
+	return {
+		io,
+		close: () => new Promise<void>((resolve) => {
+			io.close(() => resolve());
+		}),
+	};
+}
+
+async function authenticate(socket: Socket, tokens: TokenService): Promise<void> {
+	const auth = handshakeAuth.safeParse(socket.handshake.auth);
+	if (!auth.success) {
+		const missing = typeof socket.handshake.auth?.token !== 'string' ? 'auth.token' : 'auth.protocol';
+		throw new AppError(missing === 'auth.token' ? 'unauthorized' : 'unsupported_protocol',
+			missing === 'auth.token' ? 'a token is required (auth.token)' : `auth.protocol must be ${PROTOCOL_VERSION}`);
+	}
+	if (auth.data.protocol !== PROTOCOL_VERSION) {
+		throw new AppError('unsupported_protocol', `this server speaks protocol ${PROTOCOL_VERSION}, the client ${auth.data.protocol}: reload the client`);
+	}
+	socket.data.claims = await tokens.verify(auth.data.token);
+}

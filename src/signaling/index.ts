@@ -1,0 +1,2 @@
+export * from './protocol';
+export { createSignalingServer, type SignalingDeps, type SignalingServer } from './SignalingServer';

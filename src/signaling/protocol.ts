@@ -1,0 +1,145 @@
+/**
+ * The signaling protocol: the one source of truth for what clients and the
+ * server say to each other over socket.io. Server handlers and clients derive
+ * their types from these schemas; docs/protocol.md describes them for people.
+ *
+ * Client requests are socket.io events with an ack. Every ack is
+ * `{ ok: true, data }` or `{ ok: false, error: { code, message } }`.
+ * Server events are plain socket.io events, except `consumer.new`, which the
+ * server sends with an ack: the consumer is created paused and resumed when
+ * the client acknowledges it.
+ */
+import { z } from 'zod';
+import type { WireError } from '../errors';
+import {
+	displayName, dtlsParameters, id, peerInfo, producerInfo, roomId, rtpCapabilities, rtpParameters, source,
+	transportInfo,
+} from './schemas';
+
+export type { PeerInfo, ProducerInfo, Source, TransportInfo } from './schemas';
+
+/** Bumped on any change an old client cannot follow; the handshake refuses other versions. */
+export const PROTOCOL_VERSION = 1;
+
+export const handshakeAuth = z.object({
+	token: z.string().min(1).max(8192),
+	protocol: z.number().int(),
+});
+
+const empty = z.object({}).strict();
+const byId = z.object({ id }).strict();
+
+const joinResult = z.object({
+	peerId: id,
+	roomId,
+	resumeToken: z.string(),
+	routerRtpCapabilities: z.unknown(),
+	peers: z.array(peerInfo),
+	/** After room.resume: what the server kept of this peer; empty after room.join. */
+	transports: z.array(z.object({ id, direction: z.enum(['send', 'recv']) })),
+	producers: z.array(producerInfo),
+});
+
+export const requests = {
+	/**
+	 * The router RTP capabilities every room uses, to load a mediasoup-client
+	 * Device before room.join (which needs the device's capabilities).
+	 */
+	'media.capabilities': {
+		request: empty,
+		response: z.object({ routerRtpCapabilities: z.unknown() }),
+	},
+	'room.join': {
+		request: z.object({
+			roomId,
+			rtpCapabilities,
+			displayName: displayName.optional(),
+		}).strict(),
+		response: joinResult,
+	},
+	'room.resume': {
+		request: z.object({ resumeToken: z.string().min(1).max(128) }).strict(),
+		response: joinResult,
+	},
+	'room.leave': { request: empty, response: empty },
+	'transport.create': {
+		request: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
+		response: transportInfo,
+	},
+	'transport.connect': {
+		request: z.object({ transportId: id, dtlsParameters }).strict(),
+		response: empty,
+	},
+	'transport.restartIce': {
+		request: z.object({ transportId: id }).strict(),
+		response: z.object({ iceParameters: z.unknown() }),
+	},
+	'transport.close': {
+		request: z.object({ transportId: id }).strict(),
+		response: empty,
+	},
+	'producer.create': {
+		request: z.object({
+			transportId: id,
+			kind: z.enum(['audio', 'video']),
+			rtpParameters,
+			source,
+			paused: z.boolean().optional(),
+		}).strict(),
+		response: byId,
+	},
+	'producer.pause': { request: z.object({ producerId: id }).strict(), response: empty },
+	'producer.resume': { request: z.object({ producerId: id }).strict(), response: empty },
+	'producer.close': { request: z.object({ producerId: id }).strict(), response: empty },
+	'consumer.pause': { request: z.object({ consumerId: id }).strict(), response: empty },
+	'consumer.resume': { request: z.object({ consumerId: id }).strict(), response: empty },
+	'consumer.setPreferredLayers': {
+		request: z.object({
+			consumerId: id,
+			spatialLayer: z.number().int().min(0).max(7),
+			temporalLayer: z.number().int().min(0).max(7).optional(),
+		}).strict(),
+		response: empty,
+	},
+} as const;
+
+export type RequestName = keyof typeof requests;
+export type RequestData<N extends RequestName> = z.infer<(typeof requests)[N]['request']>;
+export type ResponseData<N extends RequestName> = z.infer<(typeof requests)[N]['response']>;
+
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
+
+export function isRequestName(name: string): name is RequestName {
+	return Object.prototype.hasOwnProperty.call(requests, name);
+}
+
+const layers = z.object({ spatialLayer: z.number(), temporalLayer: z.number().optional() }).nullable();
+const score = z.object({ score: z.number(), producerScore: z.number().optional(), producerScores: z.array(z.number()).optional() });
+
+/** Events the server sends. `consumer.new` is the one with an ack. */
+export const serverEvents = {
+	'peer.joined': z.object({ peer: peerInfo }),
+	'peer.left': z.object({ peerId: id }),
+	'consumer.new': z.object({
+		consumerId: id,
+		producerId: id,
+		peerId: id,
+		kind: z.enum(['audio', 'video']),
+		source,
+		rtpParameters: z.unknown(),
+		type: z.string(),
+		producerPaused: z.boolean(),
+	}),
+	'consumer.closed': z.object({ consumerId: id }),
+	'consumer.paused': z.object({ consumerId: id }),
+	'consumer.resumed': z.object({ consumerId: id }),
+	'consumer.layersChanged': z.object({ consumerId: id, layers }),
+	'consumer.score': z.object({ consumerId: id, score }),
+	'producer.score': z.object({ producerId: id, scores: z.array(z.object({ encodingIdx: z.number().optional(), ssrc: z.number(), rid: z.string().optional(), score: z.number() })) }),
+	'producer.closed': z.object({ producerId: id, reason: z.string() }),
+	'room.activeSpeaker': z.object({ peerId: id.nullable(), producerId: id.nullable() }),
+	'session.reconnect': z.object({ reason: z.enum(['workerDied', 'roomMoved', 'serverRequest']) }),
+} as const;
+
+export type ServerEventName = keyof typeof serverEvents;
+export type ServerEventData<N extends ServerEventName> = z.infer<(typeof serverEvents)[N]>;
