@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { createLogger, type Logger } from '../../src/logging';
 
-/** A JSON logger whose lines tests can read; silent unless TEST_LOG=1. */
-export function testLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
+/** A JSON logger whose lines tests can read; printed to stderr with TEST_LOG=1. */
+export function testLogger(level = 'info'): { logger: Logger; lines: () => Record<string, unknown>[] } {
 	const stream = new PassThrough();
 	const lines: string[] = [];
 	stream.on('data', (chunk: Buffer) => {
@@ -15,6 +15,6 @@ export function testLogger(): { logger: Logger; lines: () => Record<string, unkn
 			}
 		}
 	});
-	const logger = createLogger({ level: process.env.TEST_LOG === '1' ? 'debug' : 'info', format: 'json', stream });
+	const logger = createLogger({ level: (process.env.TEST_LOG === '1' ? 'debug' : level) as 'info', format: 'json', stream });
 	return { logger, lines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }
