@@ -2,72 +2,79 @@ import type { Claims } from '../auth';
 import type { MediaConfig, RoomsConfig } from '../config';
 import { AppError, InvalidStateError, NotFoundError } from '../errors';
 import type { Logger } from '../logging';
-import { fromMediasoupError, MEDIA_CODECS, type MediaWorker, type ms } from '../media';
+import { fromMediasoupError, MEDIA_CODECS, type MediaWorker, type ms, type WorkerPool } from '../media';
 import type { PeerInfo, ProducerInfo, Source, TransportInfo } from '../signaling/protocol';
-import { throttle, TypedEmitter } from '../util';
+import { SerialQueue, throttle, TypedEmitter } from '../util';
 import { Peer, type ConsumerAppData, type PeerConnection, type ProducerAppData, type TransportAppData, type TransportDirection } from './Peer';
+import { RoomRouter } from './RoomRouter';
 
-export type CloseReason = 'empty' | 'workerDied' | 'shutdown';
+export type CloseReason = 'empty' | 'shutdown';
 
 export type RoomEvents = {
 	/** A peer joined; sent after the others were told. */
 	peerJoined: [peer: Peer];
 	/** A peer left for good (leave, reconnect grace expired, room closed). */
 	peerLeft: [peer: Peer];
+	/** One of the room's routers was lost with its worker; its peers were asked to reconnect. */
+	routerLost: [worker: MediaWorker, peers: number];
 	/** The room closed; every peer has been closed first. */
 	closed: [reason: CloseReason];
 };
 
 export type RoomOptions = {
 	id: string;
-	worker: MediaWorker;
+	pool: WorkerPool;
 	config: { rooms: RoomsConfig; media: MediaConfig };
 	logger: Logger;
 };
 
 /**
- * A room: one router on one worker, its peers, and the active speaker
- * observer. It creates a consumer on every other peer for each producer, and
- * closes itself (router and all) once empty for `rooms.emptyCloseGraceMs`.
+ * A room: its peers and its routers. It starts on one router on the
+ * least-loaded worker; when that router carries `rooms.routerConsumerLimit`
+ * consumers, new peers get a router of the same room on another worker, and
+ * producers are piped between the room's routers on demand. A router lost
+ * with its worker takes only its own peers' media: they are asked to
+ * reconnect and get a router on a healthy worker; the others keep theirs.
+ * The room closes once empty for `rooms.emptyCloseGraceMs`.
  */
 export class Room {
 	readonly id: string;
-	readonly worker: MediaWorker;
-	readonly router: ms.Router;
 	readonly peers = new Map<string, Peer>();
 	readonly events: TypedEmitter<RoomEvents>;
 	readonly observer: TypedEmitter<RoomEvents>;
 
+	readonly #pool: WorkerPool;
 	readonly #config: RoomOptions['config'];
 	readonly #logger: Logger;
-	readonly #speakerObserver: ms.ActiveSpeakerObserver;
+	readonly #routers = new Set<RoomRouter>();
+	/** The router of each peer and of each producer. */
+	readonly #peerRouters = new Map<Peer, RoomRouter>();
+	readonly #producerRouters = new Map<string, RoomRouter>();
+	/** Placement creates routers: one at a time, so two joins cannot make two. */
+	readonly #placement = new SerialQueue();
+	/** The router whose ActiveSpeakerObserver watches every audio producer. */
+	#speaker: { router: RoomRouter; observer: ms.ActiveSpeakerObserver } | undefined;
 	#emptyTimer: NodeJS.Timeout | undefined;
+	#joining = 0;
 	#closed = false;
+	/** Routers the room closes itself; any other router closing was lost with its worker. */
+	readonly #retiring = new WeakSet<RoomRouter>();
 
-	private constructor(options: RoomOptions, router: ms.Router, speakerObserver: ms.ActiveSpeakerObserver) {
+	private constructor(options: RoomOptions) {
 		this.id = options.id;
-		this.worker = options.worker;
-		this.router = router;
+		this.#pool = options.pool;
 		this.#config = options.config;
 		this.#logger = options.logger.child({ module: 'rooms', roomId: options.id });
-		this.#speakerObserver = speakerObserver;
 		const onListenerError = (event: string, error: unknown) => this.#logger.error('room listener failed', { event, error });
 		this.events = new TypedEmitter(onListenerError);
 		this.observer = new TypedEmitter(onListenerError);
-
-		// The router closes under us when its worker dies.
-		router.observer.once('close', () => this.close('workerDied'));
-		speakerObserver.on('dominantspeaker', ({ producer }) => {
-			const peerId = (producer.appData as ProducerAppData).peerId;
-			this.#broadcast('room.activeSpeaker', { peerId, producerId: producer.id });
-		});
 	}
 
+	/** A room with its first router on the pool's least-loaded worker. */
 	static async create(options: RoomOptions): Promise<Room> {
-		const router = await options.worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { roomId: options.id } });
-		const speakerObserver = await router.createActiveSpeakerObserver({ interval: options.config.media.activeSpeakerIntervalMs });
-		const room = new Room(options, router, speakerObserver);
-		room.#logger.info('room created', { worker: options.worker.index });
+		const room = new Room(options);
+		const router = await room.#addRouter(options.pool.pickWorker());
+		room.#logger.info('room created', { worker: router.worker.index });
 		return room;
 	}
 
@@ -75,39 +82,57 @@ export class Room {
 		return this.#closed;
 	}
 
-	/** Adds a peer and tells the others. @throws room_full */
-	join(options: { displayName: string; claims: Claims; rtpCapabilities: ms.RtpCapabilities; connection: PeerConnection }): Peer {
+	/** The room's live routers. */
+	get routers(): readonly RoomRouter[] {
+		return [...this.#routers];
+	}
+
+	routerOf(peer: Peer): RoomRouter | undefined {
+		return this.#peerRouters.get(peer);
+	}
+
+	/** Adds a peer on a router chosen for it, and tells the others. @throws room_full */
+	async join(options: { displayName: string; claims: Claims; rtpCapabilities: ms.RtpCapabilities; connection: PeerConnection }): Promise<Peer> {
 		this.#assertOpen();
-		if (this.peers.size >= this.#config.rooms.maxPeers) {
+		// NOTE: peers still being placed count against maxPeers.
+		if (this.peers.size + this.#joining >= this.#config.rooms.maxPeers) {
 			throw new AppError('room_full');
 		}
 		if (!hasUsableCodec(options.rtpCapabilities)) {
 			throw new AppError('validation_failed', 'rtpCapabilities: no codec in common with the room');
 		}
+		const peer = new Peer(options);
 		clearTimeout(this.#emptyTimer);
 		this.#emptyTimer = undefined;
-		const peer = new Peer(options);
+		this.#joining++;
+		try {
+			await this.#place(peer);
+		} catch (error) {
+			this.#joining--;
+			this.#scheduleCloseIfEmpty();
+			throw error;
+		}
+		this.#joining--;
 		this.#broadcast('peer.joined', { peer: this.peerInfo(peer) });
 		this.peers.set(peer.id, peer);
-		this.#logger.info('peer joined', { peerId: peer.id, peers: this.peers.size });
+		this.#logger.info('peer joined', { peerId: peer.id, peers: this.peers.size, worker: this.#peerRouters.get(peer)?.worker.index });
 		this.events.safeEmit('peerJoined', peer);
 		this.observer.safeEmit('peerJoined', peer);
 		return peer;
 	}
 
 	/** Removes a peer for good: closes all it had and tells the others. Idempotent. */
-	leave(peer: Peer, why: 'left' | 'timeout' | 'closed' = 'left'): void {
+	leave(peer: Peer, why: 'left' | 'timeout' = 'left'): void {
 		if (!this.peers.delete(peer.id)) {
 			return;
 		}
 		peer.close();
+		this.#unplace(peer);
 		this.#logger.info('peer left', { peerId: peer.id, why, peers: this.peers.size });
 		this.#broadcast('peer.left', { peerId: peer.id });
 		this.events.safeEmit('peerLeft', peer);
 		this.observer.safeEmit('peerLeft', peer);
-		if (this.peers.size === 0 && !this.#closed) {
-			this.#emptyTimer = setTimeout(() => this.close('empty'), this.#config.rooms.emptyCloseGraceMs);
-		}
+		this.#scheduleCloseIfEmpty();
 	}
 
 	/**
@@ -156,8 +181,10 @@ export class Room {
 		if (peer.transports.size >= this.#config.rooms.maxTransportsPerPeer) {
 			throw new AppError('limit_exceeded', `at most ${this.#config.rooms.maxTransportsPerPeer} transports per peer`);
 		}
-		const transport = await this.router.createWebRtcTransport<TransportAppData>({
-			webRtcServer: this.worker.webRtcServer,
+		// A peer whose router was lost with its worker gets a new one here.
+		const roomRouter = this.#peerRouters.get(peer) ?? await this.#place(peer);
+		const transport = await roomRouter.router.createWebRtcTransport<TransportAppData>({
+			webRtcServer: roomRouter.worker.webRtcServer,
 			enableUdp: true,
 			enableTcp: true,
 			preferUdp: true,
@@ -209,7 +236,8 @@ export class Room {
 	async produce(peer: Peer, options: { transportId: string; kind: ms.MediaKind; rtpParameters: ms.RtpParameters; source: Source; paused?: boolean }): Promise<ms.Producer<ProducerAppData>> {
 		this.#assertOpen();
 		const transport = this.transportOf(peer, options.transportId);
-		if (transport.appData.direction !== 'send') {
+		const roomRouter = this.#peerRouters.get(peer);
+		if (transport.appData.direction !== 'send' || !roomRouter) {
 			throw new InvalidStateError('not a send transport');
 		}
 		if (peer.producers.size >= this.#config.rooms.maxProducersPerPeer) {
@@ -235,19 +263,21 @@ export class Room {
 			throw fromMediasoupError(error, 'rtpParameters');
 		}
 		peer.producers.set(producer.id, producer);
+		this.#producerRouters.set(producer.id, roomRouter);
 		producer.observer.once('close', () => {
 			peer.producers.delete(producer.id);
+			this.#producerRouters.delete(producer.id);
 			// NOTE: the worker reports producerclose to the consumers later; closing
 			// them now means clients see consumer.closed before peer.left.
 			this.#closeConsumersOf(producer.id);
+			this.#speaker?.router.release(producer.id);
 		});
 		producer.on('score', throttle(this.#config.rooms.scoreIntervalMs, (scores: ms.ProducerScore[]) =>
 			peer.notify('producer.score', { producerId: producer.id, scores })));
-		producer.on('transportclose', () => producer.close());
-		if (producer.kind === 'audio') {
-			await this.#speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
-		}
 		this.#logger.debug('producer created', { peerId: peer.id, producerId: producer.id, source: options.source });
+		if (producer.kind === 'audio') {
+			void this.#watchSpeaker(producer);
+		}
 		for (const other of this.peers.values()) {
 			if (other !== peer) {
 				void this.#consume(other, producer);
@@ -272,7 +302,7 @@ export class Room {
 		return consumer;
 	}
 
-	/** Closes the room: every peer, then the router. Idempotent. */
+	/** Closes the room: every peer, then every router. Idempotent. */
 	close(reason: CloseReason): void {
 		if (this.#closed) {
 			return;
@@ -280,26 +310,16 @@ export class Room {
 		this.#closed = true;
 		clearTimeout(this.#emptyTimer);
 		for (const peer of this.peers.values()) {
-			if (reason === 'workerDied') {
-				peer.notify('session.reconnect', { reason: 'workerDied' });
-			}
 			peer.close();
 		}
 		this.peers.clear();
-		this.router.close();
+		for (const router of this.#routers) {
+			router.close();
+		}
+		this.#routers.clear();
 		this.#logger.info('room closed', { reason });
 		this.events.safeEmit('closed', reason);
 		this.observer.safeEmit('closed', reason);
-	}
-
-	#closeConsumersOf(producerId: string): void {
-		for (const peer of this.peers.values()) {
-			for (const consumer of peer.consumers.values()) {
-				if (consumer.producerId === producerId) {
-					consumer.close();
-				}
-			}
-		}
 	}
 
 	#assertOpen(): void {
@@ -308,10 +328,144 @@ export class Room {
 		}
 	}
 
-	#broadcast<N extends Parameters<Peer['notify']>[0]>(event: N, data: Parameters<Peer['notify']>[1] & object, except?: Peer): void {
+	#scheduleCloseIfEmpty(): void {
+		if (this.peers.size === 0 && this.#joining === 0 && !this.#closed && !this.#emptyTimer) {
+			this.#emptyTimer = setTimeout(() => this.close('empty'), this.#config.rooms.emptyCloseGraceMs);
+		}
+	}
+
+	#broadcast<N extends Parameters<Peer['notify']>[0]>(event: N, data: Parameters<Peer['notify']>[1] & object): void {
 		for (const peer of this.peers.values()) {
-			if (peer !== except) {
-				peer.notify(event, data as never);
+			peer.notify(event, data as never);
+		}
+	}
+
+	/**
+	 * Chooses the peer's router: the least-loaded of the room's routers still
+	 * under `rooms.routerConsumerLimit` consumers; else a new router on the
+	 * least-loaded worker the room does not use yet; else (every worker used)
+	 * the room's router with the fewest consumers.
+	 */
+	#place(peer: Peer): Promise<RoomRouter> {
+		return this.#placement.run(async () => {
+			this.#assertOpen();
+			const live = [...this.#routers].filter((r) => !r.closed && r.worker.alive);
+			const limit = this.#config.rooms.routerConsumerLimit;
+			const byLoad = (a: RoomRouter, b: RoomRouter) => a.worker.score - b.worker.score || a.consumers - b.consumers;
+			let chosen = live.filter((r) => r.consumers < limit).sort(byLoad)[0];
+			if (!chosen) {
+				const used = new Set(live.map((r) => r.worker.index));
+				const spare = this.#pool.workers.some((w) => !used.has(w.index));
+				chosen = spare || live.length === 0
+					? await this.#addRouter(this.#pool.pickWorker({ exclude: used }))
+					: live.sort((a, b) => a.consumers - b.consumers)[0]!;
+			}
+			if (peer.closed) {
+				throw new InvalidStateError('the peer left');
+			}
+			chosen.peers++;
+			this.#peerRouters.set(peer, chosen);
+			return chosen;
+		});
+	}
+
+	/**
+	 * Forgets the peer's router assignment. A router left with no peer closes,
+	 * and its pipes with it, unless it is the one watching for the active
+	 * speaker (or the room's last), which stays until the room closes.
+	 */
+	#unplace(peer: Peer): void {
+		const router = this.#peerRouters.get(peer);
+		if (!router) {
+			return;
+		}
+		router.peers--;
+		this.#peerRouters.delete(peer);
+		if (router.peers === 0 && router !== this.#speaker?.router && this.#routers.size > 1 && !router.closed) {
+			this.#retiring.add(router);
+			router.close();
+		}
+	}
+
+	async #addRouter(worker: MediaWorker): Promise<RoomRouter> {
+		const roomRouter = await RoomRouter.create(worker, this.id, this.#logger);
+		this.#routers.add(roomRouter);
+		roomRouter.router.observer.once('close', () => this.#onRouterClosed(roomRouter));
+		if (this.#routers.size > 1) {
+			this.#logger.info('room spans another worker', { worker: worker.index, routers: this.#routers.size });
+		}
+		if (!this.#speaker) {
+			await this.#startSpeakerObserver(roomRouter);
+		}
+		return roomRouter;
+	}
+
+	/**
+	 * A router closed. When the room did not close it, its worker died: its
+	 * peers lost their transports, producers and consumers. They stay in the
+	 * room, are asked to reconnect, and get a router elsewhere on their next
+	 * transport.create; the others keep their media.
+	 */
+	#onRouterClosed(roomRouter: RoomRouter): void {
+		this.#routers.delete(roomRouter);
+		if (this.#closed || this.#retiring.has(roomRouter)) {
+			this.#logger.debug('router closed', { worker: roomRouter.worker.index, routers: this.#routers.size });
+			return;
+		}
+		const affected = [...this.#peerRouters].filter(([, r]) => r === roomRouter).map(([peer]) => peer);
+		for (const peer of affected) {
+			this.#unplace(peer);
+			peer.notify('session.reconnect', { reason: 'workerDied' });
+		}
+		this.#logger.warn('room lost a router', { worker: roomRouter.worker.index, peers: affected.length });
+		this.events.safeEmit('routerLost', roomRouter.worker, affected.length);
+		this.observer.safeEmit('routerLost', roomRouter.worker, affected.length);
+		if (this.#speaker?.router === roomRouter) {
+			this.#speaker = undefined;
+			const next = [...this.#routers][0];
+			if (next) {
+				void this.#startSpeakerObserver(next);
+			}
+		}
+	}
+
+	async #startSpeakerObserver(roomRouter: RoomRouter): Promise<void> {
+		const observer = await roomRouter.router.createActiveSpeakerObserver({ interval: this.#config.media.activeSpeakerIntervalMs });
+		this.#speaker = { router: roomRouter, observer };
+		observer.on('dominantspeaker', ({ producer }) => {
+			const peerId = (producer.appData as ProducerAppData).peerId;
+			this.#broadcast('room.activeSpeaker', { peerId, producerId: producer.id });
+		});
+		for (const peer of this.peers.values()) {
+			for (const producer of peer.producers.values()) {
+				if (producer.kind === 'audio') {
+					void this.#watchSpeaker(producer);
+				}
+			}
+		}
+	}
+
+	/** Adds an audio producer to the speaker observer, piping it there if needed. */
+	async #watchSpeaker(producer: ms.Producer<ProducerAppData>): Promise<void> {
+		const speaker = this.#speaker;
+		const source = this.#producerRouters.get(producer.id);
+		if (!speaker || !source) {
+			return;
+		}
+		try {
+			await speaker.router.acquire(producer, source);
+			await speaker.observer.addProducer({ producerId: producer.id });
+		} catch (error) {
+			this.#logger.debug('speaker observer skipped a producer', { producerId: producer.id, error: (error as Error).message });
+		}
+	}
+
+	#closeConsumersOf(producerId: string): void {
+		for (const peer of this.peers.values()) {
+			for (const consumer of peer.consumers.values()) {
+				if (consumer.producerId === producerId) {
+					consumer.close();
+				}
 			}
 		}
 	}
@@ -332,19 +486,32 @@ export class Room {
 	}
 
 	/**
-	 * Creates a paused consumer of `producer` on `peer`'s receive transport,
+	 * Creates a paused consumer of `producer` on `peer`'s receive transport
+	 * (piping the producer to the peer's router first if it lives on another),
 	 * offers it with consumer.new and resumes it when the client acknowledges.
 	 * A peer with no receive transport, no connection, or no matching codec is
 	 * skipped: it gets the consumer when that changes (createTransport, resumed).
 	 */
 	async #consume(peer: Peer, producer: ms.Producer<ProducerAppData>): Promise<void> {
 		const transport = peer.recvTransport;
-		if (!transport || !peer.connection || producer.closed ||
-			!this.router.canConsume({ producerId: producer.id, rtpCapabilities: peer.rtpCapabilities })) {
+		const target = this.#peerRouters.get(peer);
+		const source = this.#producerRouters.get(producer.id);
+		if (!transport || !target || !source || !peer.connection || producer.closed) {
 			return;
 		}
 		let consumer: ms.Consumer<ConsumerAppData>;
 		try {
+			await target.acquire(producer, source);
+		} catch (error) {
+			this.#logger.debug('pipe failed', { peerId: peer.id, producerId: producer.id, error: (error as Error).message });
+			target.release(producer.id);
+			return;
+		}
+		try {
+			if (!target.router.canConsume({ producerId: producer.id, rtpCapabilities: peer.rtpCapabilities })) {
+				target.release(producer.id);
+				return;
+			}
 			consumer = await transport.consume<ConsumerAppData>({
 				producerId: producer.id,
 				rtpCapabilities: peer.rtpCapabilities,
@@ -353,18 +520,22 @@ export class Room {
 			});
 		} catch (error) {
 			// The transport or producer closed meanwhile.
+			target.release(producer.id);
 			this.#logger.debug('consume failed', { peerId: peer.id, producerId: producer.id, error: (error as Error).message });
 			return;
 		}
-		if (peer.closed) {
-			consumer.close();
-			return;
-		}
+		const uncount = target.countConsumer();
 		peer.consumers.set(consumer.id, consumer);
 		consumer.observer.once('close', () => {
+			uncount();
+			target.release(producer.id);
 			peer.consumers.delete(consumer.id);
 			peer.notify('consumer.closed', { consumerId: consumer.id });
 		});
+		if (peer.closed || producer.closed) {
+			consumer.close();
+			return;
+		}
 		consumer.on('transportclose', () => consumer.close());
 		consumer.on('producerclose', () => consumer.close());
 		consumer.on('producerpause', () => peer.notify('consumer.paused', { consumerId: consumer.id }));

@@ -82,8 +82,7 @@ export class RoomRegistry {
 	}
 
 	async #create(roomId: string): Promise<Room> {
-		const worker = this.#pool.pickWorker();
-		const room = await Room.create({ id: roomId, worker, config: this.#config, logger: this.#logger });
+		const room = await Room.create({ id: roomId, pool: this.#pool, config: this.#config, logger: this.#logger });
 		this.#rooms.set(roomId, room);
 		room.events.once('closed', (reason) => {
 			if (this.#rooms.get(roomId) === room) {

@@ -6,6 +6,7 @@ import { AppError, InvalidStateError, NotFoundError, toWire, ValidationError } f
 import type { Logger } from '../logging';
 import { fromMediasoupError, type ms } from '../media';
 import type { Peer, PeerConnection, Room, RoomRegistry } from '../rooms';
+import { SerialQueue } from '../util';
 import {
 	isRequestName, requests, type Ack, type RequestData, type RequestName, type ResponseData, type ServerEventData,
 	type ServerEventName,
@@ -34,7 +35,7 @@ export class Session {
 	readonly #deps: SessionDeps;
 	readonly #logger: Logger;
 	readonly #handlers: Handlers;
-	#queue: Promise<void> = Promise.resolve();
+	readonly #queue = new SerialQueue();
 	#room: Room | undefined;
 	#peer: Peer | undefined;
 
@@ -77,7 +78,7 @@ export class Session {
 				return { ok: false, error: wire };
 			}
 		};
-		this.#queue = this.#queue.then(run).then(ack, () => undefined);
+		void this.#queue.run(run).then(ack);
 	}
 
 	#parse(event: RequestName, payload: unknown): unknown {
@@ -133,7 +134,7 @@ export class Session {
 					throw new AppError('forbidden', 'the token does not grant this room');
 				}
 				const room = await this.#deps.registry.getOrCreate(roomId);
-				const peer = room.join({
+				const peer = await room.join({
 					displayName: this.#claims.name ?? displayName ?? 'Guest',
 					claims: this.#claims,
 					rtpCapabilities: rtpCapabilities as ms.RtpCapabilities,
@@ -146,7 +147,7 @@ export class Session {
 					peerId: peer.id,
 					roomId,
 					resumeToken: peer.resumeToken,
-					routerRtpCapabilities: room.router.rtpCapabilities,
+					routerRtpCapabilities: this.#deps.routerRtpCapabilities(),
 					peers: room.otherPeers(peer),
 					transports: [],
 					producers: [],
@@ -171,7 +172,7 @@ export class Session {
 					peerId: peer.id,
 					roomId: room.id,
 					resumeToken: peer.resumeToken,
-					routerRtpCapabilities: room.router.rtpCapabilities,
+					routerRtpCapabilities: this.#deps.routerRtpCapabilities(),
 					peers: room.otherPeers(peer),
 					transports: [...peer.transports.values()].map((t) => ({ id: t.id, direction: t.appData.direction })),
 					producers: room.peerInfo(peer).producers,

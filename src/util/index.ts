@@ -1,2 +1,3 @@
 export { TypedEmitter, type EventMap } from './TypedEmitter';
 export { throttle } from './throttle';
+export { SerialQueue } from './SerialQueue';
