@@ -56,6 +56,8 @@ export class MediaClient {
 	private sendTransport?: Promise<msc.Transport>;
 	private recvTransport?: Promise<msc.Transport>;
 	private readonly generators: SyntheticGenerator[] = [];
+	/** What each producer was made with, for rebuild(). */
+	private readonly produced = new Map<string, msc.ProducerOptions>();
 	private readonly unsubscribe: (() => void)[] = [];
 	private closed = false;
 
@@ -140,10 +142,11 @@ export class MediaClient {
 	}
 
 	/**
-	 * Receive-side stats of every consumer, from the recv PeerConnection's
-	 * getStats(). NOTE: entries are matched by the consumer's SSRC: the report
-	 * also holds mediasoup's bandwidth-probation stream (SSRC 1234) as an extra
-	 * inbound video entry, and per-receiver getStats() is not what wrtc does best.
+	 * Receive-side stats of every consumer, from one getStats() of the recv
+	 * PeerConnection; a consumer whose first packet has not arrived shows zeros.
+	 * NOTE: entries are matched by the consumer's SSRC: the report also holds
+	 * mediasoup's bandwidth-probation stream (SSRC 1234) as an extra inbound
+	 * video entry that never decodes a frame.
 	 */
 	async inboundStats(): Promise<InboundStats[]> {
 		if (!this.recvTransport || this.consumers.size === 0) {
@@ -171,6 +174,35 @@ export class MediaClient {
 			}
 			return stats;
 		});
+	}
+
+	/**
+	 * What a client does on `session.reconnect`: the server lost this peer's
+	 * transports (their worker died), so close the local ones, make new ones
+	 * (the server places them on a healthy worker) and produce the same tracks
+	 * again. Consumers come back as new consumer.new requests.
+	 */
+	async rebuild(): Promise<void> {
+		this.assertOpen();
+		const toProduce = [...this.producers.keys()].map((id) => this.produced.get(id)!);
+		const transports = await Promise.allSettled([this.sendTransport, this.recvTransport]);
+		this.sendTransport = undefined;
+		this.recvTransport = undefined;
+		for (const settled of transports) {
+			if (settled.status === 'fulfilled' && settled.value) {
+				settled.value.close();
+			}
+		}
+		this.producers.clear();
+		this.produced.clear();
+		this.consumers.clear();
+		await this.getRecvTransport();
+		if (toProduce.length > 0) {
+			const transport = await this.getSendTransport();
+			for (const options of toProduce) {
+				await this.produce(transport, options);
+			}
+		}
 	}
 
 	/**
@@ -215,8 +247,10 @@ export class MediaClient {
 	}
 
 	private async produce(transport: msc.Transport, options: msc.ProducerOptions): Promise<msc.Producer> {
-		const producer = await transport.produce(options);
+		// NOTE: stopTracks false: a rebuild() closes the transport and produces the same track again.
+		const producer = await transport.produce({ ...options, stopTracks: false });
 		this.producers.set(producer.id, producer);
+		this.produced.set(producer.id, options);
 		producer.observer.once('close', () => this.producers.delete(producer.id));
 		return producer;
 	}
@@ -354,9 +388,13 @@ class AudioGenerator extends SyntheticGenerator {
 	}
 
 	protected tick(): void {
-		// NOTE: Node timers drift; catch up on the frames that are due (at most
-		// ten per tick) so the encoder sees 100 frames a second.
-		const due = Math.min(10, Math.floor((Date.now() - this.startedAt) / 10) - this.sentFrames);
+		// NOTE: Node timers drift; send the frames that are due so the encoder
+		// sees 100 a second, but after a stall skip ahead rather than burst.
+		let due = Math.floor((Date.now() - this.startedAt) / 10) - this.sentFrames;
+		if (due > 10) {
+			this.sentFrames += due - 10;
+			due = 10;
+		}
 		for (let i = 0; i < due; i++) {
 			const samples = new Int16Array(AUDIO_FRAME);
 			const first = this.sentFrames * AUDIO_FRAME;

@@ -67,3 +67,65 @@ describe('a room spanning two workers', () => {
 		expect(await poolObjects(node.pool)).toEqual({ routers: 0, webRtcTransports: 0, consumers: 0, producers: 0, transports: 0 });
 	});
 });
+
+describe('a worker dies under a room', () => {
+	let node: TestNode;
+	const parties: Party[] = [];
+
+	beforeAll(async () => {
+		node = await startTestNode({ media: { workers: 2 } });
+	});
+	afterAll(async () => {
+		await closeAll(parties);
+		await node.close();
+	});
+
+	test('its clients are told to reconnect, rebuild on a healthy worker and consume again; other rooms see nothing', async () => {
+		const alice = await party(node, 'alice', parties);
+		const bob = await party(node, 'bob', parties);
+		for (const { signaling, media } of [alice, bob]) {
+			signaling.on('session.reconnect', () => void media.rebuild());
+			await media.join('doomed');
+			await media.produceSynthetic({ audio: true, video: { width: 320, height: 180 } });
+		}
+		const doomed = node.registry.get('doomed')!;
+		const victim = doomed.routers[0]!.worker;
+		await pollUntil('bob consumes alice', () => [...doomed.peers.values()].every((p) => p.consumers.size === 2));
+
+		// Another room, placed on the other (less loaded) worker, with media of its own.
+		const carol = await party(node, 'carol', parties);
+		const dave = await party(node, 'dave', parties);
+		await carol.media.join('safe');
+		await dave.media.join('safe');
+		await carol.media.produceSynthetic({ audio: true, video: { width: 320, height: 180 } });
+		const safe = node.registry.get('safe')!;
+		expect(safe.routers.map((r) => r.worker.index)).not.toContain(victim.index);
+		const daveVideoBytes = async () => (await dave.media.inboundStats()).find((s) => s.kind === 'video')?.bytesReceived ?? 0;
+		await pollUntil('dave receives carol', async () => (await daveVideoBytes()) > 0, { timeoutMs: 15000, intervalMs: 200 });
+		const safeEvents = [carol.signaling.events.length, dave.signaling.events.length];
+
+		process.kill(victim.pid, 'SIGKILL');
+
+		await pollUntil('alice and bob told to reconnect', () => [alice, bob].every(({ signaling }) =>
+			signaling.events.some((e) => e.name === 'session.reconnect' && e.data.reason === 'workerDied')), { timeoutMs: 10000 });
+		await pollUntil('both decode each other again on a new worker', async () => {
+			for (const { media } of [alice, bob]) {
+				const video = (await media.inboundStats()).find((s) => s.kind === 'video');
+				if (!video || (video.framesDecoded ?? 0) === 0) {
+					return false;
+				}
+			}
+			return doomed.routers.length > 0 && doomed.routers.every((r) => r.worker.pid !== victim.pid);
+		}, { timeoutMs: 10000, intervalMs: 200 });
+		expect(doomed.peers.size).toBe(2);
+
+		// The other room saw no event at all and its media kept flowing.
+		const before = await daveVideoBytes();
+		await pollUntil('dave still receives carol', async () => (await daveVideoBytes()) > before, { timeoutMs: 5000, intervalMs: 200 });
+		// Only the periodic reports (scores, speaker, layers) may have arrived there.
+		const periodic = new Set(['consumer.score', 'producer.score', 'room.activeSpeaker', 'consumer.layersChanged']);
+		[carol, dave].forEach(({ signaling }, i) => {
+			expect(signaling.events.slice(safeEvents[i]).filter((e) => !periodic.has(e.name))).toEqual([]);
+		});
+	});
+});
