@@ -1,8 +1,10 @@
 import http from 'node:http';
 import express from 'express';
+import type { AccountService } from './accounts';
 import type { TokenService } from './auth';
+import type { CallService, Presence } from './calls';
 import type { Config } from './config';
-import { devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
+import { accountRoutes, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
 import type { Logger } from './logging';
 import type { WorkerPool } from './media';
 import type { Metrics } from './metrics';
@@ -15,6 +17,9 @@ export type AppDeps = {
 	pool: WorkerPool;
 	metrics: Metrics;
 	tokens: TokenService;
+	accounts: AccountService;
+	calls: CallService;
+	presence: Presence;
 	registry: RoomRegistry;
 	/** Dev mode: the open token route is mounted and loopback origins are allowed. */
 	dev: boolean;
@@ -44,6 +49,7 @@ export function buildApp(deps: AppDeps): App {
 	if (deps.dev) {
 		app.use(devRoutes({ tokens: deps.tokens }));
 	}
+	app.use(accountRoutes({ accounts: deps.accounts, config: deps.config.accounts }));
 	app.use(notFoundHandler);
 	app.use(errorHandler(logger));
 
@@ -52,8 +58,10 @@ export function buildApp(deps: AppDeps): App {
 		httpServer,
 		config: deps.config,
 		logger: deps.logger,
-		tokens: deps.tokens,
+		authenticate: (token) => deps.accounts.authenticate(token),
 		registry: deps.registry,
+		calls: deps.calls,
+		presence: deps.presence,
 		dev: deps.dev,
 		routerRtpCapabilities: () => deps.pool.routerRtpCapabilities,
 	});

@@ -3,13 +3,16 @@
  * listen, and shut down on SIGTERM / SIGINT.
  */
 import { once } from 'node:events';
+import { AccountService } from './accounts';
 import { buildApp } from './app';
+import { CallService, Presence, followAccountChanges } from './calls';
 import { resolveDevMode, TokenService } from './auth';
 import { ConfigError, loadConfig, redactConfig, type Config } from './config';
 import { bridgeMediasoupLogs, createLogger } from './logging';
 import { WorkerPool } from './media';
 import { createMetrics } from './metrics';
 import { RoomRegistry } from './rooms';
+import { SqliteStore } from './store';
 
 const USAGE = 'usage: switchyard [--print-config]';
 
@@ -46,10 +49,15 @@ async function main(argv: string[]): Promise<void> {
 	}
 	logger.info('starting', { config: redactConfig(config), dev, pid: process.pid, node: process.version });
 
+	const store = SqliteStore.open(config.store.path);
+	const accounts = new AccountService({ store, tokens, config, logger });
+	const presence = new Presence();
+	const calls = new CallService({ store, presence, tokens, config: config.calls, logger });
+	followAccountChanges(accounts, calls);
 	const pool = await WorkerPool.start({ config: config.media, logger });
 	const metrics = createMetrics({ pool });
 	const registry = new RoomRegistry({ pool, config, logger });
-	const app = buildApp({ config, logger, pool, metrics, tokens, registry, dev });
+	const app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, dev });
 
 	app.httpServer.listen(config.http.port, config.http.host);
 	await Promise.race([
@@ -72,9 +80,11 @@ async function main(argv: string[]): Promise<void> {
 		stopping = true;
 		logger.info('stopping', { signal });
 		registry.close();
+		calls.close();
 		await app.close();
 		metrics.close();
 		await pool.close();
+		await store.close();
 		logger.info('stopped');
 		process.exit(0);
 	};

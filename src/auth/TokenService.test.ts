@@ -3,7 +3,7 @@ import * as jose from 'jose';
 import { mayJoinRoom, TokenService } from './TokenService';
 import { originAllowed, resolveDevMode } from './devMode';
 
-const base = { secret: 'x'.repeat(32), publicKey: null, issuer: null, dev: 'auto' as const, devForce: false, tokenTtlSeconds: 3600 };
+const base = { secret: 'x'.repeat(32), publicKey: null, issuer: null, dev: 'auto' as const, devForce: false, tokenTtlSeconds: 3600, refreshTtlSeconds: 86400, adminToken: null };
 
 async function refusal(tokens: TokenService, token: string): Promise<string> {
 	try {

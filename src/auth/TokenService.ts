@@ -19,6 +19,8 @@ export const claimsSchema = z.object({
 	premium: z.boolean().default(false),
 	/** Room ids the bearer may join; "*" for any. Absent: none. */
 	rooms: z.array(z.string().min(1).max(64)).max(100).optional(),
+	/** The login session of an account token; revoked sessions' tokens are refused. */
+	sid: z.string().min(1).max(64).optional(),
 	exp: z.number().int(),
 });
 

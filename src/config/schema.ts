@@ -36,6 +36,24 @@ export const configSchema = z.strictObject({
 		dev: z.union([z.literal('auto'), z.boolean()], { error: 'expected "auto", true or false' }),
 		devForce: z.boolean(),
 		tokenTtlSeconds: z.number().int().min(60).max(30 * 86_400),
+		refreshTtlSeconds: z.number().int().min(60).max(400 * 86_400),
+		adminToken: z.string().min(32, { error: 'expected a token of at least 32 characters' }).max(512).nullable(),
+	}),
+	store: z.strictObject({
+		path: z.string().min(1).max(4096),
+	}),
+	accounts: z.strictObject({
+		scryptCost: z.number().int().min(1024).max(1_048_576).refine((n) => (n & (n - 1)) === 0, { error: 'expected a power of two' }),
+		signupsPerHour: z.number().int().min(1).max(1_000_000),
+		loginsPerMinute: z.number().int().min(1).max(1_000_000),
+		searchesPerMinute: z.number().int().min(1).max(1_000_000),
+	}),
+	calls: z.strictObject({
+		ringTimeoutSeconds: z.number().int().min(1).max(600),
+		placeRequiresPremium: z.boolean(),
+		invitesPerMinute: z.number().int().min(1).max(10_000),
+		unansweredPerDay: z.number().int().min(1).max(100_000),
+		coolDownSeconds: z.number().int().min(0).max(86_400),
 	}),
 	rooms: z.strictObject({
 		maxPeers: z.number().int().min(1).max(1000),
@@ -68,6 +86,8 @@ export type LogConfig = Config['log'];
 export type AuthConfig = Config['auth'];
 export type RoomsConfig = Config['rooms'];
 export type SignalingConfig = Config['signaling'];
+export type AccountsConfig = Config['accounts'];
+export type CallsConfig = Config['calls'];
 
 /** Keys whose values are secrets: printed as "[redacted]". */
-export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken']);

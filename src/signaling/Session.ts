@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
 import { mayJoinRoom, type Claims } from '../auth';
@@ -5,6 +6,7 @@ import type { SignalingConfig } from '../config';
 import { AppError, InvalidStateError, NotFoundError, toWire, ValidationError } from '../errors';
 import type { Logger } from '../logging';
 import { fromMediasoupError, type ms } from '../media';
+import type { CallService, Device, Presence } from '../calls';
 import type { Peer, PeerConnection, Room, RoomRegistry } from '../rooms';
 import { SerialQueue } from '../util';
 import {
@@ -17,6 +19,8 @@ type Handlers = { [N in RequestName]: Handler<N> };
 
 export type SessionDeps = {
 	registry: RoomRegistry;
+	calls: CallService;
+	presence: Presence;
 	config: SignalingConfig;
 	logger: Logger;
 	/** The router RTP capabilities every room uses. */
@@ -48,7 +52,18 @@ export class Session {
 
 		socket.onAny((event: string, ...args: unknown[]) => this.#onRequest(event, args));
 		socket.on('disconnect', (reason) => this.#onDisconnect(reason));
+		// An account's connected devices ring for its calls.
+		if (claims.sid) {
+			deps.presence.add(claims.sub, this.#device);
+		}
 	}
+
+	readonly #device: Device = {
+		id: randomUUID(),
+		notify: (event, data) => {
+			this.#socket.emit(event, data);
+		},
+	};
 
 	#onRequest(event: string, args: unknown[]): void {
 		const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Ack<unknown>) => void) : undefined;
@@ -95,6 +110,10 @@ export class Session {
 
 	#onDisconnect(reason: string): void {
 		this.#logger.debug('socket disconnected', { reason });
+		if (this.#claims.sid) {
+			this.#deps.presence.remove(this.#claims.sub, this.#device);
+			void this.#deps.calls.deviceGone(this.#claims, this.#device);
+		}
 		if (this.#room && this.#peer && this.#peer.connection === this.#connection) {
 			this.#room.disconnected(this.#peer);
 		}
@@ -249,6 +268,21 @@ export class Session {
 			'consumer.setPreferredLayers': async ({ consumerId, spatialLayer, temporalLayer }) => {
 				const { room, peer } = this.#joined();
 				await mediasoupCall('consumer', () => room.consumerOf(peer, consumerId).setPreferredLayers({ spatialLayer, temporalLayer }));
+				return {};
+			},
+
+			'call.invite': async (request) => this.#deps.calls.invite(this.#claims, this.#device, request),
+			'call.accept': async ({ callId }) => this.#deps.calls.accept(this.#claims, this.#device, callId),
+			'call.decline': async ({ callId }) => {
+				await this.#deps.calls.decline(this.#claims, this.#device, callId);
+				return {};
+			},
+			'call.cancel': async ({ callId }) => {
+				await this.#deps.calls.cancel(this.#claims, callId);
+				return {};
+			},
+			'call.hangup': async ({ callId }) => {
+				await this.#deps.calls.hangup(this.#claims, callId);
 				return {};
 			},
 		};

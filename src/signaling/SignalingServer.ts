@@ -1,10 +1,11 @@
 import type http from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import { originAllowed, type TokenService } from '../auth';
+import { originAllowed, type Claims } from '../auth';
 import type { Config } from '../config';
 import { AppError, toWire } from '../errors';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
+import type { CallService, Presence } from '../calls';
 import type { RoomRegistry } from '../rooms';
 import { handshakeAuth, PROTOCOL_VERSION } from './protocol';
 import { Session } from './Session';
@@ -13,8 +14,11 @@ export type SignalingDeps = {
 	httpServer: http.Server;
 	config: Readonly<Config>;
 	logger: Logger;
-	tokens: TokenService;
+	/** Verifies a handshake's token (and, for account tokens, its login session). */
+	authenticate: (token: string) => Promise<Claims>;
 	registry: RoomRegistry;
+	calls: CallService;
+	presence: Presence;
 	dev: boolean;
 	routerRtpCapabilities: () => ms.RtpCapabilities;
 };
@@ -51,7 +55,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 	});
 
 	io.use((socket: Socket, next) => {
-		authenticate(socket, deps.tokens).then(() => next(), (error: unknown) => {
+		authenticate(socket, deps.authenticate).then(() => next(), (error: unknown) => {
 			const refusal = Object.assign(new Error((error as Error).message), { data: toWire(error).error });
 			logger.debug('handshake refused', { code: refusal.data.code });
 			next(refusal);
@@ -63,6 +67,8 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 		logger.debug('socket connected', { socketId: socket.id, sub: claims.sub });
 		new Session(socket, claims, {
 			registry: deps.registry,
+			calls: deps.calls,
+			presence: deps.presence,
 			config: config.signaling,
 			logger: deps.logger,
 			routerRtpCapabilities: deps.routerRtpCapabilities,
@@ -77,7 +83,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 	};
 }
 
-async function authenticate(socket: Socket, tokens: TokenService): Promise<void> {
+async function authenticate(socket: Socket, verify: (token: string) => Promise<Claims>): Promise<void> {
 	const auth = handshakeAuth.safeParse(socket.handshake.auth);
 	if (!auth.success) {
 		const missing = typeof socket.handshake.auth?.token !== 'string' ? 'auth.token' : 'auth.protocol';
@@ -87,5 +93,5 @@ async function authenticate(socket: Socket, tokens: TokenService): Promise<void>
 	if (auth.data.protocol !== PROTOCOL_VERSION) {
 		throw new AppError('unsupported_protocol', `this server speaks protocol ${PROTOCOL_VERSION}, the client ${auth.data.protocol}: reload the client`);
 	}
-	socket.data.claims = await tokens.verify(auth.data.token);
+	socket.data.claims = await verify(auth.data.token);
 }

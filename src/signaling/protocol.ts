@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import type { WireError } from '../errors';
 import {
-	displayName, dtlsParameters, id, peerInfo, producerInfo, roomId, rtpCapabilities, rtpParameters, source,
+	displayName, dtlsParameters, handle, id, peerInfo, producerInfo, roomId, rtpCapabilities, rtpParameters, source,
 	transportInfo,
 } from './schemas';
 
@@ -101,6 +101,18 @@ export const requests = {
 		}).strict(),
 		response: empty,
 	},
+	/** Calls between accounts (an account token is required). */
+	'call.invite': {
+		request: z.union([
+			z.object({ to: z.array(handle).min(1).max(8), media: z.enum(['audio', 'video']) }).strict(),
+			z.object({ callId: id, to: z.array(handle).min(1).max(8) }).strict(),
+		]),
+		response: z.object({ callId: id, invited: z.record(z.string(), z.enum(['ringing', 'unavailable'])) }),
+	},
+	'call.accept': { request: z.object({ callId: id }).strict(), response: z.object({ callId: id, roomId, token: z.string() }) },
+	'call.decline': { request: z.object({ callId: id }).strict(), response: empty },
+	'call.cancel': { request: z.object({ callId: id }).strict(), response: empty },
+	'call.hangup': { request: z.object({ callId: id }).strict(), response: empty },
 } as const;
 
 export type RequestName = keyof typeof requests;
@@ -139,6 +151,22 @@ export const serverEvents = {
 	'producer.closed': z.object({ producerId: id, reason: z.string() }),
 	'room.activeSpeaker': z.object({ peerId: id.nullable(), producerId: id.nullable() }),
 	'session.reconnect': z.object({ reason: z.enum(['workerDied', 'roomMoved', 'serverRequest']) }),
+	'call.incoming': z.object({
+		callId: id,
+		from: z.object({ handle: z.string(), displayName: z.string(), verified: z.boolean() }),
+		media: z.enum(['audio', 'video']),
+		/** The callee is in another call: accepting ends that one. */
+		waiting: z.boolean(),
+	}),
+	'call.ringing': z.object({ callId: id, handle: z.string() }),
+	'call.accepted': z.object({ callId: id, handle: z.string(), roomId, token: z.string() }),
+	'call.declined': z.object({ callId: id, handle: z.string() }),
+	'call.noAnswer': z.object({ callId: id, handle: z.string() }),
+	'call.left': z.object({ callId: id, handle: z.string() }),
+	'call.cancelled': z.object({ callId: id }),
+	'call.missed': z.object({ callId: id }),
+	'call.answeredElsewhere': z.object({ callId: id }),
+	'call.ended': z.object({ callId: id, reason: z.enum(['hangup', 'over', 'declinedElsewhere']) }),
 } as const;
 
 export type ServerEventName = keyof typeof serverEvents;

@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, { error: 'expected letters, digits, _ or -' });
 export const roomId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected 1-64 letters, digits, _, . or -' });
 export const displayName = z.string().trim().min(1).max(64);
+/** An account handle: 3-30 of a-z, 0-9 and _, case-insensitive. */
+export const handle = z.string().trim().toLowerCase().regex(/^[a-z0-9_]{3,30}$/, { error: 'expected 3-30 letters, digits or _' });
 
 const scalar = z.union([z.string().max(256), z.number(), z.boolean()]);
 const parameters = z.record(z.string().max(64), scalar).refine((p) => Object.keys(p).length <= 32, { error: 'at most 32 parameters' });

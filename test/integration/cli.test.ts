@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { pollUntil } from '../helpers/poll';
 import { findFreePorts } from '../helpers/ports';
 import { startMain } from '../helpers/child';
@@ -31,7 +34,11 @@ describe('the switchyard process', () => {
 
 	test('starts, serves /healthz and /readyz, and exits 0 on SIGTERM', async () => {
 		const [httpPort, mediaPort] = await Promise.all([findFreePorts(1), findFreePorts(2)]);
-		const main = startMain([], { PORT: String(httpPort), MEDIA_PORT: String(mediaPort), SWITCHYARD_MEDIA_WORKERS: '2' });
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-cli-'));
+		const main = startMain([], {
+			PORT: String(httpPort), MEDIA_PORT: String(mediaPort), SWITCHYARD_MEDIA_WORKERS: '2',
+			SWITCHYARD_STORE_PATH: path.join(dir, 'switchyard.db'),
+		});
 		try {
 			const ready = await pollUntil('/readyz 200', async () => {
 				const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
@@ -44,5 +51,7 @@ describe('the switchyard process', () => {
 		}
 		expect(await main.exited).toBe(0);
 		expect(main.output()).toContain('stopped');
+		expect(fs.existsSync(path.join(dir, 'switchyard.db'))).toBe(true);
+		fs.rmSync(dir, { recursive: true, force: true });
 	});
 });

@@ -1,0 +1,216 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Claims, TokenService } from '../auth';
+import type { UserSettings } from '../calls';
+import type { AccountsConfig, AuthConfig } from '../config';
+import { AppError, NotFoundError } from '../errors';
+import type { Logger } from '../logging';
+import type { CallRecord, PublicUser, RelationKind, Store, User } from '../store';
+import { TypedEmitter } from '../util';
+import { hashPassword, verifyPassword } from './passwords';
+
+/** What signup, login and refresh return. */
+export type LoginResult = { token: string; refreshToken: string; expiresIn: number; user: PublicUser };
+
+export type AccountServiceEvents = {
+	/** A relation of `ownerId` towards `targetId` was added or removed. */
+	relationChanged: [ownerId: string, targetId: string, kind: RelationKind];
+	settingsChanged: [userId: string];
+	accountDeleted: [userId: string];
+};
+
+export type AccountServiceDeps = {
+	store: Store;
+	tokens: TokenService;
+	config: { auth: AuthConfig; accounts: AccountsConfig };
+	logger: Logger;
+};
+
+/**
+ * Accounts by handle: sign-up, login with refresh-token rotation, logout,
+ * password change, deletion, relations and settings. It also authenticates
+ * every token the node sees: an account token's login session must still be
+ * live, so a logout or password change revokes the tokens of that session.
+ */
+export class AccountService {
+	/** Changes that running calls must follow (a block stops ringing). */
+	readonly observer: TypedEmitter<AccountServiceEvents>;
+	readonly #store: Store;
+	readonly #tokens: TokenService;
+	readonly #config: AccountServiceDeps['config'];
+	readonly #logger: Logger;
+	/** Compared against when a handle does not exist, so timing does not tell. */
+	#dummyHash: Promise<string> | undefined;
+
+	constructor(deps: AccountServiceDeps) {
+		this.#store = deps.store;
+		this.#tokens = deps.tokens;
+		this.#config = deps.config;
+		this.#logger = deps.logger.child({ module: 'accounts' });
+		this.observer = new TypedEmitter((event, error) => this.#logger.error('accounts listener failed', { event, error }));
+	}
+
+	/** Verifies a token; an account token's session must be live. @throws unauthorized */
+	async authenticate(token: string): Promise<Claims> {
+		const claims = await this.#tokens.verify(token);
+		if (claims.sid) {
+			const session = await this.#store.session(claims.sid);
+			if (!session || session.revoked || session.userId !== claims.sub) {
+				throw new AppError('unauthorized', 'the session has ended');
+			}
+		}
+		return claims;
+	}
+
+	async signup({ handle, password, displayName }: { handle: string; password: string; displayName: string }): Promise<LoginResult> {
+		const passwordHash = await hashPassword(password, this.#config.accounts.scryptCost);
+		const user = await this.#store.createUser({ handle, displayName, passwordHash });
+		this.#logger.info('account created', { userId: user.id, handle });
+		return this.#startSession(user);
+	}
+
+	/** @throws unauthorized with one message whether the handle or the password is wrong */
+	async login({ handle, password }: { handle: string; password: string }): Promise<LoginResult> {
+		const user = await this.#store.userByHandle(handle);
+		const stored = user ? await this.#store.passwordHash(user.id) : undefined;
+		this.#dummyHash ??= hashPassword(randomUUID(), this.#config.accounts.scryptCost);
+		const ok = await verifyPassword(password, stored ?? await this.#dummyHash);
+		if (!user || !stored || !ok) {
+			throw new AppError('unauthorized', 'wrong handle or password');
+		}
+		return this.#startSession(user);
+	}
+
+	/** A new access token and a new refresh token; the old refresh token stops working. */
+	async refresh(refreshToken: string): Promise<LoginResult> {
+		const session = await this.#store.sessionByRefreshHash(digest(refreshToken));
+		if (!session || session.revoked || session.expiresAt < Date.now()) {
+			throw new AppError('unauthorized', 'invalid refresh token');
+		}
+		const user = await this.#store.userById(session.userId);
+		if (!user) {
+			throw new AppError('unauthorized', 'invalid refresh token');
+		}
+		const next = randomBytes(32).toString('base64url');
+		await this.#store.rotateSession(session.id, digest(next), this.#refreshExpiry());
+		return { ...(await this.#accessToken(user, session.id)), refreshToken: next };
+	}
+
+	async logout(claims: Claims): Promise<void> {
+		if (claims.sid) {
+			await this.#store.revokeSession(claims.sid);
+		}
+	}
+
+	/** Changes the password and ends every other login session of the account. */
+	async changePassword(claims: Claims, currentPassword: string, newPassword: string): Promise<void> {
+		const user = await this.me(claims);
+		await this.#checkPassword(user, currentPassword);
+		await this.#store.setPasswordHash(user.id, await hashPassword(newPassword, this.#config.accounts.scryptCost));
+		await this.#store.revokeSessions(user.id, claims.sid);
+		this.#logger.info('password changed', { userId: user.id });
+	}
+
+	/** Deletes the account and its data: relations both ways, sessions. */
+	async deleteAccount(claims: Claims, password: string): Promise<void> {
+		const user = await this.me(claims);
+		await this.#checkPassword(user, password);
+		await this.#store.deleteUser(user.id);
+		this.#logger.info('account deleted', { userId: user.id });
+		this.observer.safeEmit('accountDeleted', user.id);
+	}
+
+	/** The account behind an account token. @throws unauthorized for other tokens or a deleted account */
+	async me(claims: Claims): Promise<User> {
+		const user = claims.sid ? await this.#store.userById(claims.sub) : undefined;
+		if (!user) {
+			throw new AppError('unauthorized', 'an account token is required');
+		}
+		return user;
+	}
+
+	async byHandle(handle: string): Promise<User> {
+		const user = await this.#store.userByHandle(handle);
+		if (!user) {
+			throw new NotFoundError('no such account');
+		}
+		return user;
+	}
+
+	async search(claims: Claims, prefix: string, options: { after?: string; limit: number }): Promise<PublicUser[]> {
+		return this.#store.searchUsers({ prefix, searcherId: claims.sub, ...options });
+	}
+
+	async setRelation(claims: Claims, kind: RelationKind, handle: string, on: boolean): Promise<void> {
+		const user = await this.me(claims);
+		const target = await this.byHandle(handle);
+		if (target.id === user.id) {
+			throw new AppError('validation_failed', `cannot ${kind} yourself`);
+		}
+		await (on ? this.#store.addRelation(kind, user.id, target.id) : this.#store.removeRelation(kind, user.id, target.id));
+		this.observer.safeEmit('relationChanged', user.id, target.id, kind);
+	}
+
+	async listRelations(claims: Claims, kind: RelationKind): Promise<PublicUser[]> {
+		return this.#store.listRelations(kind, (await this.me(claims)).id);
+	}
+
+	async updateSettings(claims: Claims, settings: UserSettings): Promise<UserSettings> {
+		const user = await this.me(claims);
+		const updated = (await this.#store.updateUser(user.id, { settings })).settings;
+		this.observer.safeEmit('settingsChanged', user.id);
+		return updated;
+	}
+
+	/** The account's call history, newest first. */
+	async callHistory(claims: Claims, options: { before?: number; limit: number }): Promise<CallRecord[]> {
+		return this.#store.callHistory((await this.me(claims)).id, options);
+	}
+
+	/** The admin API: sets flags that the account's next token carries. */
+	async setFlags(handle: string, flags: { verified?: boolean; premium?: boolean }): Promise<User> {
+		const user = await this.byHandle(handle);
+		const updated = await this.#store.updateUser(user.id, flags);
+		this.#logger.info('account flags set', { userId: user.id, ...flags });
+		return updated;
+	}
+
+	/** Whether `token` is the configured admin token (constant time). */
+	isAdminToken(token: string): boolean {
+		const expected = this.#config.auth.adminToken;
+		if (!expected) {
+			return false;
+		}
+		const a = createHash('sha256').update(token).digest();
+		const b = createHash('sha256').update(expected).digest();
+		return timingSafeEqual(a, b);
+	}
+
+	async #checkPassword(user: User, password: string): Promise<void> {
+		const stored = await this.#store.passwordHash(user.id);
+		if (!stored || !(await verifyPassword(password, stored))) {
+			throw new AppError('forbidden', 'wrong password');
+		}
+	}
+
+	async #startSession(user: User): Promise<LoginResult> {
+		const sessionId = randomUUID();
+		const refreshToken = randomBytes(32).toString('base64url');
+		await this.#store.createSession({ id: sessionId, userId: user.id, refreshHash: digest(refreshToken), expiresAt: this.#refreshExpiry() });
+		return { ...(await this.#accessToken(user, sessionId)), refreshToken };
+	}
+
+	async #accessToken(user: User, sessionId: string): Promise<Omit<LoginResult, 'refreshToken'>> {
+		const token = await this.#tokens.issue({
+			sub: user.id, handle: user.handle, name: user.displayName, verified: user.verified, premium: user.premium, sid: sessionId,
+		});
+		return { token, expiresIn: this.#config.auth.tokenTtlSeconds, user: { handle: user.handle, displayName: user.displayName, verified: user.verified } };
+	}
+
+	#refreshExpiry(): number {
+		return Date.now() + this.#config.auth.refreshTtlSeconds * 1000;
+	}
+}
+
+function digest(token: string): string {
+	return createHash('sha256').update(token).digest('base64url');
+}

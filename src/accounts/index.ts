@@ -1,0 +1,2 @@
+export { AccountService, type AccountServiceDeps, type LoginResult } from './AccountService';
+export { hashPassword, verifyPassword } from './passwords';

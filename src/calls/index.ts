@@ -1,0 +1,6 @@
+export { CallService, systemClock, type CallServiceDeps, type CallServiceEvents, type Clock, type Media } from './CallService';
+export { canRing, DEFAULT_SETTINGS, type Relations, type RingDecision, type UserSettings } from './canRing';
+export { followAccountChanges } from './followAccountChanges';
+export { InviteLimiter } from './InviteLimiter';
+export { assertTransition, calleeOutcome, canTransition, isFinal, type CalleeOutcome, type CallerOutcome, type LegState } from './legState';
+export { Presence, type Device } from './Presence';

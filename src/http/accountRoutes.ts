@@ -1,0 +1,154 @@
+import { Router, json } from 'express';
+import { z } from 'zod';
+import type { AccountService } from '../accounts';
+import type { AccountsConfig } from '../config';
+import { AppError } from '../errors';
+import { handle } from '../signaling/schemas';
+import type { RelationKind } from '../store';
+import { bearerToken, claimsOf, requireAuth } from './auth';
+import { rateLimitPerIp } from './rateLimit';
+import { validate } from './validate';
+
+const password = z.string().min(8, { error: 'expected at least 8 characters' }).max(256);
+const displayName = z.string().trim().min(1).max(64);
+
+const signupBody = z.strictObject({ handle, password, displayName });
+const loginBody = z.strictObject({ handle, password: z.string().min(1).max(256) });
+const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(256) });
+const passwordBody = z.strictObject({ currentPassword: z.string().min(1).max(256), newPassword: password });
+const deleteBody = z.strictObject({ password: z.string().min(1).max(256) });
+const searchQuery = z.strictObject({
+	q: z.string().trim().min(1).max(64),
+	after: handle.optional(),
+	limit: z.coerce.number().int().min(1).max(50).default(20),
+});
+const settingsPatch = z.strictObject({
+	discoverable: z.boolean().optional(),
+	calls: z.strictObject({
+		enabled: z.boolean().optional(),
+		allowFrom: z.strictObject({
+			contacts: z.boolean().optional(),
+			following: z.boolean().optional(),
+			verified: z.boolean().optional(),
+			everyone: z.boolean().optional(),
+		}).optional(),
+	}).optional(),
+});
+const historyQuery = z.strictObject({
+	before: z.coerce.number().int().min(0).optional(),
+	limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+const flagsBody = z.strictObject({ verified: z.boolean().optional(), premium: z.boolean().optional() });
+
+const RELATIONS: Record<string, RelationKind> = { contacts: 'contact', follows: 'follow', blocks: 'block' };
+
+/**
+ * The account API: sign-up and login (public, rate-limited per IP), the
+ * caller's own account, relations and settings (token required), the
+ * directory (token required, rate-limited) and the admin API (admin token).
+ */
+export function accountRoutes({ accounts, config }: { accounts: AccountService; config: AccountsConfig }): Router {
+	const router = Router();
+	const auth = requireAuth((token) => accounts.authenticate(token));
+	router.use('/api', json({ limit: '16kb' }));
+
+	const signupLimit = rateLimitPerIp(config.signupsPerHour, 3600);
+	const loginLimit = rateLimitPerIp(config.loginsPerMinute, 60);
+	const searchLimit = rateLimitPerIp(config.searchesPerMinute, 60);
+
+	router.post('/api/auth/signup', signupLimit, async (req, res) => {
+		res.status(201).json(await accounts.signup(validate(signupBody, req.body)));
+	});
+	router.post('/api/auth/login', loginLimit, async (req, res) => {
+		res.json(await accounts.login(validate(loginBody, req.body)));
+	});
+	router.post('/api/auth/refresh', loginLimit, async (req, res) => {
+		res.json(await accounts.refresh(validate(refreshBody, req.body).refreshToken));
+	});
+	router.post('/api/auth/logout', auth, async (_req, res) => {
+		await accounts.logout(claimsOf(res));
+		res.status(204).end();
+	});
+
+	router.get('/api/me', auth, async (_req, res) => {
+		const user = await accounts.me(claimsOf(res));
+		res.json({ handle: user.handle, displayName: user.displayName, verified: user.verified, premium: user.premium });
+	});
+	router.post('/api/me/password', auth, async (req, res) => {
+		const body = validate(passwordBody, req.body);
+		await accounts.changePassword(claimsOf(res), body.currentPassword, body.newPassword);
+		res.status(204).end();
+	});
+	router.delete('/api/me', auth, async (req, res) => {
+		await accounts.deleteAccount(claimsOf(res), validate(deleteBody, req.body).password);
+		res.status(204).end();
+	});
+
+	router.get('/api/me/calls', auth, async (req, res) => {
+		const query = validate(historyQuery, req.query, 'query');
+		const calls = await accounts.callHistory(claimsOf(res), query);
+		res.json({
+			calls: calls.map((c) => ({
+				callId: c.callId,
+				other: { handle: c.otherHandle, displayName: c.otherDisplayName },
+				direction: c.direction,
+				media: c.media,
+				outcome: c.outcome,
+				startedAt: new Date(c.startedAt).toISOString(),
+				durationSeconds: Math.round(c.durationMs / 1000),
+			})),
+			next: calls.length === query.limit ? calls.at(-1)?.startedAt : undefined,
+		});
+	});
+
+	router.get('/api/me/settings', auth, async (_req, res) => {
+		res.json((await accounts.me(claimsOf(res))).settings);
+	});
+	router.patch('/api/me/settings', auth, async (req, res) => {
+		const patch = validate(settingsPatch, req.body);
+		const current = (await accounts.me(claimsOf(res))).settings;
+		const merged = {
+			discoverable: patch.discoverable ?? current.discoverable,
+			calls: {
+				enabled: patch.calls?.enabled ?? current.calls.enabled,
+				allowFrom: { ...current.calls.allowFrom, ...stripUndefined(patch.calls?.allowFrom ?? {}) },
+			},
+		};
+		res.json(await accounts.updateSettings(claimsOf(res), merged));
+	});
+
+	for (const [path, kind] of Object.entries(RELATIONS)) {
+		router.get(`/api/me/${path}`, auth, async (_req, res) => {
+			res.json({ users: await accounts.listRelations(claimsOf(res), kind) });
+		});
+		router.put(`/api/me/${path}/:handle`, auth, async (req, res) => {
+			await accounts.setRelation(claimsOf(res), kind, validate(handle, req.params.handle, 'handle'), true);
+			res.status(204).end();
+		});
+		router.delete(`/api/me/${path}/:handle`, auth, async (req, res) => {
+			await accounts.setRelation(claimsOf(res), kind, validate(handle, req.params.handle, 'handle'), false);
+			res.status(204).end();
+		});
+	}
+
+	router.get('/api/users', searchLimit, auth, async (req, res) => {
+		const query = validate(searchQuery, req.query, 'query');
+		const users = await accounts.search(claimsOf(res), query.q, { after: query.after, limit: query.limit });
+		res.json({ users, next: users.length === query.limit ? users.at(-1)?.handle : undefined });
+	});
+
+	router.put('/api/admin/users/:handle', async (req, res) => {
+		const token = bearerToken(req);
+		if (!token || !accounts.isAdminToken(token)) {
+			throw new AppError('unauthorized', 'the admin token is required');
+		}
+		const user = await accounts.setFlags(validate(handle, req.params.handle, 'handle'), validate(flagsBody, req.body));
+		res.json({ handle: user.handle, verified: user.verified, premium: user.premium });
+	});
+
+	return router;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+	return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { DEFAULT_SETTINGS, type UserSettings } from '../calls';
+import { AppError } from '../errors';
+import { migrate } from './migrations';
+import type { CallRecord, PublicUser, RelationKind, RelationsBetween, Session, Store, User } from './types';
+
+type UserRow = {
+	id: string;
+	handle: string;
+	display_name: string;
+	verified: number;
+	premium: number;
+	settings: string;
+	created_at: number;
+};
+
+/**
+ * The embedded store: one SQLite file (better-sqlite3), WAL journal,
+ * `synchronous = FULL`: a write is on disk when its statement returns, so an
+ * acknowledged write survives a crash of the process and a power loss. (In WAL
+ * mode NORMAL would survive a process crash but could lose the last commits
+ * on power loss; see docs/store.md.)
+ *
+ * better-sqlite3 is synchronous; the methods are async to fit the Store
+ * interface. Statements are prepared once.
+ */
+export class SqliteStore implements Store {
+	readonly #db: Database.Database;
+	readonly #statements: ReturnType<typeof prepare>;
+
+	private constructor(db: Database.Database) {
+		this.#db = db;
+		this.#statements = prepare(db);
+	}
+
+	/** Opens (creating folders and the file if needed) and migrates the database at `file`. */
+	static open(file: string): SqliteStore {
+		if (file !== ':memory:') {
+			fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+		}
+		const db = new Database(file);
+		db.pragma('journal_mode = WAL');
+		db.pragma('synchronous = FULL');
+		db.pragma('foreign_keys = ON');
+		db.pragma('busy_timeout = 5000');
+		migrate(db);
+		return new SqliteStore(db);
+	}
+
+	/** An online copy of the database to `file` (safe while the node runs). */
+	async backup(file: string): Promise<void> {
+		fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+		await this.#db.backup(file);
+	}
+
+	async createUser({ handle, displayName, passwordHash }: { handle: string; displayName: string; passwordHash: string }): Promise<User> {
+		const row: UserRow = {
+			id: randomUUID(),
+			handle,
+			display_name: displayName,
+			verified: 0,
+			premium: 0,
+			settings: JSON.stringify(DEFAULT_SETTINGS),
+			created_at: Date.now(),
+		};
+		try {
+			this.#statements.insertUser.run({ ...row, password_hash: passwordHash });
+		} catch (error) {
+			if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+				throw new AppError('conflict', 'that handle is taken');
+			}
+			throw error;
+		}
+		return toUser(row);
+	}
+
+	async userById(id: string): Promise<User | undefined> {
+		const row = this.#statements.userById.get(id) as UserRow | undefined;
+		return row && toUser(row);
+	}
+
+	async userByHandle(handle: string): Promise<User | undefined> {
+		const row = this.#statements.userByHandle.get(handle) as UserRow | undefined;
+		return row && toUser(row);
+	}
+
+	async passwordHash(userId: string): Promise<string | undefined> {
+		return (this.#statements.passwordHash.get(userId) as { password_hash: string } | undefined)?.password_hash;
+	}
+
+	async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
+		this.#statements.setPasswordHash.run(passwordHash, userId);
+	}
+
+	async updateUser(userId: string, changes: { displayName?: string; verified?: boolean; premium?: boolean; settings?: UserSettings }): Promise<User> {
+		const update = this.#db.transaction(() => {
+			const row = this.#statements.userById.get(userId) as UserRow | undefined;
+			if (!row) {
+				throw new AppError('not_found', 'no such account');
+			}
+			const next: UserRow = {
+				...row,
+				display_name: changes.displayName ?? row.display_name,
+				verified: changes.verified === undefined ? row.verified : Number(changes.verified),
+				premium: changes.premium === undefined ? row.premium : Number(changes.premium),
+				settings: changes.settings ? JSON.stringify(changes.settings) : row.settings,
+			};
+			this.#statements.updateUser.run(next);
+			return next;
+		});
+		return toUser(update());
+	}
+
+	async deleteUser(userId: string): Promise<void> {
+		// Relations and sessions go with it (ON DELETE CASCADE).
+		this.#statements.deleteUser.run(userId);
+	}
+
+	async searchUsers({ prefix, searcherId, after, limit }: { prefix: string; searcherId: string; after?: string; limit: number }): Promise<PublicUser[]> {
+		const pattern = `${prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+		const rows = this.#statements.searchUsers.all({ pattern, searcherId, after: after ?? '', limit }) as UserRow[];
+		return rows.map((row) => toPublic(toUser(row)));
+	}
+
+	async addRelation(kind: RelationKind, ownerId: string, targetId: string): Promise<boolean> {
+		return this.#statements.addRelation.run(kind, ownerId, targetId, Date.now()).changes > 0;
+	}
+
+	async removeRelation(kind: RelationKind, ownerId: string, targetId: string): Promise<boolean> {
+		return this.#statements.removeRelation.run(kind, ownerId, targetId).changes > 0;
+	}
+
+	async listRelations(kind: RelationKind, ownerId: string): Promise<PublicUser[]> {
+		return (this.#statements.listRelations.all(kind, ownerId) as UserRow[]).map((row) => toPublic(toUser(row)));
+	}
+
+	async relationsBetween(callerId: string, calleeId: string): Promise<RelationsBetween> {
+		const rows = this.#statements.relationsBetween.all({ callerId, calleeId }) as { kind: RelationKind; owner_id: string }[];
+		const has = (kind: RelationKind, ownerId: string) => rows.some((r) => r.kind === kind && r.owner_id === ownerId);
+		return {
+			calleeHasCallerAsContact: has('contact', calleeId),
+			calleeFollowsCaller: has('follow', calleeId),
+			calleeBlockedCaller: has('block', calleeId),
+			callerBlockedCallee: has('block', callerId),
+		};
+	}
+
+	async createSession({ id, userId, refreshHash, expiresAt }: { id: string; userId: string; refreshHash: string; expiresAt: number }): Promise<void> {
+		this.#statements.createSession.run(id, userId, refreshHash, expiresAt);
+	}
+
+	async session(id: string): Promise<Session | undefined> {
+		return toSession(this.#statements.session.get(id) as SessionRow | undefined);
+	}
+
+	async sessionByRefreshHash(refreshHash: string): Promise<Session | undefined> {
+		return toSession(this.#statements.sessionByRefreshHash.get(refreshHash) as SessionRow | undefined);
+	}
+
+	async rotateSession(id: string, refreshHash: string, expiresAt: number): Promise<void> {
+		this.#statements.rotateSession.run(refreshHash, expiresAt, id);
+	}
+
+	async revokeSession(id: string): Promise<void> {
+		this.#statements.revokeSession.run(Date.now(), id);
+	}
+
+	async revokeSessions(userId: string, exceptId?: string): Promise<void> {
+		this.#statements.revokeSessions.run(Date.now(), userId, exceptId ?? '');
+	}
+
+	async addCallRecord(record: CallRecord): Promise<void> {
+		this.#statements.addCallRecord.run({
+			call_id: record.callId,
+			user_id: record.userId,
+			other_handle: record.otherHandle,
+			other_display_name: record.otherDisplayName,
+			direction: record.direction,
+			media: record.media,
+			outcome: record.outcome,
+			started_at: record.startedAt,
+			duration_ms: record.durationMs,
+		});
+	}
+
+	async callHistory(userId: string, { before, limit }: { before?: number; limit: number }): Promise<CallRecord[]> {
+		const rows = this.#statements.callHistory.all(userId, before ?? Number.MAX_SAFE_INTEGER, limit) as CallRow[];
+		return rows.map((row) => ({
+			callId: row.call_id,
+			userId: row.user_id,
+			otherHandle: row.other_handle,
+			otherDisplayName: row.other_display_name,
+			direction: row.direction,
+			media: row.media,
+			outcome: row.outcome,
+			startedAt: row.started_at,
+			durationMs: row.duration_ms,
+		}));
+	}
+
+	async close(): Promise<void> {
+		if (this.#db.open) {
+			this.#db.close();
+		}
+	}
+}
+
+type CallRow = {
+	call_id: string;
+	user_id: string;
+	other_handle: string;
+	other_display_name: string;
+	direction: 'outgoing' | 'incoming';
+	media: 'audio' | 'video';
+	outcome: string;
+	started_at: number;
+	duration_ms: number;
+};
+
+type SessionRow = { id: string; user_id: string; expires_at: number; revoked_at: number | null };
+
+function prepare(db: Database.Database) {
+	return {
+		insertUser: db.prepare(`INSERT INTO users (id, handle, display_name, password_hash, verified, premium, settings, created_at)
+			VALUES (@id, @handle, @display_name, @password_hash, @verified, @premium, @settings, @created_at)`),
+		userById: db.prepare('SELECT * FROM users WHERE id = ?'),
+		userByHandle: db.prepare('SELECT * FROM users WHERE handle = ?'),
+		passwordHash: db.prepare('SELECT password_hash FROM users WHERE id = ?'),
+		setPasswordHash: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
+		updateUser: db.prepare(`UPDATE users SET display_name = @display_name, verified = @verified, premium = @premium,
+			settings = @settings WHERE id = @id`),
+		deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
+		searchUsers: db.prepare(`SELECT * FROM users u
+			WHERE (u.handle LIKE @pattern ESCAPE '\\' OR lower(u.display_name) LIKE @pattern ESCAPE '\\')
+			AND json_extract(u.settings, '$.discoverable') = 1
+			AND u.handle > @after
+			AND NOT EXISTS (SELECT 1 FROM relations r WHERE r.kind = 'block' AND r.owner_id = u.id AND r.target_id = @searcherId)
+			ORDER BY u.handle LIMIT @limit`),
+		addRelation: db.prepare('INSERT OR IGNORE INTO relations (kind, owner_id, target_id, created_at) VALUES (?, ?, ?, ?)'),
+		removeRelation: db.prepare('DELETE FROM relations WHERE kind = ? AND owner_id = ? AND target_id = ?'),
+		listRelations: db.prepare(`SELECT u.* FROM relations r JOIN users u ON u.id = r.target_id
+			WHERE r.kind = ? AND r.owner_id = ? ORDER BY u.handle`),
+		relationsBetween: db.prepare(`SELECT kind, owner_id FROM relations
+			WHERE (owner_id = @calleeId AND target_id = @callerId) OR (owner_id = @callerId AND target_id = @calleeId AND kind = 'block')`),
+		createSession: db.prepare('INSERT INTO sessions (id, user_id, refresh_hash, expires_at) VALUES (?, ?, ?, ?)'),
+		session: db.prepare('SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE id = ?'),
+		sessionByRefreshHash: db.prepare('SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE refresh_hash = ?'),
+		rotateSession: db.prepare('UPDATE sessions SET refresh_hash = ?, expires_at = ? WHERE id = ?'),
+		revokeSession: db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+		revokeSessions: db.prepare('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ? AND revoked_at IS NULL'),
+		addCallRecord: db.prepare(`INSERT INTO call_history (call_id, user_id, other_handle, other_display_name, direction, media, outcome, started_at, duration_ms)
+			VALUES (@call_id, @user_id, @other_handle, @other_display_name, @direction, @media, @outcome, @started_at, @duration_ms)`),
+		callHistory: db.prepare('SELECT * FROM call_history WHERE user_id = ? AND started_at < ? ORDER BY started_at DESC, rowid DESC LIMIT ?'),
+	};
+}
+
+function toUser(row: UserRow): User {
+	return {
+		id: row.id,
+		handle: row.handle,
+		displayName: row.display_name,
+		verified: row.verified === 1,
+		premium: row.premium === 1,
+		settings: JSON.parse(row.settings) as UserSettings,
+		createdAt: row.created_at,
+	};
+}
+
+function toPublic(user: User): PublicUser {
+	return { handle: user.handle, displayName: user.displayName, verified: user.verified };
+}
+
+function toSession(row: SessionRow | undefined): Session | undefined {
+	return row && { id: row.id, userId: row.user_id, expiresAt: row.expires_at, revoked: row.revoked_at !== null };
+}

@@ -1,0 +1,64 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema migrations, in order. The database's `user_version` says how many
+ * have run; each runs once, in its own transaction. Never edit a migration
+ * that has shipped: add another.
+ */
+export const MIGRATIONS: readonly string[] = [
+	// 1: accounts, relations, login sessions.
+	`CREATE TABLE users (
+		id TEXT PRIMARY KEY,
+		handle TEXT NOT NULL UNIQUE,
+		display_name TEXT NOT NULL,
+		password_hash TEXT NOT NULL,
+		verified INTEGER NOT NULL DEFAULT 0,
+		premium INTEGER NOT NULL DEFAULT 0,
+		settings TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX users_display_name ON users (lower(display_name));
+	CREATE TABLE relations (
+		kind TEXT NOT NULL CHECK (kind IN ('contact', 'follow', 'block')),
+		owner_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		target_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (kind, owner_id, target_id)
+	) WITHOUT ROWID;
+	CREATE INDEX relations_target ON relations (target_id, kind);
+	CREATE TABLE sessions (
+		id TEXT PRIMARY KEY,
+		user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		refresh_hash TEXT NOT NULL UNIQUE,
+		expires_at INTEGER NOT NULL,
+		revoked_at INTEGER
+	);
+	CREATE INDEX sessions_user ON sessions (user_id);`,
+	// 2: call history, one row per call and party.
+	`CREATE TABLE call_history (
+		call_id TEXT NOT NULL,
+		user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		other_handle TEXT NOT NULL,
+		other_display_name TEXT NOT NULL,
+		direction TEXT NOT NULL CHECK (direction IN ('outgoing', 'incoming')),
+		media TEXT NOT NULL CHECK (media IN ('audio', 'video')),
+		outcome TEXT NOT NULL,
+		started_at INTEGER NOT NULL,
+		duration_ms INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX call_history_user ON call_history (user_id, started_at DESC);`,
+];
+
+/** Runs the migrations the database has not run yet. */
+export function migrate(db: Database.Database): void {
+	const current = db.pragma('user_version', { simple: true }) as number;
+	if (current > MIGRATIONS.length) {
+		throw new Error(`the database is at schema version ${current}, newer than this node's ${MIGRATIONS.length}: upgrade the node`);
+	}
+	for (let version = current; version < MIGRATIONS.length; version++) {
+		db.transaction(() => {
+			db.exec(MIGRATIONS[version]!);
+			db.pragma(`user_version = ${version + 1}`);
+		})();
+	}
+}

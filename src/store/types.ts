@@ -1,0 +1,88 @@
+import type { UserSettings } from '../calls';
+
+/** An account as the rest of the node sees it (never its password hash). */
+export type User = {
+	id: string;
+	/** Lowercase, 3-30 of a-z, 0-9 and _. */
+	handle: string;
+	displayName: string;
+	verified: boolean;
+	premium: boolean;
+	settings: UserSettings;
+	createdAt: number;
+};
+
+/** What anyone may see of an account: the directory entry. */
+export type PublicUser = Pick<User, 'handle' | 'displayName' | 'verified'>;
+
+export type RelationKind = 'contact' | 'follow' | 'block';
+
+/** How two accounts stand, as canRing needs it (the callee's side, and blocks both ways). */
+export type RelationsBetween = {
+	calleeHasCallerAsContact: boolean;
+	calleeFollowsCaller: boolean;
+	calleeBlockedCaller: boolean;
+	callerBlockedCallee: boolean;
+};
+
+/** One row of an account's call history: one call with one other party. */
+export type CallRecord = {
+	callId: string;
+	userId: string;
+	otherHandle: string;
+	otherDisplayName: string;
+	direction: 'outgoing' | 'incoming';
+	media: 'audio' | 'video';
+	/** Caller: answered, declined, no_answer, cancelled, unavailable. Callee: answered, declined, missed. */
+	outcome: string;
+	startedAt: number;
+	/** Time from answer to hang-up; 0 when not answered. */
+	durationMs: number;
+};
+
+export type Session = { id: string; userId: string; expiresAt: number; revoked: boolean };
+
+/**
+ * Accounts, relations and login sessions. Every method resolves only after
+ * its write has committed. Async so that a networked database can follow the
+ * embedded SQLite one behind the same interface.
+ */
+export interface Store {
+	createUser(user: { handle: string; displayName: string; passwordHash: string }): Promise<User>;
+	userById(id: string): Promise<User | undefined>;
+	userByHandle(handle: string): Promise<User | undefined>;
+	passwordHash(userId: string): Promise<string | undefined>;
+	setPasswordHash(userId: string, passwordHash: string): Promise<void>;
+	updateUser(userId: string, changes: { displayName?: string; verified?: boolean; premium?: boolean; settings?: UserSettings }): Promise<User>;
+	/** Deletes the account and everything that refers to it (relations both ways, sessions). */
+	deleteUser(userId: string): Promise<void>;
+	/**
+	 * Directory search: handles and display names starting with `prefix`
+	 * (case-insensitive), ordered by handle, after `after` (a handle). Leaves out
+	 * accounts that are not discoverable and accounts that blocked `searcherId`.
+	 */
+	searchUsers(options: { prefix: string; searcherId: string; after?: string; limit: number }): Promise<PublicUser[]>;
+
+	/** Adds a relation; true when it was new. */
+	addRelation(kind: RelationKind, ownerId: string, targetId: string): Promise<boolean>;
+	/** Removes a relation; true when there was one. */
+	removeRelation(kind: RelationKind, ownerId: string, targetId: string): Promise<boolean>;
+	listRelations(kind: RelationKind, ownerId: string): Promise<PublicUser[]>;
+	relationsBetween(callerId: string, calleeId: string): Promise<RelationsBetween>;
+
+	createSession(session: { id: string; userId: string; refreshHash: string; expiresAt: number }): Promise<void>;
+	session(id: string): Promise<Session | undefined>;
+	/** The session a refresh token hash belongs to, if live. */
+	sessionByRefreshHash(refreshHash: string): Promise<Session | undefined>;
+	/** Replaces a session's refresh token hash (rotation on refresh). */
+	rotateSession(id: string, refreshHash: string, expiresAt: number): Promise<void>;
+	revokeSession(id: string): Promise<void>;
+	/** Revokes every session of a user but `exceptId`. */
+	revokeSessions(userId: string, exceptId?: string): Promise<void>;
+
+	addCallRecord(record: CallRecord): Promise<void>;
+	/** Newest first, started before `before` (ms). */
+	callHistory(userId: string, options: { before?: number; limit: number }): Promise<CallRecord[]>;
+
+	close(): Promise<void>;
+}
