@@ -14,6 +14,8 @@ export type SignalingConnectOptions = {
 	connectTimeoutMs?: number;
 	/** How long `request` and `requestRaw` wait for an ack; default 5000 ms. */
 	requestTimeoutMs?: number;
+	/** The local address to connect from (e.g. 127.0.0.2: another client on the same machine). */
+	localAddress?: string;
 };
 
 /** A server event as received: the data is what the server sent, not validated. */
@@ -42,6 +44,8 @@ export class SignalingRequestError extends Error {
 export class SignalingClient {
 	/** Every server event received, in order of arrival. */
 	readonly events: ReceivedEvent[] = [];
+	/** Every ack received, in order of arrival. */
+	readonly replies: { name: string; reply: unknown }[] = [];
 	private consumerNewHandler: ConsumerNewHandler | undefined;
 
 	private constructor(readonly socket: Socket, private readonly requestTimeoutMs: number) {
@@ -60,11 +64,12 @@ export class SignalingClient {
 	 * with the socket.io error.
 	 */
 	static async connect(url: string, options: SignalingConnectOptions): Promise<SignalingClient> {
-		const { token, protocol = PROTOCOL_VERSION, origin, connectTimeoutMs = 5000, requestTimeoutMs = 5000 } = options;
+		const { token, protocol = PROTOCOL_VERSION, origin, connectTimeoutMs = 5000, requestTimeoutMs = 5000, localAddress } = options;
 		const socket = io(url, {
 			transports: ['websocket'],
 			auth: { token, protocol },
 			...(origin !== undefined ? { extraHeaders: { Origin: origin } } : {}),
+			...(localAddress !== undefined ? { localAddress } : {}),
 			// NOTE: forceNew, or socket.io-client shares one connection (and its
 			// handshake auth) between clients of the same URL.
 			forceNew: true,
@@ -117,7 +122,9 @@ export class SignalingClient {
 	 */
 	async requestRaw(name: string, ...args: unknown[]): Promise<unknown> {
 		try {
-			return await this.socket.timeout(this.requestTimeoutMs).emitWithAck(name, ...args);
+			const reply: unknown = await this.socket.timeout(this.requestTimeoutMs).emitWithAck(name, ...args);
+			this.replies.push({ name, reply });
+			return reply;
 		} catch (err) {
 			throw new Error(`${name}: no ack within ${this.requestTimeoutMs} ms (${(err as Error).message})`);
 		}
