@@ -44,7 +44,7 @@ export function buildApp(deps: AppDeps): App {
 	app.set('trust proxy', false);
 
 	// Public: health, readiness and metrics.
-	app.use(healthRoutes({ pool: deps.pool, metrics: deps.metrics }));
+	app.use(healthRoutes({ pool: deps.pool, metrics: deps.metrics, metricsToken: deps.config.metrics.token }));
 	app.use('/api', originCheck(deps.config.http.allowedOrigins, deps.dev));
 	if (deps.dev) {
 		app.use(devRoutes({ tokens: deps.tokens }));
@@ -65,6 +65,7 @@ export function buildApp(deps: AppDeps): App {
 		dev: deps.dev,
 		routerRtpCapabilities: () => deps.pool.routerRtpCapabilities,
 	});
+	deps.metrics.watchSignaling(signaling.observer);
 	let closing: Promise<void> | undefined;
 
 	return {

@@ -55,8 +55,8 @@ async function main(argv: string[]): Promise<void> {
 	const calls = new CallService({ store, presence, tokens, config: config.calls, logger });
 	followAccountChanges(accounts, calls);
 	const pool = await WorkerPool.start({ config: config.media, logger });
-	const metrics = createMetrics({ pool });
 	const registry = new RoomRegistry({ pool, config, logger });
+	const metrics = createMetrics({ pool, registry, calls, config: config.metrics });
 	const app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, dev });
 
 	app.httpServer.listen(config.http.port, config.http.host);

@@ -69,6 +69,11 @@ export const configSchema = z.strictObject({
 		maxMessageBytes: z.number().int().min(1024).max(100_000_000),
 		requestTimeoutMs: z.number().int().min(100).max(120_000),
 	}),
+	metrics: z.strictObject({
+		token: z.string().min(16, { error: 'expected a token of at least 16 characters' }).max(512).nullable(),
+		statsIntervalMs: z.number().int().min(500).max(600_000),
+		targetCpu: z.number().gt(0).max(1),
+	}),
 	log: z.strictObject({
 		level: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']),
 		format: z.enum(['auto', 'json', 'pretty']),
@@ -88,6 +93,7 @@ export type RoomsConfig = Config['rooms'];
 export type SignalingConfig = Config['signaling'];
 export type AccountsConfig = Config['accounts'];
 export type CallsConfig = Config['calls'];
+export type MetricsConfig = Config['metrics'];
 
 /** Keys whose values are secrets: printed as "[redacted]". */
-export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken', 'metrics.token']);

@@ -1,13 +1,15 @@
 import { Router } from 'express';
 import type { WorkerPool } from '../media';
+import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
+import { bearerToken } from './auth';
 
 /**
  * GET /healthz: the process is alive (200 while it can answer at all).
  * GET /readyz: the node can take new sessions: 200, or 503 with a reason.
- * GET /metrics: Prometheus exposition.
+ * GET /metrics: Prometheus exposition; public unless metrics.token is set.
  */
-export function healthRoutes({ pool, metrics }: { pool: WorkerPool; metrics: Metrics }): Router {
+export function healthRoutes({ pool, metrics, metricsToken }: { pool: WorkerPool; metrics: Metrics; metricsToken: string | null }): Router {
 	const router = Router();
 
 	router.get('/healthz', (_req, res) => {
@@ -23,8 +25,11 @@ export function healthRoutes({ pool, metrics }: { pool: WorkerPool; metrics: Met
 		});
 	});
 
-	router.get('/metrics', async (_req, res, next) => {
+	router.get('/metrics', async (req, res, next) => {
 		try {
+			if (metricsToken !== null && bearerToken(req) !== metricsToken) {
+				throw new AppError('unauthorized', 'a bearer token is required for /metrics (metrics.token)');
+			}
 			const body = await metrics.registry.metrics();
 			res.type(metrics.registry.contentType).send(body);
 		} catch (error) {

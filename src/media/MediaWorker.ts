@@ -10,6 +10,8 @@ export type WorkerLoad = {
 	transports: number;
 	producers: number;
 	consumers: number;
+	/** The same counts by media kind. */
+	byKind: Record<'audio' | 'video', { producers: number; consumers: number }>;
 	cpu: number;
 };
 
@@ -26,7 +28,12 @@ export class MediaWorker {
 	readonly port: number;
 	readonly worker: ms.Worker;
 	readonly webRtcServer: ms.WebRtcServer;
-	readonly load: WorkerLoad = { routers: 0, transports: 0, producers: 0, consumers: 0, cpu: 0 };
+	readonly load: WorkerLoad = {
+		routers: 0, transports: 0, producers: 0, consumers: 0, cpu: 0,
+		byKind: { audio: { producers: 0, consumers: 0 }, video: { producers: 0, consumers: 0 } },
+	};
+	/** CPU seconds the worker has used, as of the last sample. */
+	cpuSeconds = 0;
 
 	#lastCpuMs: number | undefined;
 	#lastSampleAt: number | undefined;
@@ -66,7 +73,8 @@ export class MediaWorker {
 		}
 		this.#lastCpuMs = cpuMs;
 		this.#lastSampleAt = now;
-		return cpuMs / 1000;
+		this.cpuSeconds = cpuMs / 1000;
+		return this.cpuSeconds;
 	}
 
 	#countObjects(): void {
@@ -79,11 +87,19 @@ export class MediaWorker {
 				transport.observer.once('close', () => load.transports--);
 				transport.observer.on('newproducer', (producer: ms.Producer) => {
 					load.producers++;
-					producer.observer.once('close', () => load.producers--);
+					load.byKind[producer.kind].producers++;
+					producer.observer.once('close', () => {
+						load.producers--;
+						load.byKind[producer.kind].producers--;
+					});
 				});
 				transport.observer.on('newconsumer', (consumer: ms.Consumer) => {
 					load.consumers++;
-					consumer.observer.once('close', () => load.consumers--);
+					load.byKind[consumer.kind].consumers++;
+					consumer.observer.once('close', () => {
+						load.consumers--;
+						load.byKind[consumer.kind].consumers--;
+					});
 				});
 			});
 		});

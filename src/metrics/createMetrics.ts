@@ -1,50 +1,224 @@
+import fs from 'node:fs';
 import client from 'prom-client';
+import type { CallService } from '../calls';
+import type { MetricsConfig } from '../config';
+import { ERROR_CODES } from '../errors';
 import type { WorkerPool } from '../media';
+import type { RoomRegistry } from '../rooms';
+import { requests, type SignalingEvents } from '../signaling';
+import type { TypedEmitter } from '../util';
+import { CapacityEstimator } from './CapacityEstimator';
+import { StatsSampler } from './StatsSampler';
 
 export type Metrics = {
 	registry: client.Registry;
-	/** Stops listening to the objects it watches. */
+	/** Counts signaling requests and errors from the signaling server's observer. */
+	watchSignaling(observer: TypedEmitter<SignalingEvents>): void;
+	/** One stats sample now (tests; the timer does it every metrics.statsIntervalMs). */
+	sampleNow(): Promise<void>;
 	close(): void;
 };
 
+export type MetricsDeps = {
+	pool: WorkerPool;
+	registry?: RoomRegistry;
+	calls?: CallService;
+	config: MetricsConfig;
+};
+
+const KINDS = ['audio', 'video'] as const;
+const CALL_OUTCOMES = ['answered', 'declined', 'no_answer', 'cancelled', 'unavailable', 'rate_limited'] as const;
+
 /**
- * The node's Prometheus registry. It reads state when scraped and counts
- * events from observers; nothing on a hot path calls into it. Names carry the
- * `switchyard_` prefix and base units; no label takes a room, peer or call id.
+ * The node's Prometheus registry. Gauges read state when scraped; counters
+ * follow observers; transport and consumer stats are sampled on a timer
+ * (StatsSampler). Names carry `switchyard_` and base units; no label takes a
+ * room, peer or call id, and labelled counters start at zero for every known
+ * label value, so a quiet node shows zeros rather than no data.
  */
-export function createMetrics({ pool }: { pool: WorkerPool }): Metrics {
+export function createMetrics({ pool, registry: rooms, calls, config }: MetricsDeps): Metrics {
 	const registry = new client.Registry();
 	client.collectDefaultMetrics({ register: registry });
+	const registers = [registry];
+	const estimator = new CapacityEstimator();
 
 	new client.Gauge({
-		name: 'switchyard_workers',
-		help: 'Live mediasoup workers.',
-		registers: [registry],
+		name: 'switchyard_workers', help: 'Live mediasoup workers.', registers,
 		collect() {
 			this.set(pool.workers.length);
 		},
 	});
-	const restarts = new client.Counter({
-		name: 'switchyard_worker_restarts_total',
-		help: 'Replacement workers started after a worker died.',
-		registers: [registry],
+	const restarts = new client.Counter({ name: 'switchyard_worker_restarts_total', help: 'Replacement workers started after a worker died.', registers });
+	const deaths = new client.Counter({ name: 'switchyard_worker_deaths_total', help: 'mediasoup workers that died unexpectedly.', registers });
+	const workerCpu = new client.Counter({ name: 'switchyard_worker_cpu_seconds_total', help: 'CPU time used by each mediasoup worker.', labelNames: ['worker'], registers });
+	const workerMemory = new client.Gauge({ name: 'switchyard_worker_memory_bytes', help: 'Resident memory of each mediasoup worker.', labelNames: ['worker'], registers });
+	const workerCpuUtil = new client.Gauge({ name: 'switchyard_worker_cpu_utilization', help: 'Share of one core each worker used over its last usage sample (0-1).', labelNames: ['worker'], registers });
+	new client.Gauge({
+		name: 'switchyard_routers', help: 'mediasoup routers.', registers,
+		collect() {
+			this.set(sum(pool, (w) => w.load.routers));
+		},
 	});
-	const deaths = new client.Counter({
-		name: 'switchyard_worker_deaths_total',
-		help: 'mediasoup workers that died unexpectedly.',
-		registers: [registry],
+	new client.Gauge({
+		name: 'switchyard_transports', help: 'mediasoup transports (WebRTC and pipe).', registers,
+		collect() {
+			this.set(sum(pool, (w) => w.load.transports));
+		},
 	});
+	new client.Gauge({
+		name: 'switchyard_producers', help: 'mediasoup producers by kind (pipe producers included).', labelNames: ['kind'], registers,
+		collect() {
+			for (const kind of KINDS) {
+				this.set({ kind }, sum(pool, (w) => w.load.byKind[kind].producers));
+			}
+		},
+	});
+	new client.Gauge({
+		name: 'switchyard_consumers', help: 'mediasoup consumers by kind (pipe consumers included).', labelNames: ['kind'], registers,
+		collect() {
+			for (const kind of KINDS) {
+				this.set({ kind }, sum(pool, (w) => w.load.byKind[kind].consumers));
+			}
+		},
+	});
+	new client.Gauge({
+		name: 'switchyard_rooms', help: 'Open rooms.', registers,
+		collect() {
+			this.set(rooms?.size ?? 0);
+		},
+	});
+	new client.Gauge({
+		name: 'switchyard_peers', help: 'Peers in rooms (connected or within their reconnect grace).', registers,
+		collect() {
+			this.set(rooms ? [...rooms.rooms()].reduce((n, room) => n + room.peers.size, 0) : 0);
+		},
+	});
+	new client.Gauge({
+		name: 'switchyard_calls_active', help: 'Calls ringing or in progress.', registers,
+		collect() {
+			this.set(calls?.activeCalls ?? 0);
+		},
+	});
+	const capacity = new client.Gauge({
+		name: 'switchyard_capacity_consumers',
+		help: 'Consumers the node can still take before its workers reach metrics.targetCpu, estimated from measured CPU per consumer.',
+		registers,
+	});
+	const cpuPerConsumer = new client.Gauge({
+		name: 'switchyard_cpu_per_consumer', help: 'Estimated share of a core one consumer costs (online fit of worker CPU against consumers).', registers,
+	});
+	new client.Gauge({
+		name: 'switchyard_capacity_target_cpu', help: 'The per-worker CPU target capacity planning uses (metrics.targetCpu).', registers,
+		collect() {
+			this.set(config.targetCpu);
+		},
+	});
+
+	const roomSize = new client.Histogram({
+		name: 'switchyard_room_size', help: 'Size of the room a peer joined, counting the peer.',
+		buckets: [1, 2, 3, 4, 6, 8, 12, 16, 25, 50, 100], registers,
+	});
+	const joinDuration = new client.Histogram({
+		name: 'switchyard_join_duration_seconds', help: 'From room.join received to the peer\'s first consumer resumed.',
+		buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers,
+	});
+	const requestsTotal = new client.Counter({ name: 'switchyard_signaling_requests_total', help: 'Signaling requests answered, by method.', labelNames: ['method'], registers });
+	const errorsTotal = new client.Counter({ name: 'switchyard_signaling_errors_total', help: 'Signaling requests refused, by method and error code.', labelNames: ['method', 'code'], registers });
+	const requestSeconds = new client.Histogram({
+		name: 'switchyard_signaling_request_duration_seconds', help: 'Time to answer a signaling request, by method.', labelNames: ['method'],
+		buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers,
+	});
+	const callOutcomes = new client.Counter({ name: 'switchyard_call_outcomes_total', help: 'Caller outcomes of call invites, one per callee.', labelNames: ['outcome'], registers });
+	const invites = new client.Counter({ name: 'switchyard_call_invites_total', help: 'Callees rung by call invites.', registers });
+
+	const methods = [...Object.keys(requests), 'unknown'];
+	for (const method of methods) {
+		requestsTotal.inc({ method }, 0);
+	}
+	for (const method of methods) {
+		for (const code of Object.keys(ERROR_CODES)) {
+			errorsTotal.inc({ method, code }, 0);
+		}
+	}
+	for (const outcome of CALL_OUTCOMES) {
+		callOutcomes.inc({ outcome }, 0);
+	}
 
 	const onReplaced = () => restarts.inc();
 	const onDied = () => deaths.inc();
 	pool.observer.on('workerReplaced', onReplaced);
 	pool.observer.on('workerDied', onDied);
+	rooms?.observer.on('roomCreated', (room) => {
+		room.observer.on('peerJoined', () => roomSize.observe(room.peers.size));
+		room.observer.on('firstConsumer', (_peer, seconds) => joinDuration.observe(seconds));
+	});
+	calls?.observer.on('outcome', (outcome) => callOutcomes.inc({ outcome }));
+	calls?.observer.on('invited', (_callId, ringing) => invites.inc(ringing));
+
+	const sampler = new StatsSampler({ registry, rooms });
+	const lastCpu = new Map<number, number>();
+	const sampleWorkers = async () => {
+		await pool.sampleUsage();
+		for (const worker of pool.workers) {
+			const label = { worker: String(worker.index) };
+			// A replacement worker starts from zero: count only growth.
+			const previous = lastCpu.get(worker.pid) ?? 0;
+			if (worker.cpuSeconds > previous) {
+				workerCpu.inc(label, worker.cpuSeconds - previous);
+			}
+			lastCpu.set(worker.pid, worker.cpuSeconds);
+			workerCpuUtil.set(label, worker.load.cpu);
+			const rss = residentBytes(worker.pid);
+			if (rss !== undefined) {
+				workerMemory.set(label, rss);
+			}
+			estimator.add({ consumers: worker.load.consumers, cpu: worker.load.cpu });
+		}
+		const perConsumer = estimator.cpuPerConsumer();
+		const headroom = estimator.headroom(pool.workers.map((w) => ({ consumers: w.load.consumers, cpu: w.load.cpu })), config.targetCpu);
+		if (perConsumer !== undefined && headroom !== undefined) {
+			cpuPerConsumer.set(perConsumer);
+			capacity.set(headroom);
+		}
+	};
+	const sampleNow = async () => {
+		await Promise.all([sampleWorkers(), sampler.sample()]);
+	};
+	const timer = setInterval(() => void sampleNow().catch(() => undefined), config.statsIntervalMs);
+	timer.unref();
 
 	return {
 		registry,
+		watchSignaling(observer) {
+			observer.on('request', (method, code, seconds) => {
+				requestsTotal.inc({ method });
+				requestSeconds.observe({ method }, seconds);
+				if (code) {
+					errorsTotal.inc({ method, code });
+				}
+			});
+		},
+		sampleNow,
 		close() {
+			clearInterval(timer);
 			pool.observer.off('workerReplaced', onReplaced);
 			pool.observer.off('workerDied', onDied);
 		},
 	};
 }
+
+function sum(pool: WorkerPool, of: (worker: WorkerPool['workers'][number]) => number): number {
+	return pool.workers.reduce((total, worker) => total + of(worker), 0);
+}
+
+/** A process's resident memory from /proc (Linux), or undefined. */
+function residentBytes(pid: number): number | undefined {
+	try {
+		const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+		const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+		return kb === undefined ? undefined : Number(kb) * 1024;
+	} catch {
+		return undefined;
+	}
+}
+

@@ -1,1 +1,3 @@
-export { createMetrics, type Metrics } from './createMetrics';
+export { CapacityEstimator, type CapacitySample } from './CapacityEstimator';
+export { createMetrics, type Metrics, type MetricsDeps } from './createMetrics';
+export { StatsSampler } from './StatsSampler';

@@ -35,11 +35,15 @@ export class Peer {
 	readonly consumers = new Map<string, ms.Consumer<ConsumerAppData>>();
 
 	connection: PeerConnection | undefined;
+	/** When its room.join arrived (ms), and when its first consumer was resumed. */
+	readonly joinStartedAt: number;
+	firstConsumerAt: number | undefined;
 	/** Set while the connection is gone and the peer waits for room.resume. */
 	reconnectTimer: NodeJS.Timeout | undefined;
 	#closed = false;
 
-	constructor(options: { displayName: string; claims: Claims; rtpCapabilities: ms.RtpCapabilities; connection: PeerConnection }) {
+	constructor(options: { displayName: string; claims: Claims; rtpCapabilities: ms.RtpCapabilities; connection: PeerConnection; joinStartedAt?: number }) {
+		this.joinStartedAt = options.joinStartedAt ?? Date.now();
 		this.displayName = options.displayName;
 		this.claims = options.claims;
 		this.rtpCapabilities = options.rtpCapabilities;

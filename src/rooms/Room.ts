@@ -15,6 +15,8 @@ export type RoomEvents = {
 	peerJoined: [peer: Peer];
 	/** A peer left for good (leave, reconnect grace expired, room closed). */
 	peerLeft: [peer: Peer];
+	/** A peer's first consumer was resumed, `seconds` after its room.join arrived. */
+	firstConsumer: [peer: Peer, seconds: number];
 	/** One of the room's routers was lost with its worker; its peers were asked to reconnect. */
 	routerLost: [worker: MediaWorker, peers: number];
 	/** The room closed; every peer has been closed first. */
@@ -92,7 +94,7 @@ export class Room {
 	}
 
 	/** Adds a peer on a router chosen for it, and tells the others. @throws room_full */
-	async join(options: { displayName: string; claims: Claims; rtpCapabilities: ms.RtpCapabilities; connection: PeerConnection }): Promise<Peer> {
+	async join(options: { displayName: string; claims: Claims; rtpCapabilities: ms.RtpCapabilities; connection: PeerConnection; joinStartedAt?: number }): Promise<Peer> {
 		this.#assertOpen();
 		// NOTE: peers still being placed count against maxPeers.
 		if (this.peers.size + this.#joining >= this.#config.rooms.maxPeers) {
@@ -556,6 +558,10 @@ export class Room {
 				producerPaused: consumer.producerPaused,
 			});
 			await consumer.resume();
+			if (peer.firstConsumerAt === undefined) {
+				peer.firstConsumerAt = Date.now();
+				this.observer.safeEmit('firstConsumer', peer, (peer.firstConsumerAt - peer.joinStartedAt) / 1000);
+			}
 		} catch (error) {
 			this.#logger.debug('consumer refused by client', { peerId: peer.id, consumerId: consumer.id, error: (error as Error).message });
 			consumer.close();

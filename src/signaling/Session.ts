@@ -3,12 +3,12 @@ import type { Socket } from 'socket.io';
 import { z } from 'zod';
 import { mayJoinRoom, type Claims } from '../auth';
 import type { SignalingConfig } from '../config';
-import { AppError, InvalidStateError, NotFoundError, toWire, ValidationError } from '../errors';
+import { AppError, InvalidStateError, NotFoundError, toWire, ValidationError, type ErrorCode } from '../errors';
 import type { Logger } from '../logging';
 import { fromMediasoupError, type ms } from '../media';
 import type { CallService, Device, Presence } from '../calls';
 import type { Peer, PeerConnection, Room, RoomRegistry } from '../rooms';
-import { SerialQueue } from '../util';
+import { SerialQueue, type TypedEmitter } from '../util';
 import {
 	isRequestName, requests, type Ack, type RequestData, type RequestName, type ResponseData, type ServerEventData,
 	type ServerEventName,
@@ -17,7 +17,13 @@ import {
 type Handler<N extends RequestName> = (data: RequestData<N>) => Promise<ResponseData<N>>;
 type Handlers = { [N in RequestName]: Handler<N> };
 
+export type SignalingEvents = {
+	/** A request was answered: its method ("unknown" outside the protocol), error code if refused, and time taken. */
+	request: [method: string, code: ErrorCode | undefined, seconds: number];
+};
+
 export type SessionDeps = {
+	observer: TypedEmitter<SignalingEvents>;
 	registry: RoomRegistry;
 	calls: CallService;
 	presence: Presence;
@@ -73,27 +79,36 @@ export class Session {
 			return;
 		}
 		const run = async (): Promise<Ack<unknown>> => {
-			try {
-				if (!isRequestName(event)) {
-					throw new NotFoundError('unknown request');
-				}
-				if (args.length !== 1) {
-					throw new ValidationError(`${event}: expected one payload argument`);
-				}
-				const data = this.#parse(event, args[0]);
-				const handler = this.#handlers[event] as (data: unknown) => Promise<unknown>;
-				return { ok: true, data: await handler(data) };
-			} catch (error) {
-				const { status, error: wire } = toWire(error);
-				if (status >= 500) {
-					this.#logger.error('request failed', { event, error });
-				} else {
-					this.#logger.debug('request refused', { event: String(event).slice(0, 64), code: wire.code });
-				}
-				return { ok: false, error: wire };
-			}
+			const started = process.hrtime.bigint();
+			const reply = await this.#answer(event, args);
+			const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+			this.#deps.observer.safeEmit('request', isRequestName(event) ? event : 'unknown', reply.ok ? undefined : reply.error.code, seconds);
+			return reply;
 		};
 		void this.#queue.run(run).then(ack);
+	}
+
+	/** Validates and runs one request; never throws: errors become `{ ok: false, error }`. */
+	async #answer(event: string, args: unknown[]): Promise<Ack<unknown>> {
+		try {
+			if (!isRequestName(event)) {
+				throw new NotFoundError('unknown request');
+			}
+			if (args.length !== 1) {
+				throw new ValidationError(`${event}: expected one payload argument`);
+			}
+			const data = this.#parse(event, args[0]);
+			const handler = this.#handlers[event] as (data: unknown) => Promise<unknown>;
+			return { ok: true, data: await handler(data) };
+		} catch (error) {
+			const { status, error: wire } = toWire(error);
+			if (status >= 500) {
+				this.#logger.error('request failed', { event, error });
+			} else {
+				this.#logger.debug('request refused', { event: String(event).slice(0, 64), code: wire.code });
+			}
+			return { ok: false, error: wire };
+		}
 	}
 
 	#parse(event: RequestName, payload: unknown): unknown {
@@ -146,6 +161,7 @@ export class Session {
 			'media.capabilities': async () => ({ routerRtpCapabilities: this.#deps.routerRtpCapabilities() }),
 
 			'room.join': async ({ roomId, rtpCapabilities, displayName }) => {
+				const joinStartedAt = Date.now();
 				if (this.#peer && !this.#peer.closed) {
 					throw new InvalidStateError('already in a room');
 				}
@@ -154,6 +170,7 @@ export class Session {
 				}
 				const room = await this.#deps.registry.getOrCreate(roomId);
 				const peer = await room.join({
+					joinStartedAt,
 					displayName: this.#claims.name ?? displayName ?? 'Guest',
 					claims: this.#claims,
 					rtpCapabilities: rtpCapabilities as ms.RtpCapabilities,

@@ -8,7 +8,8 @@ import type { ms } from '../media';
 import type { CallService, Presence } from '../calls';
 import type { RoomRegistry } from '../rooms';
 import { handshakeAuth, PROTOCOL_VERSION } from './protocol';
-import { Session } from './Session';
+import { Session, type SignalingEvents } from './Session';
+import { TypedEmitter } from '../util';
 
 export type SignalingDeps = {
 	httpServer: http.Server;
@@ -25,6 +26,8 @@ export type SignalingDeps = {
 
 export type SignalingServer = {
 	io: Server;
+	/** Every answered request, for metrics. */
+	observer: TypedEmitter<SignalingEvents>;
 	close(): Promise<void>;
 };
 
@@ -36,6 +39,7 @@ export type SignalingServer = {
  */
 export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 	const logger = deps.logger.child({ module: 'signaling' });
+	const observer = new TypedEmitter<SignalingEvents>((event, error) => logger.error('signaling listener failed', { event, error }));
 	const { config } = deps;
 	const io = new Server(deps.httpServer, {
 		path: '/socket.io',
@@ -66,6 +70,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 		const claims = socket.data.claims;
 		logger.debug('socket connected', { socketId: socket.id, sub: claims.sub });
 		new Session(socket, claims, {
+			observer,
 			registry: deps.registry,
 			calls: deps.calls,
 			presence: deps.presence,
@@ -77,6 +82,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 
 	return {
 		io,
+		observer,
 		close: () => new Promise<void>((resolve) => {
 			io.close(() => resolve());
 		}),

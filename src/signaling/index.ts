@@ -1,2 +1,3 @@
 export * from './protocol';
+export type { SignalingEvents } from './Session';
 export { createSignalingServer, type SignalingDeps, type SignalingServer } from './SignalingServer';

@@ -48,7 +48,7 @@ export async function startTestNode(overrides: Parameters<typeof testConfig>[0] 
 	});
 	const { logger, lines } = testLogger(config.log.level);
 	const pool = await WorkerPool.start({ config: config.media, logger });
-	const metrics = createMetrics({ pool });
+
 	const tokens = await TokenService.create(config.auth, { dev: true });
 	const registry = new RoomRegistry({ pool, config, logger });
 	const store = SqliteStore.open(storePath);
@@ -56,6 +56,7 @@ export async function startTestNode(overrides: Parameters<typeof testConfig>[0] 
 	const presence = new Presence();
 	const calls = new CallService({ store, presence, tokens, config: config.calls, logger });
 	followAccountChanges(accounts, calls);
+	const metrics = createMetrics({ pool, registry, calls, config: config.metrics });
 	const app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, dev: true });
 	await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
 	const { port: httpPort } = app.httpServer.address() as AddressInfo;
