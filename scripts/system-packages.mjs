@@ -8,8 +8,9 @@ export const packages = {
 	// Building the mediasoup worker against Debian's libraries.
 	worker: ['meson', 'ninja-build', 'pkg-config', 'g++', 'patch', 'libssl-dev', 'libuv1-dev', 'libsrtp2-dev',
 		'libusrsctp-dev', 'libabsl-dev', 'nlohmann-json3-dev'],
-	// Tests: DTLS certificates for mediasoup's suite.
-	test: ['openssl', 'ca-certificates'],
+	// Tests: DTLS certificates for mediasoup's suite, a real Prometheus for the
+	// dashboards, Debian's chromium for the browser tests.
+	test: ['openssl', 'ca-certificates', 'prometheus', 'chromium'],
 };
 
 function main() {

@@ -117,7 +117,12 @@ export class CallService {
 			}
 		}
 		const handles = [...new Set(request.to)];
-		this.#limiter.check(caller.id, handles.length);
+		try {
+			this.#limiter.check(caller.id, handles.length);
+		} catch (error) {
+			this.observer.safeEmit('outcome', 'rate_limited');
+			throw error;
+		}
 
 		const invited: Record<string, 'ringing' | 'unavailable'> = {};
 		const ringable: User[] = [];
