@@ -44,7 +44,7 @@ export function buildApp(deps: AppDeps): App {
 	app.set('trust proxy', false);
 
 	// Public: health, readiness and metrics.
-	app.use(healthRoutes({ pool: deps.pool, metrics: deps.metrics, metricsToken: deps.config.metrics.token }));
+	app.use(healthRoutes({ pool: deps.pool, metrics: deps.metrics, metricsToken: deps.config.metrics.token, draining: () => deps.registry.draining }));
 	app.use('/api', originCheck(deps.config.http.allowedOrigins, deps.dev));
 	if (deps.dev) {
 		app.use(devRoutes({ tokens: deps.tokens }));

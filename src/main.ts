@@ -72,13 +72,25 @@ async function main(argv: string[]): Promise<void> {
 	});
 	logger.info('listening', { url: `http://${config.http.host}:${config.http.port}` });
 
+	// Graceful drain: /readyz turns 503 at once, new rooms and calls get
+	// `draining`, running rooms go on until they empty or the timeout passes.
 	let stopping = false;
 	const stop = async (signal: string) => {
 		if (stopping) {
 			return;
 		}
 		stopping = true;
-		logger.info('stopping', { signal });
+		logger.info('draining', { signal, rooms: registry.size, timeoutSeconds: config.drain.timeoutSeconds });
+		calls.drain();
+		let timer: NodeJS.Timeout | undefined;
+		const drained = await Promise.race([
+			registry.drain().then(() => true),
+			new Promise<boolean>((resolve) => {
+				timer = setTimeout(() => resolve(false), config.drain.timeoutSeconds * 1000);
+			}),
+		]);
+		clearTimeout(timer);
+		logger.info('stopping', { drained, rooms: registry.size });
 		registry.close();
 		calls.close();
 		await app.close();

@@ -83,6 +83,7 @@ export class CallService {
 	readonly #clock: Clock;
 	readonly #limiter: InviteLimiter;
 	readonly #calls = new Map<string, Call>();
+	#draining = false;
 
 	constructor(deps: CallServiceDeps) {
 		this.#store = deps.store;
@@ -106,6 +107,9 @@ export class CallService {
 	 */
 	async invite(claims: Claims, device: Device, request: { to: string[]; media?: Media; callId?: string }): Promise<{ callId: string; invited: Record<string, 'ringing' | 'unavailable'> }> {
 		const caller = await this.#account(claims);
+		if (this.#draining && !request.callId) {
+			throw new AppError('draining');
+		}
 		if (this.#config.placeRequiresPremium && !claims.premium) {
 			throw new AppError('premium_required', 'placing calls needs a premium account');
 		}
@@ -258,6 +262,11 @@ export class CallService {
 				await this.cancel(claims, call.id).catch(() => undefined);
 			}
 		}
+	}
+
+	/** Stops placing new calls; running ones go on. */
+	drain(): void {
+		this.#draining = true;
 	}
 
 	close(): void {

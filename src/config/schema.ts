@@ -69,6 +69,9 @@ export const configSchema = z.strictObject({
 		maxMessageBytes: z.number().int().min(1024).max(100_000_000),
 		requestTimeoutMs: z.number().int().min(100).max(120_000),
 	}),
+	drain: z.strictObject({
+		timeoutSeconds: z.number().int().min(0).max(86_400),
+	}),
 	metrics: z.strictObject({
 		token: z.string().min(16, { error: 'expected a token of at least 16 characters' }).max(512).nullable(),
 		statsIntervalMs: z.number().int().min(500).max(600_000),

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
 	premium_required: { status: 403, message: 'a premium account is required' },
 	rate_limited: { status: 429, message: 'too many requests' },
 	not_ready: { status: 503, message: 'the node is not ready' },
+	draining: { status: 503, message: 'the node is shutting down; try another node' },
 	internal: { status: 500, message: 'internal error' },
 } as const;
 

@@ -9,7 +9,7 @@ import { bearerToken } from './auth';
  * GET /readyz: the node can take new sessions: 200, or 503 with a reason.
  * GET /metrics: Prometheus exposition; public unless metrics.token is set.
  */
-export function healthRoutes({ pool, metrics, metricsToken }: { pool: WorkerPool; metrics: Metrics; metricsToken: string | null }): Router {
+export function healthRoutes({ pool, metrics, metricsToken, draining }: { pool: WorkerPool; metrics: Metrics; metricsToken: string | null; draining: () => boolean }): Router {
 	const router = Router();
 
 	router.get('/healthz', (_req, res) => {
@@ -18,9 +18,10 @@ export function healthRoutes({ pool, metrics, metricsToken }: { pool: WorkerPool
 
 	router.get('/readyz', (_req, res) => {
 		const readiness = pool.readiness();
-		res.status(readiness.ready ? 200 : 503).json({
-			status: readiness.ready ? 'ready' : 'not_ready',
-			reason: readiness.reason,
+		const ready = readiness.ready && !draining();
+		res.status(ready ? 200 : 503).json({
+			status: ready ? 'ready' : 'not_ready',
+			reason: draining() ? 'draining' : readiness.reason,
 			workers: readiness.workers,
 		});
 	});

@@ -1,5 +1,5 @@
 import type { MediaConfig, RoomsConfig } from '../config';
-import { InvalidStateError } from '../errors';
+import { AppError } from '../errors';
 import type { Logger } from '../logging';
 import type { WorkerPool } from '../media';
 import { TypedEmitter } from '../util';
@@ -24,6 +24,7 @@ export class RoomRegistry {
 	readonly #config: { rooms: RoomsConfig; media: MediaConfig };
 	readonly #logger: Logger;
 	#closed = false;
+	#draining = false;
 
 	constructor(options: { pool: WorkerPool; config: { rooms: RoomsConfig; media: MediaConfig }; logger: Logger }) {
 		this.#pool = options.pool;
@@ -46,8 +47,8 @@ export class RoomRegistry {
 
 	/** The open room with this id, created on the least-loaded worker if there is none. */
 	async getOrCreate(roomId: string): Promise<Room> {
-		if (this.#closed) {
-			throw new InvalidStateError('the node is shutting down');
+		if (this.#closed || this.#draining) {
+			throw new AppError('draining');
 		}
 		const existing = this.#rooms.get(roomId);
 		if (existing && !existing.closed) {
@@ -71,6 +72,26 @@ export class RoomRegistry {
 			}
 		}
 		return undefined;
+	}
+
+	/** Whether the node is draining: no new peers, running rooms go on. */
+	get draining(): boolean {
+		return this.#draining;
+	}
+
+	/** Stops taking peers; resolves once every room has closed (its peers left). */
+	drain(): Promise<void> {
+		this.#draining = true;
+		return new Promise((resolve) => {
+			const check = () => {
+				if (this.#rooms.size === 0) {
+					this.observer.off('roomClosed', check);
+					resolve();
+				}
+			};
+			this.observer.on('roomClosed', check);
+			check();
+		});
 	}
 
 	/** Closes every room. */

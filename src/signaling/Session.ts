@@ -165,6 +165,9 @@ export class Session {
 				if (this.#peer && !this.#peer.closed) {
 					throw new InvalidStateError('already in a room');
 				}
+				if (this.#deps.registry.draining) {
+					throw new AppError('draining');
+				}
 				if (!mayJoinRoom(this.#claims, roomId)) {
 					throw new AppError('forbidden', 'the token does not grant this room');
 				}
