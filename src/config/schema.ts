@@ -62,11 +62,15 @@ export const configSchema = z.strictObject({
 		reconnectGraceMs: z.number().int().min(0).max(3_600_000),
 		maxTransportsPerPeer: z.number().int().min(1).max(16),
 		maxProducersPerPeer: z.number().int().min(1).max(16),
+		maxConsumersPerPeer: z.number().int().min(1).max(10_000),
+		maxRooms: z.number().int().min(1).max(1_000_000),
 		scoreIntervalMs: z.number().int().min(100).max(60_000),
 	}),
 	signaling: z.strictObject({
 		maxPayloadBytes: z.number().int().min(1024).max(10_000_000),
 		maxMessageBytes: z.number().int().min(1024).max(100_000_000),
+		messagesPerSecond: z.number().int().min(1).max(100_000),
+		connectionsPerIp: z.number().int().min(1).max(100_000),
 		requestTimeoutMs: z.number().int().min(100).max(120_000),
 	}),
 	drain: z.strictObject({

@@ -129,6 +129,13 @@ export function createMetrics({ pool, registry: rooms, calls, config }: MetricsD
 		buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers,
 	});
 	const callOutcomes = new client.Counter({ name: 'switchyard_call_outcomes_total', help: 'Caller outcomes of call invites, one per callee.', labelNames: ['outcome'], registers });
+	const limitHits = new client.Counter({
+		name: 'switchyard_limit_hits_total', help: 'Abuse limits crossed, by limit (room and peer limits also count as signaling errors limit_exceeded).',
+		labelNames: ['limit'], registers,
+	});
+	for (const limit of ['messagesPerSecond', 'connectionsPerIp', 'consumersPerPeer']) {
+		limitHits.inc({ limit }, 0);
+	}
 	const invites = new client.Counter({ name: 'switchyard_call_invites_total', help: 'Callees rung by call invites.', registers });
 
 	const methods = [...Object.keys(requests), 'unknown'];
@@ -151,6 +158,7 @@ export function createMetrics({ pool, registry: rooms, calls, config }: MetricsD
 	rooms?.observer.on('roomCreated', (room) => {
 		room.observer.on('peerJoined', () => roomSize.observe(room.peers.size));
 		room.observer.on('firstConsumer', (_peer, seconds) => joinDuration.observe(seconds));
+		room.observer.on('limitReached', (limit) => limitHits.inc({ limit }));
 	});
 	calls?.observer.on('outcome', (outcome) => callOutcomes.inc({ outcome }));
 	calls?.observer.on('invited', (_callId, ringing) => invites.inc(ringing));
@@ -190,6 +198,7 @@ export function createMetrics({ pool, registry: rooms, calls, config }: MetricsD
 	return {
 		registry,
 		watchSignaling(observer) {
+			observer.on('limit', (limit) => limitHits.inc({ limit }));
 			observer.on('request', (method, code, seconds) => {
 				requestsTotal.inc({ method });
 				requestSeconds.observe({ method }, seconds);

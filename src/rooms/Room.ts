@@ -17,6 +17,8 @@ export type RoomEvents = {
 	peerLeft: [peer: Peer];
 	/** A peer's first consumer was resumed, `seconds` after its room.join arrived. */
 	firstConsumer: [peer: Peer, seconds: number];
+	/** A per-peer limit kept the room from doing something. */
+	limitReached: [limit: 'consumersPerPeer'];
 	/** One of the room's routers was lost with its worker; its peers were asked to reconnect. */
 	routerLost: [worker: MediaWorker, peers: number];
 	/** The room closed; every peer has been closed first. */
@@ -499,6 +501,11 @@ export class Room {
 		const target = this.#peerRouters.get(peer);
 		const source = this.#producerRouters.get(producer.id);
 		if (!transport || !target || !source || !peer.connection || producer.closed) {
+			return;
+		}
+		if (peer.consumers.size >= this.#config.rooms.maxConsumersPerPeer) {
+			this.#logger.warn('consumer limit reached', { peerId: peer.id, limit: this.#config.rooms.maxConsumersPerPeer });
+			this.observer.safeEmit('limitReached', 'consumersPerPeer');
 			return;
 		}
 		let consumer: ms.Consumer<ConsumerAppData>;

@@ -55,6 +55,9 @@ export class RoomRegistry {
 			return existing;
 		}
 		let creating = this.#creating.get(roomId);
+		if (!creating && this.#rooms.size + this.#creating.size >= this.#config.rooms.maxRooms) {
+			throw new AppError('limit_exceeded', `the node has its ${this.#config.rooms.maxRooms} rooms open`);
+		}
 		if (!creating) {
 			creating = this.#create(roomId).finally(() => this.#creating.delete(roomId));
 			this.#creating.set(roomId, creating);

@@ -20,6 +20,8 @@ type Handlers = { [N in RequestName]: Handler<N> };
 export type SignalingEvents = {
 	/** A request was answered: its method ("unknown" outside the protocol), error code if refused, and time taken. */
 	request: [method: string, code: ErrorCode | undefined, seconds: number];
+	/** A connection crossed a signaling limit. */
+	limit: [limit: 'messagesPerSecond' | 'connectionsPerIp'];
 };
 
 export type SessionDeps = {
@@ -78,6 +80,12 @@ export class Session {
 			this.#logger.debug('request without ack ignored', { event: String(event).slice(0, 64) });
 			return;
 		}
+		if (!this.#takeToken()) {
+			this.#deps.observer.safeEmit('limit', 'messagesPerSecond');
+			this.#deps.observer.safeEmit('request', isRequestName(event) ? event : 'unknown', 'rate_limited', 0);
+			ack({ ok: false, error: toWire(new AppError('rate_limited', `at most ${this.#deps.config.messagesPerSecond} requests a second`)).error });
+			return;
+		}
 		const run = async (): Promise<Ack<unknown>> => {
 			const started = process.hrtime.bigint();
 			const reply = await this.#answer(event, args);
@@ -86,6 +94,24 @@ export class Session {
 			return reply;
 		};
 		void this.#queue.run(run).then(ack);
+	}
+
+	/**
+	 * A token bucket per connection: `messagesPerSecond` tokens a second, up to
+	 * twice that in store. NOTE: checked before anything is parsed or queued.
+	 */
+	#tokens = 0;
+	#tokensAt = 0;
+	#takeToken(): boolean {
+		const rate = this.#deps.config.messagesPerSecond;
+		const now = Date.now();
+		this.#tokens = this.#tokensAt === 0 ? rate * 2 : Math.min(rate * 2, this.#tokens + ((now - this.#tokensAt) / 1000) * rate);
+		this.#tokensAt = now;
+		if (this.#tokens < 1) {
+			return false;
+		}
+		this.#tokens--;
+		return true;
 	}
 
 	/** Validates and runs one request; never throws: errors become `{ ok: false, error }`. */

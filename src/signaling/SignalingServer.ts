@@ -66,6 +66,31 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 		});
 	});
 
+	// Connections at once per client IP, counted once authenticated (a refused
+	// handshake never gets a disconnect to count it down).
+	const perIp = new Map<string, number>();
+	io.use((socket: Socket, next) => {
+		const ip = socket.handshake.address;
+		const count = perIp.get(ip) ?? 0;
+		if (count >= config.signaling.connectionsPerIp) {
+			observer.safeEmit('limit', 'connectionsPerIp');
+			next(Object.assign(new Error('too many connections'), {
+				data: toWire(new AppError('limit_exceeded', `at most ${config.signaling.connectionsPerIp} connections per address`)).error,
+			}));
+			return;
+		}
+		perIp.set(ip, count + 1);
+		socket.on('disconnect', () => {
+			const left = (perIp.get(ip) ?? 1) - 1;
+			if (left <= 0) {
+				perIp.delete(ip);
+			} else {
+				perIp.set(ip, left);
+			}
+		});
+		next();
+	});
+
 	io.on('connection', (socket) => {
 		const claims = socket.data.claims;
 		logger.debug('socket connected', { socketId: socket.id, sub: claims.sub });
