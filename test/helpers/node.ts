@@ -43,8 +43,11 @@ export async function startTestNode(overrides: Parameters<typeof testConfig>[0] 
 		...overrides,
 		media: { workers, port, ...overrides.media },
 		store: { path: storePath },
-		// NOTE: a cheap scrypt keeps account tests fast; production uses the default.
+		// NOTE: a cheap scrypt keeps account tests fast, and tests that open many
+		// connections from 127.0.0.1 or send bursts are not the ones about limits
+		// (test/integration/limits.test.ts sets its own); production uses the defaults.
 		accounts: { scryptCost: 1024, ...overrides.accounts },
+		signaling: { messagesPerSecond: 10_000, connectionsPerIp: 10_000, ...overrides.signaling },
 	});
 	const { logger, lines } = testLogger(config.log.level);
 	const pool = await WorkerPool.start({ config: config.media, logger });
