@@ -79,6 +79,9 @@ export class Room {
 		const room = new Room(options);
 		const router = await room.#addRouter(options.pool.pickWorker());
 		room.#logger.info('room created', { worker: router.worker.index });
+		// NOTE: empty from birth: a room whose first join fails (or never comes)
+		// closes like one everyone left. The first join cancels this.
+		room.#scheduleCloseIfEmpty();
 		return room;
 	}
 

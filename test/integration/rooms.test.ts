@@ -137,6 +137,12 @@ describe('rooms over signaling, with real workers', () => {
 		expect(await poolObjects(node.pool)).toMatchObject({ routers: 1 });
 	});
 
+	test('a first join that fails (no codec in common) leaves no room behind', async () => {
+		const client = await connect('codecless');
+		await expect(client.request('room.join', { roomId: 'stillborn', rtpCapabilities: { codecs: [] } })).rejects.toMatchObject({ code: 'validation_failed' });
+		await pollUntil('the room closed', () => node.registry.get('stillborn') === undefined);
+	});
+
 	test('room cap, room grants and one room per session', async () => {
 		const peers = await Promise.all(['p1', 'p2', 'p3'].map((n) => connect(n)));
 		for (const peer of peers) {
