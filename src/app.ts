@@ -10,6 +10,7 @@ import type { WorkerPool } from './media';
 import type { Metrics } from './metrics';
 import type { RoomRegistry } from './rooms';
 import { createSignalingServer, type SignalingServer } from './signaling';
+import { webRoutes } from './web';
 
 export type AppDeps = {
 	config: Readonly<Config>;
@@ -50,6 +51,7 @@ export function buildApp(deps: AppDeps): App {
 		app.use(devRoutes({ tokens: deps.tokens }));
 	}
 	app.use(accountRoutes({ accounts: deps.accounts, config: deps.config.accounts }));
+	app.use(webRoutes());
 	app.use(notFoundHandler);
 	app.use(errorHandler(logger));
 

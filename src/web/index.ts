@@ -1,0 +1,1 @@
+export { PUBLIC_DIR, webRoutes } from './routes';

@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import { webRoutes } from '../../src/web';
+
+describe('web client routes', () => {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-public-'));
+	let server: http.Server;
+	let url = '';
+
+	beforeAll(async () => {
+		const app = express();
+		app.use(webRoutes({ publicDir: dir }));
+		server = http.createServer(app);
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	});
+	afterAll(() => {
+		server.close();
+		fs.rmSync(dir, { recursive: true, force: true });
+	});
+
+	test('without a built bundle: a clear 503 page, not a crash', async () => {
+		const res = await fetch(`${url}/room/standup?name=Ada`);
+		expect(res.status).toBe(503);
+		expect(await res.text()).toContain('npm run build');
+	});
+
+	test('with the bundle: the lobby, the room page and the assets', async () => {
+		fs.writeFileSync(path.join(dir, 'room.js'), '/* bundle */');
+		fs.writeFileSync(path.join(dir, 'app.css'), 'body{}');
+		const lobby = await fetch(`${url}/`);
+		expect(lobby.status).toBe(200);
+		expect(await lobby.text()).toContain('<form');
+		const room = await fetch(`${url}/room/standup?name=Ada`);
+		expect(room.status).toBe(200);
+		const html = await room.text();
+		expect(html).toContain('data-room-id="standup"');
+		expect(html).toContain('/assets/room.js');
+		expect((await fetch(`${url}/assets/room.js`)).status).toBe(200);
+		expect((await fetch(`${url}/assets/../package.json`)).status).toBe(404);
+	});
+
+	test('the lobby form redirects to the room; bad room ids go back to the lobby; names are escaped', async () => {
+		const form = await fetch(`${url}/room?name=Ada&room=standup`, { redirect: 'manual' });
+		expect(form.status).toBe(303);
+		expect(form.headers.get('location')).toBe('/room/standup?name=Ada');
+		const bad = await fetch(`${url}/room/${encodeURIComponent('<script>')}`, { redirect: 'manual' });
+		expect(bad.status).toBe(303);
+		expect(bad.headers.get('location')).toBe('/');
+	});
+});
