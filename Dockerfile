@@ -1,6 +1,6 @@
 # Switchyard media node. Build: docker build -t switchyard .
 # Run:   docker run --network host -e SWITCHYARD_MEDIA_ANNOUNCED_ADDRESS=<public ip> switchyard
-# (see docs/ARCHITECTURE.md; host networking keeps the one-port-per-worker media ports simple)
+# (see docs/deploy.md; host networking keeps the one-port-per-worker media ports simple)
 
 # --- build: compile the mediasoup worker against Debian's libraries and the TypeScript sources
 FROM node:20-bookworm AS build
@@ -16,6 +16,7 @@ COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The TypeScript and the web client bundle (dist/public).
 RUN npm run build && npm prune --omit=dev
 
 # --- run: only the runtime libraries the worker links against
@@ -29,6 +30,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME /app/data
 ENV NODE_ENV=production \
 	SWITCHYARD_HTTP_HOST=0.0.0.0 \
 	SWITCHYARD_MEDIA_LISTEN_IP=0.0.0.0

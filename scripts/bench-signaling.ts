@@ -53,6 +53,7 @@ type PeerState = {
 	roomId: string;
 	socket?: Socket;
 	joinSentAt?: number;
+	joined: boolean;
 	/** room.join answered with at least one producer of another peer already in the room. */
 	joinedIntoProducers: boolean;
 	firstConsumerMs?: number;
@@ -67,6 +68,8 @@ class BenchError extends Error {
 		super(message);
 	}
 }
+
+class UsageError extends Error {}
 
 /** Latency samples (ms) by request name, errors by code, and the first few error messages. */
 class Recorder {
@@ -91,21 +94,26 @@ class Recorder {
 	}
 }
 
+const OPTIONS = {
+	peers: { type: 'string', default: '200' },
+	'room-size': { type: 'string', default: '10' },
+	url: { type: 'string' },
+	concurrency: { type: 'string', default: '10' },
+	'timeout-seconds': { type: 'string', default: '120' },
+	json: { type: 'boolean', default: false },
+} as const;
+
 function parseOptions(): Options {
-	const { values } = parseArgs({
-		options: {
-			peers: { type: 'string', default: '200' },
-			'room-size': { type: 'string', default: '10' },
-			url: { type: 'string' },
-			concurrency: { type: 'string', default: '10' },
-			'timeout-seconds': { type: 'string', default: '120' },
-			json: { type: 'boolean', default: false },
-		},
-	});
+	let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+	try {
+		({ values } = parseArgs({ options: OPTIONS }));
+	} catch (error) {
+		throw new UsageError((error as Error).message);
+	}
 	const whole = (name: string, raw: string, min: number, max: number): number => {
 		const value = Number(raw);
 		if (!Number.isInteger(value) || value < min || value > max) {
-			throw new Error(`--${name}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+			throw new UsageError(`--${name}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
 		}
 		return value;
 	};
@@ -205,6 +213,9 @@ async function connect(url: string, token: string, recorder: Recorder, signal: A
 	} catch (error) {
 		socket.disconnect();
 		const bench = error instanceof BenchError ? error : new BenchError('connect_error', String(error));
+		if (!bench.message.startsWith('connect')) {
+			bench.message = `connect: ${bench.message}`;
+		}
 		recorder.error(bench.code, bench.message);
 		throw bench;
 	}
@@ -232,6 +243,7 @@ async function runPeer(peer: PeerState, url: string, recorder: Recorder, signal:
 	const { routerRtpCapabilities } = await call('media.capabilities', {});
 	peer.joinSentAt = performance.now();
 	const joined = await call('room.join', { roomId: peer.roomId, rtpCapabilities: routerRtpCapabilities as RequestData<'room.join'>['rtpCapabilities'] });
+	peer.joined = true;
 	peer.joinedIntoProducers = joined.peers.some((p) => p.producers.length > 0);
 	const send = await call('transport.create', { direction: 'send' });
 	await call('transport.create', { direction: 'recv' });
@@ -331,7 +343,7 @@ async function waitReady(node: Node, signal: AbortSignal): Promise<{ workers?: {
 		}
 		await sleep(200);
 	}
-	throw new Error(`${node.url}/readyz not 200 within ${READY_TIMEOUT_MS} ms (last: ${last})\n${node.output.slice(-30).join('\n')}`);
+	throw new Error(`${node.url}/readyz not 200 (last: ${last})\n${node.output.slice(-30).join('\n')}`);
 }
 
 async function stopNode(node: Node): Promise<{ exitCode: number | null; seconds: number }> {
@@ -396,6 +408,8 @@ function cpuSeconds(pid: number | undefined): number | undefined {
 
 async function main(): Promise<number> {
 	const options = parseOptions();
+	// NOTE: taken before the node starts; other work on the machine skews every figure.
+	const loadAtStart = os.loadavg();
 	const abort = new AbortController();
 	const deadline = setTimeout(() => abort.abort(), options.timeoutSeconds * 1000);
 	process.once('SIGINT', () => abort.abort());
@@ -404,6 +418,7 @@ async function main(): Promise<number> {
 	const peers: PeerState[] = Array.from({ length: options.peers }, (_, index) => ({
 		index,
 		roomId: `bench-${runId}-${Math.floor(index / options.roomSize)}`,
+		joined: false,
 		joinedIntoProducers: false,
 		consumers: 0,
 		consumersClosed: 0,
@@ -459,7 +474,7 @@ async function main(): Promise<number> {
 	} finally {
 		clearTimeout(deadline);
 		// Leave explicitly (a dropped connection keeps its place for the reconnect grace), then disconnect.
-		const connected = peers.filter((p) => p.socket?.connected);
+		const connected = peers.filter((p) => p.joined && p.socket?.connected);
 		let next = 0;
 		const leaving = new AbortController();
 		await Promise.all(Array.from({ length: Math.min(options.concurrency, connected.length) }, async () => {
@@ -481,7 +496,7 @@ async function main(): Promise<number> {
 	const requestStats = Object.fromEntries([...recorder.latencies].map(([name, samples]) => [name, stats(samples)]));
 	const cpus = os.cpus();
 	const result = {
-		machine: { cpuModel: cpus[0]?.model ?? 'unknown', cpus: cpus.length, node: process.version, platform: `${os.platform()} ${os.release()}` },
+		machine: { cpuModel: cpus[0]?.model ?? 'unknown', cpus: cpus.length, node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverageAtStart: loadAtStart },
 		load: {
 			peers: options.peers,
 			roomSize: options.roomSize,
@@ -540,7 +555,7 @@ function histogramDiff(before: Map<string, { sum: number; count: number }> | und
 }
 
 function report(r: {
-	machine: { cpuModel: string; cpus: number; node: string; platform: string };
+	machine: { cpuModel: string; cpus: number; node: string; platform: string; loadAverageAtStart: number[] };
 	load: { peers: number; roomSize: number; rooms: number; workers: number | undefined; concurrency: number; url: string };
 	seconds: number;
 	peersProduced: number;
@@ -561,7 +576,7 @@ function report(r: {
 	const line = (s: Stats) => `p50 ${ms(s.p50)}  p95 ${ms(s.p95)}  p99 ${ms(s.p99)}  max ${ms(s.max)} ms  (n=${s.count})`;
 	const sec = (v: number | undefined) => v === undefined ? '-' : `${v.toFixed(2)} s`;
 	const out = [
-		`machine: ${r.machine.cpuModel} x ${r.machine.cpus}, Node ${r.machine.node}, ${r.machine.platform}`,
+		`machine: ${r.machine.cpuModel} x ${r.machine.cpus}, Node ${r.machine.node}, ${r.machine.platform}, load average at start ${r.machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`,
 		`load: ${r.load.peers} peers in ${r.load.rooms} rooms of ${r.load.roomSize}, ${r.load.workers ?? '?'} workers, concurrency ${r.load.concurrency}, ${r.load.url}`,
 		`set up: ${r.peersProduced}/${r.load.peers} peers produced audio + video in ${r.seconds.toFixed(2)} s`,
 		`room.join ack:               ${line(r.roomJoinMs)}`,
@@ -591,7 +606,13 @@ function report(r: {
 	return out.join('\n');
 }
 
+const USAGE = 'usage: node --import tsx scripts/bench-signaling.ts [--peers 200] [--room-size 10] [--url http://127.0.0.1:3000] [--concurrency 10] [--timeout-seconds 120] [--json]';
+
 main().then((code) => process.exit(code), (error: unknown) => {
+	if (error instanceof UsageError) {
+		process.stderr.write(`bench-signaling: ${error.message}\n${USAGE}\n`);
+		process.exit(2);
+	}
 	process.stderr.write(`bench-signaling: ${(error as Error).stack ?? String(error)}\n`);
 	process.exit(1);
 });

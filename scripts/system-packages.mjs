@@ -9,8 +9,8 @@ export const packages = {
 	worker: ['meson', 'ninja-build', 'pkg-config', 'g++', 'patch', 'libssl-dev', 'libuv1-dev', 'libsrtp2-dev',
 		'libusrsctp-dev', 'libabsl-dev', 'nlohmann-json3-dev'],
 	// Tests: DTLS certificates for mediasoup's suite, a real Prometheus for the
-	// dashboards, Debian's chromium for the browser tests.
-	test: ['openssl', 'ca-certificates', 'prometheus', 'chromium'],
+	// dashboards, Debian's chromium for the browser tests, coturn for TURN.
+	test: ['openssl', 'ca-certificates', 'prometheus', 'chromium', 'coturn'],
 };
 
 function main() {

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import express from 'express';
 import type { AccountService } from './accounts';
 import type { TokenService } from './auth';
@@ -27,7 +29,7 @@ export type AppDeps = {
 };
 
 export type App = {
-	httpServer: http.Server;
+	httpServer: http.Server | https.Server;
 	io: SignalingServer['io'];
 	/** Stops taking connections and closes open ones (HTTP and socket.io). Idempotent. */
 	close(): Promise<void>;
@@ -42,7 +44,7 @@ export function buildApp(deps: AppDeps): App {
 	const logger = deps.logger.child({ module: 'http' });
 	const app = express();
 	app.disable('x-powered-by');
-	app.set('trust proxy', false);
+	app.set('trust proxy', deps.config.http.trustProxy);
 
 	// Public: health, readiness and metrics.
 	app.use(healthRoutes({ pool: deps.pool, metrics: deps.metrics, metricsToken: deps.config.metrics.token, draining: () => deps.registry.draining }));
@@ -55,7 +57,12 @@ export function buildApp(deps: AppDeps): App {
 	app.use(notFoundHandler);
 	app.use(errorHandler(logger));
 
-	const httpServer = http.createServer(app);
+	const { tlsCertFile, tlsKeyFile } = deps.config.http;
+	// NOTE: with a certificate the node serves HTTPS itself; browsers need a
+	// secure origin for camera and microphone (localhost aside).
+	const httpServer = tlsCertFile && tlsKeyFile
+		? https.createServer({ cert: fs.readFileSync(tlsCertFile), key: fs.readFileSync(tlsKeyFile) }, app)
+		: http.createServer(app);
 	const signaling = createSignalingServer({
 		httpServer,
 		config: deps.config,

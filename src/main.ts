@@ -9,7 +9,7 @@ import { CallService, Presence, followAccountChanges } from './calls';
 import { resolveDevMode, TokenService } from './auth';
 import { ConfigError, loadConfig, redactConfig, type Config } from './config';
 import { bridgeMediasoupLogs, createLogger } from './logging';
-import { WorkerPool } from './media';
+import { natWarning, WorkerPool } from './media';
 import { createMetrics } from './metrics';
 import { RoomRegistry } from './rooms';
 import { SqliteStore } from './store';
@@ -49,6 +49,10 @@ async function main(argv: string[]): Promise<void> {
 	}
 	logger.info('starting', { config: redactConfig(config), dev, pid: process.pid, node: process.version });
 
+	const nat = natWarning(config.media);
+	if (nat) {
+		logger.warn('media address unreachable from outside', { detail: nat });
+	}
 	const store = SqliteStore.open(config.store.path);
 	const accounts = new AccountService({ store, tokens, config, logger });
 	const presence = new Presence();
@@ -57,7 +61,13 @@ async function main(argv: string[]): Promise<void> {
 	const pool = await WorkerPool.start({ config: config.media, logger });
 	const registry = new RoomRegistry({ pool, config, logger });
 	const metrics = createMetrics({ pool, registry, calls, config: config.metrics });
-	const app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, dev });
+	let app: ReturnType<typeof buildApp>;
+	try {
+		app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, dev });
+	} catch (error) {
+		await pool.close();
+		fail(`cannot start the HTTP server: ${(error as Error).message}`);
+	}
 
 	app.httpServer.listen(config.http.port, config.http.host);
 	await Promise.race([
@@ -70,7 +80,7 @@ async function main(argv: string[]): Promise<void> {
 		await pool.close();
 		process.exit(1);
 	});
-	logger.info('listening', { url: `http://${config.http.host}:${config.http.port}` });
+	logger.info('listening', { url: `${config.http.tlsCertFile ? 'https' : 'http'}://${config.http.host}:${config.http.port}` });
 
 	// Graceful drain: /readyz turns 503 at once, new rooms and calls get
 	// `draining`, running rooms go on until they empty or the timeout passes.

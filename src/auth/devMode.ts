@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { Config } from '../config';
+import type { AuthConfig } from '../config';
 
 export function isLoopback(address: string): boolean {
 	if (net.isIPv4(address)) {
@@ -13,7 +13,7 @@ export function isLoopback(address: string): boolean {
  * means on exactly when the node listens on loopback.
  * @throws Error when dev mode would be on for a non-loopback address without auth.devForce.
  */
-export function resolveDevMode(config: Pick<Config, 'http' | 'auth'>): boolean {
+export function resolveDevMode(config: { http: { host: string }; auth: Pick<AuthConfig, 'dev' | 'devForce'> }): boolean {
 	const loopback = isLoopback(config.http.host);
 	const dev = config.auth.dev === 'auto' ? loopback : config.auth.dev;
 	if (dev && !loopback && !config.auth.devForce) {

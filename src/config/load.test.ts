@@ -29,7 +29,7 @@ function configError(env: NodeJS.ProcessEnv, configDir?: string): string {
 describe('loadConfig', () => {
 	test('defaults: loopback HTTP on 3000, one worker per core from 40000', () => {
 		const config = loadConfig({ env: {} });
-		expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, allowedOrigins: [] });
+		expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, allowedOrigins: [], tlsCertFile: null, tlsKeyFile: null, trustProxy: false });
 		expect(config.auth).toMatchObject({ secret: null, dev: 'auto' });
 		expect(config.media).toMatchObject({ workers: 'auto', port: 40000, listenIp: '127.0.0.1', announcedAddress: null });
 		expect(Object.isFrozen(config.media)).toBe(true);
@@ -72,6 +72,14 @@ describe('loadConfig', () => {
 		expect(configError({ SWITCHYARD_AUTH_SECRET: 'short' })).toContain('auth.secret: expected a secret of at least 32 characters');
 		// Secrets never appear in the message.
 		expect(configError({ SWITCHYARD_AUTH_SECRET: 'short' })).not.toContain('"short"');
+	});
+
+	test('TLS files and TURN settings come in pairs', () => {
+		expect(configError({ SWITCHYARD_HTTP_TLS_CERT_FILE: '/etc/cert.pem' })).toContain('expected http.tlsCertFile and http.tlsKeyFile together');
+		expect(configError({ SWITCHYARD_TURN_URLS: 'turn:turn.example.org:3478' })).toContain('expected turn.secret with turn.urls');
+		expect(configError({ SWITCHYARD_TURN_URLS: 'http://nope' , SWITCHYARD_TURN_SECRET: 'x'.repeat(20) })).toContain('turn.urls.0: expected a turn: or turns: URL');
+		expect(configError({ SWITCHYARD_HTTP_TRUST_PROXY: 'maybe' })).toContain('http.trustProxy: expected true, false or a number of hops');
+		expect(loadConfig({ env: { SWITCHYARD_HTTP_TRUST_PROXY: '2' } }).http.trustProxy).toBe(2);
 	});
 
 	test('every bad key is reported at once, with the file it came from', () => {

@@ -11,6 +11,9 @@ export const configSchema = z.strictObject({
 		host: ip,
 		port,
 		allowedOrigins: z.array(z.url({ error: 'expected an origin such as https://app.example.org' }).max(256)).max(64),
+		tlsCertFile: z.string().min(1).max(4096).nullable(),
+		tlsKeyFile: z.string().min(1).max(4096).nullable(),
+		trustProxy: z.union([z.boolean(), z.number().int().min(1).max(16)], { error: 'expected true, false or a number of hops' }),
 	}),
 	media: z.strictObject({
 		workers: z.union([
@@ -81,6 +84,12 @@ export const configSchema = z.strictObject({
 		statsIntervalMs: z.number().int().min(500).max(600_000),
 		targetCpu: z.number().gt(0).max(1),
 	}),
+	turn: z.strictObject({
+		urls: z.array(z.string().regex(/^turns?:[^\s]+$/, { error: 'expected a turn: or turns: URL' }).max(512)).max(16),
+		secret: z.string().min(16, { error: 'expected a secret of at least 16 characters' }).max(512).nullable(),
+		credentialTtlSeconds: z.number().int().min(60).max(7 * 86_400),
+		relayOnly: z.boolean(),
+	}),
 	log: z.strictObject({
 		level: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']),
 		format: z.enum(['auto', 'json', 'pretty']),
@@ -89,6 +98,16 @@ export const configSchema = z.strictObject({
 	const { auth } = ctx.value;
 	if ((auth.publicKey === null) !== (auth.issuer === null)) {
 		ctx.issues.push({ code: 'custom', path: ['auth', 'issuer'], input: auth.issuer, message: 'expected auth.publicKey and auth.issuer together' });
+	}
+	const { http, turn } = ctx.value;
+	if ((http.tlsCertFile === null) !== (http.tlsKeyFile === null)) {
+		ctx.issues.push({ code: 'custom', path: ['http', 'tlsKeyFile'], input: http.tlsKeyFile, message: 'expected http.tlsCertFile and http.tlsKeyFile together' });
+	}
+	if (turn.urls.length > 0 && turn.secret === null) {
+		ctx.issues.push({ code: 'custom', path: ['turn', 'secret'], input: undefined, message: 'expected turn.secret with turn.urls' });
+	}
+	if (turn.relayOnly && turn.urls.length === 0) {
+		ctx.issues.push({ code: 'custom', path: ['turn', 'relayOnly'], input: true, message: 'expected turn.urls for relayOnly' });
 	}
 });
 
@@ -101,6 +120,7 @@ export type SignalingConfig = Config['signaling'];
 export type AccountsConfig = Config['accounts'];
 export type CallsConfig = Config['calls'];
 export type MetricsConfig = Config['metrics'];
+export type TurnConfig = Config['turn'];
 
 /** Keys whose values are secrets: printed as "[redacted]". */
-export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken', 'metrics.token']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken', 'metrics.token', 'turn.secret']);

@@ -3,3 +3,4 @@ export { WorkerPool, resolveWorkerCount, type Readiness, type SlotState, type Wo
 export { mediasoup, type ms } from './mediasoup';
 export { MEDIA_CODECS } from './codecs';
 export { fromMediasoupError } from './errors';
+export { isPrivateAddress, natWarning, turnServers, type IceServer } from './network';

@@ -1,8 +1,8 @@
 import type { Claims } from '../auth';
-import type { MediaConfig, RoomsConfig } from '../config';
+import type { MediaConfig, RoomsConfig, TurnConfig } from '../config';
 import { AppError, InvalidStateError, NotFoundError } from '../errors';
 import type { Logger } from '../logging';
-import { fromMediasoupError, MEDIA_CODECS, type MediaWorker, type ms, type WorkerPool } from '../media';
+import { fromMediasoupError, MEDIA_CODECS, turnServers, type MediaWorker, type ms, type WorkerPool } from '../media';
 import type { PeerInfo, ProducerInfo, Source, TransportInfo } from '../signaling/protocol';
 import { SerialQueue, throttle, TypedEmitter } from '../util';
 import { Peer, type ConsumerAppData, type PeerConnection, type ProducerAppData, type TransportAppData, type TransportDirection } from './Peer';
@@ -28,7 +28,7 @@ export type RoomEvents = {
 export type RoomOptions = {
 	id: string;
 	pool: WorkerPool;
-	config: { rooms: RoomsConfig; media: MediaConfig };
+	config: { rooms: RoomsConfig; media: MediaConfig; turn: TurnConfig };
 	logger: Logger;
 };
 
@@ -215,8 +215,8 @@ export class Room {
 			iceParameters: transport.iceParameters,
 			iceCandidates: transport.iceCandidates,
 			dtlsParameters: transport.dtlsParameters,
-			iceServers: [],
-			iceTransportPolicy: 'all',
+			iceServers: turnServers(this.#config.turn, peer.id),
+			iceTransportPolicy: this.#config.turn.relayOnly ? 'relay' : 'all',
 		};
 	}
 

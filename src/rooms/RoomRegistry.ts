@@ -1,4 +1,4 @@
-import type { MediaConfig, RoomsConfig } from '../config';
+import type { MediaConfig, RoomsConfig, TurnConfig } from '../config';
 import { AppError } from '../errors';
 import type { Logger } from '../logging';
 import type { WorkerPool } from '../media';
@@ -21,12 +21,12 @@ export class RoomRegistry {
 	readonly #rooms = new Map<string, Room>();
 	readonly #creating = new Map<string, Promise<Room>>();
 	readonly #pool: WorkerPool;
-	readonly #config: { rooms: RoomsConfig; media: MediaConfig };
+	readonly #config: { rooms: RoomsConfig; media: MediaConfig; turn: TurnConfig };
 	readonly #logger: Logger;
 	#closed = false;
 	#draining = false;
 
-	constructor(options: { pool: WorkerPool; config: { rooms: RoomsConfig; media: MediaConfig }; logger: Logger }) {
+	constructor(options: { pool: WorkerPool; config: { rooms: RoomsConfig; media: MediaConfig; turn: TurnConfig }; logger: Logger }) {
 		this.#pool = options.pool;
 		this.#config = options.config;
 		this.#logger = options.logger;

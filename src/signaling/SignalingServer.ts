@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type https from 'node:https';
 import { Server, type Socket } from 'socket.io';
 import { originAllowed, type Claims } from '../auth';
 import type { Config } from '../config';
@@ -12,7 +13,7 @@ import { Session, type SignalingEvents } from './Session';
 import { TypedEmitter } from '../util';
 
 export type SignalingDeps = {
-	httpServer: http.Server;
+	httpServer: http.Server | https.Server;
 	config: Readonly<Config>;
 	logger: Logger;
 	/** Verifies a handshake's token (and, for account tokens, its login session). */
@@ -70,7 +71,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 	// handshake never gets a disconnect to count it down).
 	const perIp = new Map<string, number>();
 	io.use((socket: Socket, next) => {
-		const ip = socket.handshake.address;
+		const ip = clientAddress(socket, config.http.trustProxy);
 		const count = perIp.get(ip) ?? 0;
 		if (count >= config.signaling.connectionsPerIp) {
 			observer.safeEmit('limit', 'connectionsPerIp');
@@ -112,6 +113,20 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 			io.close(() => resolve());
 		}),
 	};
+}
+
+/**
+ * The client's address: the socket's, or with http.trustProxy the one the
+ * trusted proxies put in X-Forwarded-For (that many hops from the right).
+ */
+export function clientAddress(socket: Pick<Socket, 'handshake'>, trustProxy: boolean | number): string {
+	const forwarded = socket.handshake.headers['x-forwarded-for'];
+	if (!trustProxy || typeof forwarded !== 'string') {
+		return socket.handshake.address;
+	}
+	const hops = forwarded.split(',').map((part) => part.trim()).filter(Boolean);
+	const index = trustProxy === true ? 0 : Math.max(0, hops.length - trustProxy);
+	return hops[index] ?? socket.handshake.address;
 }
 
 async function authenticate(socket: Socket, verify: (token: string) => Promise<Claims>): Promise<void> {

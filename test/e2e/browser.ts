@@ -20,8 +20,11 @@ export async function launchBrowser(): Promise<Browser> {
 export type Participant = { name: string; context: BrowserContext; page: Page; console: string[] };
 
 /** A participant: its own browser context, the room page open, console recorded. */
-export async function openRoom(browser: Browser, url: string, room: string, name: string, size = { w: 320, h: 180 }, viewport = { width: 1280, height: 800 }): Promise<Participant> {
-	const context = await browser.newContext({ viewport });
+export async function openRoom(
+	browser: Browser, url: string, room: string, name: string,
+	{ size = { w: 320, h: 180 }, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false } = {},
+): Promise<Participant> {
+	const context = await browser.newContext({ viewport, ignoreHTTPSErrors });
 	const page = await context.newPage();
 	const console: string[] = [];
 	page.on('console', (message) => console.push(`[${name}] ${message.type()}: ${message.text()}`));

@@ -75,7 +75,7 @@ export async function startTestNode(overrides: Parameters<typeof testConfig>[0] 
 		store,
 		storePath,
 		config,
-		url: `http://127.0.0.1:${httpPort}`,
+		url: `${config.http.tlsCertFile ? 'https' : 'http'}://127.0.0.1:${httpPort}`,
 		logLines: lines,
 		async close() {
 			registry.close();

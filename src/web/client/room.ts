@@ -160,6 +160,22 @@ function expose(session: CallSession): void {
 			return transport ? [...(await transport.getStats()).values()].filter((s: { type: string }) => s.type === 'outbound-rtp') : [];
 		},
 		dropConnection: () => session.dropConnection(),
+		/** The candidate types of each transport's selected pair (host, srflx, relay). */
+		candidateTypes: async () => {
+			const types: string[] = [];
+			for (const transport of [session.sendTransport, session.recvTransport]) {
+				if (!transport) {
+					continue;
+				}
+				const report = await transport.getStats();
+				const stats = [...report.values()] as { type: string; id: string; selectedCandidatePairId?: string; localCandidateId?: string; candidateType?: string; state?: string; nominated?: boolean }[];
+				const pairId = stats.find((s) => s.type === 'transport')?.selectedCandidatePairId;
+				const pair = stats.find((s) => s.id === pairId) ?? stats.find((s) => s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated);
+				const local = stats.find((s) => s.id === pair?.localCandidateId);
+				types.push(local?.candidateType ?? 'none');
+			}
+			return types;
+		},
 	};
 }
 
