@@ -1,0 +1,68 @@
+import dgram from 'node:dgram';
+import { MediaClient } from '../helpers/mediaClient';
+import { startTestNode, type TestNode } from '../helpers/node';
+import { pollUntil } from '../helpers/poll';
+import { SignalingClient } from '../helpers/signalingClient';
+
+function value(text: string, series: string): number | undefined {
+	const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+	return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+// Real forwarding load: one publisher sends audio and video through the node,
+// and batches of consumers (PlainTransports on the room's router, sending to
+// a UDP sink here) make the worker forward more and more packets. The
+// capacity gauge, estimated from the worker's measured CPU, must fall.
+test('the capacity estimate falls as consumers are added', async () => {
+	const node: TestNode = await startTestNode({ media: { workers: 1, usageIntervalMs: 400 }, metrics: { statsIntervalMs: 600_000 } });
+	const sink = dgram.createSocket('udp4');
+	await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
+	let received = 0;
+	sink.on('message', () => received++);
+	const signaling = await SignalingClient.connect(node.url, { token: await node.tokens.issue({ sub: 'publisher', rooms: ['*'] }) });
+	const media = await MediaClient.create(signaling);
+	try {
+		await media.join('capacity', undefined, { consume: false });
+		await media.produceSynthetic({ audio: true, video: { width: 640, height: 360, frameRate: 30 }, maxDurationMs: 120_000 });
+		const room = node.registry.get('capacity')!;
+		const router = room.routers[0]!.router;
+		const producers = [...[...room.peers.values()][0]!.producers.values()];
+		const sinkPort = (sink.address()).port;
+
+		const addConsumers = async (count: number) => {
+			for (let i = 0; i < count; i++) {
+				const transport = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: false });
+				await transport.connect({ ip: '127.0.0.1', port: sinkPort });
+				for (const producer of producers) {
+					await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
+				}
+			}
+		};
+		const headroom = async () => {
+			// Several usage samples at this load feed the estimator.
+			for (let i = 0; i < 8; i++) {
+				await new Promise((resolve) => setTimeout(resolve, 450));
+				await node.metrics.sampleNow();
+			}
+			return value(await (await fetch(`${node.url}/metrics`)).text(), 'switchyard_capacity_consumers');
+		};
+
+		await pollUntil('the sink receives forwarded media', async () => {
+			await addConsumers(received === 0 && node.pool.workers[0]!.load.consumers === 0 ? 1 : 0);
+			return received > 50;
+		}, { timeoutMs: 15000, intervalMs: 300 });
+		const steps: { consumers: number; headroom: number | undefined }[] = [];
+		for (const batch of [60, 60, 60]) {
+			await addConsumers(batch);
+			steps.push({ consumers: node.pool.workers[0]!.load.consumers, headroom: await headroom() });
+		}
+		process.stdout.write(`capacity steps: ${JSON.stringify(steps)}\n`);
+		expect(steps.every((s) => s.headroom !== undefined && s.headroom > 0)).toBe(true);
+		expect(steps[2]!.headroom!).toBeLessThan(steps[0]!.headroom!);
+	} finally {
+		await media.close();
+		signaling.disconnect();
+		sink.close();
+		await node.close();
+	}
+}, 90_000);
