@@ -1,0 +1,4 @@
+export {
+	decideSubscriber, DEFAULT_POLICY, estimateBitrate, layerForHeight, neededEncodings, publisherCap,
+	type ConsumerDecision, type ConsumerInput, type PolicyTable, type SubscriberInput,
+} from './layers';
