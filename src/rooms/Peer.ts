@@ -15,7 +15,7 @@ export type PeerConnection = {
 
 export type TransportDirection = 'send' | 'recv';
 export type TransportAppData = { peerId: string; direction: TransportDirection };
-export type ProducerAppData = { peerId: string; source: Source };
+export type ProducerAppData = { peerId: string; source: Source; transportId?: string };
 export type ConsumerAppData = { peerId: string; producerPeerId: string; source: Source };
 
 /**

@@ -133,6 +133,9 @@ export class Room {
 		if (!this.peers.delete(peer.id)) {
 			return;
 		}
+		for (const producer of peer.producers.values()) {
+			this.#closeConsumersOf(producer.id);
+		}
 		peer.close();
 		this.#unplace(peer);
 		this.#logger.info('peer left', { peerId: peer.id, why, peers: this.peers.size });
@@ -264,7 +267,7 @@ export class Room {
 				rtpParameters: options.rtpParameters,
 				paused: options.paused ?? false,
 				keyFrameRequestDelay: 1000,
-				appData: { peerId: peer.id, source: options.source },
+				appData: { peerId: peer.id, source: options.source, transportId: transport.id },
 			});
 		} catch (error) {
 			throw fromMediasoupError(error, 'rtpParameters');
@@ -291,6 +294,29 @@ export class Room {
 			}
 		}
 		return producer;
+	}
+
+	/**
+	 * Closes a producer, its consumers first. NOTE: in this order the worker
+	 * still has the consumers when asked to close them; closing the producer
+	 * first makes the worker drop them itself, and every consumer close that
+	 * follows fails there ("Consumer not found").
+	 */
+	closeProducer(peer: Peer, producerId: string): void {
+		const producer = this.producerOf(peer, producerId);
+		this.#closeConsumersOf(producer.id);
+		producer.close();
+	}
+
+	/** Closes a transport, the consumers of its producers first (see closeProducer). */
+	closeTransport(peer: Peer, transportId: string): void {
+		const transport = this.transportOf(peer, transportId);
+		for (const producer of peer.producers.values()) {
+			if (producer.appData.transportId === transportId) {
+				this.#closeConsumersOf(producer.id);
+			}
+		}
+		transport.close();
 	}
 
 	producerOf(peer: Peer, producerId: string): ms.Producer<ProducerAppData> {
@@ -470,7 +496,7 @@ export class Room {
 	#closeConsumersOf(producerId: string): void {
 		for (const peer of this.peers.values()) {
 			for (const consumer of peer.consumers.values()) {
-				if (consumer.producerId === producerId) {
+				if (consumer.producerId === producerId && !consumer.closed) {
 					consumer.close();
 				}
 			}

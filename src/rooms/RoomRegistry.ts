@@ -85,6 +85,12 @@ export class RoomRegistry {
 	/** Stops taking peers; resolves once every room has closed (its peers left). */
 	drain(): Promise<void> {
 		this.#draining = true;
+		// No empty-room grace while draining: nobody may join any more.
+		for (const room of [...this.#rooms.values()]) {
+			if (room.peers.size === 0) {
+				room.close('empty');
+			}
+		}
 		return new Promise((resolve) => {
 			const check = () => {
 				if (this.#rooms.size === 0) {
@@ -108,6 +114,11 @@ export class RoomRegistry {
 	async #create(roomId: string): Promise<Room> {
 		const room = await Room.create({ id: roomId, pool: this.#pool, config: this.#config, logger: this.#logger });
 		this.#rooms.set(roomId, room);
+		room.events.on('peerLeft', () => {
+			if (this.#draining && room.peers.size === 0) {
+				room.close('empty');
+			}
+		});
 		room.events.once('closed', (reason) => {
 			if (this.#rooms.get(roomId) === room) {
 				this.#rooms.delete(roomId);

@@ -271,7 +271,7 @@ export class Session {
 
 			'transport.close': async ({ transportId }) => {
 				const { room, peer } = this.#joined();
-				room.transportOf(peer, transportId).close();
+				room.closeTransport(peer, transportId);
 				return {};
 			},
 
@@ -295,7 +295,7 @@ export class Session {
 
 			'producer.close': async ({ producerId }) => {
 				const { room, peer } = this.#joined();
-				room.producerOf(peer, producerId).close();
+				room.closeProducer(peer, producerId);
 				return {};
 			},
 
