@@ -141,6 +141,29 @@ export class WorkerPool {
 	}
 
 	/**
+	 * Resolves once a worker is up (at once if one is), or after `timeoutMs`
+	 * without one. For callers that would rather wait out a replacement than
+	 * fail: a client rebuilding after its worker died asks within milliseconds.
+	 */
+	async waitForWorker(timeoutMs: number): Promise<boolean> {
+		if (this.workers.length > 0) {
+			return true;
+		}
+		return new Promise((resolve) => {
+			const timer = setTimeout(() => {
+				this.events.off('workerReplaced', onReplaced);
+				resolve(false);
+			}, timeoutMs);
+			const onReplaced = () => {
+				clearTimeout(timer);
+				this.events.off('workerReplaced', onReplaced);
+				resolve(true);
+			};
+			this.events.on('workerReplaced', onReplaced);
+		});
+	}
+
+	/**
 	 * Ready while a worker is up and no slot has failed to restart
 	 * `restartFailuresBeforeUnready` times in a row. A single replacement under
 	 * way does not make the node unready.

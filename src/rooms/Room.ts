@@ -382,6 +382,8 @@ export class Room {
 	#place(peer: Peer): Promise<RoomRouter> {
 		return this.#placement.run(async () => {
 			this.#assertOpen();
+			// Every worker restarting (they all died): wait a little for one.
+			await this.#pool.waitForWorker(5000);
 			const live = [...this.#routers].filter((r) => !r.closed && r.worker.alive);
 			const limit = this.#config.rooms.routerConsumerLimit;
 			const byLoad = (a: RoomRouter, b: RoomRouter) => a.worker.score - b.worker.score || a.consumers - b.consumers;

@@ -112,6 +112,7 @@ export class RoomRegistry {
 	}
 
 	async #create(roomId: string): Promise<Room> {
+		await this.#pool.waitForWorker(5000);
 		const room = await Room.create({ id: roomId, pool: this.#pool, config: this.#config, logger: this.#logger });
 		this.#rooms.set(roomId, room);
 		room.events.on('peerLeft', () => {

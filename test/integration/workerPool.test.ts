@@ -119,6 +119,18 @@ describe('WorkerPool with real mediasoup workers', () => {
 		expect(pool.workers[0]!.pid).not.toBe(victim.pid);
 	});
 
+	test('waitForWorker waits out a replacement when no worker is up, and gives up after its timeout', async () => {
+		const port = await findFreePorts(1);
+		pool = await WorkerPool.start({ config: testConfig({ media: { workers: 1, port, restartDelayMs: 200 } }).media, logger: testLogger().logger });
+		expect(await pool.waitForWorker(10)).toBe(true);
+		process.kill(pool.workers[0]!.pid, 'SIGKILL');
+		await pollUntil('no worker up', () => pool!.workers.length === 0);
+		expect(await pool.waitForWorker(2000)).toBe(true);
+		expect(pool.workers).toHaveLength(1);
+		await pool.close();
+		expect(await pool.waitForWorker(50)).toBe(false);
+	});
+
 	test('startup fails with the port named when a media port is taken', async () => {
 		const port = await findFreePorts(1);
 		const squatter = dgram.createSocket('udp4');
