@@ -38,6 +38,10 @@ export class Peer {
 	/** When its room.join arrived (ms), and when its first consumer was resumed. */
 	readonly joinStartedAt: number;
 	firstConsumerAt: number | undefined;
+	/** Limits already reported to the client (limit.exceeded is sent once each). */
+	readonly limitsReached = new Set<string>();
+	/** Consumers offered with consumer.new and not acknowledged yet. */
+	readonly pendingConsumers = new Set<string>();
 	/** Set while the connection is gone and the peer waits for room.resume. */
 	reconnectTimer: NodeJS.Timeout | undefined;
 	#closed = false;

@@ -169,6 +169,12 @@ export class Room {
 		peer.reconnectTimer = undefined;
 		peer.connection = connection;
 		this.#logger.info('peer resumed', { peerId: peer.id });
+		// NOTE: offers still unanswered went to the dead connection: the client
+		// never saw them. Close them, so that they are offered again below.
+		for (const consumerId of peer.pendingConsumers) {
+			peer.consumers.get(consumerId)?.close();
+		}
+		peer.pendingConsumers.clear();
 		this.#consumeAll(peer);
 	}
 
@@ -535,7 +541,11 @@ export class Room {
 			return;
 		}
 		if (peer.consumers.size >= this.#config.rooms.maxConsumersPerPeer) {
-			this.#logger.warn('consumer limit reached', { peerId: peer.id, limit: this.#config.rooms.maxConsumersPerPeer });
+			if (!peer.limitsReached.has('consumersPerPeer')) {
+				peer.limitsReached.add('consumersPerPeer');
+				this.#logger.warn('consumer limit reached', { peerId: peer.id, limit: this.#config.rooms.maxConsumersPerPeer });
+				peer.notify('limit.exceeded', { code: 'limit_exceeded', limit: 'consumersPerPeer', max: this.#config.rooms.maxConsumersPerPeer });
+			}
 			this.observer.safeEmit('limitReached', 'consumersPerPeer');
 			return;
 		}
@@ -584,8 +594,10 @@ export class Room {
 		consumer.on('score', throttle(this.#config.rooms.scoreIntervalMs, (score: ms.ConsumerScore) =>
 			peer.notify('consumer.score', { consumerId: consumer.id, score })));
 
+		const connection = peer.connection;
+		peer.pendingConsumers.add(consumer.id);
 		try {
-			await peer.connection?.request('consumer.new', {
+			await connection?.request('consumer.new', {
 				consumerId: consumer.id,
 				producerId: producer.id,
 				peerId: producer.appData.peerId,
@@ -595,12 +607,14 @@ export class Room {
 				type: consumer.type,
 				producerPaused: consumer.producerPaused,
 			});
+			peer.pendingConsumers.delete(consumer.id);
 			await consumer.resume();
 			if (peer.firstConsumerAt === undefined) {
 				peer.firstConsumerAt = Date.now();
 				this.observer.safeEmit('firstConsumer', peer, (peer.firstConsumerAt - peer.joinStartedAt) / 1000);
 			}
 		} catch (error) {
+			peer.pendingConsumers.delete(consumer.id);
 			this.#logger.debug('consumer refused by client', { peerId: peer.id, consumerId: consumer.id, error: (error as Error).message });
 			consumer.close();
 		}

@@ -151,6 +151,8 @@ export const serverEvents = {
 	'producer.closed': z.object({ producerId: id, reason: z.string() }),
 	'room.activeSpeaker': z.object({ peerId: id.nullable(), producerId: id.nullable() }),
 	'session.reconnect': z.object({ reason: z.enum(['workerDied', 'roomMoved', 'serverRequest']) }),
+	/** The node stopped doing something for this peer at a limit (once per limit and peer). */
+	'limit.exceeded': z.object({ code: z.literal('limit_exceeded'), limit: z.enum(['consumersPerPeer']), max: z.number() }),
 	'call.incoming': z.object({
 		callId: id,
 		from: z.object({ handle: z.string(), displayName: z.string(), verified: z.boolean() }),

@@ -97,6 +97,7 @@ describe('abuse limits', () => {
 		const peer = [...node.registry.get('crowd')!.peers.values()].find((p) => p.claims.sub === 'viewer')!;
 		await new Promise((resolve) => setTimeout(resolve, 300));
 		expect(peer.consumers.size).toBe(2);
+		expect(viewer.events.filter((e) => e.name === 'limit.exceeded').map((e) => e.data)).toEqual([{ code: 'limit_exceeded', limit: 'consumersPerPeer', max: 2 }]);
 		expect(await metric('switchyard_limit_hits_total{limit="consumersPerPeer"}')).toBeGreaterThan(0);
 	});
 
