@@ -11,6 +11,7 @@ function page(title: string, body: string, script?: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <title>${escapeHtml(title)}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/app.css">
 </head>
 <body>
@@ -21,6 +22,7 @@ ${script ? `<script src="${script}" defer></script>` : ''}
 `;
 }
 
+/** GET /: a name and a room; the form goes to /room?name=&room=, which redirects to the room. */
 export function lobbyPage(): string {
 	return page('Switchyard', `<main class="lobby">
 	<h1>Switchyard</h1>
@@ -33,22 +35,40 @@ export function lobbyPage(): string {
 </main>`);
 }
 
+/** Inline icons of the call controls (no icon font, nothing fetched). */
+const ICONS = {
+	mic: '<rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>',
+	camera: '<rect x="2" y="6" width="13" height="12" rx="2"/><path d="M16 10.5l6-3.5v10l-6-3.5z"/>',
+	screen: '<rect x="3" y="4" width="18" height="12" rx="2" fill="none" stroke="currentColor" stroke-width="2"/><path d="M8 20h8M12 16v4M12 13V7M9 10l3-3 3 3" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>',
+	leave: '<path d="M2.5 14.5c5.2-5 13.8-5 19 0l-2.6 2.6-3.4-1.6v-2.8a11 11 0 0 0-7 0v2.8l-3.4 1.6z"/>',
+	slash: '<path class="slash" d="M4 4l16 16" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"/>',
+};
+
+function control(id: string, icon: keyof typeof ICONS, label: string, title: string, extra = ''): string {
+	const slash = id === 'mute' || id === 'camera' ? ICONS.slash : '';
+	return `<button id="${id}" type="button" title="${title}"${extra}><svg viewBox="0 0 24 24" aria-hidden="true">${ICONS[icon]}${slash}</svg><span class="label">${label}</span></button>`;
+}
+
+/** GET /room/:roomId: the call's shell; the bundle (/assets/room.js) joins at once. */
 export function roomPage(roomId: string): string {
 	return page(`${roomId} - Switchyard`, `<div class="room" id="app" data-room-id="${escapeHtml(roomId)}">
 	<header class="bar">
+		<a class="home" href="/" title="Lobby">Switchyard</a>
 		<span class="room-name">${escapeHtml(roomId)}</span>
-		<span class="status" id="status" data-state="connecting">connecting</span>
+		<span class="status" id="status" data-state="connecting" role="status">connecting</span>
 	</header>
-	<main class="grid" id="grid" aria-live="polite"></main>
+	<p class="notice" id="notice" hidden></p>
+	<main class="grid" id="grid" aria-label="Participants"></main>
 	<nav class="controls" aria-label="Call controls">
-		<button id="mute" type="button" aria-pressed="false" title="Mute microphone">Mute</button>
-		<button id="camera" type="button" aria-pressed="false" title="Turn camera off">Camera off</button>
-		<button id="screen" type="button" aria-pressed="false" title="Share your screen">Share screen</button>
-		<button id="leave" type="button" class="danger" title="Leave the call">Leave</button>
+		${control('mute', 'mic', 'Mute', 'Mute microphone', ' aria-pressed="false"')}
+		${control('camera', 'camera', 'Stop video', 'Turn camera off', ' aria-pressed="false"')}
+		${control('screen', 'screen', 'Share', 'Share your screen', ' aria-pressed="false"')}
+		${control('leave', 'leave', 'Leave', 'Leave the call', ' class="danger"')}
 	</nav>
 </div>`, '/assets/room.js');
 }
 
+/** The 503 page when dist/public has no bundle: says how to build it. */
 export function unavailablePage(): string {
 	return page('Switchyard', `<main class="lobby"><h1>Switchyard</h1>
 	<p class="card">The web client is not built on this node. Run <code>npm run build</code> and restart it.</p></main>`);

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { HookConsumer, InboundStats, LayoutReport, OutboundStats, SwitchyardHook } from '../../src/web/client/hookTypes';
+import { pollUntil } from '../helpers/poll';
 
 export const ARTIFACTS = path.resolve(__dirname, '..', '..', 'artifacts');
 
@@ -19,7 +21,9 @@ export async function launchBrowser(): Promise<Browser> {
 
 export type Participant = { name: string; context: BrowserContext; page: Page; console: string[] };
 
-/** A participant: its own browser context, the room page open, console recorded. */
+export type ConsumerStats = InboundStats;
+
+/** A participant: its own browser context, the room page open and connected, console recorded. */
 export async function openRoom(
 	browser: Browser, url: string, room: string, name: string,
 	{ size = { w: 320, h: 180 }, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false } = {},
@@ -29,26 +33,88 @@ export async function openRoom(
 	const console: string[] = [];
 	page.on('console', (message) => console.push(`[${name}] ${message.type()}: ${message.text()}`));
 	page.on('pageerror', (error) => console.push(`[${name}] pageerror: ${error.message}`));
+	const participant = { name, context, page, console };
 	await page.goto(`${url}/room/${room}?name=${encodeURIComponent(name)}&w=${size.w}&h=${size.h}`);
-	await page.waitForFunction(() => (globalThis as unknown as { switchyard?: { state: string } }).switchyard?.state === 'connected', undefined, { timeout: 30000 });
-	return { name, context, page, console };
+	try {
+		await page.waitForFunction(() => (globalThis as unknown as { switchyard?: SwitchyardHook }).switchyard?.state === 'connected', undefined, { timeout: 30000 });
+	} catch (error) {
+		process.stderr.write(`${console.join('\n')}\n`);
+		throw error;
+	}
+	return participant;
 }
 
-export type ConsumerStats = { consumerId: string; peerId: string; kind: 'audio' | 'video'; ssrc: number; bytesReceived: number; framesDecoded: number; frameWidth?: number; qualityLimitationReason?: string };
-
-export function stats(participant: Participant): Promise<ConsumerStats[]> {
-	return participant.page.evaluate(() => (globalThis as unknown as { switchyard: { stats(): Promise<ConsumerStats[]> } }).switchyard.stats());
+/** What the page's hook records: state, peer id, the events, recoveries and tile removals it saw. */
+export function hook(p: Participant): Promise<Pick<SwitchyardHook, 'state' | 'states' | 'peerId' | 'events' | 'recoveries' | 'removedTiles'>> {
+	return p.page.evaluate(() => {
+		const h = (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard;
+		return { state: h.state, states: h.states, peerId: h.peerId, events: h.events, recoveries: h.recoveries, removedTiles: h.removedTiles };
+	});
 }
 
-/** On failure: each page's console and its quality limitation, so a red run says why. */
+export function stats(p: Participant): Promise<InboundStats[]> {
+	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.stats());
+}
+
+export function outboundStats(p: Participant): Promise<OutboundStats[]> {
+	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.outboundStats());
+}
+
+export function consumers(p: Participant): Promise<HookConsumer[]> {
+	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.consumers());
+}
+
+export function transportIds(p: Participant): Promise<string[]> {
+	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.transportIds());
+}
+
+export function dropConnection(p: Participant, options: { keepTransports?: boolean } = {}): Promise<void> {
+	return p.page.evaluate((o) => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.dropConnection(o), options);
+}
+
+/**
+ * Waits until `p` decodes video and receives audio from each of `peerIds`,
+ * and then until every one of those consumers has grown again: media flows,
+ * it was not a burst at setup.
+ */
+export async function receivesFrom(p: Participant, peerIds: string[], timeoutMs = 20000): Promise<void> {
+	const progress = (s: InboundStats) => (s.kind === 'video' ? s.framesDecoded : s.bytesReceived);
+	const first = await pollUntil(`${p.name} decodes video and audio from ${peerIds.length} peers`, async () => {
+		const inbound = (await stats(p)).filter((s) => peerIds.includes(s.peerId) && s.source !== 'screen');
+		const flowing = inbound.filter((s) => progress(s) > 0);
+		const complete = peerIds.every((peerId) => ['video', 'audio'].every((kind) => flowing.some((s) => s.peerId === peerId && s.kind === kind)));
+		return complete && flowing;
+	}, { timeoutMs, intervalMs: 250 });
+	await pollUntil(`${p.name}'s ${first.length} consumers keep growing`, async () => {
+		const now = await stats(p);
+		return first.every((before) => {
+			const after = now.find((s) => s.consumerId === before.consumerId);
+			return after !== undefined && progress(after) > progress(before);
+		});
+	}, { timeoutMs, intervalMs: 250 });
+}
+
+export function layout(p: Participant): Promise<LayoutReport> {
+	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.layout());
+}
+
+export function captureSize(p: Participant): Promise<{ width?: number; height?: number }> {
+	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.captureSize());
+}
+
+/** On failure: each page's console, its inbound media and its outbound quality limitation, so a red run says why. */
 export async function report(participants: Participant[]): Promise<string> {
 	const lines: string[] = [];
 	for (const participant of participants) {
-		lines.push(...participant.console.slice(-40));
+		lines.push(`--- ${participant.name}`, ...participant.console.slice(-40));
 		try {
-			const outbound = await participant.page.evaluate(() => (globalThis as unknown as { switchyard: { outboundStats(): Promise<{ qualityLimitationReason?: string; rid?: string }[]> } }).switchyard.outboundStats());
-			lines.push(`[${participant.name}] outbound qualityLimitationReason: ${outbound.map((s) => `${s.rid ?? '-'}=${s.qualityLimitationReason ?? '-'}`).join(' ')}`);
-			lines.push(`[${participant.name}] inbound: ${JSON.stringify(await stats(participant))}`);
+			const h = await hook(participant);
+			lines.push(`[${participant.name}] peer ${h.peerId}, states ${h.states.join(' > ')}, recoveries ${JSON.stringify(h.recoveries)}`);
+			for (const s of await stats(participant)) {
+				lines.push(`[${participant.name}] inbound ${s.kind} from ${s.peerId} ssrc ${s.ssrc}: bytes ${s.bytesReceived}, frames decoded ${s.framesDecoded}, width ${s.frameWidth ?? '-'}, dropped ${s.framesDropped ?? '-'}, freezes ${s.freezeCount ?? '-'}, lost ${s.packetsLost ?? '-'}`);
+			}
+			const outbound = await outboundStats(participant);
+			lines.push(`[${participant.name}] outbound qualityLimitationReason: ${outbound.map((s) => `${s.kind}/${s.rid ?? '-'}=${s.qualityLimitationReason ?? '-'} (${s.frameWidth ?? '-'}px)`).join(' ')}`);
 		} catch (error) {
 			lines.push(`[${participant.name}] (no stats: ${(error as Error).message})`);
 		}
@@ -59,4 +125,12 @@ export async function report(participants: Participant[]): Promise<string> {
 export function screenshotPath(name: string): string {
 	fs.mkdirSync(ARTIFACTS, { recursive: true });
 	return path.join(ARTIFACTS, name);
+}
+
+export function inboundBySsrc(p: Participant, ssrcs: number[]): Promise<{ ssrc: number; bytesReceived: number }[]> {
+	return p.page.evaluate((s) => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.inboundBySsrc(s), ssrcs);
+}
+
+export function remoteIceUfrags(p: Participant): Promise<(string | undefined)[]> {
+	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.remoteIceUfrags());
 }

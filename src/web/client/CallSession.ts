@@ -1,51 +1,84 @@
 import { Device, type types as msc } from 'mediasoup-client';
-import type { PeerInfo, ServerEventData, Source } from '../../signaling/protocol';
-import type { Signaling } from './signaling';
+import type { PeerInfo, ResponseData, ServerEventData, Source } from '../../signaling/protocol';
+import type { Recovery, SessionState } from './hookTypes';
+import { RequestError, type Signaling } from './signaling';
 
-export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'left' | 'failed';
+export type { SessionState } from './hookTypes';
 
-export type RemoteTrack = { consumerId: string; peerId: string; kind: 'audio' | 'video'; source: Source; track: MediaStreamTrack; ssrc: number };
+/** A remote track the session consumes, for the UI. */
+export type RemoteTrack = {
+	consumerId: string;
+	producerId: string;
+	peerId: string;
+	kind: 'audio' | 'video';
+	source: Source;
+	track: MediaStreamTrack;
+	ssrc: number | undefined;
+	/** The producer is paused (muted microphone, camera off). */
+	paused: boolean;
+};
 
 /** What the UI hears from the session. */
 export type SessionListener = {
 	state(state: SessionState, detail?: string): void;
+	/** This participant's peer id: after room.join, and again after a rejoin (the old peer was forgotten). */
+	joined(peerId: string): void;
 	/** The other participants as the server has them (after join and after a resume). */
 	roster(peers: PeerInfo[]): void;
 	peerJoined(peer: PeerInfo): void;
 	peerLeft(peerId: string): void;
 	trackAdded(track: RemoteTrack): void;
 	trackRemoved(consumerId: string): void;
+	trackPaused(consumerId: string, paused: boolean): void;
 	activeSpeaker(peerId: string | null): void;
+	recovered(recovery: Recovery): void;
 };
 
-/** The simulcast encodings of a camera: 1/4, 1/2 and full resolution. */
+/** The simulcast encodings of a camera: 1/4, 1/2 and full resolution (of a 720p capture). */
 export const CAMERA_ENCODINGS: RTCRtpEncodingParameters[] = [
 	{ scaleResolutionDownBy: 4, maxBitrate: 150_000 },
 	{ scaleResolutionDownBy: 2, maxBitrate: 500_000 },
 	{ scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
 ];
 
-type LocalTrack = { source: Source; track: MediaStreamTrack; producer?: msc.Producer };
+type LocalTrack = { source: Source; track: MediaStreamTrack; paused: boolean; producer?: msc.Producer };
+type RemoteConsumer = { consumer: msc.Consumer; peerId: string; source: Source; paused: boolean };
+
+/** A failed recovery is tried again this many times, after 250 ms, 500 ms, ... up to 4 s (about 12 s in all). */
+const MEND_RETRIES = 6;
+const MEND_BACKOFF_MS = 250;
+const MEND_BACKOFF_MAX_MS = 4000;
+
+/** consumer.closed ids remembered for a consumer.new still on its way; bounded. */
+const CLOSED_EARLY_MAX = 256;
 
 /**
  * One participant's side of a room: a mediasoup-client Device, a send and a
  * receive transport, the local tracks it publishes and the remote tracks it
- * consumes. It rebuilds itself without a page reload: after a dropped
- * connection (room.resume, then ICE restart on the transports the server
- * kept, or new transports and re-produced tracks) and after session.reconnect
- * (new transports on the server's new router).
+ * consumes. It mends itself without a page reload:
+ * - socket.io reconnected: room.resume; ICE restart on the transports the
+ *   server kept, or (local transports dead) close them and build new ones
+ *   and re-produce; a grace period that ran out means a fresh room.join;
+ * - session.reconnect (the server lost the peer's router): new transports,
+ *   re-produce;
+ * - a transport whose ICE failed while signaling is up: new transports.
  */
 export class CallSession {
 	readonly device = new Device();
 	peerId = '';
-	readonly consumers = new Map<string, { consumer: msc.Consumer; peerId: string; source: Source }>();
+	readonly consumers = new Map<string, RemoteConsumer>();
 	readonly local = new Map<Source, LocalTrack>();
 
 	#send?: msc.Transport;
 	#recv?: msc.Transport;
 	#resumeToken = '';
+	/** The socket id of the connection that holds this peer on the server (room.join or room.resume done on it). */
+	#boundTo: string | undefined;
+	#joined = false;
 	#left = false;
-	#rebuilding?: Promise<void>;
+	/** A resume or rebuild under way; consumer.new waits for it. */
+	#mending?: Promise<void>;
+	readonly #closedEarly = new Set<string>();
 
 	constructor(
 		private readonly signaling: Signaling,
@@ -55,18 +88,24 @@ export class CallSession {
 	) {
 		signaling.onConsumerNew((data) => this.#consume(data));
 		signaling.on('consumer.closed', ({ consumerId }) => this.#dropConsumer(consumerId));
-		signaling.on('consumer.paused', ({ consumerId }) => this.consumers.get(consumerId)?.consumer.pause());
-		signaling.on('consumer.resumed', ({ consumerId }) => this.consumers.get(consumerId)?.consumer.resume());
+		signaling.on('consumer.paused', ({ consumerId }) => this.#setConsumerPaused(consumerId, true));
+		signaling.on('consumer.resumed', ({ consumerId }) => this.#setConsumerPaused(consumerId, false));
 		signaling.on('peer.joined', ({ peer }) => listener.peerJoined(peer));
 		signaling.on('peer.left', ({ peerId }) => listener.peerLeft(peerId));
 		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
-		signaling.on('session.reconnect', () => void this.#rebuild('new'));
+		signaling.on('session.reconnect', ({ reason }) => this.#mend(() => this.#rebuild(reason)));
 		signaling.socket.on('disconnect', () => {
 			if (!this.#left) {
-				listener.state('reconnecting');
+				listener.state('reconnecting', 'signaling connection lost');
 			}
 		});
-		signaling.socket.io.on('reconnect', () => void this.#resume());
+		// NOTE: the socket's connect (not the manager's reconnect, which fires
+		// before the socket is usable) marks each reconnection.
+		signaling.socket.on('connect', () => {
+			if (this.#joined && !this.#left) {
+				this.#mend(() => this.#resume());
+			}
+		});
 	}
 
 	get sendTransport(): msc.Transport | undefined {
@@ -81,54 +120,52 @@ export class CallSession {
 	async join(tracks: { source: Source; track: MediaStreamTrack }[]): Promise<void> {
 		const { routerRtpCapabilities } = await this.signaling.request('media.capabilities', {});
 		await this.device.load({ routerRtpCapabilities: routerRtpCapabilities as msc.RtpCapabilities });
-		const joined = await this.signaling.request('room.join', {
-			roomId: this.roomId,
-			rtpCapabilities: this.device.rtpCapabilities as never,
-			displayName: this.displayName,
-		});
-		this.peerId = joined.peerId;
-		this.#resumeToken = joined.resumeToken;
-		this.listener.roster(joined.peers);
 		for (const { source, track } of tracks) {
-			this.local.set(source, { source, track });
+			this.local.set(source, { source, track, paused: false });
 		}
-		await this.#buildTransports();
-		this.listener.state('connected');
+		await this.#join();
 	}
 
-	/** Starts or stops sending a source (mute, camera off): the producer is paused, not closed. */
+	/** Mute / camera off: the producer is paused, not closed; a producer made later starts paused too. */
 	async setPaused(source: Source, paused: boolean): Promise<void> {
-		const producer = this.local.get(source)?.producer;
-		if (!producer) {
+		const local = this.local.get(source);
+		if (!local) {
+			return;
+		}
+		local.paused = paused;
+		const producer = local.producer;
+		if (!producer || producer.closed) {
 			return;
 		}
 		if (paused) {
 			producer.pause();
-			await this.signaling.request('producer.pause', { producerId: producer.id });
 		} else {
 			producer.resume();
-			await this.signaling.request('producer.resume', { producerId: producer.id });
 		}
+		// NOTE: while disconnected this fails; the resume reconciles it.
+		await this.signaling.request(paused ? 'producer.pause' : 'producer.resume', { producerId: producer.id }).catch(() => undefined);
 	}
 
 	/** Publishes another track (screen share). */
 	async publish(source: Source, track: MediaStreamTrack): Promise<void> {
-		const local: LocalTrack = { source, track };
-		this.local.set(source, local);
-		if (this.#send) {
-			await this.#produce(this.#send, local);
+		this.local.set(source, { source, track, paused: false });
+		if (this.#mending) {
+			// NOTE: a rebuild may have passed this source already; produce it after.
+			this.#mend(() => this.#produceMissing());
+			return;
 		}
+		await this.#produceMissing();
 	}
 
 	/** Stops publishing a source and forgets its track. */
 	async unpublish(source: Source): Promise<void> {
 		const local = this.local.get(source);
 		this.local.delete(source);
+		local?.track.stop();
 		if (local?.producer && !local.producer.closed) {
 			local.producer.close();
 			await this.signaling.request('producer.close', { producerId: local.producer.id }).catch(() => undefined);
 		}
-		local?.track.stop();
 	}
 
 	async leave(): Promise<void> {
@@ -142,10 +179,55 @@ export class CallSession {
 		this.listener.state('left');
 	}
 
-	/** For tests and the UI: what a lost network looks like (socket and transports gone). */
-	dropConnection(): void {
-		this.#closeTransports();
+	/** What a lost network looks like: the socket is cut and, unless `keepTransports`, the transports are closed too. */
+	dropConnection({ keepTransports = false } = {}): void {
+		if (!keepTransports) {
+			this.#closeTransports();
+		}
 		this.signaling.socket.io.engine.close();
+	}
+
+	async #join(): Promise<void> {
+		const joined = await this.signaling.request('room.join', {
+			roomId: this.roomId,
+			rtpCapabilities: this.device.rtpCapabilities as never,
+			displayName: this.displayName,
+		});
+		this.peerId = joined.peerId;
+		this.#resumeToken = joined.resumeToken;
+		this.#boundTo = this.signaling.socket.id;
+		this.listener.joined(joined.peerId);
+		this.listener.roster(joined.peers);
+		await this.#buildTransports();
+		this.#joined = true;
+		this.listener.state('connected');
+	}
+
+	/**
+	 * Runs one recovery at a time. One that fails is tried again with backoff
+	 * (the server may have no worker for a moment: every worker died at once);
+	 * one that fails while disconnected waits for the next connect instead.
+	 */
+	#mend(run: () => Promise<void>, attempt = 0): void {
+		const previous = this.#mending ?? Promise.resolve();
+		const mending = previous.then(run).catch(async (error: Error) => {
+			if (this.#left || !this.signaling.connected) {
+				return;
+			}
+			if (attempt >= MEND_RETRIES) {
+				this.listener.state('failed', error.message);
+				return;
+			}
+			this.listener.state('reconnecting', `${error.message}; trying again`);
+			await new Promise((resolve) => setTimeout(resolve, Math.min(MEND_BACKOFF_MS * 2 ** attempt, MEND_BACKOFF_MAX_MS)));
+			// NOTE: queued before this one settles, so whoever waits on #mending waits for the retry too.
+			this.#mend(run, attempt + 1);
+		}).finally(() => {
+			if (this.#mending === mending) {
+				this.#mending = undefined;
+			}
+		});
+		this.#mending = mending;
 	}
 
 	/** After socket.io reconnected: take this peer back, then mend or rebuild the transports. */
@@ -153,56 +235,98 @@ export class CallSession {
 		if (this.#left) {
 			return;
 		}
-		try {
-			const resumed = await this.signaling.request('room.resume', { resumeToken: this.#resumeToken });
-			this.listener.roster(resumed.peers);
-			const kept = new Set(resumed.transports.map((t) => t.id));
-			const alive = [this.#send, this.#recv].every((t) => t && !t.closed && kept.has(t.id) && t.connectionState !== 'failed');
-			if (alive) {
-				for (const transport of [this.#send!, this.#recv!]) {
-					const { iceParameters } = await this.signaling.request('transport.restartIce', { transportId: transport.id });
-					await transport.restartIce({ iceParameters: iceParameters as msc.IceParameters });
-				}
-				this.listener.state('connected');
-			} else {
-				await this.#rebuild('resume', resumed.transports.map((t) => t.id));
-			}
-		} catch (error) {
-			// The grace period passed (the server forgot us): join afresh.
-			this.listener.state('failed', (error as Error).message);
+		this.listener.state('reconnecting', 'resuming');
+		if (this.#boundTo === this.signaling.socket.id) {
+			// NOTE: a retry: an earlier attempt on this connection took the peer back
+			// (room.resume again would be refused); only the media is left to mend.
+			await this.#rebuild('resume');
+			return;
 		}
+		let resumed: ResponseData<'room.resume'>;
+		try {
+			resumed = await this.signaling.request('room.resume', { resumeToken: this.#resumeToken });
+		} catch (error) {
+			if (error instanceof RequestError && error.code === 'not_found') {
+				// The grace period ran out and the server forgot this peer: join afresh.
+				this.#closeTransports();
+				await this.#join();
+				this.listener.recovered({ how: 'rejoin', why: 'grace expired', at: Date.now() });
+				return;
+			}
+			throw error;
+		}
+		this.#boundTo = this.signaling.socket.id;
+		this.listener.roster(resumed.peers);
+		this.#reconcileConsumers(resumed.peers);
+		const kept = new Set(resumed.transports.map((t) => t.id));
+		const onServer = new Map(resumed.producers.map((p) => [p.id, p]));
+		const transportsLive = [this.#send, this.#recv].every((t) => t && !t.closed && kept.has(t.id) && t.connectionState !== 'failed');
+		const producersLive = [...this.local.values()].every((l) => l.producer && !l.producer.closed && onServer.has(l.producer.id));
+		if (!transportsLive || !producersLive) {
+			await this.#rebuild('resume', [...kept]);
+			return;
+		}
+		for (const transport of [this.#send!, this.#recv!]) {
+			const { iceParameters } = await this.signaling.request('transport.restartIce', { transportId: transport.id });
+			await transport.restartIce({ iceParameters: iceParameters as msc.IceParameters });
+		}
+		// Mute and camera changes made while away.
+		for (const local of this.local.values()) {
+			if (local.producer && onServer.get(local.producer.id)?.paused !== local.paused) {
+				await this.signaling.request(local.paused ? 'producer.pause' : 'producer.resume', { producerId: local.producer.id });
+			}
+		}
+		this.listener.recovered({ how: 'restartIce', why: 'resume', at: Date.now() });
+		this.listener.state('connected');
 	}
 
 	/**
-	 * New transports and producers. After a resume, the server's kept
-	 * transports are closed first; after session.reconnect they are gone already.
+	 * Events lost while away: consumers of producers that closed meanwhile go,
+	 * and each consumer takes its producer's paused state.
 	 */
-	#rebuild(why: 'new' | 'resume', stale: string[] = []): Promise<void> {
-		this.#rebuilding ??= (async () => {
-			this.listener.state('reconnecting');
-			for (const transportId of stale) {
-				await this.signaling.request('transport.close', { transportId }).catch(() => undefined);
+	#reconcileConsumers(peers: PeerInfo[]): void {
+		const producers = new Map(peers.flatMap((p) => p.producers).map((p) => [p.id, p]));
+		for (const [consumerId, entry] of [...this.consumers]) {
+			const producer = producers.get(entry.consumer.producerId);
+			if (!producer) {
+				this.#dropConsumer(consumerId);
+			} else if (producer.paused !== entry.paused) {
+				this.#setConsumerPaused(consumerId, producer.paused);
 			}
-			this.#closeTransports();
-			await this.#buildTransports();
-			this.listener.state('connected', why);
-		})().finally(() => {
-			this.#rebuilding = undefined;
-		});
-		return this.#rebuilding;
+		}
+	}
+
+	/** New transports and producers; the server's copies of the old transports (`stale` and ours) are closed first. */
+	async #rebuild(why: string, stale: string[] = []): Promise<void> {
+		this.listener.state('reconnecting', why);
+		const ids = new Set([...stale, this.#send?.id, this.#recv?.id].filter((id): id is string => Boolean(id)));
+		this.#closeTransports();
+		// NOTE: after session.reconnect the server already lost them: not_found is expected.
+		for (const transportId of ids) {
+			await this.signaling.request('transport.close', { transportId }).catch(() => undefined);
+		}
+		await this.#buildTransports();
+		this.listener.recovered({ how: 'newTransports', why, at: Date.now() });
+		this.listener.state('connected');
 	}
 
 	async #buildTransports(): Promise<void> {
 		this.#recv = await this.#createTransport('recv');
 		this.#send = await this.#createTransport('send');
+		await this.#produceMissing();
+	}
+
+	async #produceMissing(): Promise<void> {
 		for (const local of this.local.values()) {
-			await this.#produce(this.#send, local);
+			if (!local.producer && this.#send && !this.#send.closed) {
+				await this.#produce(this.#send, local);
+			}
 		}
 	}
 
 	#closeTransports(): void {
-		for (const { consumer } of this.consumers.values()) {
-			this.listener.trackRemoved(consumer.id);
+		for (const consumerId of [...this.consumers.keys()]) {
+			this.listener.trackRemoved(consumerId);
 		}
 		this.consumers.clear();
 		this.#send?.close();
@@ -230,26 +354,36 @@ export class CallSession {
 		});
 		transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
 			this.signaling.request('producer.create', {
-				transportId: transport.id, kind, rtpParameters: rtpParameters as never, source: appData.source as Source,
+				transportId: transport.id, kind, rtpParameters: rtpParameters as never, source: appData.source as Source, paused: appData.paused === true,
 			}).then(({ id }) => callback({ id }), errback);
 		});
-		transport.on('connectionstatechange', (state) => {
-			if (state === 'failed' && !this.#left && this.signaling.socket.connected) {
-				void this.#rebuild('new');
-			}
-		});
+		transport.on('connectionstatechange', (state) => this.#onTransportState(transport, state));
 		return transport;
 	}
 
+	#onTransportState(transport: msc.Transport, state: RTCPeerConnectionState): void {
+		if (this.#left || !this.signaling.connected || this.#mending || (transport !== this.#send && transport !== this.#recv)) {
+			return;
+		}
+		if (state === 'failed') {
+			this.#mend(() => this.#rebuild('media failed'));
+		} else if (state === 'disconnected') {
+			this.listener.state('reconnecting', 'media interrupted');
+		} else if (state === 'connected') {
+			this.listener.state('connected');
+		}
+	}
+
 	async #produce(transport: msc.Transport, local: LocalTrack): Promise<void> {
-		const options: msc.ProducerOptions = { track: local.track, stopTracks: false, appData: { source: local.source } };
+		const kind = local.track.kind as 'audio' | 'video';
+		if (!this.device.canProduce(kind) || local.track.readyState === 'ended') {
+			return;
+		}
+		const options: msc.ProducerOptions = { track: local.track, stopTracks: false, appData: { source: local.source, paused: local.paused } };
 		if (local.source === 'camera') {
 			options.encodings = CAMERA_ENCODINGS;
 			options.codecOptions = { videoGoogleStartBitrate: 1000 };
-			const vp8 = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
-			if (vp8) {
-				options.codec = vp8;
-			}
+			options.codec = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
 		} else if (local.source === 'mic') {
 			options.codecOptions = { opusFec: true, opusDtx: true, opusStereo: false };
 		} else if (local.source === 'screen') {
@@ -257,11 +391,21 @@ export class CallSession {
 			local.track.contentHint = 'detail';
 		}
 		local.producer = await transport.produce(options);
+		if (local.paused) {
+			// The server made it paused already (producer.create with paused); this stops the track locally.
+			local.producer.pause();
+		}
 	}
 
 	async #consume(data: ServerEventData<'consumer.new'>): Promise<void> {
-		// NOTE: a consumer.new can arrive while the receive transport is being rebuilt.
-		await this.#rebuilding;
+		// NOTE: a consumer.new can arrive while the transports are being rebuilt;
+		// the consumer may then belong to a transport about to close.
+		while (this.#mending) {
+			await this.#mending;
+		}
+		if (this.#closedEarly.delete(data.consumerId)) {
+			throw new Error('the consumer closed before it was offered');
+		}
 		const transport = this.#recv;
 		if (!transport || transport.closed) {
 			throw new Error('no receive transport');
@@ -272,23 +416,43 @@ export class CallSession {
 			kind: data.kind,
 			rtpParameters: data.rtpParameters as msc.RtpParameters,
 		});
-		this.consumers.set(consumer.id, { consumer, peerId: data.peerId, source: data.source });
+		if (this.#closedEarly.delete(consumer.id) || transport !== this.#recv) {
+			consumer.close();
+			throw new Error('the consumer closed while it was set up');
+		}
+		this.consumers.set(consumer.id, { consumer, peerId: data.peerId, source: data.source, paused: data.producerPaused });
 		this.listener.trackAdded({
 			consumerId: consumer.id,
+			producerId: data.producerId,
 			peerId: data.peerId,
 			kind: data.kind,
 			source: data.source,
 			track: consumer.track,
-			ssrc: consumer.rtpParameters.encodings?.[0]?.ssrc ?? 0,
+			ssrc: consumer.rtpParameters.encodings?.[0]?.ssrc,
+			paused: data.producerPaused,
 		});
 	}
 
 	#dropConsumer(consumerId: string): void {
 		const entry = this.consumers.get(consumerId);
-		if (entry) {
-			entry.consumer.close();
-			this.consumers.delete(consumerId);
-			this.listener.trackRemoved(consumerId);
+		if (!entry) {
+			this.#closedEarly.add(consumerId);
+			if (this.#closedEarly.size > CLOSED_EARLY_MAX) {
+				this.#closedEarly.delete(this.#closedEarly.values().next().value!);
+			}
+			return;
 		}
+		entry.consumer.close();
+		this.consumers.delete(consumerId);
+		this.listener.trackRemoved(consumerId);
+	}
+
+	#setConsumerPaused(consumerId: string, paused: boolean): void {
+		const entry = this.consumers.get(consumerId);
+		if (!entry) {
+			return;
+		}
+		entry.paused = paused;
+		this.listener.trackPaused(consumerId, paused);
 	}
 }

@@ -1,35 +1,65 @@
 import type { PeerInfo } from '../../signaling/protocol';
 import type { RemoteTrack } from './CallSession';
+import { fitTiles } from './layout';
+
+const LOCAL = 'local';
+const MIC_OFF = '<svg viewBox="0 0 24 24" aria-hidden="true"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3M4 4l16 16" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg>';
+
+type TrackEntry = { key: string; kind: 'audio' | 'video'; source: string; element: HTMLMediaElement; paused: boolean };
 
 /**
- * The grid of tiles: one per participant (the local one first), each with a
- * video element, a name and, hidden, the audio of that participant. Tiles go
- * when their participant leaves; the active speaker's tile is highlighted.
+ * The grid of tiles: the local participant first, then one per remote
+ * participant, and one more per screen share. A tile shows the camera (or
+ * the name's initial when there is none or it is off), the name, a muted
+ * microphone sign, and plays that participant's audio. Tiles go when their
+ * participant leaves; the active speaker's tile is highlighted. The tiles are
+ * sized to fill the grid (layout.ts) and re-sized when it changes size.
  */
 export class Grid {
 	readonly #root: HTMLElement;
+	/** Tiles by key: "local", a peer id, or "<peer id>/screen". */
 	readonly #tiles = new Map<string, HTMLElement>();
-	/** Which tile and element each consumer's track is in. */
-	readonly #tracks = new Map<string, { peerId: string; element: HTMLMediaElement; kind: 'audio' | 'video' }>();
+	readonly #tracks = new Map<string, TrackEntry>();
 
 	constructor(root: HTMLElement) {
 		this.#root = root;
+		new ResizeObserver(() => this.#layout()).observe(root);
 	}
 
-	/** The local participant's tile, with its own (muted, mirrored) camera. */
-	addLocal(peerId: string, name: string, stream: MediaStream): void {
-		const tile = this.#tile(peerId, `${name} (you)`);
+	/** The local participant's tile, with its own camera (muted, mirrored). */
+	addLocal(name: string, stream: MediaStream): void {
+		const tile = this.#tile(LOCAL, `${name} (you)`);
 		tile.classList.add('local');
 		const video = tile.querySelector('video')!;
-		video.muted = true;
-		video.srcObject = stream;
+		video.srcObject = new MediaStream(stream.getVideoTracks());
+		tile.classList.toggle('has-video', stream.getVideoTracks().length > 0);
 	}
 
-	/** Makes the tiles exactly these participants (plus the local one). */
-	roster(peers: PeerInfo[], localId: string): void {
-		const keep = new Set([localId, ...peers.map((p) => p.id)]);
-		for (const peerId of [...this.#tiles.keys()]) {
-			if (!keep.has(peerId)) {
+	/** The local peer id (it changes if the session had to join afresh). */
+	setLocalId(peerId: string): void {
+		const tile = this.#tiles.get(LOCAL);
+		if (tile) {
+			tile.dataset.peerId = peerId;
+		}
+	}
+
+	/** The local microphone muted, the local camera off. */
+	setLocal({ muted, cameraOff }: { muted?: boolean; cameraOff?: boolean }): void {
+		const tile = this.#tiles.get(LOCAL);
+		if (tile && muted !== undefined) {
+			tile.classList.toggle('muted', muted);
+		}
+		if (tile && cameraOff !== undefined) {
+			tile.classList.toggle('has-video', !cameraOff && Boolean((tile.querySelector('video')!.srcObject as MediaStream | null)?.getVideoTracks().length));
+		}
+	}
+
+	/** Makes the remote tiles exactly these participants. */
+	roster(peers: PeerInfo[]): void {
+		const keep = new Set(peers.map((p) => p.id));
+		for (const key of [...this.#tiles.keys()]) {
+			const peerId = key.split('/')[0]!;
+			if (key !== LOCAL && !keep.has(peerId)) {
 				this.remove(peerId);
 			}
 		}
@@ -42,23 +72,41 @@ export class Grid {
 		this.#tile(peer.id, peer.displayName);
 	}
 
+	/** A participant left: its tiles (camera and screen) go, with their tracks. */
 	remove(peerId: string): void {
-		this.#tiles.get(peerId)?.remove();
-		this.#tiles.delete(peerId);
+		for (const key of [peerId, `${peerId}/screen`]) {
+			this.#tiles.get(key)?.remove();
+			this.#tiles.delete(key);
+		}
 		for (const [consumerId, entry] of this.#tracks) {
-			if (entry.peerId === peerId) {
+			if (entry.key === peerId || entry.key === `${peerId}/screen`) {
 				this.#tracks.delete(consumerId);
 			}
 		}
 		this.#layout();
 	}
 
+	/** Only the local tile stays (after leaving). */
+	clear(): void {
+		for (const key of [...this.#tiles.keys()]) {
+			if (key !== LOCAL) {
+				this.remove(key.split('/')[0]!);
+			}
+		}
+	}
+
 	addTrack(track: RemoteTrack): void {
-		const tile = this.#tiles.get(track.peerId) ?? this.#tile(track.peerId, 'Guest');
+		const screen = track.source === 'screen' || track.source === 'screenAudio';
+		const key = screen ? `${track.peerId}/screen` : track.peerId;
+		const name = this.#tiles.get(track.peerId)?.querySelector('.name')?.textContent ?? 'Guest';
+		const tile = this.#tiles.get(key) ?? this.#tile(key, screen ? `${name} (screen)` : name);
+		if (screen) {
+			tile.classList.add('screen');
+			tile.dataset.peerId = track.peerId;
+		}
 		let element: HTMLMediaElement;
 		if (track.kind === 'video') {
 			element = tile.querySelector('video')!;
-			tile.classList.add('has-video');
 		} else {
 			element = document.createElement('audio');
 			element.autoplay = true;
@@ -66,9 +114,12 @@ export class Grid {
 		}
 		element.srcObject = new MediaStream([track.track]);
 		element.dataset.consumerId = track.consumerId;
-		element.dataset.ssrc = String(track.ssrc);
+		element.dataset.ssrc = String(track.ssrc ?? '');
+		// NOTE: autoplay with sound may be refused until the user interacts; the
+		// room page retries on the first click (see room.ts).
 		void element.play().catch(() => undefined);
-		this.#tracks.set(track.consumerId, { peerId: track.peerId, element, kind: track.kind });
+		this.#tracks.set(track.consumerId, { key, kind: track.kind, source: track.source, element, paused: track.paused });
+		this.#show(track.consumerId);
 	}
 
 	removeTrack(consumerId: string): void {
@@ -77,47 +128,108 @@ export class Grid {
 			return;
 		}
 		this.#tracks.delete(consumerId);
+		const tile = this.#tiles.get(entry.key);
 		if (entry.kind === 'audio') {
 			entry.element.remove();
+			if (entry.source === 'mic') {
+				tile?.classList.remove('muted');
+			}
 		} else if (entry.element.dataset.consumerId === consumerId) {
 			entry.element.srcObject = null;
-			this.#tiles.get(entry.peerId)?.classList.remove('has-video');
+			tile?.classList.remove('has-video');
+		}
+		// A screen share's tile goes with its video.
+		if (entry.key.endsWith('/screen') && entry.kind === 'video' && tile) {
+			tile.remove();
+			this.#tiles.delete(entry.key);
+			this.#layout();
+		}
+	}
+
+	/** The remote producer was paused or resumed (muted, camera off). */
+	setTrackPaused(consumerId: string, paused: boolean): void {
+		const entry = this.#tracks.get(consumerId);
+		if (entry) {
+			entry.paused = paused;
+			this.#show(consumerId);
+		}
+	}
+
+	/** Audio played by the page's elements: retried after a click when autoplay was refused. */
+	playAll(): void {
+		for (const { element } of this.#tracks.values()) {
+			if (element.paused) {
+				void element.play().catch(() => undefined);
+			}
 		}
 	}
 
 	setActiveSpeaker(peerId: string | null): void {
-		for (const [id, tile] of this.#tiles) {
-			tile.classList.toggle('speaking', id === peerId);
+		for (const tile of this.#tiles.values()) {
+			tile.classList.toggle('speaking', peerId !== null && tile.dataset.peerId === peerId && !tile.classList.contains('screen'));
 		}
 	}
 
-	#tile(peerId: string, name: string): HTMLElement {
-		let tile = this.#tiles.get(peerId);
+	#show(consumerId: string): void {
+		const entry = this.#tracks.get(consumerId)!;
+		const tile = this.#tiles.get(entry.key);
+		if (entry.kind === 'video') {
+			tile?.classList.toggle('has-video', !entry.paused);
+		} else if (entry.source === 'mic') {
+			tile?.classList.toggle('muted', entry.paused);
+		}
+	}
+
+	#tile(key: string, name: string): HTMLElement {
+		let tile = this.#tiles.get(key);
 		if (!tile) {
 			tile = document.createElement('figure');
 			tile.className = 'tile';
-			tile.dataset.peerId = peerId;
+			tile.dataset.peerId = key;
 			const video = document.createElement('video');
 			video.autoplay = true;
 			video.playsInline = true;
 			video.muted = true;
+			const avatar = document.createElement('div');
+			avatar.className = 'avatar';
+			avatar.setAttribute('aria-hidden', 'true');
 			const caption = document.createElement('figcaption');
-			const initials = document.createElement('div');
-			initials.className = 'avatar';
-			tile.append(video, initials, caption);
-			this.#root.append(tile);
-			this.#tiles.set(peerId, tile);
+			caption.innerHTML = `<span class="mic-off" title="muted">${MIC_OFF}</span><span class="name"></span>`;
+			tile.append(video, avatar, caption);
+			// The local tile first; the others in order of arrival.
+			if (key === LOCAL) {
+				this.#root.prepend(tile);
+			} else {
+				this.#root.append(tile);
+			}
+			this.#tiles.set(key, tile);
 			this.#layout();
 		}
-		tile.querySelector('figcaption')!.textContent = name;
-		(tile.querySelector('.avatar') as HTMLElement).textContent = name.trim().slice(0, 1).toUpperCase();
+		tile.querySelector('.name')!.textContent = name;
+		const avatar = tile.querySelector<HTMLElement>('.avatar')!;
+		avatar.textContent = name.trim().slice(0, 1).toUpperCase() || '?';
+		avatar.style.setProperty('--hue', String(hue(name)));
 		return tile;
 	}
 
-	/** Columns for the number of tiles, so the grid fills the screen. */
+	/** Sizes the tiles so that all of them fill the grid (layout.ts). */
 	#layout(): void {
-		const count = Math.max(1, this.#tiles.size);
-		this.#root.style.setProperty('--columns', String(Math.ceil(Math.sqrt(count))));
-		this.#root.dataset.count = String(count);
+		const style = getComputedStyle(this.#root);
+		const width = this.#root.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+		const height = this.#root.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+		const fit = fitTiles(this.#tiles.size, width, height, { gap: parseFloat(style.columnGap) || 10 });
+		this.#root.style.setProperty('--tile-w', `${fit.tileWidth}px`);
+		this.#root.style.setProperty('--tile-h', `${fit.tileHeight}px`);
+		this.#root.classList.toggle('scroll', fit.scroll);
+		this.#root.dataset.count = String(this.#tiles.size);
 	}
+}
+
+/** A stable hue per name, for the avatar. */
+function hue(name: string): number {
+	let h = 0;
+	for (const c of name) {
+		h = (h * 31 + c.charCodeAt(0)) % 360;
+	}
+	return h;
 }

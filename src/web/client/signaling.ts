@@ -1,14 +1,23 @@
 import { io, type Socket } from 'socket.io-client';
+import type { ErrorCode } from '../../errors';
 import type {
-	Ack, RequestData, RequestName, ResponseData, ServerEventData, ServerEventName,
+	Ack, PROTOCOL_VERSION as SERVER_PROTOCOL_VERSION, RequestData, RequestName, ResponseData, ServerEventData, ServerEventName,
 } from '../../signaling/protocol';
 
-/** The protocol version this client speaks (src/signaling/protocol.ts). */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this client speaks. NOTE: typed as the server's
+ * constant (imported as a type only, so zod stays out of the bundle): bumping
+ * PROTOCOL_VERSION in src/signaling/protocol.ts fails the client type check
+ * until this follows.
+ */
+export const PROTOCOL_VERSION: typeof SERVER_PROTOCOL_VERSION = 1;
 
-/** A refused request, with the server's error code. */
+/** How long a request waits for its ack. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** A refused or failed request: the server's error code, or `disconnected` / `timeout` from this side. */
 export class RequestError extends Error {
-	constructor(readonly code: string, message: string) {
+	constructor(readonly code: ErrorCode | 'disconnected' | 'timeout', message: string) {
 		super(message);
 		this.name = 'RequestError';
 	}
@@ -17,7 +26,8 @@ export class RequestError extends Error {
 /**
  * The signaling connection of the web client: typed requests with acks,
  * typed server events, and `consumer.new` answered by a handler. socket.io
- * reconnects by itself; `onReconnect` runs after each reconnection.
+ * reconnects by itself; the socket's `connect` event fires after each
+ * reconnection.
  */
 export class Signaling {
 	readonly socket: Socket;
@@ -32,8 +42,27 @@ export class Signaling {
 		});
 	}
 
+	get connected(): boolean {
+		return this.socket.connected;
+	}
+
+	/**
+	 * Sends a request and resolves with its data.
+	 * NOTE: fails at once while disconnected: socket.io would otherwise buffer
+	 * the request and deliver it on the next connection, before room.resume,
+	 * where the server no longer knows who is asking.
+	 * @throws RequestError
+	 */
 	async request<N extends RequestName>(name: N, data: RequestData<N>): Promise<ResponseData<N>> {
-		const reply = await this.socket.timeout(10_000).emitWithAck(name, data) as Ack<ResponseData<N>>;
+		if (!this.socket.connected) {
+			throw new RequestError('disconnected', `${name}: not connected`);
+		}
+		let reply: Ack<ResponseData<N>>;
+		try {
+			reply = await this.socket.timeout(REQUEST_TIMEOUT_MS).emitWithAck(name, data) as Ack<ResponseData<N>>;
+		} catch {
+			throw new RequestError('timeout', `${name}: no answer within ${REQUEST_TIMEOUT_MS} ms`);
+		}
 		if (!reply.ok) {
 			throw new RequestError(reply.error.code, reply.error.message);
 		}
@@ -44,25 +73,32 @@ export class Signaling {
 		this.socket.on(event as string, handler as (data: unknown) => void);
 	}
 
-	/** Answers every consumer.new with the handler's outcome. */
+	/** Answers every consumer.new with the handler's outcome (a refusal makes the server close the consumer). */
 	onConsumerNew(handler: (data: ServerEventData<'consumer.new'>) => Promise<void>): void {
 		this.socket.on('consumer.new', (data: ServerEventData<'consumer.new'>, ack: (reply: Ack<object>) => void) => {
 			handler(data).then(
 				() => ack({ ok: true, data: {} }),
-				(error: Error) => ack({ ok: false, error: { code: 'internal', message: error.message } }),
+				(error: Error) => ack({ ok: false, error: { code: 'invalid_state', message: error.message } }),
 			);
 		});
 	}
 
-	/** Resolves once connected (rejects with the server's refusal). */
-	connected(): Promise<void> {
+	/** Resolves once connected; rejects with the server's refusal (bad token, wrong protocol). */
+	whenConnected(): Promise<void> {
 		if (this.socket.connected) {
 			return Promise.resolve();
 		}
 		return new Promise((resolve, reject) => {
-			this.socket.once('connect', () => resolve());
-			this.socket.once('connect_error', (error: Error & { data?: { code: string; message: string } }) =>
-				reject(error.data ? new RequestError(error.data.code, error.data.message) : error));
+			const onConnect = () => {
+				this.socket.off('connect_error', onError);
+				resolve();
+			};
+			const onError = (error: Error & { data?: { code: ErrorCode; message: string } }) => {
+				this.socket.off('connect', onConnect);
+				reject(error.data ? new RequestError(error.data.code, error.data.message) : error);
+			};
+			this.socket.once('connect', onConnect);
+			this.socket.once('connect_error', onError);
 		});
 	}
 

@@ -1,0 +1,73 @@
+import type { CallSession } from './CallSession';
+import type { Grid } from './Grid';
+
+type Toggle = { button: HTMLButtonElement; labels: [off: string, on: string]; titles: [off: string, on: string] };
+
+function button(id: string): HTMLButtonElement {
+	return document.getElementById(id) as HTMLButtonElement;
+}
+
+function set(toggle: Toggle, on: boolean): void {
+	toggle.button.setAttribute('aria-pressed', String(on));
+	toggle.button.querySelector('.label')!.textContent = toggle.labels[on ? 1 : 0];
+	toggle.button.title = toggle.titles[on ? 1 : 0];
+}
+
+/**
+ * Mute, camera, screen share and leave. A control whose device is missing is
+ * disabled (no microphone, no camera, no getDisplayMedia on most phones).
+ */
+export function wireControls(session: CallSession, grid: Grid, stream: MediaStream, onLeft: () => void): void {
+	const mute: Toggle = { button: button('mute'), labels: ['Mute', 'Unmute'], titles: ['Mute microphone', 'Unmute microphone'] };
+	const camera: Toggle = { button: button('camera'), labels: ['Stop video', 'Start video'], titles: ['Turn camera off', 'Turn camera on'] };
+	const screen: Toggle = { button: button('screen'), labels: ['Share', 'Stop share'], titles: ['Share your screen', 'Stop sharing your screen'] };
+	const leave = button('leave');
+	mute.button.disabled = stream.getAudioTracks().length === 0;
+	camera.button.disabled = stream.getVideoTracks().length === 0;
+	screen.button.disabled = typeof navigator.mediaDevices?.getDisplayMedia !== 'function';
+
+	mute.button.addEventListener('click', () => {
+		const muted = mute.button.getAttribute('aria-pressed') !== 'true';
+		set(mute, muted);
+		grid.setLocal({ muted });
+		void session.setPaused('mic', muted);
+	});
+	camera.button.addEventListener('click', () => {
+		const off = camera.button.getAttribute('aria-pressed') !== 'true';
+		set(camera, off);
+		grid.setLocal({ cameraOff: off });
+		void session.setPaused('camera', off);
+	});
+	screen.button.addEventListener('click', async () => {
+		if (screen.button.getAttribute('aria-pressed') === 'true') {
+			set(screen, false);
+			await session.unpublish('screen');
+			return;
+		}
+		let display: MediaStream;
+		try {
+			display = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+		} catch {
+			return; // The user chose not to share.
+		}
+		const [track] = display.getVideoTracks();
+		if (!track) {
+			return;
+		}
+		set(screen, true);
+		// The browser's own "stop sharing" button ends the track.
+		track.addEventListener('ended', () => {
+			set(screen, false);
+			void session.unpublish('screen');
+		});
+		await session.publish('screen', track);
+	});
+	leave.addEventListener('click', async () => {
+		for (const b of [mute.button, camera.button, screen.button, leave]) {
+			b.disabled = true;
+		}
+		await session.leave();
+		grid.clear();
+		onLeft();
+	});
+}

@@ -1,0 +1,97 @@
+/**
+ * The shape of `window.switchyard`, the room page's hook for tests and
+ * debugging. Plain data types with no DOM reference, so the Node side of the
+ * browser tests (test/e2e) can import them too.
+ */
+import type { Source } from '../../signaling/protocol';
+
+export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'left' | 'failed';
+
+/** How the session came back after a drop or a server request. */
+export type Recovery = {
+	how: 'restartIce' | 'newTransports' | 'rejoin';
+	/** What caused it: "resume", "workerDied", "media failed", ... */
+	why: string;
+	at: number;
+};
+
+export type HookConsumer = {
+	id: string;
+	producerId: string;
+	peerId: string;
+	kind: 'audio' | 'video';
+	source: Source;
+	ssrc: number | undefined;
+	paused: boolean;
+};
+
+/** A consumer's inbound-rtp entry, found by the consumer's SSRC (never mediasoup's probation SSRC 1234). */
+export type InboundStats = {
+	consumerId: string;
+	peerId: string;
+	kind: 'audio' | 'video';
+	source: Source;
+	ssrc: number | undefined;
+	bytesReceived: number;
+	framesDecoded: number;
+	frameWidth?: number;
+	framesDropped?: number;
+	freezeCount?: number;
+	packetsLost?: number;
+	jitter?: number;
+};
+
+export type OutboundStats = {
+	rid?: string;
+	kind?: string;
+	mimeType?: string;
+	bytesSent: number;
+	frameWidth?: number;
+	frameHeight?: number;
+	framesPerSecond?: number;
+	qualityLimitationReason?: string;
+	active?: boolean;
+};
+
+export type Box = { left: number; top: number; right: number; bottom: number; width: number; height: number };
+
+/** Where things are on the page, for layout checks. */
+export type LayoutReport = {
+	viewport: { width: number; height: number };
+	tiles: (Box & { peerId: string; name: string; showsVideo: boolean; videoWidth: number })[];
+	controls: Box;
+	buttons: Box[];
+};
+
+export type HookEvent = { name: 'peer.joined' | 'peer.left'; peerId: string; at: number };
+
+export type SwitchyardHook = {
+	readonly state: SessionState;
+	/** Every state the page went through, oldest first. */
+	readonly states: SessionState[];
+	readonly peerId: string;
+	/** Every peer.joined and peer.left this page saw. */
+	readonly events: HookEvent[];
+	readonly recoveries: Recovery[];
+	/** The peer ids of tiles removed from the grid, in order (a MutationObserver on it). */
+	readonly removedTiles: string[];
+	layout(): LayoutReport;
+	/** The camera capture's size (the local track's settings). */
+	captureSize(): { width?: number; height?: number };
+	consumers(): HookConsumer[];
+	stats(): Promise<InboundStats[]>;
+	outboundStats(): Promise<OutboundStats[]>;
+	/** The receive transport's raw inbound-rtp entries with these SSRCs, consumer or not. */
+	inboundBySsrc(ssrcs: number[]): Promise<{ ssrc: number; bytesReceived: number }[]>;
+	/** The local transports' ids (send, recv). */
+	transportIds(): string[];
+	/**
+	 * What a lost network looks like: the socket is cut and, unless
+	 * `keepTransports`, the local transports are closed too.
+	 */
+	dropConnection(options?: { keepTransports?: boolean }): void;
+	/** The remote ICE username fragment of each transport's selected pair (send, recv): it changes with an ICE restart. */
+	remoteIceUfrags(): Promise<(string | undefined)[]>;
+	/** The candidate types of each transport's selected pair (host, srflx, relay). */
+	candidateTypes(): Promise<string[]>;
+};
