@@ -6,6 +6,7 @@ import { fromMediasoupError, MEDIA_CODECS, turnServers, type MediaWorker, type m
 import type { PeerInfo, ProducerInfo, Source, TransportInfo } from '../signaling/protocol';
 import { SerialQueue, throttle, TypedEmitter } from '../util';
 import { Peer, type ConsumerAppData, type PeerConnection, type ProducerAppData, type TransportAppData, type TransportDirection } from './Peer';
+import { PolicyApplier } from './PolicyApplier';
 import { RoomRouter } from './RoomRouter';
 
 export type CloseReason = 'empty' | 'shutdown';
@@ -46,6 +47,8 @@ export class Room {
 	readonly peers = new Map<string, Peer>();
 	readonly events: TypedEmitter<RoomEvents>;
 	readonly observer: TypedEmitter<RoomEvents>;
+	/** The bitrate and simulcast policy, applied to this room's consumers. */
+	readonly policy: PolicyApplier;
 
 	readonly #pool: WorkerPool;
 	readonly #config: RoomOptions['config'];
@@ -60,6 +63,7 @@ export class Room {
 	#speaker: { router: RoomRouter; observer: ms.ActiveSpeakerObserver } | undefined;
 	#emptyTimer: NodeJS.Timeout | undefined;
 	#joining = 0;
+	#activeSpeaker: string | null = null;
 	#closed = false;
 	/** Routers the room closes itself; any other router closing was lost with its worker. */
 	readonly #retiring = new WeakSet<RoomRouter>();
@@ -72,6 +76,7 @@ export class Room {
 		const onListenerError = (event: string, error: unknown) => this.#logger.error('room listener failed', { event, error });
 		this.events = new TypedEmitter(onListenerError);
 		this.observer = new TypedEmitter(onListenerError);
+		this.policy = new PolicyApplier({ peers: () => this.peers.values(), activeSpeaker: () => this.#activeSpeaker, logger: this.#logger });
 	}
 
 	/** A room with its first router on the pool's least-loaded worker. */
@@ -123,6 +128,7 @@ export class Room {
 		this.#broadcast('peer.joined', { peer: this.peerInfo(peer) });
 		this.peers.set(peer.id, peer);
 		this.#logger.info('peer joined', { peerId: peer.id, peers: this.peers.size, worker: this.#peerRouters.get(peer)?.worker.index });
+		this.policy.schedule();
 		this.events.safeEmit('peerJoined', peer);
 		this.observer.safeEmit('peerJoined', peer);
 		return peer;
@@ -140,6 +146,7 @@ export class Room {
 		this.#unplace(peer);
 		this.#logger.info('peer left', { peerId: peer.id, why, peers: this.peers.size });
 		this.#broadcast('peer.left', { peerId: peer.id });
+		this.policy.schedule();
 		this.events.safeEmit('peerLeft', peer);
 		this.observer.safeEmit('peerLeft', peer);
 		this.#scheduleCloseIfEmpty();
@@ -348,6 +355,7 @@ export class Room {
 		}
 		this.#closed = true;
 		clearTimeout(this.#emptyTimer);
+		this.policy.close();
 		for (const peer of this.peers.values()) {
 			peer.close();
 		}
@@ -475,7 +483,9 @@ export class Room {
 		this.#speaker = { router: roomRouter, observer };
 		observer.on('dominantspeaker', ({ producer }) => {
 			const peerId = (producer.appData as ProducerAppData).peerId;
+			this.#activeSpeaker = peerId;
 			this.#broadcast('room.activeSpeaker', { peerId, producerId: producer.id });
+			this.policy.schedule();
 		});
 		for (const peer of this.peers.values()) {
 			for (const producer of peer.producers.values()) {
@@ -577,6 +587,7 @@ export class Room {
 		const uncount = target.countConsumer();
 		peer.consumers.set(consumer.id, consumer);
 		consumer.observer.once('close', () => {
+			this.policy.forget(consumer.id);
 			uncount();
 			target.release(producer.id);
 			peer.consumers.delete(consumer.id);
@@ -609,6 +620,7 @@ export class Room {
 			});
 			peer.pendingConsumers.delete(consumer.id);
 			await consumer.resume();
+			this.policy.schedule();
 			if (peer.firstConsumerAt === undefined) {
 				peer.firstConsumerAt = Date.now();
 				this.observer.safeEmit('firstConsumer', peer, (peer.firstConsumerAt - peer.joinStartedAt) / 1000);

@@ -317,6 +317,25 @@ export class Session {
 				return {};
 			},
 
+			'consumer.setViewport': async ({ consumerId, height, visible }) => {
+				const { room, peer } = this.#joined();
+				room.consumerOf(peer, consumerId);
+				room.policy.setViewport(consumerId, { height, visible });
+				return {};
+			},
+			'consumer.pin': async ({ consumerId }) => {
+				const { room, peer } = this.#joined();
+				room.consumerOf(peer, consumerId);
+				room.policy.setPinned(consumerId, true);
+				return {};
+			},
+			'consumer.unpin': async ({ consumerId }) => {
+				const { room, peer } = this.#joined();
+				room.consumerOf(peer, consumerId);
+				room.policy.setPinned(consumerId, false);
+				return {};
+			},
+
 			'call.invite': async (request) => this.#deps.calls.invite(this.#claims, this.#device, request),
 			'call.accept': async ({ callId }) => this.#deps.calls.accept(this.#claims, this.#device, callId),
 			'call.decline': async ({ callId }) => {

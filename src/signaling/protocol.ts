@@ -101,6 +101,22 @@ export const requests = {
 		}).strict(),
 		response: empty,
 	},
+	/**
+	 * How the client shows a consumer's video: its tile's rendered size in CSS
+	 * pixels and whether it is visible. The bitrate and simulcast policy picks
+	 * the layer from it and pauses what nobody sees.
+	 */
+	'consumer.setViewport': {
+		request: z.object({
+			consumerId: id,
+			width: z.number().int().min(0).max(16_384),
+			height: z.number().int().min(0).max(16_384),
+			visible: z.boolean(),
+		}).strict(),
+		response: empty,
+	},
+	'consumer.pin': { request: z.object({ consumerId: id }).strict(), response: empty },
+	'consumer.unpin': { request: z.object({ consumerId: id }).strict(), response: empty },
 	/** Calls between accounts (an account token is required). */
 	'call.invite': {
 		request: z.union([
@@ -151,6 +167,11 @@ export const serverEvents = {
 	'producer.closed': z.object({ producerId: id, reason: z.string() }),
 	'room.activeSpeaker': z.object({ peerId: id.nullable(), producerId: id.nullable() }),
 	'session.reconnect': z.object({ reason: z.enum(['workerDied', 'roomMoved', 'serverRequest']) }),
+	/**
+	 * Dynacast: which simulcast encodings of your producer anybody receives.
+	 * Set encodings[i].active to match; an inactive one costs nothing to send.
+	 */
+	'producer.encodings': z.object({ producerId: id, active: z.array(z.boolean()) }),
 	/** The node stopped doing something for this peer at a limit (once per limit and peer). */
 	'limit.exceeded': z.object({ code: z.literal('limit_exceeded'), limit: z.enum(['consumersPerPeer']), max: z.number() }),
 	'call.incoming': z.object({
