@@ -1,13 +1,9 @@
 import dgram from 'node:dgram';
 import { MediaClient } from '../helpers/mediaClient';
 import { startTestNode, type TestNode } from '../helpers/node';
+import { metricValue } from '../helpers/metrics';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
-
-function value(text: string, series: string): number | undefined {
-	const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-	return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 // Real forwarding load: one publisher sends audio and video through the node,
 // and batches of consumers (PlainTransports on the room's router, sending to
@@ -44,7 +40,7 @@ test('the capacity estimate falls as consumers are added', async () => {
 				await new Promise((resolve) => setTimeout(resolve, 450));
 				await node.metrics.sampleNow();
 			}
-			return value(await (await fetch(`${node.url}/metrics`)).text(), 'switchyard_capacity_consumers');
+			return metricValue(await (await fetch(`${node.url}/metrics`)).text(), 'switchyard_capacity_consumers');
 		};
 
 		await pollUntil('the sink receives forwarded media', async () => {

@@ -1,10 +1,6 @@
+import { metricValue } from '../helpers/metrics';
 import { pollUntil } from '../helpers/poll';
 import { startTestNode, type TestNode } from '../helpers/node';
-
-function metricValue(text: string, name: string): number | undefined {
-	const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-	return line === undefined ? undefined : Number(line.split(' ')[1]);
-}
 
 describe('health, readiness and metrics over HTTP', () => {
 	let node: TestNode;

@@ -1,3 +1,4 @@
+import { metricValue } from '../helpers/metrics';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { opusParameters, vp8Parameters } from '../helpers/rtp';
 import { SignalingClient } from '../helpers/signalingClient';
@@ -33,9 +34,8 @@ describe('abuse limits', () => {
 		return client.request('room.join', { roomId, rtpCapabilities: routerRtpCapabilities as never });
 	}
 
-	async function metric(series: string): Promise<number> {
-		const text = await (await fetch(`${node.url}/metrics`)).text();
-		return Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1]);
+	async function metric(series: string): Promise<number | undefined> {
+		return metricValue(await (await fetch(`${node.url}/metrics`)).text(), series);
 	}
 
 	test('messages per second per connection: rate_limited; another connection is unaffected', async () => {

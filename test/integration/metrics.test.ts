@@ -1,13 +1,8 @@
 import { MediaClient } from '../helpers/mediaClient';
 import { startTestNode, type TestNode } from '../helpers/node';
+import { metricValue } from '../helpers/metrics';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
-
-/** The value of a sample line `name{labels} value` of the exposition text. */
-function value(text: string, series: string): number | undefined {
-	const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-	return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 describe('metrics agree with reality', () => {
 	let node: TestNode;
@@ -27,11 +22,11 @@ describe('metrics agree with reality', () => {
 
 	test('a quiet node shows zeros for its labelled counters', async () => {
 		const text = await scrape();
-		expect(value(text, 'switchyard_signaling_requests_total{method="room.join"}')).toBe(0);
-		expect(value(text, 'switchyard_signaling_errors_total{method="room.join",code="validation_failed"}')).toBe(0);
-		expect(value(text, 'switchyard_call_outcomes_total{outcome="unavailable"}')).toBe(0);
-		expect(value(text, 'switchyard_rtp_bytes_total{direction="out"}')).toBe(0);
-		expect(value(text, 'switchyard_consumers{kind="video"}')).toBe(0);
+		expect(metricValue(text, 'switchyard_signaling_requests_total{method="room.join"}')).toBe(0);
+		expect(metricValue(text, 'switchyard_signaling_errors_total{method="room.join",code="validation_failed"}')).toBe(0);
+		expect(metricValue(text, 'switchyard_call_outcomes_total{outcome="unavailable"}')).toBe(0);
+		expect(metricValue(text, 'switchyard_rtp_bytes_total{direction="out"}')).toBe(0);
+		expect(metricValue(text, 'switchyard_consumers{kind="video"}')).toBe(0);
 	});
 
 	test('3 peers with audio and video: 12 consumers, peers, requests, join duration, and RTP bytes that grow', async () => {
@@ -44,48 +39,48 @@ describe('metrics agree with reality', () => {
 		}
 		await pollUntil('12 consumers', async () => {
 			const text = await scrape();
-			return value(text, 'switchyard_consumers{kind="audio"}') === 6 && value(text, 'switchyard_consumers{kind="video"}') === 6;
+			return metricValue(text, 'switchyard_consumers{kind="audio"}') === 6 && metricValue(text, 'switchyard_consumers{kind="video"}') === 6;
 		}, { timeoutMs: 10000 });
 		let text = await scrape();
-		expect(value(text, 'switchyard_producers{kind="video"}')).toBe(3);
-		expect(value(text, 'switchyard_peers')).toBe(3);
-		expect(value(text, 'switchyard_rooms')).toBe(1);
-		expect(value(text, 'switchyard_signaling_requests_total{method="room.join"}')).toBe(3);
-		expect(value(text, 'switchyard_room_size_count')).toBe(3);
-		await pollUntil('join durations observed', async () => value(await scrape(), 'switchyard_join_duration_seconds_count') === 3);
+		expect(metricValue(text, 'switchyard_producers{kind="video"}')).toBe(3);
+		expect(metricValue(text, 'switchyard_peers')).toBe(3);
+		expect(metricValue(text, 'switchyard_rooms')).toBe(1);
+		expect(metricValue(text, 'switchyard_signaling_requests_total{method="room.join"}')).toBe(3);
+		expect(metricValue(text, 'switchyard_room_size_count')).toBe(3);
+		await pollUntil('join durations observed', async () => metricValue(await scrape(), 'switchyard_join_duration_seconds_count') === 3);
 
 		await node.metrics.sampleNow();
-		const first = value(await scrape(), 'switchyard_rtp_bytes_total{direction="out"}')!;
+		const first = metricValue(await scrape(), 'switchyard_rtp_bytes_total{direction="out"}')!;
 		await pollUntil('bytes grow while media flows', async () => {
 			await node.metrics.sampleNow();
-			return value(await scrape(), 'switchyard_rtp_bytes_total{direction="out"}')! > first;
+			return metricValue(await scrape(), 'switchyard_rtp_bytes_total{direction="out"}')! > first;
 		}, { timeoutMs: 10000, intervalMs: 300 });
 		text = await scrape();
-		expect(value(text, 'switchyard_rtp_bytes_total{direction="in"}')).toBeGreaterThan(0);
-		expect(value(text, 'switchyard_rtp_packets_total{direction="out"}')).toBeGreaterThan(0);
-		expect(value(text, 'switchyard_consumer_score_count')).toBeGreaterThan(0);
-		expect(value(text, 'switchyard_worker_memory_bytes{worker="0"}')).toBeGreaterThan(1e6);
-		expect(value(text, 'switchyard_worker_cpu_seconds_total{worker="0"}')).toBeGreaterThan(0);
+		expect(metricValue(text, 'switchyard_rtp_bytes_total{direction="in"}')).toBeGreaterThan(0);
+		expect(metricValue(text, 'switchyard_rtp_packets_total{direction="out"}')).toBeGreaterThan(0);
+		expect(metricValue(text, 'switchyard_consumer_score_count')).toBeGreaterThan(0);
+		expect(metricValue(text, 'switchyard_worker_memory_bytes{worker="0"}')).toBeGreaterThan(1e6);
+		expect(metricValue(text, 'switchyard_worker_cpu_seconds_total{worker="0"}')).toBeGreaterThan(0);
 		// Capacity: an estimate exists once consumers were seen with CPU.
 		await pollUntil('a capacity estimate', async () => {
 			await node.metrics.sampleNow();
-			return value(await scrape(), 'switchyard_capacity_consumers') !== undefined;
+			return metricValue(await scrape(), 'switchyard_capacity_consumers') !== undefined;
 		}, { timeoutMs: 10000, intervalMs: 300 });
 	});
 
 	test('a killed worker shows in deaths and restarts; errors count by method and code', async () => {
 		const victim = node.pool.workers[1]!;
 		process.kill(victim.pid, 'SIGKILL');
-		await pollUntil('restart counted', async () => value(await scrape(), 'switchyard_worker_restarts_total') === 1, { timeoutMs: 3000 });
-		expect(value(await scrape(), 'switchyard_worker_deaths_total')).toBe(1);
+		await pollUntil('restart counted', async () => metricValue(await scrape(), 'switchyard_worker_restarts_total') === 1, { timeoutMs: 3000 });
+		expect(metricValue(await scrape(), 'switchyard_worker_deaths_total')).toBe(1);
 
 		const { signaling } = parties[0]!;
 		await signaling.requestRaw('room.join', { roomId: 42 });
 		await signaling.requestRaw('no.such.request', {});
 		const text = await scrape();
-		expect(value(text, 'switchyard_signaling_errors_total{method="room.join",code="validation_failed"}')).toBe(1);
-		expect(value(text, 'switchyard_signaling_requests_total{method="unknown"}')).toBe(1);
-		expect(value(text, 'switchyard_signaling_errors_total{method="unknown",code="not_found"}')).toBe(1);
+		expect(metricValue(text, 'switchyard_signaling_errors_total{method="room.join",code="validation_failed"}')).toBe(1);
+		expect(metricValue(text, 'switchyard_signaling_requests_total{method="unknown"}')).toBe(1);
+		expect(metricValue(text, 'switchyard_signaling_errors_total{method="unknown",code="not_found"}')).toBe(1);
 	});
 });
 
