@@ -1,76 +1,93 @@
-import { canRing, DEFAULT_SETTINGS, type Relations, type UserSettings } from './canRing';
+import { canRing, DEFAULT_SETTINGS, type RingDecision, type Relations, type UserSettings } from './canRing';
+
+type Flag = keyof UserSettings['calls']['allowFrom'];
+const FLAGS: readonly Flag[] = ['contacts', 'following', 'verified', 'everyone'];
 
 const NONE: Relations = { calleeHasCallerAsContact: false, calleeFollowsCaller: false, calleeBlockedCaller: false, callerBlockedCallee: false };
 
-/** How the caller stands to the callee, and whether the caller is verified. */
-const RELATIONS: Record<string, { relations: Relations; verified: boolean }> = {
-	contact: { relations: { ...NONE, calleeHasCallerAsContact: true }, verified: false },
-	followed: { relations: { ...NONE, calleeFollowsCaller: true }, verified: false },
-	'contact and followed': { relations: { ...NONE, calleeHasCallerAsContact: true, calleeFollowsCaller: true }, verified: false },
-	'verified stranger': { relations: NONE, verified: true },
-	stranger: { relations: NONE, verified: false },
-};
+/**
+ * Each kind of caller, and, written out by hand from the rules, which allowFrom
+ * flags let that caller ring. This list, not canRing's logic, is the oracle.
+ */
+const CALLERS: { kind: string; verified: boolean; relations: Relations; admittedBy: Flag[] }[] = [
+	{ kind: 'contact', verified: false, relations: { ...NONE, calleeHasCallerAsContact: true }, admittedBy: ['contacts', 'everyone'] },
+	{ kind: 'followed', verified: false, relations: { ...NONE, calleeFollowsCaller: true }, admittedBy: ['following', 'everyone'] },
+	{ kind: 'verified stranger', verified: true, relations: NONE, admittedBy: ['verified', 'everyone'] },
+	{ kind: 'unverified stranger', verified: false, relations: NONE, admittedBy: ['everyone'] },
+	{
+		kind: 'contact+followed',
+		verified: false,
+		relations: { ...NONE, calleeHasCallerAsContact: true, calleeFollowsCaller: true },
+		admittedBy: ['contacts', 'following', 'everyone'],
+	},
+];
 
-const FLAGS = ['contacts', 'following', 'verified', 'everyone'] as const;
-
-function settingsWith(enabled: boolean, allowed: Set<string>): UserSettings {
+function settingsWith(enabled: boolean, on: readonly Flag[]): UserSettings {
 	return {
 		discoverable: true,
-		calls: { enabled, allowFrom: Object.fromEntries(FLAGS.map((f) => [f, allowed.has(f)])) as UserSettings['calls']['allowFrom'] },
+		calls: {
+			enabled,
+			allowFrom: { contacts: on.includes('contacts'), following: on.includes('following'), verified: on.includes('verified'), everyone: on.includes('everyone') },
+		},
 	};
 }
 
-/** The rules, written out once more as plainly as possible. */
-function expected(kind: string, enabled: boolean, allowed: Set<string>): boolean {
-	if (!enabled) {
-		return false;
-	}
-	return allowed.has('everyone') ||
-		(allowed.has('contacts') && kind.includes('contact')) ||
-		(allowed.has('following') && kind.includes('followed')) ||
-		(allowed.has('verified') && kind === 'verified stranger');
-}
+type Row = { kind: string; enabled: boolean; on: Flag[]; label: string; expected: RingDecision };
 
-// Every combination of the four allowFrom flags, for every relation, with calls on and off.
-const table: [string, boolean, string, boolean][] = [];
+// Every subset of the four flags (16) x every kind of caller (5) x calls on / off (2).
+const table: Row[] = [];
 for (let mask = 0; mask < 16; mask++) {
-	const allowed = new Set(FLAGS.filter((_, i) => mask & (1 << i)));
-	for (const kind of Object.keys(RELATIONS)) {
+	const on = FLAGS.filter((_, bit) => mask & (1 << bit));
+	for (const { kind, admittedBy } of CALLERS) {
 		for (const enabled of [true, false]) {
-			table.push([kind, enabled, [...allowed].join('+') || 'nobody', expected(kind, enabled, allowed)]);
+			let expected: RingDecision;
+			if (!enabled) {
+				expected = { allowed: false, reason: 'calls_disabled' };
+			} else if (on.some((flag) => admittedBy.includes(flag))) {
+				expected = { allowed: true };
+			} else {
+				expected = { allowed: false, reason: 'not_allowed' };
+			}
+			table.push({ kind, enabled, on, label: on.join('+') || 'nobody', expected });
 		}
 	}
 }
 
 describe('canRing', () => {
-	test.each(table)('%s, calls enabled %s, allowFrom %s -> %s', (kind, enabled, allowedText, allowed) => {
-		const { relations, verified } = RELATIONS[kind]!;
-		const set = new Set(allowedText === 'nobody' ? [] : allowedText.split('+'));
-		const decision = canRing({ id: 'caller', verified }, { id: 'callee' }, relations, settingsWith(enabled, set));
-		expect(decision.allowed).toBe(allowed);
-		if (!decision.allowed) {
-			expect(decision.reason).toBe(enabled ? 'not_allowed' : 'calls_disabled');
-		}
+	test('the table covers 16 flag sets x 5 callers x calls on/off', () => {
+		expect(table).toHaveLength(160);
+		// With calls on, a caller admitted by k of the flags rings in 16 - 2^(4-k) flag sets:
+		// contact, followed, verified stranger 12 each; unverified stranger 8; contact+followed 14.
+		expect(table.filter((row) => row.expected.allowed)).toHaveLength(12 + 12 + 12 + 8 + 14);
+	});
+
+	test.each(table)('$kind, calls enabled $enabled, allowFrom $label -> $expected.allowed', ({ kind, enabled, on, expected }) => {
+		const { verified, relations } = CALLERS.find((c) => c.kind === kind)!;
+		expect(canRing({ id: 'caller', verified }, { id: 'callee' }, relations, settingsWith(enabled, on))).toEqual(expected);
 	});
 
 	test.each([
-		['the callee blocked the caller', { calleeBlockedCaller: true }],
-		['the caller blocked the callee', { callerBlockedCallee: true }],
-	])('a block wins over everyone and contacts: %s', (_what, block) => {
-		const relations = { ...NONE, calleeHasCallerAsContact: true, calleeFollowsCaller: true, ...block };
-		const everyone = settingsWith(true, new Set(FLAGS));
-		expect(canRing({ id: 'a', verified: true }, { id: 'b' }, relations, everyone)).toEqual({ allowed: false, reason: 'blocked' });
-		expect(canRing({ id: 'a', verified: true }, { id: 'b' }, relations, settingsWith(false, new Set()))).toEqual({ allowed: false, reason: 'blocked' });
+		{ direction: 'callee blocked caller', block: { calleeBlockedCaller: true } },
+		{ direction: 'caller blocked callee', block: { callerBlockedCallee: true } },
+	])('a block wins over everyone, contact, following and verified: $direction', ({ block }) => {
+		const relations: Relations = { ...NONE, calleeHasCallerAsContact: true, calleeFollowsCaller: true, ...block };
+		const caller = { id: 'caller', verified: true };
+		expect(canRing(caller, { id: 'callee' }, relations, settingsWith(true, FLAGS))).toEqual({ allowed: false, reason: 'blocked' });
+		expect(canRing(caller, { id: 'callee' }, relations, settingsWith(false, FLAGS))).toEqual({ allowed: false, reason: 'blocked' });
 	});
 
-	test('nobody rings themselves', () => {
-		expect(canRing({ id: 'a', verified: true }, { id: 'a' }, NONE, settingsWith(true, new Set(['everyone'])))).toEqual({ allowed: false, reason: 'self' });
+	test('nobody rings themselves, even with everyone allowed', () => {
+		const relations: Relations = { ...NONE, calleeHasCallerAsContact: true, calleeFollowsCaller: true };
+		expect(canRing({ id: 'same', verified: true }, { id: 'same' }, relations, settingsWith(true, FLAGS))).toEqual({ allowed: false, reason: 'self' });
 	});
 
-	test('defaults: contacts and people I follow may ring me, strangers may not', () => {
-		expect(canRing({ id: 'a', verified: false }, { id: 'b' }, RELATIONS.contact!.relations, DEFAULT_SETTINGS).allowed).toBe(true);
-		expect(canRing({ id: 'a', verified: false }, { id: 'b' }, RELATIONS.followed!.relations, DEFAULT_SETTINGS).allowed).toBe(true);
-		expect(canRing({ id: 'a', verified: true }, { id: 'b' }, NONE, DEFAULT_SETTINGS).allowed).toBe(false);
+	test('defaults are as specified and frozen all the way down', () => {
+		expect(DEFAULT_SETTINGS).toEqual({
+			discoverable: true,
+			calls: { enabled: true, allowFrom: { contacts: true, following: true, verified: false, everyone: false } },
+		});
+		expect(Object.isFrozen(DEFAULT_SETTINGS)).toBe(true);
+		expect(Object.isFrozen(DEFAULT_SETTINGS.calls)).toBe(true);
 		expect(Object.isFrozen(DEFAULT_SETTINGS.calls.allowFrom)).toBe(true);
 	});
 });

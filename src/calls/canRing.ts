@@ -1,9 +1,11 @@
-/** Who may ring an account: what GET / PATCH /api/me/settings expose. */
+/** An account's settings, exactly as GET / PATCH /api/me/settings expose them. */
 export type UserSettings = {
 	/** Listed in the directory search. */
 	discoverable: boolean;
 	calls: {
+		/** Off: nobody may ring, whatever allowFrom says. */
 		enabled: boolean;
+		/** Who may ring when calls are on; any one matching entry is enough. */
 		allowFrom: {
 			/** People in my address book. */
 			contacts: boolean;
@@ -11,12 +13,13 @@ export type UserSettings = {
 			following: boolean;
 			/** Verified accounts. */
 			verified: boolean;
+			/** Any account that is not blocked either way. */
 			everyone: boolean;
 		};
 	};
 };
 
-/** Discoverable; calls on; contacts and people I follow may ring me. */
+/** Discoverable; calls on; contacts and people I follow may ring me. Frozen all the way down. */
 export const DEFAULT_SETTINGS: Readonly<UserSettings> = Object.freeze({
 	discoverable: true,
 	calls: Object.freeze({
@@ -33,15 +36,20 @@ export type Relations = {
 	callerBlockedCallee: boolean;
 };
 
+/** canRing's answer; `reason` is for logs and metrics, never for the caller. */
 export type RingDecision = { allowed: true } | { allowed: false; reason: 'self' | 'blocked' | 'calls_disabled' | 'not_allowed' };
 
 /**
- * Whether `caller` may ring `callee`. Pure. A block in either direction wins
- * over everything; then calls must be enabled; then any allowFrom entry that
- * matches lets the call ring.
+ * Whether `caller` may ring `callee`. Pure: no I/O, the caller looks up
+ * `relations` and the callee's `settings` first.
  *
- * The reason is for logs and metrics only: a caller is told `unavailable`
- * whatever it is, so denials reveal neither blocks nor settings.
+ * In order: nobody rings themselves (`self`); a block in either direction wins
+ * over everything else (`blocked`); calls must be on (`calls_disabled`); then
+ * any allowFrom entry that matches lets the call ring, else `not_allowed`.
+ *
+ * NOTE: the reason is for logs and metrics only. The API never shows it to a
+ * caller, who is told `unavailable` whatever it is, so a denial reveals neither
+ * a block nor the callee's settings.
  */
 export function canRing(
 	caller: { id: string; verified: boolean },
