@@ -189,6 +189,9 @@ export class CallService {
 	async decline(claims: Claims, device: Device, callId: string): Promise<void> {
 		const { call, leg } = this.#legOf(claims, callId);
 		assertTransition(leg.state, 'declined');
+		if (leg.silenced) {
+			throw new AppError('invalid_state', 'the call is over');
+		}
 		this.#settle(call, leg, 'declined');
 		this.#presence.notifyUser(leg.user.id, 'call.ended', { callId, reason: 'declinedElsewhere' }, device);
 		if (!leg.silenced) {
@@ -201,6 +204,7 @@ export class CallService {
 
 	/** The caller gives up: every ringing callee's devices get call.cancelled. */
 	async cancel(claims: Claims, callId: string): Promise<void> {
+		this.#assertAccount(claims);
 		const call = this.#calls.get(callId);
 		if (!call || call.caller.id !== claims.sub || call.ended) {
 			throw new NotFoundError('no such call');
@@ -219,6 +223,7 @@ export class CallService {
 
 	/** A party hangs up: the caller ends the call for everyone; a callee leaves it. */
 	async hangup(claims: Claims, callId: string): Promise<void> {
+		this.#assertAccount(claims);
 		const call = this.#calls.get(callId);
 		if (!call || call.ended || !this.#isParty(call, claims.sub)) {
 			throw new NotFoundError('no such call');
@@ -392,6 +397,7 @@ export class CallService {
 	}
 
 	#legOf(claims: Claims, callId: string): { call: Call; leg: Leg } {
+		this.#assertAccount(claims);
 		const call = this.#calls.get(callId);
 		const leg = call?.legs.get(claims.sub);
 		if (!call || !leg || call.ended) {
@@ -406,6 +412,13 @@ export class CallService {
 		}
 		const leg = call.legs.get(userId);
 		return leg?.state === 'accepted';
+	}
+
+	/** Calls are an account's: a room token (no login session) cannot act on them. */
+	#assertAccount(claims: Claims): void {
+		if (!claims.sid) {
+			throw new AppError('unauthorized', 'calls need an account token');
+		}
 	}
 
 	async #account(claims: Claims): Promise<User> {

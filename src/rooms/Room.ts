@@ -63,6 +63,7 @@ export class Room {
 	#speaker: { router: RoomRouter; observer: ms.ActiveSpeakerObserver } | undefined;
 	#emptyTimer: NodeJS.Timeout | undefined;
 	#joining = 0;
+	readonly #connected = new WeakSet<ms.WebRtcTransport>();
 	#activeSpeaker: string | null = null;
 	#closed = false;
 	/** Routers the room closes itself; any other router closing was lost with its worker. */
@@ -246,12 +247,15 @@ export class Room {
 
 	async connectTransport(peer: Peer, transportId: string, dtlsParameters: ms.DtlsParameters): Promise<void> {
 		const transport = this.transportOf(peer, transportId);
-		if (transport.dtlsState !== 'new') {
+		// NOTE: dtlsState stays "new" until DTLS starts, after connect() returned.
+		if (transport.dtlsState !== 'new' || this.#connected.has(transport)) {
 			throw new InvalidStateError('the transport is already connected');
 		}
+		this.#connected.add(transport);
 		try {
 			await transport.connect({ dtlsParameters });
 		} catch (error) {
+			this.#connected.delete(transport);
 			throw fromMediasoupError(error, 'dtlsParameters');
 		}
 	}
@@ -283,7 +287,10 @@ export class Room {
 				appData: { peerId: peer.id, source: options.source, transportId: transport.id },
 			});
 		} catch (error) {
-			throw fromMediasoupError(error, 'rtpParameters');
+			// NOTE: the worker refuses an SSRC, MID or RID already in use with a plain
+			// error: every refusal here comes from the client's parameters.
+			const mapped = fromMediasoupError(error, 'rtpParameters');
+			throw mapped instanceof AppError ? mapped : new AppError('validation_failed', `rtpParameters: ${(error as Error).message.slice(0, 200)}`);
 		}
 		peer.producers.set(producer.id, producer);
 		this.#producerRouters.set(producer.id, roomRouter);

@@ -132,7 +132,8 @@ export function clientAddress(socket: Pick<Socket, 'handshake'>, trustProxy: boo
 async function authenticate(socket: Socket, verify: (token: string) => Promise<Claims>): Promise<void> {
 	const auth = handshakeAuth.safeParse(socket.handshake.auth);
 	if (!auth.success) {
-		const missing = typeof socket.handshake.auth?.token !== 'string' ? 'auth.token' : 'auth.protocol';
+		const token: unknown = socket.handshake.auth?.token;
+		const missing = typeof token !== 'string' || token.length === 0 || token.length > 8192 ? 'auth.token' : 'auth.protocol';
 		throw new AppError(missing === 'auth.token' ? 'unauthorized' : 'unsupported_protocol',
 			missing === 'auth.token' ? 'a token is required (auth.token)' : `auth.protocol must be ${PROTOCOL_VERSION}`);
 	}

@@ -240,6 +240,12 @@ describe('calls between accounts over HTTP, socket.io and SQLite', () => {
 		// Still ringing, and still answerable.
 		await expect(calleeDevice.request('call.accept', { callId })).resolves.toMatchObject({ callId });
 
+		// A room token (the account's sub, no login session) cannot act on the account's calls.
+		const roomToken = await node.tokens.issue({ sub: callee.id, handle: callee.handle, rooms: ['x'] });
+		const roomDevice = await device(node, { ...callee, token: roomToken }, clients);
+		for (const name of ['call.decline', 'call.cancel', 'call.hangup']) {
+			expect(await roomDevice.requestRaw(name, { callId })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+		}
 		// Tokens without an account cannot place calls.
 		const guest = await device(node, { ...caller, token: await node.tokens.issue({ sub: 'guest', rooms: ['*'] }) }, clients);
 		expect(await guest.requestRaw('call.invite', { to: [callee.handle], media: 'audio' })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });

@@ -126,6 +126,14 @@ describe('garbage on every request', () => {
 			.toMatchObject({ ok: false, error: { code: 'validation_failed' } });
 		expect(await alice.requestRaw('transport.connect', { transportId: a.send.id, dtlsParameters: { fingerprints: [{ algorithm: 'sha-256', value: 'not hex' }] } }))
 			.toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+		// Parameters the worker refuses (an SSRC already in use) are the client's fault, not internal.
+		expect(await alice.requestRaw('producer.create', { transportId: a.send.id, kind: 'video', rtpParameters: vp8Parameters(6000), source: 'camera' }))
+			.toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+		// Connecting a transport twice, even before DTLS starts.
+		const fingerprint = { fingerprints: [{ algorithm: 'sha-256', value: 'AA:BB' }] };
+		await alice.request('transport.connect', { transportId: a.recv.id, dtlsParameters: fingerprint as never });
+		expect(await alice.requestRaw('transport.connect', { transportId: a.recv.id, dtlsParameters: fingerprint }))
+			.toMatchObject({ ok: false, error: { code: 'invalid_state' } });
 		for (let i = 0; i < 2; i++) {
 			await alice.request('transport.create', { direction: 'recv' });
 		}
@@ -143,6 +151,8 @@ describe('garbage on every request', () => {
 			['expired token', { token: expired, protocol: PROTOCOL_VERSION }, {}, 'unauthorized'],
 			['forged token', { token: forged, protocol: PROTOCOL_VERSION }, {}, 'unauthorized'],
 			['garbage token', { token: HUGE.slice(0, 5000), protocol: PROTOCOL_VERSION }, {}, 'unauthorized'],
+			['empty token', { token: '', protocol: PROTOCOL_VERSION }, {}, 'unauthorized'],
+			['oversized token', { token: HUGE.slice(0, 9000), protocol: PROTOCOL_VERSION }, {}, 'unauthorized'],
 			['stale client', { token: good, protocol: PROTOCOL_VERSION + 1 }, {}, 'unsupported_protocol'],
 			['no protocol', { token: good }, {}, 'unsupported_protocol'],
 		];
