@@ -147,6 +147,10 @@ export class Room {
 		this.#unplace(peer);
 		this.#logger.info('peer left', { peerId: peer.id, why, peers: this.peers.size });
 		this.#broadcast('peer.left', { peerId: peer.id });
+		if (this.#activeSpeaker === peer.id) {
+			this.#activeSpeaker = null;
+			this.#broadcast('room.activeSpeaker', { peerId: null, producerId: null });
+		}
 		this.policy.schedule();
 		this.events.safeEmit('peerLeft', peer);
 		this.observer.safeEmit('peerLeft', peer);
@@ -308,6 +312,7 @@ export class Room {
 		if (producer.kind === 'audio') {
 			void this.#watchSpeaker(producer);
 		}
+		this.policy.schedule();
 		for (const other of this.peers.values()) {
 			if (other !== peer) {
 				void this.#consume(other, producer);
@@ -595,6 +600,7 @@ export class Room {
 		peer.consumers.set(consumer.id, consumer);
 		consumer.observer.once('close', () => {
 			this.policy.forget(consumer.id);
+			this.policy.schedule();
 			uncount();
 			target.release(producer.id);
 			peer.consumers.delete(consumer.id);

@@ -57,4 +57,17 @@ describe('media flows through a room', () => {
 			}
 		}
 	});
+
+	test('when the active speaker leaves, the others hear that nobody speaks', async () => {
+		const speaker = await party('speaker');
+		const listener = await party('listener');
+		const joined = await speaker.media.join('speaking');
+		await listener.media.join('speaking');
+		await speaker.media.produceSynthetic({ audio: true });
+		await pollUntil('the speaker is the active speaker', () => listener.signaling.events.some((e) =>
+			e.name === 'room.activeSpeaker' && (e.data as { peerId: string | null }).peerId === joined.peerId), { timeoutMs: 10000 });
+		await speaker.signaling.request('room.leave', {});
+		await pollUntil('nobody speaks', () => listener.signaling.events.some((e) =>
+			e.name === 'room.activeSpeaker' && (e.data as { peerId: string | null }).peerId === null));
+	});
 });
