@@ -4,7 +4,7 @@ import type { UserSettings } from '../calls';
 import type { AccountsConfig, AuthConfig } from '../config';
 import { AppError, NotFoundError } from '../errors';
 import type { Logger } from '../logging';
-import type { CallRecord, PublicUser, RelationKind, Store, User } from '../store';
+import type { CallRecord, HistoryCursor, PublicUser, RelationKind, Store, User } from '../store';
 import { TypedEmitter } from '../util';
 import { hashPassword, verifyPassword } from './passwords';
 
@@ -162,7 +162,7 @@ export class AccountService {
 	}
 
 	/** The account's call history, newest first. */
-	async callHistory(claims: Claims, options: { before?: number; limit: number }): Promise<CallRecord[]> {
+	async callHistory(claims: Claims, options: { before?: HistoryCursor; limit: number }): Promise<CallRecord[]> {
 		return this.#store.callHistory((await this.me(claims)).id, options);
 	}
 

@@ -35,7 +35,12 @@ const settingsPatch = z.strictObject({
 	}).optional(),
 });
 const historyQuery = z.strictObject({
-	before: z.coerce.number().int().min(0).optional(),
+	/** The `next` of the previous page: `<started at ms>` or `<started at ms>-<seq>`. */
+	before: z.string().regex(/^\d{1,16}(-\d{1,16})?$/, { error: 'expected the next value of a previous page' })
+		.transform((cursor) => {
+			const [startedAt, seq] = cursor.split('-');
+			return { startedAt: Number(startedAt), seq: seq === undefined ? Number.MAX_SAFE_INTEGER : Number(seq) };
+		}).optional(),
 	limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 const flagsBody = z.strictObject({ verified: z.boolean().optional(), premium: z.boolean().optional() });
@@ -97,7 +102,7 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 				startedAt: new Date(c.startedAt).toISOString(),
 				durationSeconds: Math.round(c.durationMs / 1000),
 			})),
-			next: calls.length === query.limit ? calls.at(-1)?.startedAt : undefined,
+			next: calls.length === query.limit && calls.at(-1)?.cursor ? `${calls.at(-1)!.cursor!.startedAt}-${calls.at(-1)!.cursor!.seq}` : undefined,
 		});
 	});
 

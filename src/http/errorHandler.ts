@@ -12,9 +12,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 	return (err: unknown, req, res, _next) => {
 		// body-parser's errors carry a status and a type; map the ones a client causes.
 		const type = (err as { type?: string } | null)?.type;
+		const errStatus = (err as { status?: unknown } | null)?.status;
 		const mapped =
 			type === 'entity.too.large' ? new AppError('payload_too_large') :
 			type === 'entity.parse.failed' ? new AppError('validation_failed', 'the body is not valid JSON') :
+			// Other client errors of the body parser or router (an unknown encoding or
+			// charset, a broken percent-encoding): the request's fault, never internal.
+			!(err instanceof AppError) && typeof errStatus === 'number' && errStatus >= 400 && errStatus < 500
+				? new AppError('validation_failed', 'the request could not be read') :
 			err;
 		const { status, error } = toWire(mapped);
 		if (status >= 500) {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { DEFAULT_SETTINGS, type UserSettings } from '../calls';
 import { AppError } from '../errors';
 import { migrate } from './migrations';
-import type { CallRecord, PublicUser, RelationKind, RelationsBetween, Session, Store, User } from './types';
+import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User } from './types';
 
 type UserRow = {
 	id: string;
@@ -46,6 +46,9 @@ export class SqliteStore implements Store {
 		db.pragma('synchronous = FULL');
 		db.pragma('foreign_keys = ON');
 		db.pragma('busy_timeout = 5000');
+		// NOTE: SQLite's lower() folds ASCII only; searches fold with JavaScript's,
+		// which knows all of Unicode ("Émile" finds "émile").
+		db.function('js_lower', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
 		migrate(db);
 		return new SqliteStore(db);
 	}
@@ -186,8 +189,10 @@ export class SqliteStore implements Store {
 		});
 	}
 
-	async callHistory(userId: string, { before, limit }: { before?: number; limit: number }): Promise<CallRecord[]> {
-		const rows = this.#statements.callHistory.all(userId, before ?? Number.MAX_SAFE_INTEGER, limit) as CallRow[];
+	async callHistory(userId: string, { before, limit }: { before?: HistoryCursor; limit: number }): Promise<CallRecord[]> {
+		const rows = this.#statements.callHistory.all({
+			userId, startedAt: before?.startedAt ?? Number.MAX_SAFE_INTEGER, seq: before?.seq ?? Number.MAX_SAFE_INTEGER, limit,
+		}) as (CallRow & { seq: number })[];
 		return rows.map((row) => ({
 			callId: row.call_id,
 			userId: row.user_id,
@@ -198,6 +203,7 @@ export class SqliteStore implements Store {
 			outcome: row.outcome,
 			startedAt: row.started_at,
 			durationMs: row.duration_ms,
+			cursor: { startedAt: row.started_at, seq: row.seq },
 		}));
 	}
 
@@ -234,7 +240,7 @@ function prepare(db: Database.Database) {
 			settings = @settings WHERE id = @id`),
 		deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
 		searchUsers: db.prepare(`SELECT * FROM users u
-			WHERE (u.handle LIKE @pattern ESCAPE '\\' OR lower(u.display_name) LIKE @pattern ESCAPE '\\')
+			WHERE (u.handle LIKE @pattern ESCAPE '\\' OR js_lower(u.display_name) LIKE @pattern ESCAPE '\\')
 			AND json_extract(u.settings, '$.discoverable') = 1
 			AND u.handle > @after
 			AND NOT EXISTS (SELECT 1 FROM relations r WHERE r.kind = 'block' AND r.owner_id = u.id AND r.target_id = @searcherId)
@@ -253,7 +259,9 @@ function prepare(db: Database.Database) {
 		revokeSessions: db.prepare('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ? AND revoked_at IS NULL'),
 		addCallRecord: db.prepare(`INSERT INTO call_history (call_id, user_id, other_handle, other_display_name, direction, media, outcome, started_at, duration_ms)
 			VALUES (@call_id, @user_id, @other_handle, @other_display_name, @direction, @media, @outcome, @started_at, @duration_ms)`),
-		callHistory: db.prepare('SELECT * FROM call_history WHERE user_id = ? AND started_at < ? ORDER BY started_at DESC, rowid DESC LIMIT ?'),
+		callHistory: db.prepare(`SELECT *, rowid AS seq FROM call_history WHERE user_id = @userId
+			AND (started_at < @startedAt OR (started_at = @startedAt AND rowid < @seq))
+			ORDER BY started_at DESC, rowid DESC LIMIT @limit`),
 	};
 }
 

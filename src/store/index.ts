@@ -1,3 +1,3 @@
 export { MIGRATIONS, migrate } from './migrations';
 export { SqliteStore } from './SqliteStore';
-export type { CallRecord, PublicUser, RelationKind, RelationsBetween, Session, Store, User } from './types';
+export type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User } from './types';

@@ -38,7 +38,12 @@ export type CallRecord = {
 	startedAt: number;
 	/** Time from answer to hang-up; 0 when not answered. */
 	durationMs: number;
+	/** Where this row stands in the history, for paging (start time, then insertion order). */
+	cursor?: HistoryCursor;
 };
+
+/** A position in a call history: calls started in the same millisecond are told apart by `seq`. */
+export type HistoryCursor = { startedAt: number; seq: number };
 
 export type Session = { id: string; userId: string; expiresAt: number; revoked: boolean };
 
@@ -81,8 +86,8 @@ export interface Store {
 	revokeSessions(userId: string, exceptId?: string): Promise<void>;
 
 	addCallRecord(record: CallRecord): Promise<void>;
-	/** Newest first, started before `before` (ms). */
-	callHistory(userId: string, options: { before?: number; limit: number }): Promise<CallRecord[]>;
+	/** Newest first, after the cursor `before` (a row's `cursor` from an earlier page). */
+	callHistory(userId: string, options: { before?: HistoryCursor; limit: number }): Promise<CallRecord[]>;
 
 	close(): Promise<void>;
 }
