@@ -70,6 +70,17 @@ describe('layer policy', () => {
 		}
 	});
 
+	test.each([[2_000_000], [700_000], [100_000]])('an estimated downlink of %i bps steps video down but never pauses it', (estimate) => {
+		const input = room(4, { sp: { height: 720, visible: true }, p2: { height: 720, visible: true }, p3: { height: 720, visible: true } },
+			{ activeSpeakerPeerId: 'sp', estimatedDownlinkBps: estimate });
+		const d = decideSubscriber(input);
+		expect([...d.values()].every((decision) => !decision.paused)).toBe(true);
+		const cost = estimateBitrate(input, d);
+		const lowest = 3 * DEFAULT_POLICY.audioBitrate + 3 * DEFAULT_POLICY.layerBitrates[0]!;
+		expect(cost <= estimate || cost === lowest).toBe(true);
+		expect(d.get('v-sp')!.spatialLayer).toBeGreaterThanOrEqual(d.get('v-p2')!.spatialLayer);
+	});
+
 	test('publisher caps fall as rooms grow', () => {
 		const caps = [2, 4, 5, 9, 10, 24, 25, 50].map((n) => publisherCap(n));
 		for (let i = 1; i < caps.length; i++) {
@@ -78,13 +89,16 @@ describe('layer policy', () => {
 		expect(publisherCap(50)).toBeLessThan(publisherCap(2));
 	});
 
-	test('dynacast: only the encodings some subscriber receives are needed', () => {
+	test('dynacast: encodings above the highest layer anyone receives are not needed', () => {
 		const small = room(3, { pub: { height: 100, visible: true } });
 		const hidden = room(3, { pub: { height: 720, visible: false } });
 		const subscribers = [small, hidden].map((input) => ({ consumers: input.consumers, decisions: decideSubscriber(input) }));
 		expect(neededEncodings([{ id: 'pv-pub', spatialLayers: 3 }], subscribers).get('pv-pub')).toEqual([true, false, false]);
 		const large = room(3, { pub: { height: 720, visible: true } });
 		subscribers.push({ consumers: large.consumers, decisions: decideSubscriber(large) });
-		expect(neededEncodings([{ id: 'pv-pub', spatialLayers: 3 }], subscribers).get('pv-pub')).toEqual([true, false, true]);
+		expect(neededEncodings([{ id: 'pv-pub', spatialLayers: 3 }], subscribers).get('pv-pub')).toEqual([true, true, true]);
+		expect(neededEncodings([{ id: 'pv-pub', spatialLayers: 3 }], subscribers.slice(1, 2)).get('pv-pub')).toEqual([true, false, false]);
+		const medium = room(3, { pub: { height: 300, visible: true } });
+		expect(neededEncodings([{ id: 'pv-pub', spatialLayers: 3 }], [{ consumers: medium.consumers, decisions: decideSubscriber(medium) }]).get('pv-pub')).toEqual([true, true, false]);
 	});
 });

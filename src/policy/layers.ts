@@ -43,8 +43,14 @@ export type ConsumerInput = {
 export type SubscriberInput = {
 	roomSize: number;
 	activeSpeakerPeerId: string | null;
-	/** Available downlink (bits/s) as the node estimates it; undefined: unconstrained. */
+	/** The most the node may send this subscriber (bits/s); undefined: unconstrained. Video steps down, then pauses, to fit. */
 	downlinkBps?: number;
+	/**
+	 * What the bandwidth estimate says the downlink carries now (bits/s).
+	 * Video steps down to fit but is never paused for it: a paused consumer
+	 * stops the probing that would let the estimate climb back.
+	 */
+	estimatedDownlinkBps?: number;
 	consumers: ConsumerInput[];
 };
 
@@ -110,7 +116,10 @@ export function decideSubscriber(input: SubscriberInput, table: PolicyTable = DE
 		});
 	}
 	if (input.downlinkBps !== undefined) {
-		fitDownlink(input, decisions, table, input.downlinkBps);
+		fitDownlink(input, decisions, table, input.downlinkBps, { pause: true });
+	}
+	if (input.estimatedDownlinkBps !== undefined) {
+		fitDownlink(input, decisions, table, input.estimatedDownlinkBps, { pause: false });
 	}
 	return decisions;
 }
@@ -128,7 +137,7 @@ export function estimateBitrate(input: SubscriberInput, decisions: Map<string, C
 	return total;
 }
 
-function fitDownlink(input: SubscriberInput, decisions: Map<string, ConsumerDecision>, table: PolicyTable, budget: number): void {
+function fitDownlink(input: SubscriberInput, decisions: Map<string, ConsumerDecision>, table: PolicyTable, budget: number, { pause }: { pause: boolean }): void {
 	const videos = input.consumers.filter((c) => c.kind === 'video' && !decisions.get(c.id)!.paused)
 		.sort((a, b) => decisions.get(a.id)!.priority - decisions.get(b.id)!.priority);
 	// Lower layers first, lowest priority first, one step at a time.
@@ -146,6 +155,9 @@ function fitDownlink(input: SubscriberInput, decisions: Map<string, ConsumerDeci
 				break;
 			}
 		}
+	}
+	if (!pause) {
+		return;
 	}
 	// Then pause non-speaker video, lowest priority first; the speaker goes last.
 	for (const video of videos) {
@@ -166,22 +178,27 @@ function fitDownlink(input: SubscriberInput, decisions: Map<string, ConsumerDeci
 }
 
 /**
- * Dynacast: which simulcast encodings of each producer anybody receives.
- * An encoding nobody needs can stop at the publisher (encodings[i].active).
+ * Dynacast: which simulcast encodings each publisher should send. An encoding
+ * above the highest layer any subscriber receives stops at the publisher
+ * (encodings[i].active = false); the ones below it keep going, as LiveKit
+ * does: they cost little, and they are what a subscriber falls back to at
+ * once when its downlink shrinks, and what a new consumer starts on while the
+ * bandwidth estimate ramps up. With nobody receiving at all, only the lowest
+ * stays on, so a new viewer starts at once.
  */
 export function neededEncodings(
 	producers: { id: string; spatialLayers: number }[],
 	subscribers: { consumers: ConsumerInput[]; decisions: Map<string, ConsumerDecision> }[],
 ): Map<string, boolean[]> {
-	const needed = new Map(producers.map((p) => [p.id, new Array<boolean>(p.spatialLayers).fill(false)]));
+	const highest = new Map(producers.map((p) => [p.id, 0]));
 	for (const { consumers, decisions } of subscribers) {
 		for (const consumer of consumers) {
 			const decision = decisions.get(consumer.id);
-			const layers = needed.get(consumer.producerId);
-			if (decision && layers && !decision.paused && consumer.kind === 'video') {
-				layers[Math.min(decision.spatialLayer, layers.length - 1)] = true;
+			const top = highest.get(consumer.producerId);
+			if (decision && top !== undefined && !decision.paused && consumer.kind === 'video') {
+				highest.set(consumer.producerId, Math.max(top, decision.spatialLayer));
 			}
 		}
 	}
-	return needed;
+	return new Map(producers.map((p) => [p.id, Array.from({ length: p.spatialLayers }, (_, i) => i <= highest.get(p.id)!)]));
 }

@@ -1,5 +1,5 @@
 import type { Claims } from '../auth';
-import type { MediaConfig, RoomsConfig, TurnConfig } from '../config';
+import type { MediaConfig, PolicyConfig, RoomsConfig, TurnConfig } from '../config';
 import { AppError, InvalidStateError, NotFoundError } from '../errors';
 import type { Logger } from '../logging';
 import { fromMediasoupError, MEDIA_CODECS, turnServers, type MediaWorker, type ms, type WorkerPool } from '../media';
@@ -26,10 +26,13 @@ export type RoomEvents = {
 	closed: [reason: CloseReason];
 };
 
+/** The config sections a room reads. */
+export type RoomConfig = { rooms: RoomsConfig; media: MediaConfig; turn: TurnConfig; policy: PolicyConfig };
+
 export type RoomOptions = {
 	id: string;
 	pool: WorkerPool;
-	config: { rooms: RoomsConfig; media: MediaConfig; turn: TurnConfig };
+	config: RoomConfig;
 	logger: Logger;
 };
 
@@ -77,7 +80,13 @@ export class Room {
 		const onListenerError = (event: string, error: unknown) => this.#logger.error('room listener failed', { event, error });
 		this.events = new TypedEmitter(onListenerError);
 		this.observer = new TypedEmitter(onListenerError);
-		this.policy = new PolicyApplier({ peers: () => this.peers.values(), activeSpeaker: () => this.#activeSpeaker, logger: this.#logger });
+		this.policy = new PolicyApplier({
+			peers: () => this.peers.values(),
+			activeSpeaker: () => this.#activeSpeaker,
+			config: options.config.policy,
+			maxIncomingBitrate: options.config.media.maxIncomingBitrate,
+			logger: this.#logger,
+		});
 	}
 
 	/** A room with its first router on the pool's least-loaded worker. */
@@ -151,10 +160,25 @@ export class Room {
 			this.#activeSpeaker = null;
 			this.#broadcast('room.activeSpeaker', { peerId: null, producerId: null });
 		}
+		this.policy.forgetPeer(peer.id);
 		this.policy.schedule();
 		this.events.safeEmit('peerLeft', peer);
 		this.observer.safeEmit('peerLeft', peer);
 		this.#scheduleCloseIfEmpty();
+	}
+
+	/**
+	 * Caps what the node sends a peer (its receive transport's max outgoing
+	 * bitrate), as a slow downlink would; the policy fits the peer's video
+	 * into it, audio first. For operators and tests. @throws not_found
+	 */
+	async capDownlink(peer: Peer, bps: number): Promise<void> {
+		const transport = peer.recvTransport;
+		if (!transport) {
+			throw new NotFoundError('the peer has no receive transport');
+		}
+		await transport.setMaxOutgoingBitrate(bps);
+		this.policy.setDownlinkCap(peer.id, bps);
 	}
 
 	/**
@@ -228,6 +252,15 @@ export class Room {
 		if (direction === 'send') {
 			await transport.setMaxIncomingBitrate(this.#config.media.maxIncomingBitrate);
 		} else {
+			await transport.setMaxOutgoingBitrate(this.#config.policy.maxDownlinkBitrate);
+			// The bandwidth estimate towards the peer is one of the policy's inputs.
+			await transport.enableTraceEvent(['bwe']);
+			transport.on('trace', (trace) => {
+				if (trace.type === 'bwe' && transport === peer.recvTransport) {
+					const info = trace.info as { availableBitrate: number; effectiveDesiredBitrate: number };
+					this.policy.setDownlinkEstimate(peer.id, info.availableBitrate, info.effectiveDesiredBitrate);
+				}
+			});
 			this.#consumeAll(peer);
 		}
 		return {
@@ -287,7 +320,7 @@ export class Room {
 				kind: options.kind,
 				rtpParameters: options.rtpParameters,
 				paused: options.paused ?? false,
-				keyFrameRequestDelay: 1000,
+				keyFrameRequestDelay: this.#config.policy.keyFrameRequestDelayMs,
 				appData: { peerId: peer.id, source: options.source, transportId: transport.id },
 			});
 		} catch (error) {
@@ -305,6 +338,7 @@ export class Room {
 			// them now means clients see consumer.closed before peer.left.
 			this.#closeConsumersOf(producer.id);
 			this.#speaker?.router.release(producer.id);
+			this.policy.forgetProducer(producer.id);
 		});
 		producer.on('score', throttle(this.#config.rooms.scoreIntervalMs, (scores: ms.ProducerScore[]) =>
 			peer.notify('producer.score', { producerId: producer.id, scores })));
