@@ -134,3 +134,15 @@ export function inboundBySsrc(p: Participant, ssrcs: number[]): Promise<{ ssrc: 
 export function remoteIceUfrags(p: Participant): Promise<(string | undefined)[]> {
 	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.remoteIceUfrags());
 }
+
+/** A test body that prints every page's console and media stats (`report`) when it fails. */
+export function reportOnFailure(participants: Participant[], body: () => Promise<void>): () => Promise<void> {
+	return async () => {
+		try {
+			await body();
+		} catch (error) {
+			process.stderr.write(`${await report(participants)}\n`);
+			throw error;
+		}
+	};
+}

@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
 import {
-	captureSize, consumers, dropConnection, hook, inboundBySsrc, launchBrowser, layout, openRoom, outboundStats, receivesFrom, report,
+	captureSize, consumers, dropConnection, hook, inboundBySsrc, launchBrowser, layout, openRoom, outboundStats, receivesFrom, reportOnFailure,
 	remoteIceUfrags, screenshotPath, stats, transportIds, type Participant,
 } from './browser';
 
@@ -28,17 +28,7 @@ describe('the web client in a real browser', () => {
 		await node?.close();
 	});
 
-	/** A test body that prints every page's console and media stats when it fails. */
-	function reported(body: () => Promise<void>): () => Promise<void> {
-		return async () => {
-			try {
-				await body();
-			} catch (error) {
-				process.stderr.write(`${await report(open)}\n`);
-				throw error;
-			}
-		};
-	}
+	const reported = (body: () => Promise<void>) => reportOnFailure(open, body);
 
 	async function join(room: string, names: string[], options?: Parameters<typeof openRoom>[4]): Promise<{ ps: Participant[]; ids: string[] }> {
 		const ps: Participant[] = [];
@@ -267,6 +257,9 @@ describe('the web client in a real browser', () => {
 
 	test('a 720p camera is published as VP8 in three simulcast layers (1/4, 1/2, full)', reported(async () => {
 		const { ps } = await join('hd', ['Hd'], { size: { w: 1280, h: 720 } });
+		// NOTE: dynacast sends only the encodings someone watches: a viewer with
+		// a large tile wants all three.
+		await join('hd', ['Viewer'], { viewport: { width: 1920, height: 1080 } });
 		expect(await captureSize(ps[0]!)).toEqual({ width: 1280, height: 720 });
 		const layers = await pollUntil('three VP8 layers sending', async () => {
 			const video = (await outboundStats(ps[0]!)).filter((s) => s.kind === 'video' && s.bytesSent > 0 && s.frameWidth);

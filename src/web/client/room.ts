@@ -13,18 +13,26 @@ import { Grid } from './Grid';
 import { exposeHook, type HookLog } from './hook';
 import type { SessionState } from './hookTypes';
 import { Signaling } from './signaling';
+import { ViewportReporter } from './viewport';
 
 const app = document.getElementById('app')!;
 const status = document.getElementById('status')!;
 const notice = document.getElementById('notice')!;
-const grid = new Grid(document.getElementById('grid')!);
+let session: CallSession | undefined;
+// Each remote video's size and visibility go to the server's layer policy.
+const viewports = new ViewportReporter(async (viewport) => session?.setViewport(viewport));
+const grid = new Grid(document.getElementById('grid')!, {
+	videoShown: (consumerId, element) => viewports.observe(consumerId, element),
+	videoGone: (consumerId) => viewports.unobserve(consumerId),
+	pinned: (consumerId, pinned) => void session?.setPinned(consumerId, pinned).catch(() => undefined),
+});
 const roomId = app.dataset.roomId!;
 const params = new URLSearchParams(location.search);
 const name = (params.get('name') ?? '').trim().slice(0, 64) || 'Guest';
 const width = Number(params.get('w')) || 1280;
 const height = Number(params.get('h')) || 720;
 
-const log: HookLog = { states: [], events: [], recoveries: [] };
+const log: HookLog = { states: [], events: [], recoveries: [], viewports: viewports.reported };
 
 const LABELS: Record<SessionState, string> = {
 	connecting: 'connecting',
@@ -85,7 +93,7 @@ async function start(): Promise<void> {
 	grid.addLocal(name, stream);
 	const signaling = new Signaling(token);
 	await signaling.whenConnected();
-	const session = new CallSession(signaling, roomId, name, {
+	session = new CallSession(signaling, roomId, name, {
 		state: setState,
 		joined: (peerId) => grid.setLocalId(peerId),
 		roster: (peers) => grid.roster(peers),
