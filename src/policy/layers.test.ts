@@ -23,6 +23,17 @@ describe('layer policy', () => {
 		expect(decideSubscriber(input).get('v-p1')).toMatchObject({ paused: false, spatialLayer: layer });
 	});
 
+	test('a speaker change moves the best layer and the priority to the new speaker, in a room of 12', () => {
+		const tiles = { a: { height: 720, visible: true }, b: { height: 720, visible: true }, c: { height: 720, visible: true } };
+		const layers = (speaker: string | null) => {
+			const d = decideSubscriber(room(12, tiles, { activeSpeakerPeerId: speaker }));
+			return ['a', 'b', 'c'].map((p) => `${d.get(`v-${p}`)!.spatialLayer}/${d.get(`v-${p}`)!.priority}`);
+		};
+		expect(layers(null)).toEqual(['0/100', '0/100', '0/100']);
+		expect(layers('a')).toEqual(['2/200', '0/100', '0/100']);
+		expect(layers('b')).toEqual(['0/100', '2/200', '0/100']);
+	});
+
 	test('a hidden tile is paused; audio never is, and comes first', () => {
 		const decisions = decideSubscriber(room(3, { p1: { height: 720, visible: false }, p2: { height: 720, visible: true } }));
 		expect(decisions.get('v-p1')!.paused).toBe(true);
