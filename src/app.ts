@@ -73,6 +73,7 @@ export function buildApp(deps: AppDeps): App {
 		presence: deps.presence,
 		dev: deps.dev,
 		routerRtpCapabilities: () => deps.pool.routerRtpCapabilities,
+		onSessionsEnded: (listener) => deps.accounts.observer.on('sessionsEnded', listener),
 	});
 	deps.metrics.watchSignaling(signaling.observer);
 	let closing: Promise<void> | undefined;

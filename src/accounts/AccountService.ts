@@ -16,6 +16,12 @@ export type AccountServiceEvents = {
 	relationChanged: [ownerId: string, targetId: string, kind: RelationKind];
 	settingsChanged: [userId: string];
 	accountDeleted: [userId: string];
+	/**
+	 * Login sessions of `userId` ended: one (`sessionId`, a logout), all but
+	 * one (`except`, a password change) or all (neither, a deletion). Live
+	 * connections made with their tokens must end too.
+	 */
+	sessionsEnded: [userId: string, which: { sessionId?: string; except?: string }];
 };
 
 export type AccountServiceDeps = {
@@ -98,6 +104,7 @@ export class AccountService {
 	async logout(claims: Claims): Promise<void> {
 		if (claims.sid) {
 			await this.#store.revokeSession(claims.sid);
+			this.observer.safeEmit('sessionsEnded', claims.sub, { sessionId: claims.sid });
 		}
 	}
 
@@ -108,6 +115,7 @@ export class AccountService {
 		await this.#store.setPasswordHash(user.id, await hashPassword(newPassword, this.#config.accounts.scryptCost));
 		await this.#store.revokeSessions(user.id, claims.sid);
 		this.#logger.info('password changed', { userId: user.id });
+		this.observer.safeEmit('sessionsEnded', user.id, { except: claims.sid });
 	}
 
 	/** Deletes the account and its data: relations both ways, sessions. */
@@ -117,6 +125,7 @@ export class AccountService {
 		await this.#store.deleteUser(user.id);
 		this.#logger.info('account deleted', { userId: user.id });
 		this.observer.safeEmit('accountDeleted', user.id);
+		this.observer.safeEmit('sessionsEnded', user.id, {});
 	}
 
 	/** The account behind an account token. @throws unauthorized for other tokens or a deleted account */

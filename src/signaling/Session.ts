@@ -149,6 +149,24 @@ export class Session {
 		return result.data;
 	}
 
+	get claims(): Claims {
+		return this.#claims;
+	}
+
+	/**
+	 * Ends this connection for good (its login session ended): the peer it
+	 * speaks for leaves at once, with no reconnect grace, and the socket is
+	 * closed after `session.ended` tells the client why.
+	 */
+	end(reason: 'loggedOut' | 'accountDeleted'): void {
+		this.#logger.info('connection ended', { reason });
+		this.#socket.emit('session.ended', { reason });
+		if (this.#room && this.#peer && !this.#peer.closed) {
+			this.#room.leave(this.#peer);
+		}
+		this.#socket.disconnect(true);
+	}
+
 	#onDisconnect(reason: string): void {
 		this.#logger.debug('socket disconnected', { reason });
 		if (this.#claims.sid) {

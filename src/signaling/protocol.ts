@@ -167,6 +167,7 @@ export const serverEvents = {
 	'producer.closed': z.object({ producerId: id, reason: z.string() }),
 	'room.activeSpeaker': z.object({ peerId: id.nullable(), producerId: id.nullable() }),
 	'session.reconnect': z.object({ reason: z.enum(['workerDied', 'roomMoved', 'serverRequest']) }),
+	'session.ended': z.object({ reason: z.enum(['loggedOut', 'accountDeleted']) }),
 	/**
 	 * Dynacast: which simulcast encodings of your producer anybody receives.
 	 * Set encodings[i].active to match; an inactive one costs nothing to send.

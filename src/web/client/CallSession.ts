@@ -95,6 +95,11 @@ export class CallSession {
 		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
 		signaling.on('session.reconnect', ({ reason }) => this.#mend(() => this.#rebuild(reason)));
 		signaling.on('producer.encodings', ({ producerId, active }) => void this.#setEncodings(producerId, active));
+		signaling.on('session.ended', ({ reason }) => {
+			this.#left = true;
+			this.#closeTransports();
+			listener.state('failed', reason === 'accountDeleted' ? 'the account was deleted' : 'you were signed out');
+		});
 		signaling.socket.on('disconnect', () => {
 			if (!this.#left) {
 				listener.state('reconnecting', 'signaling connection lost');
