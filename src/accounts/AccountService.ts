@@ -8,6 +8,9 @@ import type { CallRecord, HistoryCursor, PublicUser, RelationKind, Store, User }
 import { TypedEmitter } from '../util';
 import { hashPassword, verifyPassword } from './passwords';
 
+/** A refresh token used again this soon after its rotation is refused, not taken for a theft. */
+const REUSE_GRACE_MS = 10_000;
+
 /** What signup, login and refresh return. */
 export type LoginResult = { token: string; refreshToken: string; expiresIn: number; user: PublicUser };
 
@@ -86,19 +89,40 @@ export class AccountService {
 		return this.#startSession(user);
 	}
 
-	/** A new access token and a new refresh token; the old refresh token stops working. */
+	/**
+	 * A new access token and a new refresh token; the old refresh token stops
+	 * working. A refresh token used again after its rotation was copied (the
+	 * OAuth 2.0 security BCP's reuse detection): the session is revoked, and
+	 * its live connections end. Within `REUSE_GRACE_MS` of the rotation a
+	 * reuse is refused without that: two tabs refreshing at once are not a theft.
+	 */
 	async refresh(refreshToken: string): Promise<LoginResult> {
-		const session = await this.#store.sessionByRefreshHash(digest(refreshToken));
-		if (!session || session.revoked || session.expiresAt < Date.now()) {
+		const hash = digest(refreshToken);
+		const session = await this.#store.sessionByRefreshHash(hash);
+		if (!session) {
+			await this.#reused(hash);
 			throw new AppError('unauthorized', 'invalid refresh token');
 		}
-		const user = await this.#store.userById(session.userId);
+		const user = session.revoked || session.expiresAt < Date.now() ? undefined : await this.#store.userById(session.userId);
 		if (!user) {
 			throw new AppError('unauthorized', 'invalid refresh token');
 		}
 		const next = randomBytes(32).toString('base64url');
-		await this.#store.rotateSession(session.id, digest(next), this.#refreshExpiry());
+		if (!await this.#store.rotateSession(session.id, hash, digest(next), this.#refreshExpiry())) {
+			// Another refresh with the same token won the race.
+			throw new AppError('unauthorized', 'invalid refresh token');
+		}
 		return { ...(await this.#accessToken(user, session.id)), refreshToken: next };
+	}
+
+	async #reused(hash: string): Promise<void> {
+		const session = await this.#store.sessionByPreviousRefreshHash(hash);
+		if (!session || session.revoked || Date.now() - session.rotatedAt < REUSE_GRACE_MS) {
+			return;
+		}
+		await this.#store.revokeSession(session.id);
+		this.#logger.warn('refresh token reused after rotation: session revoked', { userId: session.userId, sessionId: session.id });
+		this.observer.safeEmit('sessionsEnded', session.userId, { sessionId: session.id });
 	}
 
 	async logout(claims: Claims): Promise<void> {

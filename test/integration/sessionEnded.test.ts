@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { api, signup, type TestAccount } from '../helpers/accounts';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
@@ -80,5 +81,32 @@ describe('live connections end with their login session', () => {
 		await pollUntil('erin sees dave leave', () => other.events.some((e) => e.name === 'peer.left'));
 		expect(node.registry.get('ended-2')!.peers.size).toBe(1);
 		expect(bystander.connected).toBe(true);
+	});
+
+	test('a refresh token used again after its rotation revokes the session and ends its connections; seconds after, it is only refused', async () => {
+		const frank = await signup(node, 'ended_frank');
+		const socket = await connect(frank.token);
+		const refresh = (refreshToken: string) => api(node, undefined, 'POST', '/api/auth/refresh', { refreshToken });
+		const second = await refresh(frank.refreshToken);
+		expect(second.status).toBe(200);
+
+		// At once (two tabs refreshing together): refused, nothing revoked.
+		expect((await refresh(frank.refreshToken)).status).toBe(401);
+		const third = await refresh(second.body.refreshToken);
+		expect(third.status).toBe(200);
+		expect(socket.connected).toBe(true);
+
+		// Later: a copy of the replaced token is being used. As if a minute passed since the rotation:
+		const db = new Database(node.storePath);
+		try {
+			db.prepare('UPDATE sessions SET rotated_at = rotated_at - 60000').run();
+		} finally {
+			db.close();
+		}
+		expect((await refresh(second.body.refreshToken)).status).toBe(401);
+		await pollUntil('the session\'s connection ended', () => ended(socket)?.reason === 'loggedOut' && !socket.connected);
+		// The whole session is gone: its latest refresh token and its access tokens too.
+		expect((await refresh(third.body.refreshToken)).status).toBe(401);
+		expect((await api(node, third.body.token, 'GET', '/api/me')).status).toBe(401);
 	});
 });
