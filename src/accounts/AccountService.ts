@@ -125,11 +125,11 @@ export class AccountService {
 		this.observer.safeEmit('sessionsEnded', session.userId, { sessionId: session.id });
 	}
 
+	/** Ends the login session of an account token. @throws unauthorized for other tokens */
 	async logout(claims: Claims): Promise<void> {
-		if (claims.sid) {
-			await this.#store.revokeSession(claims.sid);
-			this.observer.safeEmit('sessionsEnded', claims.sub, { sessionId: claims.sid });
-		}
+		const user = await this.me(claims);
+		await this.#store.revokeSession(claims.sid!);
+		this.observer.safeEmit('sessionsEnded', user.id, { sessionId: claims.sid! });
 	}
 
 	/** Changes the password and ends every other login session of the account. */
@@ -169,8 +169,10 @@ export class AccountService {
 		return user;
 	}
 
+	/** The directory, for accounts only: who blocked the searcher is left out, so the searcher must be one. */
 	async search(claims: Claims, prefix: string, options: { after?: string; limit: number }): Promise<PublicUser[]> {
-		return this.#store.searchUsers({ prefix, searcherId: claims.sub, ...options });
+		const user = await this.me(claims);
+		return this.#store.searchUsers({ prefix, searcherId: user.id, ...options });
 	}
 
 	async setRelation(claims: Claims, kind: RelationKind, handle: string, on: boolean): Promise<void> {
