@@ -40,6 +40,8 @@ export class Peer {
 	firstConsumerAt: number | undefined;
 	/** Limits already reported to the client (limit.exceeded is sent once each). */
 	readonly limitsReached = new Set<string>();
+	/** Producers a consumer is being made of for this peer (so two passes cannot make two). */
+	readonly consuming = new Set<string>();
 	/** Consumers offered with consumer.new and not acknowledged yet. */
 	readonly pendingConsumers = new Set<string>();
 	/** Set while the connection is gone and the peer waits for room.resume. */

@@ -590,6 +590,18 @@ export class Room {
 	 * skipped: it gets the consumer when that changes (createTransport, resumed).
 	 */
 	async #consume(peer: Peer, producer: ms.Producer<ProducerAppData>): Promise<void> {
+		if (peer.consuming.has(producer.id)) {
+			return;
+		}
+		peer.consuming.add(producer.id);
+		try {
+			await this.#consumeOnce(peer, producer);
+		} finally {
+			peer.consuming.delete(producer.id);
+		}
+	}
+
+	async #consumeOnce(peer: Peer, producer: ms.Producer<ProducerAppData>): Promise<void> {
 		const transport = peer.recvTransport;
 		const target = this.#peerRouters.get(peer);
 		const source = this.#producerRouters.get(producer.id);
@@ -631,7 +643,10 @@ export class Room {
 			return;
 		}
 		const uncount = target.countConsumer();
+		let refused = false;
 		peer.consumers.set(consumer.id, consumer);
+		// From here on the consumer itself keeps a second pass from making another.
+		peer.consuming.delete(producer.id);
 		consumer.observer.once('close', () => {
 			this.policy.forget(consumer.id);
 			this.policy.schedule();
@@ -639,6 +654,16 @@ export class Room {
 			target.release(producer.id);
 			peer.consumers.delete(consumer.id);
 			peer.notify('consumer.closed', { consumerId: consumer.id });
+			// A place freed for a producer the limit skipped. NOTE: not after a
+			// refusal by the client, which would offer it again and again; and on
+			// the next turn, once a closing producer or transport is gone too.
+			if (!refused && peer.limitsReached.has('consumersPerPeer')) {
+				setImmediate(() => {
+					if (!peer.closed && !this.#closed) {
+						this.#consumeAll(peer);
+					}
+				});
+			}
 		});
 		if (peer.closed || producer.closed) {
 			consumer.close();
@@ -675,6 +700,7 @@ export class Room {
 		} catch (error) {
 			peer.pendingConsumers.delete(consumer.id);
 			this.#logger.debug('consumer refused by client', { peerId: peer.id, consumerId: consumer.id, error: (error as Error).message });
+			refused = true;
 			consumer.close();
 		}
 	}
