@@ -55,6 +55,8 @@ export class PolicyApplier {
 	readonly #maxIncomingBitrate: number;
 	readonly #now: () => number;
 	readonly #tiles = new Map<string, Tile>();
+	/** The highest layers a client asked for itself (consumer.setPreferredLayers): the policy never goes above. */
+	readonly #clientMax = new Map<string, { spatialLayer: number; temporalLayer?: number }>();
 	readonly #downlinks = new Map<string, Downlink>();
 	/** Consumers the policy paused (and so may resume); a client's own pause is left alone. */
 	readonly #paused = new Set<string>();
@@ -97,6 +99,12 @@ export class PolicyApplier {
 		this.schedule();
 	}
 
+	/** The client's own ceiling for a consumer's layers. */
+	setClientMax(consumerId: string, layers: { spatialLayer: number; temporalLayer?: number }): void {
+		this.#clientMax.set(consumerId, layers);
+		this.schedule();
+	}
+
 	/**
 	 * The bandwidth estimate of a peer's receive transport (mediasoup's bwe
 	 * trace). It counts only while below what the transport wants to send: a
@@ -121,6 +129,7 @@ export class PolicyApplier {
 
 	forget(consumerId: string): void {
 		this.#tiles.delete(consumerId);
+		this.#clientMax.delete(consumerId);
 		this.#paused.delete(consumerId);
 		this.#applied.delete(consumerId);
 	}
@@ -201,7 +210,8 @@ export class PolicyApplier {
 				// never climb back.
 				const wanted = this.#config.enabled ? decideSubscriber(input, this.#table) : decisions;
 				for (const consumer of consumers) {
-					const decision = decisions.get(consumer.id)!;
+					const ceiling = this.#clientMax.get(consumer.id);
+					const decision = ceiling ? underCeiling(decisions.get(consumer.id)!, ceiling) : decisions.get(consumer.id)!;
 					// NOTE: preferredLayers is what the consumer has now, whoever set it
 					// (mediasoup starts a consumer at the top); only simulcast has any.
 					const current = consumer.preferredLayers;
@@ -300,4 +310,12 @@ export class PolicyApplier {
 /** The policy off: every video at its top layer, nothing paused, equal priority. */
 function topLayers(consumers: ConsumerInput[]): Map<string, ConsumerDecision> {
 	return new Map(consumers.map((c) => [c.id, { paused: false, spatialLayer: Math.max(0, c.spatialLayers - 1), temporalLayer: 2, priority: 1 }]));
+}
+
+function underCeiling(decision: ConsumerDecision, ceiling: { spatialLayer: number; temporalLayer?: number }): ConsumerDecision {
+	return {
+		...decision,
+		spatialLayer: Math.min(decision.spatialLayer, ceiling.spatialLayer),
+		temporalLayer: Math.min(decision.temporalLayer, ceiling.temporalLayer ?? Infinity),
+	};
 }

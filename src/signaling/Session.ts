@@ -332,6 +332,7 @@ export class Session {
 			'consumer.setPreferredLayers': async ({ consumerId, spatialLayer, temporalLayer }) => {
 				const { room, peer } = this.#joined();
 				await mediasoupCall('consumer', () => room.consumerOf(peer, consumerId).setPreferredLayers({ spatialLayer, temporalLayer }));
+				room.policy.setClientMax(consumerId, { spatialLayer, temporalLayer });
 				return {};
 			},
 

@@ -106,6 +106,19 @@ describe('bitrate and simulcast policy in a room', () => {
 		expect(switches.map((s) => s.layer)).toEqual([2, 0, 2]);
 	});
 
+	test('layers a client sets itself are a ceiling the policy keeps to', async () => {
+		const { bob, video } = await aliceToBob(node, 'policy-ceiling');
+		await pollUntil('the top layer at first', () => video.preferredLayers?.spatialLayer === 2);
+		await bob.signaling.request('consumer.setPreferredLayers', { consumerId: video.id, spatialLayer: 1 });
+		// A large tile would call for the top layer; the ceiling holds through later passes.
+		await bob.signaling.request('consumer.setViewport', { consumerId: video.id, width: 1920, height: 1080, visible: true });
+		await new Promise((resolve) => setTimeout(resolve, 1500));
+		expect(video.preferredLayers?.spatialLayer).toBe(1);
+		// A small one calls for less: the policy goes below the ceiling.
+		await bob.signaling.request('consumer.setViewport', { consumerId: video.id, width: 160, height: 90, visible: true });
+		await pollUntil('the low layer', () => video.preferredLayers?.spatialLayer === 0, { timeoutMs: 5000 });
+	});
+
 	test('with the policy off, every consumer gets the top layer and nothing is paused or stopped', async () => {
 		const off = await startTestNode({ media: { workers: 1 }, policy: { enabled: false } });
 		try {
