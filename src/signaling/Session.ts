@@ -369,6 +369,7 @@ export class Session {
 				await this.#deps.calls.hangup(this.#claims, callId);
 				return {};
 			},
+			'call.token': async ({ callId }) => this.#deps.calls.token(this.#claims, callId),
 		};
 	}
 }

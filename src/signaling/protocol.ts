@@ -129,6 +129,7 @@ export const requests = {
 	'call.decline': { request: z.object({ callId: id }).strict(), response: empty },
 	'call.cancel': { request: z.object({ callId: id }).strict(), response: empty },
 	'call.hangup': { request: z.object({ callId: id }).strict(), response: empty },
+	'call.token': { request: z.object({ callId: id }).strict(), response: z.object({ roomId, token: z.string() }) },
 } as const;
 
 export type RequestName = keyof typeof requests;
