@@ -1,6 +1,7 @@
 import type { PolicyConfig } from '../config';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
+import { TypedEmitter } from '../util';
 import { decideSubscriber, neededEncodings, publisherCap, type ConsumerDecision, type ConsumerInput, type PolicyTable } from '../policy';
 import type { ConsumerAppData, Peer } from './Peer';
 
@@ -46,7 +47,16 @@ function spatialLayers(consumer: ms.Consumer): number {
  * With `policy.enabled` false every consumer gets the top layer and nothing is
  * paused, capped or stopped: what a naive SFU does, kept for comparison.
  */
+export type PolicyEvents = {
+	/** The layers of a consumer changed (`deferred`: a change that had to wait for the key-frame spacing). */
+	layerSwitch: [deferred: boolean];
+	/** A publisher was told which encodings to send. */
+	encodings: [];
+};
+
 export class PolicyApplier {
+	/** What the policy does, for metrics. */
+	readonly observer: TypedEmitter<PolicyEvents>;
 	readonly #peers: () => Iterable<Peer>;
 	readonly #speaker: () => string | null;
 	readonly #logger: Logger;
@@ -85,6 +95,7 @@ export class PolicyApplier {
 		this.#table = policyTable(options.config);
 		this.#maxIncomingBitrate = options.maxIncomingBitrate;
 		this.#now = options.now ?? Date.now;
+		this.observer = new TypedEmitter((event, error) => this.#logger.error('policy listener failed', { event, error }));
 	}
 
 	setViewport(consumerId: string, viewport: { height: number; visible: boolean }): void {
@@ -132,6 +143,11 @@ export class PolicyApplier {
 		this.#clientMax.delete(consumerId);
 		this.#paused.delete(consumerId);
 		this.#applied.delete(consumerId);
+	}
+
+	/** Consumers paused by the policy now (hidden tiles, downlinks too small). */
+	get pausedCount(): number {
+		return this.#paused.size;
 	}
 
 	forgetPeer(peerId: string): void {
@@ -221,6 +237,7 @@ export class PolicyApplier {
 						// Too soon after the last switch of this producer's layers: keep
 						// the layers for now; dynacast keeps both encodings meanwhile.
 						retryAt = Math.min(retryAt ?? Infinity, waitUntil);
+						this.observer.safeEmit('layerSwitch', true);
 						const held = wanted.get(consumer.id)!;
 						wanted.set(consumer.id, { ...held, spatialLayer: Math.max(current.spatialLayer, held.spatialLayer) });
 						await this.#applyOne(consumer, { ...decision, spatialLayer: current.spatialLayer, temporalLayer: current.temporalLayer ?? decision.temporalLayer });
@@ -229,6 +246,7 @@ export class PolicyApplier {
 					if (switching) {
 						this.#layerSwitchAt.set(consumer.producerId, now);
 						switched.add(consumer.producerId);
+						this.observer.safeEmit('layerSwitch', false);
 					}
 					await this.#applyOne(consumer, decision);
 				}
@@ -280,6 +298,7 @@ export class PolicyApplier {
 			if (this.#encodings.get(producer.id) !== key) {
 				this.#encodings.set(producer.id, key);
 				peer.notify('producer.encodings', { producerId: producer.id, active });
+				this.observer.safeEmit('encodings');
 			}
 		}
 	}

@@ -1,4 +1,5 @@
 import { MediaClient } from '../helpers/mediaClient';
+import { metricValue } from '../helpers/metrics';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
@@ -73,6 +74,7 @@ describe('bitrate and simulcast policy in a room', () => {
 		await room.capDownlink(bobPeer, 100_000);
 		await pollUntil('video paused', () => video.paused, { timeoutMs: 5000 });
 		expect(audio.paused).toBe(false);
+		expect(metricValue(await node.metrics.registry.metrics(), 'switchyard_policy_paused_consumers')).toBeGreaterThanOrEqual(1);
 		const before = (await audio.getStats()).find((s) => s.type === 'outbound-rtp')?.packetCount ?? 0;
 		await pollUntil('audio still sent', async () => ((await audio.getStats()).find((s) => s.type === 'outbound-rtp')?.packetCount ?? 0) > before + 10, { timeoutMs: 5000 });
 		await room.capDownlink(bobPeer, 10_000_000);
@@ -104,6 +106,11 @@ describe('bitrate and simulcast policy in a room', () => {
 		// Four sizes in a second: the switches that follow are at least a second apart (a little slack for timers).
 		expect(gaps.slice(1).every((gap) => gap >= node.config.policy.layerSwitchIntervalMs - 100)).toBe(true);
 		expect(switches.map((s) => s.layer)).toEqual([2, 0, 2]);
+		// SREs see it: held-back switches, applied ones, dynacast updates.
+		const text = await node.metrics.registry.metrics();
+		expect(metricValue(text, 'switchyard_policy_layer_switches_total{result="deferred"}')).toBeGreaterThan(0);
+		expect(metricValue(text, 'switchyard_policy_layer_switches_total{result="applied"}')).toBeGreaterThanOrEqual(2);
+		expect(metricValue(text, 'switchyard_policy_encodings_updates_total')).toBeGreaterThan(0);
 	});
 
 	test('layers a client sets itself are a ceiling the policy keeps to', async () => {
