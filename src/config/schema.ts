@@ -83,6 +83,8 @@ export const configSchema = z.strictObject({
 		maxDownlinkBitrate: z.number().int().min(100_000).max(1_000_000_000),
 		keyFrameRequestDelayMs: z.number().int().min(0).max(10_000),
 		layerSwitchIntervalMs: z.number().int().min(0).max(10_000),
+		lowScore: z.number().int().min(0).max(10),
+		recoverScore: z.number().int().min(0).max(10),
 	}),
 	signaling: z.strictObject({
 		maxPayloadBytes: z.number().int().min(1024).max(10_000_000),
@@ -117,6 +119,9 @@ export const configSchema = z.strictObject({
 	const { policy } = ctx.value;
 	if (policy.mediumMaxHeight < policy.thumbnailMaxHeight) {
 		ctx.issues.push({ code: 'custom', path: ['policy', 'mediumMaxHeight'], input: policy.mediumMaxHeight, message: 'expected at least policy.thumbnailMaxHeight' });
+	}
+	if (policy.recoverScore <= policy.lowScore && policy.lowScore > 0) {
+		ctx.issues.push({ code: 'custom', path: ['policy', 'recoverScore'], input: policy.recoverScore, message: 'expected more than policy.lowScore' });
 	}
 	if (policy.lowLayerFromPeers < policy.midLayerFromPeers) {
 		ctx.issues.push({ code: 'custom', path: ['policy', 'lowLayerFromPeers'], input: policy.lowLayerFromPeers, message: 'expected at least policy.midLayerFromPeers' });

@@ -34,6 +34,16 @@ describe('layer policy', () => {
 		expect(layers('b')).toEqual(['0/100', '2/200', '0/100']);
 	});
 
+	test.each([
+		// tile height, speaker?, degraded?, expected layer
+		[720, false, false, 2], [720, false, true, 1], [300, false, true, 0], [90, false, true, 0], [720, true, true, 1],
+	])('a tile %i px high, speaker %s, received badly %s: layer %i', (height, speaker, degraded, layer) => {
+		const input = room(3, { p1: { height, visible: true } }, { activeSpeakerPeerId: speaker ? 'p1' : null });
+		input.consumers = input.consumers.map((c) => ({ ...c, degraded }));
+		expect(decideSubscriber(input).get('v-p1')).toMatchObject({ paused: false, spatialLayer: layer });
+		expect(decideSubscriber(input).get('a-p1')).toMatchObject({ paused: false });
+	});
+
 	test('a hidden tile is paused; audio never is, and comes first', () => {
 		const decisions = decideSubscriber(room(3, { p1: { height: 720, visible: false }, p2: { height: 720, visible: true } }));
 		expect(decisions.get('v-p1')!.paused).toBe(true);

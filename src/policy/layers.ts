@@ -38,6 +38,8 @@ export type ConsumerInput = {
 	spatialLayers: number;
 	/** How the subscriber shows it; unknown until the client reports (shown large by default). */
 	tile?: { height: number; visible: boolean; pinned?: boolean };
+	/** The subscriber receives it badly (its consumer score fell low): one layer less than it would get. */
+	degraded?: boolean;
 };
 
 export type SubscriberInput = {
@@ -88,7 +90,8 @@ export function publisherCap(roomSize: number, table: PolicyTable = DEFAULT_POLI
  * Decides every consumer of one subscriber. Audio is never paused and always
  * first. Video: a hidden tile is paused; a visible one gets the layer its size
  * calls for, capped by room size unless it is the active speaker, pinned or a
- * screen share (which favours resolution). When the subscriber's downlink
+ * screen share (which favours resolution), and one layer lower while the
+ * subscriber receives it badly (`degraded`). When the subscriber's downlink
  * cannot carry it all, video steps down, lowest priority first: lower layers,
  * then pausing non-speaker video; audio never loses anything.
  */
@@ -107,9 +110,10 @@ export function decideSubscriber(input: SubscriberInput, table: PolicyTable = DE
 		const visible = consumer.tile?.visible ?? true;
 		const wanted = consumer.tile ? layerForHeight(consumer.tile.height, table) : top;
 		const cap = speaker || pinned || screen ? top : Math.min(top, roomCap);
+		const layer = screen ? top : Math.min(wanted, cap);
 		decisions.set(consumer.id, {
 			paused: !visible,
-			spatialLayer: screen ? top : Math.min(wanted, cap),
+			spatialLayer: consumer.degraded ? Math.max(0, layer - 1) : layer,
 			// Screen share: full resolution, and frame rate is what gives first.
 			temporalLayer: 2,
 			priority: speaker ? PRIORITY.speaker : pinned ? PRIORITY.pinned : screen ? PRIORITY.screen : PRIORITY.video,

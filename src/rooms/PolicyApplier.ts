@@ -65,6 +65,8 @@ export class PolicyApplier {
 	readonly #maxIncomingBitrate: number;
 	readonly #now: () => number;
 	readonly #tiles = new Map<string, Tile>();
+	/** Consumers whose score fell below policy.lowScore and has not climbed back to policy.recoverScore. */
+	readonly #degraded = new Set<string>();
 	/** The highest layers a client asked for itself (consumer.setPreferredLayers): the policy never goes above. */
 	readonly #clientMax = new Map<string, { spatialLayer: number; temporalLayer?: number }>();
 	readonly #downlinks = new Map<string, Downlink>();
@@ -110,6 +112,21 @@ export class PolicyApplier {
 		this.schedule();
 	}
 
+	/**
+	 * A consumer's score (mediasoup's 0-10 for the stream as the subscriber
+	 * gets it). Below `policy.lowScore` the consumer gets one layer less until
+	 * the score is back at `policy.recoverScore`: the gap keeps a borderline
+	 * link from flapping between layers.
+	 */
+	setScore(consumerId: string, score: number): void {
+		if (score < this.#config.lowScore && !this.#degraded.has(consumerId)) {
+			this.#degraded.add(consumerId);
+			this.schedule();
+		} else if (score >= this.#config.recoverScore && this.#degraded.delete(consumerId)) {
+			this.schedule();
+		}
+	}
+
 	/** The client's own ceiling for a consumer's layers. */
 	setClientMax(consumerId: string, layers: { spatialLayer: number; temporalLayer?: number }): void {
 		this.#clientMax.set(consumerId, layers);
@@ -141,6 +158,7 @@ export class PolicyApplier {
 	forget(consumerId: string): void {
 		this.#tiles.delete(consumerId);
 		this.#clientMax.delete(consumerId);
+		this.#degraded.delete(consumerId);
 		this.#paused.delete(consumerId);
 		this.#applied.delete(consumerId);
 	}
@@ -214,6 +232,7 @@ export class PolicyApplier {
 					producerPeerId: consumer.appData.producerPeerId,
 					spatialLayers: spatialLayers(consumer),
 					tile: this.#tiles.get(consumer.id),
+					degraded: this.#degraded.has(consumer.id),
 				}));
 				const downlink = this.#downlink(peer.id);
 				downlink.used = this.#budget(downlink);
@@ -224,7 +243,10 @@ export class PolicyApplier {
 				// carry now would also stop mediasoup probing for more (its desired
 				// bitrate follows the producer's streams), and the estimate would
 				// never climb back.
-				const wanted = this.#config.enabled ? decideSubscriber(input, this.#table) : decisions;
+				// NOTE: nor one subscriber's bad reception: it is that subscriber's alone.
+				const wanted = this.#config.enabled
+					? decideSubscriber({ ...input, consumers: inputs.map((c) => ({ ...c, degraded: false })) }, this.#table)
+					: decisions;
 				for (const consumer of consumers) {
 					const ceiling = this.#clientMax.get(consumer.id);
 					const decision = ceiling ? underCeiling(decisions.get(consumer.id)!, ceiling) : decisions.get(consumer.id)!;

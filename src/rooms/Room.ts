@@ -676,6 +676,7 @@ export class Room {
 		consumer.on('layerschange', (layers) => peer.notify('consumer.layersChanged', { consumerId: consumer.id, layers: layers ?? null }));
 		consumer.on('score', throttle(this.#config.rooms.scoreIntervalMs, (score: ms.ConsumerScore) =>
 			peer.notify('consumer.score', { consumerId: consumer.id, score })));
+		consumer.on('score', ({ score }: ms.ConsumerScore) => this.policy.setScore(consumer.id, score));
 
 		const connection = peer.connection;
 		peer.pendingConsumers.add(consumer.id);
