@@ -340,8 +340,10 @@ export class Room {
 			this.#speaker?.router.release(producer.id);
 			this.policy.forgetProducer(producer.id);
 		});
-		producer.on('score', throttle(this.#config.rooms.scoreIntervalMs, (scores: ms.ProducerScore[]) =>
-			peer.notify('producer.score', { producerId: producer.id, scores })));
+		const producerScore = throttle(this.#config.rooms.scoreIntervalMs, (scores: ms.ProducerScore[]) =>
+			peer.notify('producer.score', { producerId: producer.id, scores }));
+		producer.on('score', producerScore);
+		producer.observer.once('close', () => producerScore.cancel());
 		this.#logger.debug('producer created', { peerId: peer.id, producerId: producer.id, source: options.source });
 		if (producer.kind === 'audio') {
 			void this.#watchSpeaker(producer);
@@ -674,8 +676,10 @@ export class Room {
 		consumer.on('producerpause', () => peer.notify('consumer.paused', { consumerId: consumer.id }));
 		consumer.on('producerresume', () => peer.notify('consumer.resumed', { consumerId: consumer.id }));
 		consumer.on('layerschange', (layers) => peer.notify('consumer.layersChanged', { consumerId: consumer.id, layers: layers ?? null }));
-		consumer.on('score', throttle(this.#config.rooms.scoreIntervalMs, (score: ms.ConsumerScore) =>
-			peer.notify('consumer.score', { consumerId: consumer.id, score })));
+		const consumerScore = throttle(this.#config.rooms.scoreIntervalMs, (score: ms.ConsumerScore) =>
+			peer.notify('consumer.score', { consumerId: consumer.id, score }));
+		consumer.on('score', consumerScore);
+		consumer.observer.once('close', () => consumerScore.cancel());
 		consumer.on('score', ({ score }: ms.ConsumerScore) => this.policy.setScore(consumer.id, score));
 
 		const connection = peer.connection;
