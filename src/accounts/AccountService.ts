@@ -1,5 +1,5 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Claims, TokenService } from '../auth';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { secretEquals, type Claims, type TokenService } from '../auth';
 import type { UserSettings } from '../calls';
 import type { AccountsConfig, AuthConfig } from '../config';
 import { AppError, NotFoundError } from '../errors';
@@ -58,13 +58,23 @@ export class AccountService {
 		this.observer = new TypedEmitter((event, error) => this.#logger.error('accounts listener failed', { event, error }));
 	}
 
-	/** Verifies a token; an account token's session must be live. @throws unauthorized */
+	/**
+	 * Verifies a token; an account token's session must be live, and a token
+	 * that names an account's handle without a session (a call's room token)
+	 * must name a live account: a deleted account's tokens stop at once.
+	 * @throws unauthorized
+	 */
 	async authenticate(token: string): Promise<Claims> {
 		const claims = await this.#tokens.verify(token);
 		if (claims.sid) {
 			const session = await this.#store.session(claims.sid);
 			if (!session || session.revoked || session.userId !== claims.sub) {
 				throw new AppError('unauthorized', 'the session has ended');
+			}
+		} else if (claims.handle !== undefined) {
+			const user = await this.#store.userById(claims.sub);
+			if (!user || user.handle !== claims.handle) {
+				throw new AppError('unauthorized', 'the account is gone');
 			}
 		}
 		return claims;
@@ -215,9 +225,7 @@ export class AccountService {
 		if (!expected) {
 			return false;
 		}
-		const a = createHash('sha256').update(token).digest();
-		const b = createHash('sha256').update(expected).digest();
-		return timingSafeEqual(a, b);
+		return secretEquals(token, expected);
 	}
 
 	async #checkPassword(user: User, password: string): Promise<void> {

@@ -1041,6 +1041,30 @@ describe('rate limits per client IP (a node with small limits)', () => {
 		}
 	});
 
+	test('refreshes count apart from logins; password checks with an access token are limited like logins', async () => {
+		// Logins of this address are used up (the test above): refreshes still go, up to their own limit.
+		let refreshToken = (accounts[2] as unknown as { refreshToken: string }).refreshToken;
+		for (let i = 0; i < LIMIT; i++) {
+			const res = await call('POST', '/api/auth/refresh', { body: { refreshToken } });
+			expect([i, res.status]).toEqual([i, 200]);
+			refreshToken = res.body.refreshToken;
+		}
+		expect(outcome('refresh over the limit', await call('POST', '/api/auth/refresh', { body: { refreshToken } })))
+			.toEqual(['refresh over the limit', 429, 'rate_limited']);
+
+		// Guessing the password with a stolen access token: limited, and the account stays.
+		const token = accounts[0]!.token;
+		for (let i = 0; i < LIMIT; i++) {
+			const res = await call(i % 2 ? 'DELETE' : 'POST', i % 2 ? '/api/me' : '/api/me/password',
+				{ token, body: i % 2 ? { password: `guess ${i}` } : { currentPassword: `guess ${i}`, newPassword: 'a new password' } });
+			expect([i, res.status]).toEqual([i, 403]);
+		}
+		const before = dump();
+		const res = await call('DELETE', '/api/me', { token, body: { password: password('limit_0') } });
+		expect(outcome('deletion over the limit', res)).toEqual(['deletion over the limit', 429, 'rate_limited']);
+		expect(dump()).toBe(before);
+	});
+
 	test('with no auth.adminToken configured the admin API refuses every token', async () => {
 		for (const token of [undefined, '', 'null', ADMIN, accounts[0]!.token]) {
 			const res = await call('PUT', '/api/admin/users/limit_0', { token, body: { verified: true } });

@@ -66,8 +66,9 @@ describe('live connections end with their login session', () => {
 		const dave = await signup(node, 'ended_dave');
 		const erin = await signup(node, 'ended_erin');
 		const account = await connect(dave.token);
-		// A call's room token: the account's id, no login session.
-		const room = await connect(await node.tokens.issue({ sub: dave.id, rooms: ['ended-2'] }));
+		// A call's room token: the account's id and handle, no login session.
+		const roomToken = await node.tokens.issue({ sub: dave.id, handle: dave.handle, rooms: ['ended-2'] });
+		const room = await connect(roomToken);
 		const other = await connect(await node.tokens.issue({ sub: erin.id, rooms: ['ended-2'] }));
 		for (const [client, displayName] of [[room, 'Dave'], [other, 'Erin']] as const) {
 			await client.request('room.join', { roomId: 'ended-2', rtpCapabilities: node.pool.routerRtpCapabilities as never, displayName });
@@ -81,6 +82,8 @@ describe('live connections end with their login session', () => {
 		await pollUntil('erin sees dave leave', () => other.events.some((e) => e.name === 'peer.left'));
 		expect(node.registry.get('ended-2')!.peers.size).toBe(1);
 		expect(bystander.connected).toBe(true);
+		// The room token opens nothing any more.
+		await expect(connect(roomToken)).rejects.toMatchObject({ code: 'unauthorized' });
 	});
 
 	test('a refresh token used again after its rotation revokes the session and ends its connections; seconds after, it is only refused', async () => {
