@@ -96,7 +96,9 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 
 	router.get('/api/me/calls', auth, async (req, res) => {
 		const query = validate(historyQuery, req.query, 'query');
-		const calls = await accounts.callHistory(claimsOf(res), query);
+		// NOTE: one more than a page tells whether there is a next one.
+		const page = await accounts.callHistory(claimsOf(res), { ...query, limit: query.limit + 1 });
+		const calls = page.slice(0, query.limit);
 		res.json({
 			calls: calls.map((c) => ({
 				callId: c.callId,
@@ -107,7 +109,7 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 				startedAt: new Date(c.startedAt).toISOString(),
 				durationSeconds: Math.round(c.durationMs / 1000),
 			})),
-			next: calls.length === query.limit && calls.at(-1)?.cursor ? `${calls.at(-1)!.cursor!.startedAt}-${calls.at(-1)!.cursor!.seq}` : undefined,
+			next: page.length > query.limit && calls.at(-1)?.cursor ? `${calls.at(-1)!.cursor!.startedAt}-${calls.at(-1)!.cursor!.seq}` : undefined,
 		});
 	});
 
@@ -144,8 +146,9 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 	// NOTE: counted once authenticated: requests refused for their token use no quota.
 	router.get('/api/users', auth, searchLimit, async (req, res) => {
 		const query = validate(searchQuery, req.query, 'query');
-		const users = await accounts.search(claimsOf(res), query.q, { after: query.after, limit: query.limit });
-		res.json({ users, next: users.length === query.limit ? users.at(-1)?.handle : undefined });
+		const page = await accounts.search(claimsOf(res), query.q, { after: query.after, limit: query.limit + 1 });
+		const users = page.slice(0, query.limit);
+		res.json({ users, next: page.length > query.limit ? users.at(-1)?.handle : undefined });
 	});
 
 	router.put('/api/admin/users/:handle', async (req, res) => {

@@ -37,7 +37,7 @@ describe('the API across origins', () => {
 		const res = await get(APP);
 		expect(res.status).toBe(200);
 		expect(res.headers.get('access-control-allow-origin')).toBe(APP);
-		expect((await res.json()).handle).toBe('cors_user');
+		expect(((await res.json()) as { handle: string }).handle).toBe('cors_user');
 	});
 
 	test('a foreign origin: no CORS headers, and 403 forbidden even with a valid token', async () => {
@@ -46,7 +46,7 @@ describe('the API across origins', () => {
 		const res = await get(FOREIGN);
 		expect(res.status).toBe(403);
 		expect(res.headers.get('access-control-allow-origin')).toBeNull();
-		expect((await res.json()).error.code).toBe('forbidden');
+		expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden');
 	});
 
 	test('no Origin (not a browser): served, with no CORS headers', async () => {
