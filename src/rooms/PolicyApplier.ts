@@ -300,7 +300,8 @@ export class PolicyApplier {
 					continue;
 				}
 				if (!this.#publisherCaps.has(transport.id)) {
-					transport.observer.once('close', () => this.#publisherCaps.delete(transport.id));
+					// NOTE: WebRTC and plain transports' observers differ; 'close' is common to both.
+					(transport.observer as ms.Transport['observer']).once('close', () => this.#publisherCaps.delete(transport.id));
 				}
 				this.#publisherCaps.set(transport.id, cap);
 				await transport.setMaxIncomingBitrate(cap).catch(() => undefined);

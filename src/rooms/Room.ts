@@ -5,11 +5,21 @@ import type { Logger } from '../logging';
 import { fromMediasoupError, MEDIA_CODECS, turnServers, type MediaWorker, type ms, type WorkerPool } from '../media';
 import type { PeerInfo, ProducerInfo, Source, TransportInfo } from '../signaling/protocol';
 import { SerialQueue, throttle, TypedEmitter } from '../util';
-import { Peer, type ConsumerAppData, type PeerConnection, type ProducerAppData, type TransportAppData, type TransportDirection } from './Peer';
+import { Peer, type ConsumerAppData, type PeerTransport, type PeerConnection, type ProducerAppData, type TransportAppData, type TransportDirection } from './Peer';
 import { PolicyApplier } from './PolicyApplier';
 import { RoomRouter } from './RoomRouter';
 
 export type CloseReason = 'empty' | 'shutdown';
+
+export type PlainTransportOptions = {
+	direction: TransportDirection;
+	/** The generator's SRTP key: what it encrypts with (send) or expects (recv). */
+	srtpParameters: ms.SrtpParameters;
+	/** Where a receive transport sends; a send transport learns it (comedia). */
+	remote?: { ip: string; port: number };
+};
+
+export type PlainTransportInfo = { id: string; direction: TransportDirection; ip: string; port: number; srtpParameters: ms.SrtpParameters };
 
 export type RoomEvents = {
 	/** A peer joined; sent after the others were told. */
@@ -66,7 +76,7 @@ export class Room {
 	#speaker: { router: RoomRouter; observer: ms.ActiveSpeakerObserver } | undefined;
 	#emptyTimer: NodeJS.Timeout | undefined;
 	#joining = 0;
-	readonly #connected = new WeakSet<ms.WebRtcTransport>();
+	readonly #connected = new WeakSet<ms.Transport>();
 	#activeSpeaker: string | null = null;
 	#closed = false;
 	/** Routers the room closes itself; any other router closing was lost with its worker. */
@@ -229,12 +239,7 @@ export class Room {
 	}
 
 	async createTransport(peer: Peer, direction: TransportDirection): Promise<TransportInfo> {
-		this.#assertOpen();
-		if (peer.transports.size >= this.#config.rooms.maxTransportsPerPeer) {
-			throw new AppError('limit_exceeded', `at most ${this.#config.rooms.maxTransportsPerPeer} transports per peer`);
-		}
-		// A peer whose router was lost with its worker gets a new one here.
-		const roomRouter = this.#peerRouters.get(peer) ?? await this.#place(peer);
+		const roomRouter = await this.#routerForTransport(peer);
 		const transport = await roomRouter.router.createWebRtcTransport<TransportAppData>({
 			webRtcServer: roomRouter.worker.webRtcServer,
 			enableUdp: true,
@@ -243,26 +248,10 @@ export class Room {
 			initialAvailableOutgoingBitrate: this.#config.media.initialAvailableOutgoingBitrate,
 			appData: { peerId: peer.id, direction },
 		});
-		if (peer.closed) {
-			transport.close();
-			throw new InvalidStateError('the peer left');
+		if (direction === 'recv') {
+			await this.#watchDownlink(peer, transport);
 		}
-		peer.transports.set(transport.id, transport);
-		transport.observer.once('close', () => peer.transports.delete(transport.id));
-		if (direction === 'send') {
-			await transport.setMaxIncomingBitrate(this.#config.media.maxIncomingBitrate);
-		} else {
-			await transport.setMaxOutgoingBitrate(this.#config.policy.maxDownlinkBitrate);
-			// The bandwidth estimate towards the peer is one of the policy's inputs.
-			await transport.enableTraceEvent(['bwe']);
-			transport.on('trace', (trace) => {
-				if (trace.type === 'bwe' && transport === peer.recvTransport) {
-					const info = trace.info as { availableBitrate: number; effectiveDesiredBitrate: number };
-					this.policy.setDownlinkEstimate(peer.id, info.availableBitrate, info.effectiveDesiredBitrate);
-				}
-			});
-			this.#consumeAll(peer);
-		}
+		await this.#adoptTransport(peer, transport);
 		return {
 			id: transport.id,
 			direction,
@@ -274,7 +263,88 @@ export class Room {
 		};
 	}
 
-	transportOf(peer: Peer, transportId: string): ms.WebRtcTransport<TransportAppData> {
+	/**
+	 * A PlainTransport with SRTP (AEAD_AES_256_GCM) for a load generator: plain
+	 * RTP instead of ICE and DTLS, and otherwise the same room, limits, consumer
+	 * offers and metrics as a WebRTC transport. A send transport learns the
+	 * generator's address from its first packet (comedia); a receive transport
+	 * sends to `remote`. The caller checks the token's loadtest grant.
+	 */
+	async createPlainTransport(peer: Peer, options: PlainTransportOptions): Promise<PlainTransportInfo> {
+		const { direction, srtpParameters, remote } = options;
+		const roomRouter = await this.#routerForTransport(peer);
+		const transport = await roomRouter.router.createPlainTransport<TransportAppData>({
+			listenIp: { ip: this.#config.media.listenIp, announcedIp: this.#config.media.announcedAddress ?? undefined },
+			rtcpMux: true,
+			comedia: direction === 'send',
+			enableSrtp: true,
+			srtpCryptoSuite: 'AEAD_AES_256_GCM',
+			appData: { peerId: peer.id, direction, plain: true },
+		});
+		try {
+			await transport.connect({ ...remote, srtpParameters });
+		} catch (error) {
+			transport.close();
+			throw fromMediasoupError(error, 'srtpParameters');
+		}
+		await this.#adoptTransport(peer, transport);
+		return {
+			id: transport.id,
+			direction,
+			ip: transport.tuple.localIp,
+			port: transport.tuple.localPort,
+			// NOTE: mediasoup's PlainTransport always has them once enableSrtp is set.
+			srtpParameters: transport.srtpParameters as ms.SrtpParameters,
+		};
+	}
+
+	/**
+	 * What the node may send a peer, and how much it can: the receive
+	 * transport's max outgoing bitrate (policy.maxDownlinkBitrate) and its
+	 * bandwidth estimate (bwe trace), both inputs of the policy.
+	 */
+	async #watchDownlink(peer: Peer, transport: ms.WebRtcTransport<TransportAppData>): Promise<void> {
+		await transport.setMaxOutgoingBitrate(this.#config.policy.maxDownlinkBitrate);
+		await transport.enableTraceEvent(['bwe']);
+		transport.on('trace', (trace) => {
+			if (trace.type === 'bwe' && transport === peer.recvTransport) {
+				const info = trace.info as { availableBitrate: number; effectiveDesiredBitrate: number };
+				this.policy.setDownlinkEstimate(peer.id, info.availableBitrate, info.effectiveDesiredBitrate);
+			}
+		});
+	}
+
+	/** The peer's router for a new transport. @throws limit_exceeded at rooms.maxTransportsPerPeer */
+	async #routerForTransport(peer: Peer): Promise<RoomRouter> {
+		this.#assertOpen();
+		if (peer.transports.size >= this.#config.rooms.maxTransportsPerPeer) {
+			throw new AppError('limit_exceeded', `at most ${this.#config.rooms.maxTransportsPerPeer} transports per peer`);
+		}
+		// A peer whose router was lost with its worker gets a new one here.
+		return this.#peerRouters.get(peer) ?? await this.#place(peer);
+	}
+
+	/**
+	 * Hands a new transport to its peer, which forgets it when it closes; a
+	 * send transport gets the incoming bitrate cap, a receive transport the
+	 * consumer offers. @throws invalid_state when the peer left meanwhile.
+	 */
+	async #adoptTransport(peer: Peer, transport: PeerTransport): Promise<void> {
+		if (peer.closed) {
+			transport.close();
+			throw new InvalidStateError('the peer left');
+		}
+		peer.transports.set(transport.id, transport);
+		// NOTE: the union's observers have incompatible signatures; 'close' is common to both.
+		(transport.observer as ms.Transport['observer']).once('close', () => peer.transports.delete(transport.id));
+		if (transport.appData.direction === 'send') {
+			await transport.setMaxIncomingBitrate(this.#config.media.maxIncomingBitrate);
+		} else {
+			this.#consumeAll(peer);
+		}
+	}
+
+	transportOf(peer: Peer, transportId: string): PeerTransport {
 		const transport = peer.transports.get(transportId);
 		if (!transport) {
 			throw new NotFoundError('no such transport');
@@ -282,8 +352,17 @@ export class Room {
 		return transport;
 	}
 
-	async connectTransport(peer: Peer, transportId: string, dtlsParameters: ms.DtlsParameters): Promise<void> {
+	/** One of the peer's WebRTC transports. @throws invalid_state for a plain one */
+	webRtcTransportOf(peer: Peer, transportId: string): ms.WebRtcTransport<TransportAppData> {
 		const transport = this.transportOf(peer, transportId);
+		if (transport.appData.plain) {
+			throw new InvalidStateError('a plain transport has no ICE or DTLS');
+		}
+		return transport as ms.WebRtcTransport<TransportAppData>;
+	}
+
+	async connectTransport(peer: Peer, transportId: string, dtlsParameters: ms.DtlsParameters): Promise<void> {
+		const transport = this.webRtcTransportOf(peer, transportId);
 		// NOTE: dtlsState stays "new" until DTLS starts, after connect() returned.
 		if (transport.dtlsState !== 'new' || this.#connected.has(transport)) {
 			throw new InvalidStateError('the transport is already connected');

@@ -275,6 +275,15 @@ export class Session {
 				return room.createTransport(peer, direction);
 			},
 
+			'transport.createPlain': async (request) => {
+				// NOTE: the grant is checked first: without it the request says nothing about state.
+				if (!this.#claims.loadtest) {
+					throw new AppError('forbidden', 'transport.createPlain needs a token with the loadtest grant');
+				}
+				const { room, peer } = this.#joined();
+				return room.createPlainTransport(peer, request);
+			},
+
 			'transport.connect': async ({ transportId, dtlsParameters }) => {
 				const { room, peer } = this.#joined();
 				await room.connectTransport(peer, transportId, dtlsParameters as ms.DtlsParameters);
@@ -283,7 +292,7 @@ export class Session {
 
 			'transport.restartIce': async ({ transportId }) => {
 				const { room, peer } = this.#joined();
-				const iceParameters = await room.transportOf(peer, transportId).restartIce();
+				const iceParameters = await room.webRtcTransportOf(peer, transportId).restartIce();
 				return { iceParameters };
 			},
 

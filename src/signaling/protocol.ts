@@ -12,8 +12,8 @@
 import { z } from 'zod';
 import type { WireError } from '../errors';
 import {
-	displayName, dtlsParameters, handle, id, peerInfo, producerInfo, roomId, rtpCapabilities, rtpParameters, source,
-	transportInfo,
+	displayName, dtlsParameters, handle, id, peerInfo, plainSrtpParameters, plainTransportInfo, producerInfo, roomId,
+	rtpCapabilities, rtpParameters, source, transportInfo,
 } from './schemas';
 
 export type { PeerInfo, ProducerInfo, Source, TransportInfo } from './schemas';
@@ -65,6 +65,23 @@ export const requests = {
 	'transport.create': {
 		request: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
 		response: transportInfo,
+	},
+	/**
+	 * Load generators only (a token with the loadtest grant): a plain RTP
+	 * transport with SRTP instead of WebRTC, in the same room bookkeeping.
+	 * `remote` is where a receive transport sends; a send transport takes the
+	 * address of the first packet it gets (comedia).
+	 */
+	'transport.createPlain': {
+		request: z.discriminatedUnion('direction', [
+			z.object({ direction: z.literal('send'), srtpParameters: plainSrtpParameters }).strict(),
+			z.object({
+				direction: z.literal('recv'),
+				srtpParameters: plainSrtpParameters,
+				remote: z.object({ ip: z.union([z.ipv4(), z.ipv6()]), port: z.number().int().min(1).max(65_535) }).strict(),
+			}).strict(),
+		]),
+		response: plainTransportInfo,
 	},
 	'transport.connect': {
 		request: z.object({ transportId: id, dtlsParameters }).strict(),

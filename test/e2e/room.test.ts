@@ -1,4 +1,5 @@
 import type { Browser } from 'playwright-core';
+import type { ms } from '../../src/media';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
 import {
@@ -189,8 +190,8 @@ describe('the web client in a real browser', () => {
 		const serverPeer = node.registry.get(roomId)!.peers.get(adaId)!;
 		const serverTransports = [...serverPeer.transports.keys()].sort();
 		const localTransports = await transportIds(ada);
-		const ufragsBefore = [...serverPeer.transports.values()].map((t) => t.iceParameters.usernameFragment);
-		expect(await remoteIceUfrags(ada)).toEqual(localTransports.map((id) => serverPeer.transports.get(id)!.iceParameters.usernameFragment));
+		const ufragsBefore = [...serverPeer.transports.values()].map((t) => (t as ms.WebRtcTransport).iceParameters.usernameFragment);
+		expect(await remoteIceUfrags(ada)).toEqual(localTransports.map((id) => (serverPeer.transports.get(id) as ms.WebRtcTransport).iceParameters.usernameFragment));
 
 		const cutAt = Date.now();
 		await dropConnection(ada, drop);
@@ -214,7 +215,7 @@ describe('the web client in a real browser', () => {
 			expect([...serverPeer.transports.keys()].sort()).toEqual(serverTransports);
 			expect(await transportIds(ada)).toEqual(localTransports);
 			// The restart took: both transports talk to the server with its new ICE credentials.
-			const serverUfrags = localTransports.map((id) => serverPeer.transports.get(id)!.iceParameters.usernameFragment);
+			const serverUfrags = localTransports.map((id) => (serverPeer.transports.get(id) as ms.WebRtcTransport).iceParameters.usernameFragment);
 			expect(serverUfrags.some((u) => ufragsBefore.includes(u))).toBe(false);
 			await pollUntil('the selected pairs use the new ICE credentials', async () =>
 				JSON.stringify(await remoteIceUfrags(ada)) === JSON.stringify(serverUfrags), { timeoutMs: 10000, intervalMs: 250 });
