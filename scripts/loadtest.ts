@@ -4,7 +4,7 @@
  *   npm run loadtest -- [--url http://127.0.0.1:3000] [--scenario small|large|broadcast|audio]
  *     [--step-size N] [--room-size N] [--max-steps 12] [--settle-seconds 3] [--window-seconds 8]
  *     [--timeout-seconds 600] [--target-cpu 0.8] [--max-loss 0.02] [--concurrency 10]
- *     [--worker-core C] [--generator-core C] [--bare] [--json]
+ *     [--worker-core C] [--generator-core C] [--sample-every 4] [--bare] [--json]
  *
  * Drives a separately running node through its signaling API with plain RTP
  * transports (transport.createPlain): it signs its own tokens with the loadtest
@@ -14,7 +14,10 @@
  * it drives a mediasoup worker of its own instead (no Switchyard: the engine's
  * figure for the ratio). --worker-core pins the worker(s) to a core and
  * --generator-core this process to another (taskset), as docs/capacity.md
- * measures. With --json the last line is the result as one JSON object.
+ * measures. --sample-every N counts the packets of one subscriber in N and
+ * lets the kernel drop the others' (scripts/loadtest/sink.ts): reading every
+ * packet would load the generator's core more than the worker's.
+ * With --json the last line is the result as one JSON object.
  * Exits 1 on a failure before any step was measured.
  */
 import { execFileSync } from 'node:child_process';
@@ -43,6 +46,7 @@ const OPTIONS = {
 	'worker-core': { type: 'string' },
 	'generator-core': { type: 'string' },
 	'bind-ip': { type: 'string', default: '127.0.0.1' },
+	'sample-every': { type: 'string', default: '4' },
 	bare: { type: 'boolean', default: false },
 	json: { type: 'boolean', default: false },
 } as const;
@@ -63,7 +67,7 @@ function parse() {
 	if (!(SCENARIO_NAMES as readonly string[]).includes(values.scenario)) {
 		throw new Error(`--scenario: expected one of ${SCENARIO_NAMES.join(', ')}, got ${JSON.stringify(values.scenario)}`);
 	}
-	const cores = os.availableParallelism();
+	const cores = os.cpus().length;
 	return {
 		url: values.url.replace(/\/+$/, ''),
 		scenario: values.scenario as ScenarioName,
@@ -79,6 +83,7 @@ function parse() {
 		workerCore: number('worker-core', 0, cores - 1),
 		generatorCore: number('generator-core', 0, cores - 1),
 		bindIp: values['bind-ip'],
+		sampleEvery: number('sample-every', 1, 100)!,
 		bare: values.bare,
 		json: values.json,
 	};
@@ -96,20 +101,20 @@ async function main(): Promise<number> {
 		pin(process.pid, options.generatorCore);
 	}
 	const loadAverage = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-	log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.availableParallelism()}, Node ${process.version}, load average at start ${loadAverage}`);
-	const sink = await Sink.start(options.bindIp);
+	log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, Node ${process.version}, load average at start ${loadAverage}`);
+	const sink = await Sink.start(options.bindIp, { sampleEvery: options.sampleEvery });
 	const pacer = new Pacer();
 	let target: LoadTarget | undefined;
 	try {
 		if (options.bare) {
-			target = await BareTarget.start(pacer, sink.address, options.bindIp);
+			target = await BareTarget.start(pacer, () => sink.nextAddress(), options.bindIp);
 		} else {
 			const secret = process.env.SWITCHYARD_AUTH_SECRET;
 			if (!secret) {
 				throw new Error('SWITCHYARD_AUTH_SECRET must hold the node\'s auth.secret: the load test signs tokens with the loadtest grant');
 			}
 			target = await NodeTarget.start({
-				url: options.url, secret, metricsToken: process.env.SWITCHYARD_METRICS_TOKEN, pacer, sink: sink.address, ip: options.bindIp,
+				url: options.url, secret, metricsToken: process.env.SWITCHYARD_METRICS_TOKEN, pacer, sink: () => sink.nextAddress(), ip: options.bindIp,
 			});
 		}
 		if (options.workerCore !== undefined) {
@@ -121,7 +126,7 @@ async function main(): Promise<number> {
 		log(`target: ${target.description}; worker pids ${target.workerPids().join(', ')}` +
 			(options.workerCore !== undefined ? ` pinned to core ${options.workerCore}` : '') +
 			(options.generatorCore !== undefined ? `, generator pinned to core ${options.generatorCore}` : ''));
-		log(`scenario ${chosen.name}: ${chosen.describe}; sink ${sink.address.ip}:${sink.address.port} (receive buffer ${sink.receiveBufferBytes} bytes)`);
+		log(`scenario ${chosen.name}: ${chosen.describe}; sink ${sink.address.ip}:${sink.address.port} (receive buffer ${sink.receiveBufferBytes} bytes), counting 1 subscriber in ${options.sampleEvery}`);
 		const result = await runLoad(target, sink, pacer, { ...options, scenario: chosen, log });
 		for (const line of formatResult(result)) {
 			log(line);

@@ -24,7 +24,8 @@ export class BareTarget implements LoadTarget {
 	readonly description = 'bare mediasoup: one worker, a router per room, no Switchyard';
 	readonly #worker: ms.Worker;
 	readonly #pacer: Pacer;
-	readonly #sink: { ip: string; port: number };
+	/** Where the next subscriber sends (the sink's counting or discard socket). */
+	readonly #sink: () => { ip: string; port: number };
 	readonly #ip: string;
 	/** Promises, so that peers of a new room added at once share one router. */
 	readonly #rooms = new Map<string, Promise<BareRoom>>();
@@ -32,14 +33,14 @@ export class BareTarget implements LoadTarget {
 	#consumers = 0;
 	#peers = 0;
 
-	private constructor(worker: ms.Worker, pacer: Pacer, sink: { ip: string; port: number }, ip: string) {
+	private constructor(worker: ms.Worker, pacer: Pacer, sink: () => { ip: string; port: number }, ip: string) {
 		this.#worker = worker;
 		this.#pacer = pacer;
 		this.#sink = sink;
 		this.#ip = ip;
 	}
 
-	static async start(pacer: Pacer, sink: { ip: string; port: number }, ip = '127.0.0.1'): Promise<BareTarget> {
+	static async start(pacer: Pacer, sink: () => { ip: string; port: number }, ip = '127.0.0.1'): Promise<BareTarget> {
 		const worker = await mediasoup.createWorker({ logLevel: 'warn' });
 		return new BareTarget(worker, pacer, sink, ip);
 	}
@@ -57,7 +58,7 @@ export class BareTarget implements LoadTarget {
 		const room = await this.#room(spec.room);
 		if (spec.subscribe) {
 			const transport = await this.#plainTransport(room.router, false);
-			await transport.connect({ ...this.#sink, srtpParameters: newSrtpParameters() });
+			await transport.connect({ ...this.#sink(), srtpParameters: newSrtpParameters() });
 			const receiver: Receiver = { transport, peer, consumed: new Set() };
 			room.receivers.push(receiver);
 			for (const producer of [...room.producers]) {

@@ -24,7 +24,8 @@ export type NodeTargetOptions = {
 	/** Bearer token of /metrics (metrics.token), if the node has one. */
 	metricsToken?: string;
 	pacer: Pacer;
-	sink: { ip: string; port: number };
+	/** Where the next subscriber's consumers send (the sink's counting or discard socket). */
+	sink: () => { ip: string; port: number };
 	/** The address publishers send from (the node's transports learn it: comedia). */
 	ip: string;
 };
@@ -74,7 +75,7 @@ export class NodeTarget implements LoadTarget {
 		this.#rtpCapabilities ??= (await call('media.capabilities', {})).routerRtpCapabilities;
 		await call('room.join', { roomId: spec.room, rtpCapabilities: this.#rtpCapabilities as RequestData<'room.join'>['rtpCapabilities'] });
 		if (spec.subscribe) {
-			await call('transport.createPlain', { direction: 'recv', srtpParameters: newSrtpParameters(), remote: this.#options.sink });
+			await call('transport.createPlain', { direction: 'recv', srtpParameters: newSrtpParameters(), remote: this.#options.sink() });
 		}
 		if (spec.publish.length > 0) {
 			const publisher = await this.#options.pacer.add(spec.publish, this.#options.ip);

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import type { Pacer } from './publisher';
 import { expectedConsumers, type PeerSpec, type Scenario } from './scenarios';
-import type { Sink } from './sink';
+import type { Sink, SinkTotals } from './sink';
 import type { GaugeReading, LoadTarget } from './target';
 
 export type RunOptions = {
@@ -39,7 +39,10 @@ export type StepResult = {
 	workerCpu: number[];
 	packetsPerSecond: number;
 	mbitPerSecond: number;
+	/** Packets lost on the way to the sink, the sink's own socket drops excluded. */
 	loss: number;
+	/** Share of the expected packets the sink's own socket dropped (its core was too busy): not the node's loss. */
+	sinkDrops: number;
 	/** Share of a core this process (generator and sink) used over the window. */
 	generatorCpu: number;
 	gauge?: GaugeReading;
@@ -135,7 +138,6 @@ export async function runLoad(target: LoadTarget, sink: Sink, pacer: Pacer, opti
 		const cpuAfter = pids.map(processCpuSeconds);
 		const sinkAfter = sink.totals();
 		const self = process.cpuUsage(selfBefore);
-		const expectedPackets = sinkAfter.expected - sinkBefore.expected;
 		const step: StepResult = {
 			step: index + 1,
 			peers: added.length,
@@ -147,7 +149,7 @@ export async function runLoad(target: LoadTarget, sink: Sink, pacer: Pacer, opti
 			workerCpu: cpuAfter.map((after, i) => (after - cpuBefore[i]!) / seconds),
 			packetsPerSecond: (sinkAfter.packets - sinkBefore.packets) / seconds,
 			mbitPerSecond: ((sinkAfter.bytes - sinkBefore.bytes) * 8) / seconds / 1e6,
-			loss: expectedPackets > 0 ? Math.max(0, 1 - (sinkAfter.received - sinkBefore.received) / expectedPackets) : 0,
+			...loss(sinkBefore, sinkAfter),
 			generatorCpu: (self.user + self.system) / 1e6 / seconds,
 			gauge: await target.gauge?.().catch(() => undefined),
 			errors,
@@ -158,12 +160,27 @@ export async function runLoad(target: LoadTarget, sink: Sink, pacer: Pacer, opti
 			stopReason = `errors: ${errors[0]}`;
 			break;
 		}
+		if (step.sinkDrops > options.maxLoss) {
+			// NOTE: the worker still forwarded those packets: the step's CPU figure stands.
+			stopReason = `the sink's socket dropped ${(step.sinkDrops * 100).toFixed(1)} %: the generator's core is too busy to load the worker further`;
+			break;
+		}
 		if (step.loss > options.maxLoss || Math.max(...step.workerCpu) >= CPU_OVERLOAD) {
 			stopReason = `overloaded (loss ${(step.loss * 100).toFixed(1)} %, worker CPU ${(Math.max(...step.workerCpu) * 100).toFixed(0)} %)`;
 			break;
 		}
 	}
 	return summarise(target, options, steps, stopReason);
+}
+
+function loss(before: SinkTotals, after: SinkTotals): { loss: number; sinkDrops: number } {
+	const expected = after.expected - before.expected;
+	if (expected <= 0) {
+		return { loss: 0, sinkDrops: 0 };
+	}
+	const lost = Math.max(0, expected - (after.received - before.received));
+	const dropped = Math.min(lost, after.socketDrops - before.socketDrops);
+	return { loss: (lost - dropped) / expected, sinkDrops: dropped / expected };
 }
 
 /** Adds peers `concurrency` at a time; returns the first few failures. */
@@ -233,7 +250,7 @@ export function formatStep(s: StepResult): string {
 	const usPerPacket = s.packetsPerSecond > 0 ? `  ${((s.workerCpu.reduce((a, b) => a + b, 0) / s.packetsPerSecond) * 1e6).toFixed(1)} µs/pkt` : '';
 	return `step ${String(s.step).padStart(2)}: ${String(s.peers).padStart(4)} peers (${s.publishers} pub, ${s.subscribers} sub)  ` +
 		`${String(s.consumers).padStart(5)}/${s.expectedConsumers} consumers  worker CPU ${s.workerCpu.map(pct).join(' / ')}  ` +
-		`${Math.round(s.packetsPerSecond)} pkt/s  ${s.mbitPerSecond.toFixed(1)} Mbit/s  loss ${(s.loss * 100).toFixed(2)} %${usPerPacket}  ` +
+		`${Math.round(s.packetsPerSecond)} pkt/s  ${s.mbitPerSecond.toFixed(1)} Mbit/s  loss ${(s.loss * 100).toFixed(2)} %${s.sinkDrops > 0 ? ` (+${(s.sinkDrops * 100).toFixed(2)} % dropped by the sink's socket)` : ''}${usPerPacket}  ` +
 		`generator CPU ${pct(s.generatorCpu)}  set up in ${s.setupSeconds.toFixed(1)} s${gauge}${errors}`;
 }
 
