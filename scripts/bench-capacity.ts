@@ -2,7 +2,7 @@
  * Switchyard's capacity as a share of the engine's, measured in one run:
  *
  *   npm run bench:capacity -- [--repeats 2] [--scenario small] [--worker-core 0] [--generator-core 1]
- *     [any other loadtest option, passed on: --step-size, --max-steps, --window-seconds, ...] [--json]
+ *     [--only switchyard|bare] [any other loadtest option, passed on: --step-size, --max-steps, ...] [--json]
  *
  * Runs the load test interleaved A/B/A/B (this machine's noise is about ±15 %
  * between runs, so A and B share the noise): A against a fresh Switchyard node
@@ -49,6 +49,8 @@ async function main(): Promise<void> {
 			'worker-core': { type: 'string', default: '0' },
 			'generator-core': { type: 'string', default: '1' },
 			'target-cpu': { type: 'string', default: '0.8' },
+			/** Only one side: figures for one scenario without the comparison. */
+			only: { type: 'string' },
 			json: { type: 'boolean', default: false },
 		},
 		strict: false,
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
 		throw new Error('--repeats: expected a whole number from 1 to 10');
 	}
 	// Everything this script does not know is the load test's.
-	const own = new Set(['repeats', 'json', 'worker-core', 'generator-core', 'target-cpu']);
+	const own = new Set(['repeats', 'json', 'worker-core', 'generator-core', 'target-cpu', 'only']);
 	const passOn: string[] = [];
 	for (const token of tokens ?? []) {
 		if (token.kind === 'option' && !own.has(token.name)) {
@@ -76,13 +78,25 @@ async function main(): Promise<void> {
 	console.error(`bench:capacity: ${repeats} x (Switchyard, bare), load test options: ${common.join(' ')}; load average ${loadAverage}`);
 
 	const runs: Run[] = [];
+	const only = values.only;
+	if (only !== undefined && only !== 'switchyard' && only !== 'bare') {
+		throw new Error('--only: expected switchyard or bare');
+	}
 	for (let i = 0; i < repeats; i++) {
+		if (only === 'bare') {
+			console.error(`B${i + 1}: bare mediasoup`);
+			runs.push({ kind: 'bare', result: await loadtest(['--bare', ...common], {}) });
+			continue;
+		}
 		console.error(`A${i + 1}: Switchyard`);
 		const node = await startNode({ core: Number(generatorCore), targetCpu: Number(targetCpu) });
 		try {
 			runs.push({ kind: 'switchyard', result: await loadtest(['--url', node.url, ...common], { SWITCHYARD_AUTH_SECRET: node.secret }) });
 		} finally {
 			await node.stop();
+		}
+		if (only === 'switchyard') {
+			continue;
 		}
 		console.error(`B${i + 1}: bare mediasoup`);
 		runs.push({ kind: 'bare', result: await loadtest(['--bare', ...common], {}) });
