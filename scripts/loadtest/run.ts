@@ -231,8 +231,9 @@ function summarise(target: LoadTarget, options: RunOptions, steps: StepResult[],
 		result.consumersPerSubscriber = last.consumers / last.subscribers;
 		result.subscribersPerCore = result.consumersPerCore / result.consumersPerSubscriber;
 	}
-	// The gauge at the busiest step still under the target (its headroom is then an estimate, not zero).
-	const gaugeStep = [...steps].reverse().find((s) => s.gauge && Math.max(...s.workerCpu) <= options.targetCpu) ?? [...steps].reverse().find((s) => s.gauge);
+	// NOTE: the gauge at the busiest step that was neither overloaded nor over the target: over the
+	// target its headroom is 0 and it reads "consumers now", whatever the estimate.
+	const gaugeStep = [...healthy].reverse().find((s) => s.gauge && Math.max(...s.workerCpu) <= options.targetCpu) ?? [...healthy].reverse().find((s) => s.gauge);
 	if (gaugeStep?.gauge) {
 		result.gaugeConsumersPerCore = gaugeStep.gauge.consumersPerCore;
 		if (result.consumersPerCore) {
