@@ -24,7 +24,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -33,7 +32,7 @@ import { io, type Socket } from 'socket.io-client';
 import {
 	PROTOCOL_VERSION, type Ack, type RequestData, type RequestName, type ResponseData, type ServerEventData,
 } from '../src/signaling/protocol';
-import { findFreePorts } from '../test/helpers/ports';
+import { findFreePorts, freeTcpPort } from '../test/helpers/ports';
 import { opusParameters, vp8Parameters } from '../test/helpers/rtp';
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -270,17 +269,6 @@ function expectedConsumers(peers: PeerState[]): Map<PeerState, number> {
 
 /** `output`: the node's last log lines; `warnings`: its warn and error lines (numbers as N) with their counts. */
 type Node = { url: string; child?: ChildProcess; output: string[]; warnings: Map<string, number>; tempDir?: string };
-
-async function freeTcpPort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as net.AddressInfo;
-			server.close(() => resolve(port));
-		});
-	});
-}
 
 async function startNode(peers: number): Promise<Node> {
 	const raw = process.env.SWITCHYARD_MEDIA_WORKERS;

@@ -1,44 +1,70 @@
 /**
- * The counting sink: one UDP socket every consumer sends to. It reads only
+ * The counting sink: one UDP socket consumers send to. It reads only
  * the RTP header, which SRTP leaves in clear: packets and bytes, and loss per
  * SSRC from sequence numbers. RTCP (rtcp-mux) and mediasoup's bandwidth
  * probation packets (SSRC 1234) are read and ignored. It sends nothing back,
  * so NACK/retransmission work is not in the figures (real clients add some).
+ *
+ * Reading costs this process several µs a packet, too much at the 100 k
+ * packets/s that saturate a worker. With `sampleEvery` N > 1 only every Nth
+ * subscriber sends to the counting socket; the others send to a discard
+ * socket held by a stopped child process: the kernel queues until its buffer
+ * is full and then drops, and its drop counter (/proc/net/udp) counts them.
+ * Loss is measured on the sampled subscribers (an overloaded worker drops
+ * incoming packets, so every consumer of one sees the same gap); packets/s
+ * counts both sockets.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 
 const PROBATION_SSRC = 1234;
 
 type SsrcState = { firstSeq: number; highest: number; received: number };
 
-export type SinkTotals = { packets: number; bytes: number; expected: number; received: number; ssrcs: number };
+/** `socketDrops`: datagrams the kernel dropped at the sink's own socket (its receive buffer was full). */
+export type SinkTotals = { packets: number; bytes: number; expected: number; received: number; ssrcs: number; socketDrops: number };
 
 export class Sink {
 	readonly #socket = dgram.createSocket('udp4');
 	readonly #ssrcs = new Map<number, SsrcState>();
+	readonly #sampleEvery: number;
+	#discard: { child: ChildProcess; port: number } | undefined;
+	#handedOut = 0;
 	#packets = 0;
 	#bytes = 0;
 	#rtcp = 0;
 
-	private constructor() {
+	private constructor(sampleEvery: number) {
+		this.#sampleEvery = sampleEvery;
 		this.#socket.on('message', (data) => this.#onPacket(data));
 	}
 
-	static async start(ip: string): Promise<Sink> {
-		const sink = new Sink();
+	static async start(ip: string, { sampleEvery = 1 }: { sampleEvery?: number } = {}): Promise<Sink> {
+		const sink = new Sink(sampleEvery);
 		await new Promise<void>((resolve) => sink.#socket.bind(0, ip, resolve));
 		try {
-			// NOTE: capped by net.core.rmem_max; drops here would count as loss.
+			// NOTE: capped by net.core.rmem_max; drops here are reported apart (socketDrops).
 			sink.#socket.setRecvBufferSize(16 * 1024 * 1024);
 		} catch {
 			// Keep the default.
 		}
+		if (sampleEvery > 1) {
+			sink.#discard = await startDiscard(ip);
+		}
 		return sink;
 	}
 
+	/** The counting socket's address. */
 	get address(): { ip: string; port: number } {
 		const { address, port } = this.#socket.address();
 		return { ip: address, port };
+	}
+
+	/** Where the next subscriber sends: the counting socket for every `sampleEvery`th, else the discard socket. */
+	nextAddress(): { ip: string; port: number } {
+		const counted = this.#handedOut++ % this.#sampleEvery === 0;
+		return counted || !this.#discard ? this.address : { ip: this.address.ip, port: this.#discard.port };
 	}
 
 	get receiveBufferBytes(): number {
@@ -53,7 +79,10 @@ export class Sink {
 			expected += s.highest - s.firstSeq + 1;
 			received += s.received;
 		}
-		return { packets: this.#packets, bytes: this.#bytes, expected, received, ssrcs: this.#ssrcs.size };
+		const discarded = this.#discard ? udpDrops(this.#discard.port) : 0;
+		// Bytes of discarded packets: at the counted packets' mean size.
+		const bytes = this.#bytes + (this.#packets > 0 ? (discarded * this.#bytes) / this.#packets : 0);
+		return { packets: this.#packets + discarded, bytes, expected, received, ssrcs: this.#ssrcs.size, socketDrops: udpDrops(this.address.port) };
 	}
 
 	#onPacket(data: Buffer): void {
@@ -88,5 +117,38 @@ export class Sink {
 
 	close(): void {
 		this.#socket.close();
+		this.#discard?.child.kill('SIGKILL');
 	}
+}
+
+/** A UDP socket nobody reads: a child binds it, reports its port and is stopped (SIGSTOP). */
+async function startDiscard(ip: string): Promise<{ child: ChildProcess; port: number }> {
+	const script = `const s = require('node:dgram').createSocket('udp4');
+s.bind(0, ${JSON.stringify(ip)}, () => { s.setRecvBufferSize(65536); console.log(s.address().port); });`;
+	const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+	const port = await new Promise<number>((resolve, reject) => {
+		child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+		child.once('exit', (code) => reject(new Error(`the discard socket's process exited with ${code}`)));
+	});
+	child.kill('SIGSTOP');
+	return { child, port };
+}
+
+/**
+ * The drops counter of a local UDP port in /proc/net/udp (0 where unreadable).
+ * For the counting socket: loss the sink itself caused, not the node.
+ */
+function udpDrops(port: number): number {
+	const hex = port.toString(16).toUpperCase().padStart(4, '0');
+	try {
+		for (const line of fs.readFileSync('/proc/net/udp', 'utf8').split('\n')) {
+			const fields = line.trim().split(/\s+/);
+			if (fields[1]?.endsWith(`:${hex}`)) {
+				return Number(fields.at(-1)) || 0;
+			}
+		}
+	} catch {
+		// Not Linux.
+	}
+	return 0;
 }

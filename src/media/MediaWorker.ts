@@ -22,6 +22,13 @@ export type WorkerLoad = {
  */
 export const STREAMS_PER_CORE_ESTIMATE = 500;
 
+/**
+ * A CPU sample over less time than this is not taken: the pool's timer and the
+ * metrics' timer both sample, and a few milliseconds between them measured
+ * mostly the kernel's CPU accounting granularity (0 % or 100 % of a core).
+ */
+const MIN_CPU_SAMPLE_MS = 250;
+
 /** A live mediasoup worker in a pool slot, with its single-port WebRtcServer. */
 export class MediaWorker {
 	readonly index: number;
@@ -34,9 +41,14 @@ export class MediaWorker {
 	};
 	/** CPU seconds the worker has used, as of the last sample. */
 	cpuSeconds = 0;
+	/** How many `load.cpu` samples were taken: a new one is a fresh measurement. */
+	cpuSamples = 0;
+	/** Whether the consumer count was the same at both ends of the last sample's interval (not a ramp). */
+	cpuSampleSteady = false;
 
 	#lastCpuMs: number | undefined;
 	#lastSampleAt: number | undefined;
+	#consumersAtLastSample = 0;
 
 	constructor(index: number, port: number, worker: ms.Worker, webRtcServer: ms.WebRtcServer) {
 		this.index = index;
@@ -68,12 +80,18 @@ export class MediaWorker {
 	async sampleCpu(now = Date.now()): Promise<number> {
 		const usage = await this.worker.getResourceUsage();
 		const cpuMs = usage.ru_utime + usage.ru_stime;
-		if (this.#lastCpuMs !== undefined && this.#lastSampleAt !== undefined && now > this.#lastSampleAt) {
+		this.cpuSeconds = cpuMs / 1000;
+		if (this.#lastCpuMs !== undefined && this.#lastSampleAt !== undefined) {
+			if (now - this.#lastSampleAt < MIN_CPU_SAMPLE_MS) {
+				return this.cpuSeconds;
+			}
 			this.load.cpu = Math.max(0, (cpuMs - this.#lastCpuMs) / (now - this.#lastSampleAt));
+			this.cpuSamples++;
+			this.cpuSampleSteady = this.load.consumers === this.#consumersAtLastSample;
 		}
 		this.#lastCpuMs = cpuMs;
 		this.#lastSampleAt = now;
-		this.cpuSeconds = cpuMs / 1000;
+		this.#consumersAtLastSample = this.load.consumers;
 		return this.cpuSeconds;
 	}
 

@@ -182,6 +182,8 @@ export function createMetrics({ pool, registry: rooms, calls, config }: MetricsD
 
 	const sampler = new StatsSampler({ registry, rooms });
 	const lastCpu = new Map<number, number>();
+	/** The CPU sample of each worker (by pid) the estimator saw last: each one feeds it once. */
+	const estimated = new Map<number, number>();
 	const sampleWorkers = async () => {
 		await pool.sampleUsage();
 		for (const worker of pool.workers) {
@@ -197,7 +199,12 @@ export function createMetrics({ pool, registry: rooms, calls, config }: MetricsD
 			if (rss !== undefined) {
 				workerMemory.set(label, rss);
 			}
-			estimator.add({ consumers: worker.load.consumers, cpu: worker.load.cpu });
+			// NOTE: only a fresh sample over a steady consumer count: a sample over a
+			// ramp pairs the new count with CPU mostly spent at the old one.
+			if (worker.cpuSamples !== estimated.get(worker.pid) && worker.cpuSampleSteady) {
+				estimator.add({ consumers: worker.load.consumers, cpu: worker.load.cpu });
+			}
+			estimated.set(worker.pid, worker.cpuSamples);
 		}
 		const perConsumer = estimator.cpuPerConsumer();
 		const headroom = estimator.headroom(pool.workers.map((w) => ({ consumers: w.load.consumers, cpu: w.load.cpu })), config.targetCpu);

@@ -39,3 +39,15 @@ function tcpFree(port: number): Promise<boolean> {
 }
 
 export { udpFree, tcpFree };
+
+/** A TCP port of 127.0.0.1 the system says is free now (for a child's HTTP server). */
+export async function freeTcpPort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as net.AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}

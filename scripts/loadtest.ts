@@ -1,0 +1,148 @@
+/**
+ * Load generator: how many calls a node carries, measured.
+ *
+ *   npm run loadtest -- [--url http://127.0.0.1:3000] [--scenario small|large|broadcast|audio]
+ *     [--step-size N] [--room-size N] [--max-steps 12] [--settle-seconds 3] [--window-seconds 8]
+ *     [--timeout-seconds 600] [--target-cpu 0.8] [--max-loss 0.02] [--concurrency 10]
+ *     [--worker-core C] [--generator-core C] [--sample-every 4] [--bare] [--json]
+ *
+ * Drives a separately running node through its signaling API with plain RTP
+ * transports (transport.createPlain): it signs its own tokens with the loadtest
+ * grant, so it needs the node's auth.secret in SWITCHYARD_AUTH_SECRET. Media is
+ * the synthetic VP8+Opus cycle of scripts/loadtest/capture.ts, SRTP
+ * AEAD_AES_256_GCM, at real rate; consumers go to a counting sink. With --bare
+ * it drives a mediasoup worker of its own instead (no Switchyard: the engine's
+ * figure for the ratio). --worker-core pins the worker(s) to a core and
+ * --generator-core this process to another (taskset), as docs/capacity.md
+ * measures. --sample-every N counts the packets of one subscriber in N and
+ * lets the kernel drop the others' (scripts/loadtest/sink.ts): reading every
+ * packet would load the generator's core more than the worker's.
+ * With --json the last line is the result as one JSON object.
+ * Exits 1 on a failure before any step was measured.
+ */
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { BareTarget } from './loadtest/bareTarget';
+import { NodeTarget } from './loadtest/nodeTarget';
+import { Pacer } from './loadtest/publisher';
+import { formatResult, runLoad } from './loadtest/run';
+import { scenario, SCENARIO_NAMES, type ScenarioName } from './loadtest/scenarios';
+import { Sink } from './loadtest/sink';
+import type { LoadTarget } from './loadtest/target';
+
+const OPTIONS = {
+	url: { type: 'string', default: 'http://127.0.0.1:3000' },
+	scenario: { type: 'string', default: 'small' },
+	'step-size': { type: 'string' },
+	'room-size': { type: 'string' },
+	'max-steps': { type: 'string', default: '12' },
+	'settle-seconds': { type: 'string', default: '3' },
+	'window-seconds': { type: 'string', default: '8' },
+	'timeout-seconds': { type: 'string', default: '600' },
+	'target-cpu': { type: 'string', default: '0.8' },
+	'max-loss': { type: 'string', default: '0.02' },
+	concurrency: { type: 'string', default: '10' },
+	'worker-core': { type: 'string' },
+	'generator-core': { type: 'string' },
+	'bind-ip': { type: 'string', default: '127.0.0.1' },
+	'sample-every': { type: 'string', default: '4' },
+	bare: { type: 'boolean', default: false },
+	json: { type: 'boolean', default: false },
+} as const;
+
+function parse() {
+	const { values } = parseArgs({ options: OPTIONS });
+	const number = (name: keyof typeof OPTIONS, min: number, max: number, integer = true): number | undefined => {
+		const raw = values[name] as string | undefined;
+		if (raw === undefined) {
+			return undefined;
+		}
+		const value = Number(raw);
+		if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+			throw new Error(`--${name}: expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+		}
+		return value;
+	};
+	if (!(SCENARIO_NAMES as readonly string[]).includes(values.scenario)) {
+		throw new Error(`--scenario: expected one of ${SCENARIO_NAMES.join(', ')}, got ${JSON.stringify(values.scenario)}`);
+	}
+	const cores = os.cpus().length;
+	return {
+		url: values.url.replace(/\/+$/, ''),
+		scenario: values.scenario as ScenarioName,
+		stepSize: number('step-size', 1, 1000),
+		roomSize: number('room-size', 2, 50),
+		maxSteps: number('max-steps', 1, 100)!,
+		settleSeconds: number('settle-seconds', 0, 60, false)!,
+		windowSeconds: number('window-seconds', 1, 120, false)!,
+		timeoutSeconds: number('timeout-seconds', 5, 3600)!,
+		targetCpu: number('target-cpu', 0.05, 1, false)!,
+		maxLoss: number('max-loss', 0, 1, false)!,
+		concurrency: number('concurrency', 1, 100)!,
+		workerCore: number('worker-core', 0, cores - 1),
+		generatorCore: number('generator-core', 0, cores - 1),
+		bindIp: values['bind-ip'],
+		sampleEvery: number('sample-every', 1, 100)!,
+		bare: values.bare,
+		json: values.json,
+	};
+}
+
+/** Pins a process and all its threads to one core. */
+function pin(pid: number, core: number): void {
+	execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+}
+
+async function main(): Promise<number> {
+	const options = parse();
+	const log = (line: string) => console.log(line);
+	if (options.generatorCore !== undefined) {
+		pin(process.pid, options.generatorCore);
+	}
+	const loadAverage = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+	log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, Node ${process.version}, load average at start ${loadAverage}`);
+	const sink = await Sink.start(options.bindIp, { sampleEvery: options.sampleEvery });
+	const pacer = new Pacer();
+	let target: LoadTarget | undefined;
+	try {
+		if (options.bare) {
+			target = await BareTarget.start(pacer, () => sink.nextAddress(), options.bindIp);
+		} else {
+			const secret = process.env.SWITCHYARD_AUTH_SECRET;
+			if (!secret) {
+				throw new Error('SWITCHYARD_AUTH_SECRET must hold the node\'s auth.secret: the load test signs tokens with the loadtest grant');
+			}
+			target = await NodeTarget.start({
+				url: options.url, secret, metricsToken: process.env.SWITCHYARD_METRICS_TOKEN, pacer, sink: () => sink.nextAddress(), ip: options.bindIp,
+			});
+		}
+		if (options.workerCore !== undefined) {
+			for (const pid of target.workerPids()) {
+				pin(pid, options.workerCore);
+			}
+		}
+		const chosen = scenario(options.scenario, { stepSize: options.stepSize, roomSize: options.roomSize });
+		log(`target: ${target.description}; worker pids ${target.workerPids().join(', ')}` +
+			(options.workerCore !== undefined ? ` pinned to core ${options.workerCore}` : '') +
+			(options.generatorCore !== undefined ? `, generator pinned to core ${options.generatorCore}` : ''));
+		log(`scenario ${chosen.name}: ${chosen.describe}; sink ${sink.address.ip}:${sink.address.port} (receive buffer ${sink.receiveBufferBytes} bytes), counting 1 subscriber in ${options.sampleEvery}`);
+		const result = await runLoad(target, sink, pacer, { ...options, scenario: chosen, log });
+		for (const line of formatResult(result)) {
+			log(line);
+		}
+		if (options.json) {
+			console.log(JSON.stringify({ loadAverage, ...result }));
+		}
+		return result.steps.length > 0 ? 0 : 1;
+	} finally {
+		pacer.close();
+		await target?.close();
+		sink.close();
+	}
+}
+
+main().then((code) => process.exit(code), (error: unknown) => {
+	console.error(`loadtest: ${(error as Error).message}`);
+	process.exit(1);
+});

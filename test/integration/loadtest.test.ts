@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { startTestNode, type TestNode } from '../helpers/node';
+import { PROJECT_DIR } from '../helpers/child';
+
+const SECRET = 'loadtest-smoke-secret-0123456789abcdef';
+
+/** Runs `npm run loadtest` (the script itself) with a few peers for a few seconds; resolves with its last line. */
+function loadtest(args: string[], env: Record<string, string> = {}): Promise<{ code: number; lines: string[] }> {
+	return new Promise((resolve) => {
+		execFile(process.execPath, ['--import', 'tsx', path.join(PROJECT_DIR, 'scripts', 'loadtest.ts'),
+			'--scenario', 'broadcast', '--step-size', '3', '--max-steps', '2', '--settle-seconds', '2.5', '--window-seconds', '1',
+			'--sample-every', '2', '--json', ...args], {
+			cwd: PROJECT_DIR, env: { ...process.env, ...env }, timeout: 60_000,
+		}, (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, lines: stdout.trim().split('\n') }));
+	});
+}
+
+// A smoke test of the load generator: real signaling, plain SRTP transports
+// and forwarding, two small steps. The measurements themselves are in
+// docs/capacity.md and never run here. NOTE: a publisher starts within 2 s and
+// new video consumers forward from its next key frame (2 s apart): hence the
+// settle time.
+describe('npm run loadtest', () => {
+	let node: TestNode;
+
+	beforeAll(async () => {
+		node = await startTestNode({ media: { workers: 1 }, auth: { secret: SECRET } });
+	});
+	afterAll(async () => {
+		await node.close();
+	});
+
+	test('drives a node: consumers forward without loss, and --json ends with the result', async () => {
+		const { code, lines } = await loadtest(['--url', node.url], { SWITCHYARD_AUTH_SECRET: SECRET });
+		expect(code).toBe(0);
+		const result = JSON.parse(lines.at(-1)!) as { steps: { consumers: number; expectedConsumers: number; packetsPerSecond: number; loss: number }[]; consumersPerCore?: number };
+		expect(result.steps).toHaveLength(2);
+		for (const step of result.steps) {
+			expect(step.consumers).toBe(step.expectedConsumers);
+			expect(step.packetsPerSecond).toBeGreaterThan(0);
+			expect(step.loss).toBeLessThan(0.01);
+		}
+		expect(result.steps[1]!.consumers).toBe(12);
+		expect(result).toHaveProperty('consumersPerCore');
+		// Every peer left: the node holds nothing of the load test.
+		expect(node.pool.workers[0]!.load.transports).toBe(0);
+	}, 90_000);
+
+	test('without the node\'s secret it refuses to start', async () => {
+		const { code } = await loadtest(['--url', node.url], { SWITCHYARD_AUTH_SECRET: '' });
+		expect(code).toBe(1);
+	}, 30_000);
+
+	test('--bare drives a mediasoup worker of its own', async () => {
+		const { code, lines } = await loadtest(['--bare']);
+		expect(code).toBe(0);
+		const result = JSON.parse(lines.at(-1)!) as { steps: { consumers: number; packetsPerSecond: number }[] };
+		expect(result.steps.map((s) => s.consumers)).toEqual([6, 12]);
+		expect(result.steps.every((s) => s.packetsPerSecond > 0)).toBe(true);
+	}, 90_000);
+});
