@@ -2,8 +2,8 @@ import type { Browser } from 'playwright-core';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
 import {
-	captureSize, consumers, dropConnection, hook, inboundBySsrc, launchBrowser, layout, openRoom, outboundStats, receivesFrom, report,
-	remoteIceUfrags, screenshotPath, stats, transportIds, type Participant,
+	captureSize, consumers, dropConnection, hook, inboundBySsrc, launchBrowser, layout, openRoom, outboundStats, receivesFrom,
+	remoteIceUfrags, reportOnFailure, screenshotPath, stats, transportIds, type Participant,
 } from './browser';
 
 const GRACE_MS = 15000;
@@ -29,16 +29,7 @@ describe('the web client in a real browser', () => {
 	});
 
 	/** A test body that prints every page's console and media stats when it fails. */
-	function reported(body: () => Promise<void>): () => Promise<void> {
-		return async () => {
-			try {
-				await body();
-			} catch (error) {
-				process.stderr.write(`${await report(open)}\n`);
-				throw error;
-			}
-		};
-	}
+	const reported = reportOnFailure(open);
 
 	async function join(room: string, names: string[], options?: Parameters<typeof openRoom>[4]): Promise<{ ps: Participant[]; ids: string[] }> {
 		const ps: Participant[] = [];

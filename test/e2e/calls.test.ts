@@ -1,0 +1,166 @@
+import type { Browser } from 'playwright-core';
+import { api, signup } from '../helpers/accounts';
+import { startTestNode, type TestNode } from '../helpers/node';
+import { pollUntil } from '../helpers/poll';
+import { hook, launchBrowser, newParticipant, receivesFrom, reportOnFailure, type Participant } from './browser';
+
+/** Small captures: two participants and the node share a 2-core machine. */
+const CAPTURE = 'w=320&h=180';
+
+describe('the calling pages in a real browser', () => {
+	let node: TestNode;
+	let browser: Browser;
+	/** The pages of the running test; closed after it. */
+	const open: Participant[] = [];
+
+	beforeAll(async () => {
+		node = await startTestNode({ media: { workers: 2 }, accounts: { signupsPerHour: 100 }, calls: { invitesPerMinute: 100 } });
+		browser = await launchBrowser();
+	});
+	afterEach(async () => {
+		for (const p of open.splice(0)) {
+			await p.context.close();
+		}
+	});
+	afterAll(async () => {
+		await browser?.close();
+		await node?.close();
+	});
+
+	/** A test body that prints every page's console and media stats when it fails. */
+	const reported = reportOnFailure(open);
+
+	/** A person's own browser context. */
+	async function person(name: string): Promise<Participant> {
+		const p = await newParticipant(browser, name);
+		open.push(p);
+		return p;
+	}
+
+	/** Signs up through the /signup page; lands on `next`. */
+	async function signUpThroughPage(p: Participant, handle: string, displayName: string, next: string): Promise<void> {
+		await p.page.goto(`${node.url}/signup?next=${encodeURIComponent(next)}`);
+		await p.page.fill('input[name="handle"]', handle);
+		await p.page.fill('input[name="displayName"]', displayName);
+		await p.page.fill('input[name="password"]', `pw-${handle}-secret`);
+		await p.page.click('#signin button[type="submit"]');
+		await p.page.waitForURL(`${node.url}${next}`);
+	}
+
+	/** Signs in through the /signin page (an account made with the API helper); lands on `next`. */
+	async function signInThroughPage(p: Participant, handle: string, next: string): Promise<void> {
+		await p.page.goto(`${node.url}/signin?next=${encodeURIComponent(next)}`);
+		await p.page.fill('input[name="handle"]', handle);
+		await p.page.fill('input[name="password"]', `pw-${handle}-secret`);
+		await p.page.click('#signin button[type="submit"]');
+		await p.page.waitForURL(`${node.url}${next}`);
+	}
+
+	/** The page's account connection is up: calls ring here. */
+	async function online(p: Participant): Promise<void> {
+		await p.page.waitForSelector('body[data-phone="online"]', { state: 'attached', timeout: 15000 });
+	}
+
+	/** From the directory: search, open the profile, press a Call button; the outgoing screen shows. */
+	async function callFromDirectory(caller: Participant, handle: string, button: '#call-video' | '#call-audio'): Promise<void> {
+		await caller.page.fill('#search input[name="q"]', handle);
+		await caller.page.click('#search button[type="submit"]');
+		await caller.page.click(`#result-list li[data-handle="${handle}"] a`);
+		await caller.page.waitForURL(`${node.url}/u/${handle}`);
+		await online(caller);
+		await caller.page.waitForSelector(`${button}:not([disabled])`);
+		await caller.page.click(button);
+		await caller.page.waitForSelector('#outgoing', { state: 'visible' });
+	}
+
+	test('the caller finds the callee in the directory and video-calls; the callee accepts; both decode each other; hang-up ends it on both sides and both histories list it', reported(async () => {
+		const ada = await person('Ada');
+		const bob = await person('Bob');
+		// Ada signs up through the pages; Bob has an account already and signs in.
+		await signUpThroughPage(ada, 'ada', 'Ada Lovelace', `/directory?${CAPTURE}`);
+		await signup(node, 'bob', 'Bob Kahn');
+		await signInThroughPage(bob, 'bob', '/settings');
+		// Bob lets anyone ring him (the default is contacts and people he follows).
+		await bob.page.waitForSelector('#settings button[type="submit"][disabled]', { state: 'attached' });
+		await bob.page.check('#settings input[name="everyone"]');
+		await bob.page.click('#settings button[type="submit"]');
+		await bob.page.waitForSelector('#settings-saved', { state: 'visible' });
+		await bob.page.goto(`${node.url}/history?${CAPTURE}`);
+		await online(bob);
+
+		await callFromDirectory(ada, 'bob', '#call-video');
+		await pollUntil('Ada\'s page says it rings', async () => (await ada.page.textContent('#outgoing-state')) === 'Ringing…');
+
+		// Bob's page: who calls, with the ring tone's screen, then Accept.
+		await bob.page.waitForSelector('#incoming', { state: 'visible', timeout: 10000 });
+		expect(await bob.page.textContent('#incoming-name')).toBe('Ada Lovelace');
+		expect(await bob.page.textContent('#incoming-handle')).toBe('@ada');
+		expect(await bob.page.textContent('#incoming-kind')).toBe('Incoming video call');
+		await bob.page.click('#accept');
+
+		// Both in the in-call view, each decoding the other's video (and hearing the audio).
+		for (const p of [ada, bob]) {
+			await p.page.waitForSelector('#call-view', { state: 'visible', timeout: 10000 });
+			await pollUntil(`${p.name} is in the call`, async () => (await hook(p).catch(() => undefined))?.state === 'connected', { timeoutMs: 30000, intervalMs: 250 });
+		}
+		expect(await ada.page.isHidden('#outgoing')).toBe(true);
+		expect(await bob.page.isHidden('#incoming')).toBe(true);
+		const [adaId, bobId] = await Promise.all([ada, bob].map(async (p) => (await hook(p)).peerId));
+		await Promise.all([receivesFrom(ada, [bobId!]), receivesFrom(bob, [adaId!])]);
+		expect(await ada.page.textContent('#call-view .room-name')).toBe('Bob Kahn');
+		expect(await bob.page.textContent('#leave .label')).toBe('Hang up');
+
+		// Ada hangs up: the call ends on both pages, and the room empties.
+		const roomId = (await ada.page.getAttribute('#call-view #app', 'data-room-id'))!;
+		expect(node.registry.get(roomId)?.peers.size).toBe(2);
+		await ada.page.click('#leave');
+		for (const p of [ada, bob]) {
+			await p.page.waitForSelector('#call-view', { state: 'hidden', timeout: 10000 });
+			await pollUntil(`${p.name}'s page says the call ended`, async () => (await p.page.textContent('#banner'))?.startsWith('Call ended'));
+		}
+		await pollUntil('nobody is left in the call\'s room', () => (node.registry.get(roomId)?.peers.size ?? 0) === 0, { timeoutMs: 10000 });
+
+		// Each history lists the call: the other party, direction, media, outcome and a duration.
+		for (const [p, other, direction] of [[ada, 'Bob Kahn', 'Outgoing'], [bob, 'Ada Lovelace', 'Incoming']] as const) {
+			await p.page.goto(`${node.url}/history`);
+			const row = p.page.locator('#history li.call').first();
+			await row.waitFor({ timeout: 10000 });
+			expect(await row.locator('.who').textContent()).toBe(other);
+			expect(await row.locator('.what').textContent()).toMatch(new RegExp(`^. ${direction} video call · Answered · \\d+:\\d\\d$`));
+		}
+	}));
+
+	test('a declined call shows on the caller\'s page; a callee who cannot ring shows the server\'s unavailable', reported(async () => {
+		const carol = await person('Carol');
+		const dan = await person('Dan');
+		await signup(node, 'carol');
+		const danAccount = await signup(node, 'dan');
+		await signup(node, 'eve');
+		expect((await api(node, danAccount.token, 'PATCH', '/api/me/settings', { calls: { allowFrom: { everyone: true } } })).status).toBe(200);
+		await signInThroughPage(dan, 'dan', `/directory?${CAPTURE}`);
+		await online(dan);
+		await signInThroughPage(carol, 'carol', `/directory?${CAPTURE}`);
+
+		await callFromDirectory(carol, 'dan', '#call-audio');
+		await dan.page.waitForSelector('#incoming', { state: 'visible', timeout: 10000 });
+		expect(await dan.page.textContent('#incoming-kind')).toBe('Incoming audio call');
+		await dan.page.click('#decline');
+		await pollUntil('Carol\'s page says Dan declined', async () => (await carol.page.textContent('#outgoing-state')) === 'Declined', { timeoutMs: 10000 });
+		expect(await dan.page.isHidden('#incoming')).toBe(true);
+		await carol.page.click('#outgoing-close');
+		await carol.page.waitForSelector('#outgoing', { state: 'hidden' });
+
+		// Eve lets only her contacts and people she follows ring her (and has no page open): the invite is refused, and the page says so.
+		await carol.page.goto(`${node.url}/directory`);
+		await callFromDirectory(carol, 'eve', '#call-video');
+		await carol.page.waitForSelector('#outgoing-error', { state: 'visible', timeout: 10000 });
+		expect(await carol.page.textContent('#outgoing-error')).toBe('This person cannot take your call right now.');
+		expect(await carol.page.textContent('#outgoing-state')).toBe('Call failed');
+
+		// Carol's history: the declined call and the unavailable one.
+		await carol.page.goto(`${node.url}/history`);
+		await carol.page.locator('#history li.call').nth(1).waitFor({ timeout: 10000 });
+		const rows = await carol.page.locator('#history li.call .what').allTextContents();
+		expect(rows).toEqual(['↗ Outgoing video call · Unavailable', '↗ Outgoing audio call · Declined']);
+	}));
+});
