@@ -32,6 +32,7 @@ export function lobbyPage(): string {
 		<label>Room <input name="room" required maxlength="64" pattern="[A-Za-z0-9_.\\-]+" placeholder="standup"></label>
 		<button type="submit">Join</button>
 	</form>
+	<p class="switch">Call people by their handle: <a href="/signin">Sign in</a> or <a href="/signup">create an account</a>.</p>
 </main>`);
 }
 

@@ -9,13 +9,14 @@ type LoginResult = { token: string; refreshToken: string; expiresIn: number; use
 /** What is kept in localStorage: both tokens, when the access token expires (this clock), and the account. */
 type Stored = { token: string; refreshToken: string; expiresAt: number; user: Me };
 
-const KEY = 'switchyard.session';
+/** The localStorage key of the session. */
+export const SESSION_KEY = 'switchyard.session';
 /** Refresh this long before the access token expires, so that a request or a reconnection never carries an expired one. */
 const REFRESH_MARGIN_MS = 60_000;
 
 function read(): Stored | undefined {
 	try {
-		const stored = JSON.parse(localStorage.getItem(KEY) ?? 'null') as Stored | null;
+		const stored = JSON.parse(localStorage.getItem(SESSION_KEY) ?? 'null') as Stored | null;
 		return stored?.token && stored.refreshToken ? stored : undefined;
 	} catch {
 		return undefined;
@@ -24,7 +25,7 @@ function read(): Stored | undefined {
 
 function write(result: LoginResult): Stored {
 	const stored: Stored = { token: result.token, refreshToken: result.refreshToken, expiresAt: Date.now() + result.expiresIn * 1000, user: result.user };
-	localStorage.setItem(KEY, JSON.stringify(stored));
+	localStorage.setItem(SESSION_KEY, JSON.stringify(stored));
 	return stored;
 }
 
@@ -56,7 +57,7 @@ export class Account {
 		this.#onSignedOut = onSignedOut;
 		// Another tab refreshed or signed out.
 		addEventListener('storage', (event) => {
-			if (event.key !== KEY) {
+			if (event.key !== SESSION_KEY) {
 				return;
 			}
 			const next = read();
@@ -108,7 +109,7 @@ export class Account {
 	/** Ends the login session on the node and forgets it here. */
 	async signOut(): Promise<void> {
 		await requestJson('POST', '/api/auth/logout', { token: await this.token() }).catch(() => undefined);
-		localStorage.removeItem(KEY);
+		localStorage.removeItem(SESSION_KEY);
 		this.#ended();
 	}
 
@@ -132,7 +133,7 @@ export class Account {
 				this.#stored = write(await requestJson<LoginResult>('POST', '/api/auth/refresh', { body: { refreshToken: used } }));
 			} catch (error) {
 				if ((error as ApiError).code === 'unauthorized') {
-					localStorage.removeItem(KEY);
+					localStorage.removeItem(SESSION_KEY);
 					this.#ended();
 				}
 				throw error;

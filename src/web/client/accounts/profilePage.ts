@@ -40,7 +40,10 @@ export async function showProfile(account: Account, phone: Phone): Promise<void>
 
 	for (const [id, media] of [['call-video', 'video'], ['call-audio', 'audio']] as const) {
 		const button = byId<HTMLButtonElement>(id);
-		button.dataset.call = media;
+		// data-call: enabled and disabled with the phone's busy state (never on one's own profile).
+		if (!self) {
+			button.dataset.call = media;
+		}
 		button.disabled = self || phone.busy;
 		button.addEventListener('click', () => void phone.place(person, media));
 	}

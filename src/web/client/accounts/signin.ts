@@ -4,7 +4,7 @@
  * shown under the form.
  */
 import { describeError } from './api';
-import { signIn } from './auth';
+import { SESSION_KEY, signIn } from './auth';
 import { showError } from './dom';
 
 const form = document.getElementById('signin') as HTMLFormElement;
@@ -15,6 +15,12 @@ const submit = form.querySelector('button[type="submit"]') as HTMLButtonElement;
 function nextPage(): string {
 	const next = new URLSearchParams(location.search).get('next') ?? '';
 	return /^\/(?!\/)/.test(next) ? next : '/directory';
+}
+
+// Signed in already (this tab or another): on to the page. A stale session
+// comes back here once the next page finds it ended, with storage cleared.
+if (localStorage.getItem(SESSION_KEY)) {
+	location.replace(nextPage());
 }
 
 form.addEventListener('submit', async (event) => {
