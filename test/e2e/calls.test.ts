@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { api, signup } from '../helpers/accounts';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
-import { hook, launchBrowser, newParticipant, receivesFrom, reportOnFailure, type Participant } from './browser';
+import { hook, launchBrowser, newParticipant, receivesFrom, reportOnFailure, screenshotPath, type Participant } from './browser';
 
 /** Small captures: two participants and the node share a 2-core machine. */
 const CAPTURE = 'w=320&h=180';
@@ -69,11 +69,12 @@ describe('the calling pages in a real browser', () => {
 		await caller.page.waitForURL(`${node.url}/u/${handle}`);
 		await online(caller);
 		await caller.page.waitForSelector(`${button}:not([disabled])`);
+		await caller.page.screenshot({ path: screenshotPath(`call-profile-${handle}.png`) });
 		await caller.page.click(button);
 		await caller.page.waitForSelector('#outgoing', { state: 'visible' });
 	}
 
-	test('the caller finds the callee in the directory and video-calls; the callee accepts; both decode each other; hang-up ends it on both sides and both histories list it', reported(async () => {
+	test('the caller finds the callee in the directory and video-calls; the callee accepts; both decode each other; call waiting; hang-up ends it on both sides and both histories list it', reported(async () => {
 		const ada = await person('Ada');
 		const bob = await person('Bob');
 		// Ada signs up through the pages; Bob has an account already and signs in.
@@ -87,13 +88,18 @@ describe('the calling pages in a real browser', () => {
 		await bob.page.waitForSelector('#settings-saved', { state: 'visible' });
 		await bob.page.goto(`${node.url}/history?${CAPTURE}`);
 		await online(bob);
+		// An operator verified Ada: the incoming screen shows the mark.
+		await node.accounts.setFlags('ada', { verified: true });
 
 		await callFromDirectory(ada, 'bob', '#call-video');
 		await pollUntil('Ada\'s page says it rings', async () => (await ada.page.textContent('#outgoing-state')) === 'Ringing…');
 
 		// Bob's page: who calls, with the ring tone's screen, then Accept.
 		await bob.page.waitForSelector('#incoming', { state: 'visible', timeout: 10000 });
-		expect(await bob.page.textContent('#incoming-name')).toBe('Ada Lovelace');
+		expect(await bob.page.textContent('#incoming-name')).toBe('Ada Lovelace ✓');
+		expect(await bob.page.getAttribute('#incoming-name .verified', 'title')).toBe('Verified account');
+		expect(await bob.page.isVisible('#incoming-waiting')).toBe(false);
+		await bob.page.screenshot({ path: screenshotPath('call-incoming.png') });
 		expect(await bob.page.textContent('#incoming-handle')).toBe('@ada');
 		expect(await bob.page.textContent('#incoming-kind')).toBe('Incoming video call');
 		await bob.page.click('#accept');
@@ -109,6 +115,20 @@ describe('the calling pages in a real browser', () => {
 		await Promise.all([receivesFrom(ada, [bobId!]), receivesFrom(bob, [adaId!])]);
 		expect(await ada.page.textContent('#call-view .room-name')).toBe('Bob Kahn');
 		expect(await bob.page.textContent('#leave .label')).toBe('Hang up');
+		await ada.page.screenshot({ path: screenshotPath('call-in-call.png') });
+
+		// Call waiting: Grace rings Bob during the call; his page says that answering ends this call. He declines and stays in it.
+		const grace = await person('Grace');
+		await signup(node, 'grace', 'Grace Hopper');
+		await signInThroughPage(grace, 'grace', '/directory');
+		await callFromDirectory(grace, 'bob', '#call-audio');
+		await bob.page.waitForSelector('#incoming', { state: 'visible', timeout: 10000 });
+		expect(await bob.page.textContent('#incoming-name')).toBe('Grace Hopper');
+		expect(await bob.page.isVisible('#incoming-waiting')).toBe(true);
+		await bob.page.click('#decline');
+		await pollUntil('Grace\'s page says Bob declined', async () => (await grace.page.textContent('#outgoing-state')) === 'Declined', { timeoutMs: 10000 });
+		expect(await bob.page.isHidden('#incoming')).toBe(true);
+		await receivesFrom(bob, [adaId!]);
 
 		// Ada hangs up: the call ends on both pages, and the room empties.
 		const roomId = (await ada.page.getAttribute('#call-view #app', 'data-room-id'))!;
@@ -123,17 +143,20 @@ describe('the calling pages in a real browser', () => {
 		// Each history lists the call: the other party, direction, media, outcome and a duration.
 		for (const [p, other, direction] of [[ada, 'Bob Kahn', 'Outgoing'], [bob, 'Ada Lovelace', 'Incoming']] as const) {
 			await p.page.goto(`${node.url}/history`);
-			const row = p.page.locator('#history li.call').first();
+			const row = p.page.locator('#history li.call', { has: p.page.locator('.who', { hasText: other }) });
 			await row.waitFor({ timeout: 10000 });
-			expect(await row.locator('.who').textContent()).toBe(other);
 			expect(await row.locator('.what').textContent()).toMatch(new RegExp(`^. ${direction} video call · Answered · \\d+:\\d\\d$`));
 		}
+		await bob.page.screenshot({ path: screenshotPath('call-history.png') });
+		// Bob's also lists Grace's call, declined, newest first.
+		expect(await bob.page.locator('#history li.call .who').allTextContents()).toEqual(['Grace Hopper', 'Ada Lovelace']);
+		expect(await bob.page.locator('#history li.call.declined .what').textContent()).toBe('↙ Incoming audio call · Declined');
 	}));
 
-	test('a declined call shows on the caller\'s page; a callee who cannot ring shows the server\'s unavailable', reported(async () => {
+	test('a declined call shows on the caller\'s page; a callee who cannot ring shows the server\'s unavailable; follow, contacts and block toggle', reported(async () => {
 		const carol = await person('Carol');
 		const dan = await person('Dan');
-		await signup(node, 'carol');
+		const carolAccount = await signup(node, 'carol');
 		const danAccount = await signup(node, 'dan');
 		await signup(node, 'eve');
 		expect((await api(node, danAccount.token, 'PATCH', '/api/me/settings', { calls: { allowFrom: { everyone: true } } })).status).toBe(200);
@@ -156,6 +179,19 @@ describe('the calling pages in a real browser', () => {
 		await carol.page.waitForSelector('#outgoing-error', { state: 'visible', timeout: 10000 });
 		expect(await carol.page.textContent('#outgoing-error')).toBe('This person cannot take your call right now.');
 		expect(await carol.page.textContent('#outgoing-state')).toBe('Call failed');
+
+		// The profile's relation buttons: each sets the relation on the node, and pressing again undoes it.
+		await carol.page.click('#outgoing-close');
+		const handles = async (path: string) => ((await api(node, carolAccount.token, 'GET', `/api/me/${path}`)).body.users as { handle: string }[]).map((u) => u.handle);
+		for (const [button, path, label] of [['#follow', 'follows', 'Following'], ['#contact', 'contacts', 'In contacts'], ['#block', 'blocks', 'Blocked']] as const) {
+			await carol.page.click(button);
+			await carol.page.waitForSelector(`${button}[aria-pressed="true"]:not([disabled])`);
+			expect(await carol.page.textContent(button)).toBe(label);
+			expect(await handles(path)).toEqual(['eve']);
+			await carol.page.click(button);
+			await carol.page.waitForSelector(`${button}[aria-pressed="false"]:not([disabled])`);
+			expect(await handles(path)).toEqual([]);
+		}
 
 		// Carol's history: the declined call and the unavailable one.
 		await carol.page.goto(`${node.url}/history`);
