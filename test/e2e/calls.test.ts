@@ -48,12 +48,12 @@ describe('the calling pages in a real browser', () => {
 	}
 
 	/** Signs in through the /signin page (an account made with the API helper); lands on `next`. */
-	async function signInThroughPage(p: Participant, handle: string, next: string): Promise<void> {
-		await p.page.goto(`${node.url}/signin?next=${encodeURIComponent(next)}`);
+	async function signInThroughPage(p: Participant, handle: string, next: string, on = node): Promise<void> {
+		await p.page.goto(`${on.url}/signin?next=${encodeURIComponent(next)}`);
 		await p.page.fill('input[name="handle"]', handle);
 		await p.page.fill('input[name="password"]', `pw-${handle}-secret`);
 		await p.page.click('#signin button[type="submit"]');
-		await p.page.waitForURL(`${node.url}${next}`);
+		await p.page.waitForURL(`${on.url}${next}`);
 	}
 
 	/** The page's account connection is up: calls ring here. */
@@ -198,5 +198,52 @@ describe('the calling pages in a real browser', () => {
 		await carol.page.locator('#history li.call').nth(1).waitFor({ timeout: 10000 });
 		const rows = await carol.page.locator('#history li.call .what').allTextContents();
 		expect(rows).toEqual(['↗ Outgoing video call · Unavailable', '↗ Outgoing audio call · Declined']);
+	}));
+
+	test('sign-in pages show the API\'s errors; the access token is refreshed before it expires; a session ended elsewhere goes back to sign-in', reported(async () => {
+		// NOTE: a node of its own: a 61 s access token is refreshed a second after it is issued (a minute ahead), so the refresh path runs many times.
+		const shortNode = await startTestNode({ media: { workers: 1 }, auth: { tokenTtlSeconds: 61 }, accounts: { loginsPerMinute: 10_000 } });
+		try {
+			const fay = await person('Fay');
+			await signup(shortNode, 'fay');
+			await fay.page.goto(`${shortNode.url}/signup`);
+			for (const [password, error] of [['short', 'Password: expected at least 8 characters'], ['long-enough-pw', 'That handle is taken. Try another one.']] as const) {
+				await fay.page.fill('input[name="handle"]', 'fay');
+				await fay.page.fill('input[name="displayName"]', 'Fay');
+				await fay.page.fill('input[name="password"]', password);
+				await fay.page.click('#signin button[type="submit"]');
+				await pollUntil(`the signup page says "${error}"`, async () => (await fay.page.textContent('#form-error')) === error, { timeoutMs: 5000 });
+			}
+			await fay.page.goto(`${shortNode.url}/signin?next=${encodeURIComponent('/directory')}`);
+			await fay.page.fill('input[name="handle"]', 'fay');
+			await fay.page.fill('input[name="password"]', 'not-her-password');
+			await fay.page.click('#signin button[type="submit"]');
+			await pollUntil('the signin page says the password is wrong', async () => (await fay.page.textContent('#form-error')) === 'Wrong handle or password');
+
+			await signInThroughPage(fay, 'fay', '/directory', shortNode);
+			type Stored = { token: string; refreshToken: string };
+			const stored = async () => JSON.parse(await fay.page.evaluate(() =>
+				(globalThis as unknown as { localStorage: { getItem(key: string): string | null } }).localStorage.getItem('switchyard.session')) ?? 'null') as Stored | null;
+			const first = (await stored())!;
+			const refreshed = await pollUntil('the page refreshes its tokens', async () => {
+				const now = await stored();
+				return now !== null && now.token !== first.token && now.refreshToken !== first.refreshToken ? now : undefined;
+			}, { timeoutMs: 10000, intervalMs: 200 });
+			// Rotated: the first refresh token no longer works; the page still does.
+			expect((await api(shortNode, undefined, 'POST', '/api/auth/refresh', { refreshToken: first.refreshToken })).status).toBe(401);
+			await fay.page.fill('#search input[name="q"]', 'fa');
+			await fay.page.click('#search button[type="submit"]');
+			await fay.page.waitForSelector('#result-list li[data-handle="fay"]', { timeout: 5000 });
+
+			// Signed out elsewhere: the next refresh is refused and the page goes to sign-in, coming back here after.
+			expect((await api(shortNode, (await stored())?.token ?? refreshed.token, 'POST', '/api/auth/logout')).status).toBe(204);
+			await fay.page.waitForURL(`${shortNode.url}/signin?next=${encodeURIComponent('/directory?q=fa')}`, { timeout: 10000 });
+			expect(await stored()).toBeNull();
+		} finally {
+			for (const p of open.splice(0)) {
+				await p.context.close();
+			}
+			await shortNode.close();
+		}
 	}));
 });
