@@ -1,4 +1,4 @@
-import { byId, fillAvatar, nameWithMark, showError } from './dom';
+import { byId, fillAvatar, formatDuration, nameWithMark, showError } from './dom';
 
 /** Who is on the other end, as the call events and the directory describe them. */
 export type Party = { handle: string; displayName: string; verified: boolean };
@@ -14,6 +14,7 @@ export class CallScreens {
 	readonly callView = byId('call-view');
 	/** The room view as the server rendered it: each call starts from a fresh copy (no listeners of the last call). */
 	readonly #roomTemplate = this.callView.innerHTML;
+	#timer?: ReturnType<typeof setInterval>;
 
 	showIncoming(from: Party, media: 'audio' | 'video', waiting: boolean): void {
 		byId('incoming-kind').textContent = media === 'video' ? 'Incoming video call' : 'Incoming audio call';
@@ -54,12 +55,21 @@ export class CallScreens {
 		this.outgoing.hidden = true;
 	}
 
-	/** A fresh room view for a call with `other`; the Leave button is the Hang up. */
-	showCall(other: Party, roomId: string): void {
+	/** A fresh room view for a call with `other`, with the call's running time; the Leave button is the Hang up. */
+	showCall(other: Party, roomId: string, startedAt: number): void {
 		this.callView.innerHTML = this.#roomTemplate;
 		byId('app').dataset.roomId = roomId;
 		const title = this.callView.querySelector('.room-name')!;
-		title.replaceChildren(nameWithMark(other.displayName, other.verified));
+		const timer = document.createElement('span');
+		timer.className = 'call-timer';
+		timer.id = 'call-timer';
+		title.replaceChildren(nameWithMark(other.displayName, other.verified), ' ', timer);
+		const tick = () => {
+			timer.textContent = formatDuration(Date.now() - startedAt);
+		};
+		tick();
+		clearInterval(this.#timer);
+		this.#timer = setInterval(tick, 1000);
 		const leave = byId('leave');
 		leave.querySelector('.label')!.textContent = 'Hang up';
 		leave.title = 'Hang up';
@@ -68,6 +78,7 @@ export class CallScreens {
 	}
 
 	hideCall(): void {
+		clearInterval(this.#timer);
 		this.callView.hidden = true;
 		this.callView.innerHTML = this.#roomTemplate;
 		document.body.classList.remove('in-call');

@@ -4,7 +4,7 @@ import { Signaling } from '../signaling';
 import { describeError } from './api';
 import type { Account } from './auth';
 import type { CallScreens, Party } from './CallScreens';
-import { byId } from './dom';
+import { byId, formatDuration } from './dom';
 import { RingTone } from './ringTone';
 
 type Media = 'audio' | 'video';
@@ -80,6 +80,10 @@ export class Phone {
 		try {
 			const { callId } = await this.signaling.request('call.invite', { to: [to.handle], media });
 			placing.callId = callId;
+			if (this.#placing !== placing) {
+				// Cancelled while the invite was on its way.
+				await this.signaling.request('call.cancel', { callId }).catch(() => undefined);
+			}
 		} catch (error) {
 			if (this.#placing === placing) {
 				this.#o.screens.failOutgoing('Call failed', describeError(error));
@@ -139,6 +143,8 @@ export class Phone {
 		s.on('call.accepted', ({ callId, roomId, token }) => {
 			const placing = this.#placing;
 			if (placing?.callId !== callId) {
+				// Answered just as this page gave up on it: end it rather than leave the callee alone in the room.
+				void this.signaling.request('call.hangup', { callId }).catch(() => undefined);
 				return;
 			}
 			this.#placing = undefined;
@@ -187,7 +193,7 @@ export class Phone {
 	async #join(active: Active, roomId: string, token: string): Promise<void> {
 		this.#active = active;
 		this.#busyChanged();
-		this.#o.screens.showCall(active.other, roomId);
+		this.#o.screens.showCall(active.other, roomId, active.startedAt);
 		const { width, height } = this.#o.capture;
 		try {
 			active.session = await startRoom({
@@ -270,12 +276,4 @@ export class Phone {
 	#busyChanged(): void {
 		this.#o.busy(this.busy);
 	}
-}
-
-/** 75000 -> "1:15". */
-export function formatDuration(ms: number): string {
-	const seconds = Math.max(0, Math.round(ms / 1000));
-	const m = Math.floor(seconds / 60);
-	const s = seconds % 60;
-	return `${m}:${String(s).padStart(2, '0')}`;
 }

@@ -55,3 +55,11 @@ export function personItem(user: { handle: string; displayName: string; verified
 	item.append(link);
 	return item;
 }
+
+/** 75000 -> "1:15". */
+export function formatDuration(ms: number): string {
+	const seconds = Math.max(0, Math.round(ms / 1000));
+	const m = Math.floor(seconds / 60);
+	const s = seconds % 60;
+	return `${m}:${String(s).padStart(2, '0')}`;
+}

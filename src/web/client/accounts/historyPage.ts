@@ -1,7 +1,7 @@
 import { describeError } from './api';
 import type { Account } from './auth';
-import { byId, fillAvatar, showError } from './dom';
-import { formatDuration, type Phone } from './Phone';
+import { byId, fillAvatar, formatDuration, showError } from './dom';
+import type { Phone } from './Phone';
 
 /** A row of GET /api/me/calls. */
 type CallRecord = {
