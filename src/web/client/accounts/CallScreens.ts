@@ -16,13 +16,19 @@ export class CallScreens {
 	readonly #roomTemplate = this.callView.innerHTML;
 	#timer?: ReturnType<typeof setInterval>;
 
-	showIncoming(from: Party, media: 'audio' | 'video', waiting: boolean): void {
+	/** The incoming screen for `callId` (what Accept and Decline answer). */
+	showIncoming(callId: string, from: Party, media: 'audio' | 'video', waiting: boolean): void {
+		this.incoming.dataset.callId = callId;
 		byId('incoming-kind').textContent = media === 'video' ? 'Incoming video call' : 'Incoming audio call';
 		this.#party('incoming', from);
 		byId('incoming-waiting').hidden = !waiting;
-		this.incoming.dataset.handle = from.handle;
 		this.incoming.hidden = false;
 		byId('accept').focus();
+	}
+
+	/** The call the incoming screen shows, if it is shown. */
+	get incomingCallId(): string | undefined {
+		return this.incoming.hidden ? undefined : this.incoming.dataset.callId;
 	}
 
 	hideIncoming(): void {

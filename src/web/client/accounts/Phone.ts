@@ -164,7 +164,8 @@ export class Phone {
 	}
 
 	async #answer(accept: boolean): Promise<void> {
-		const ringing = [...this.#ringing.values()].at(-1);
+		// NOTE: the call on the screen, not the newest: another may have started ringing a moment ago.
+		const ringing = this.#ringing.get(this.#o.screens.incomingCallId ?? '');
 		if (!ringing) {
 			return;
 		}
@@ -269,7 +270,7 @@ export class Phone {
 			this.#ringTone.stop();
 			return;
 		}
-		this.#o.screens.showIncoming(newest.from, newest.media, newest.waiting || Boolean(this.#active));
+		this.#o.screens.showIncoming(newest.callId, newest.from, newest.media, newest.waiting || Boolean(this.#active));
 		this.#ringTone.start();
 	}
 
