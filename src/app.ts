@@ -6,7 +6,7 @@ import type { AccountService } from './accounts';
 import type { TokenService } from './auth';
 import type { CallService, Presence } from './calls';
 import type { Config } from './config';
-import { accountRoutes, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
+import { accountRoutes, crossOrigin, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
 import type { Logger } from './logging';
 import type { WorkerPool } from './media';
 import type { Metrics } from './metrics';
@@ -48,7 +48,7 @@ export function buildApp(deps: AppDeps): App {
 
 	// Public: health, readiness and metrics.
 	app.use(healthRoutes({ pool: deps.pool, metrics: deps.metrics, metricsToken: deps.config.metrics.token, draining: () => deps.registry.draining }));
-	app.use('/api', originCheck(deps.config.http.allowedOrigins, deps.dev));
+	app.use('/api', crossOrigin(deps.config.http.allowedOrigins, deps.dev), originCheck(deps.config.http.allowedOrigins, deps.dev));
 	if (deps.dev) {
 		app.use(devRoutes({ tokens: deps.tokens }));
 	}
@@ -73,6 +73,7 @@ export function buildApp(deps: AppDeps): App {
 		presence: deps.presence,
 		dev: deps.dev,
 		routerRtpCapabilities: () => deps.pool.routerRtpCapabilities,
+		onSessionsEnded: (listener) => deps.accounts.observer.on('sessionsEnded', listener),
 	});
 	deps.metrics.watchSignaling(signaling.observer);
 	let closing: Promise<void> | undefined;

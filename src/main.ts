@@ -1,18 +1,13 @@
 /**
- * Composition root: load the config, start the worker pool, build the app,
- * listen, and shut down on SIGTERM / SIGINT.
+ * The process: load the config, build the node (src/node.ts), listen, and
+ * drain and shut down on SIGTERM / SIGINT.
  */
 import { once } from 'node:events';
-import { AccountService } from './accounts';
-import { buildApp } from './app';
-import { CallService, Presence, followAccountChanges } from './calls';
-import { resolveDevMode, TokenService } from './auth';
+import { resolveDevMode } from './auth';
 import { ConfigError, loadConfig, redactConfig, type Config } from './config';
 import { bridgeMediasoupLogs, createLogger } from './logging';
-import { natWarning, WorkerPool } from './media';
-import { createMetrics } from './metrics';
-import { RoomRegistry } from './rooms';
-import { SqliteStore } from './store';
+import { natWarning } from './media';
+import { createNode, type SwitchyardNode } from './node';
 
 const USAGE = 'usage: switchyard [--print-config]';
 
@@ -40,10 +35,8 @@ async function main(argv: string[]): Promise<void> {
 	const logger = createLogger({ ...config.log, nodeEnv: process.env.NODE_ENV });
 	bridgeMediasoupLogs(logger);
 	let dev: boolean;
-	let tokens: TokenService;
 	try {
 		dev = resolveDevMode(config);
-		tokens = await TokenService.create(config.auth, { dev });
 	} catch (error) {
 		fail((error as Error).message);
 	}
@@ -53,31 +46,22 @@ async function main(argv: string[]): Promise<void> {
 	if (nat) {
 		logger.warn('media address unreachable from outside', { detail: nat });
 	}
-	const store = SqliteStore.open(config.store.path);
-	const accounts = new AccountService({ store, tokens, config, logger });
-	const presence = new Presence();
-	const calls = new CallService({ store, presence, tokens, config: config.calls, logger });
-	followAccountChanges(accounts, calls);
-	const pool = await WorkerPool.start({ config: config.media, logger });
-	const registry = new RoomRegistry({ pool, config, logger });
-	const metrics = createMetrics({ pool, registry, calls, config: config.metrics });
-	let app: ReturnType<typeof buildApp>;
+	let node: SwitchyardNode;
 	try {
-		app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, dev });
+		node = await createNode(config, logger, { dev });
 	} catch (error) {
-		await pool.close();
-		fail(`cannot start the HTTP server: ${(error as Error).message}`);
+		fail((error as Error).message);
 	}
-
-	app.httpServer.listen(config.http.port, config.http.host);
+	const { httpServer } = node.app;
+	httpServer.listen(config.http.port, config.http.host);
 	await Promise.race([
-		once(app.httpServer, 'listening'),
-		once(app.httpServer, 'error').then(([error]) => {
+		once(httpServer, 'listening'),
+		once(httpServer, 'error').then(([error]) => {
 			throw new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${(error as Error).message}`);
 		}),
 	]).catch(async (error: Error) => {
 		logger.error('startup failed', { error: error.message });
-		await pool.close();
+		await node.close();
 		process.exit(1);
 	});
 	logger.info('listening', { url: `${config.http.tlsCertFile ? 'https' : 'http'}://${config.http.host}:${config.http.port}` });
@@ -90,23 +74,10 @@ async function main(argv: string[]): Promise<void> {
 			return;
 		}
 		stopping = true;
-		logger.info('draining', { signal, rooms: registry.size, timeoutSeconds: config.drain.timeoutSeconds });
-		calls.drain();
-		let timer: NodeJS.Timeout | undefined;
-		const drained = await Promise.race([
-			registry.drain().then(() => true),
-			new Promise<boolean>((resolve) => {
-				timer = setTimeout(() => resolve(false), config.drain.timeoutSeconds * 1000);
-			}),
-		]);
-		clearTimeout(timer);
-		logger.info('stopping', { drained, rooms: registry.size });
-		registry.close();
-		calls.close();
-		await app.close();
-		metrics.close();
-		await pool.close();
-		await store.close();
+		logger.info('draining', { signal, rooms: node.registry.size, timeoutSeconds: config.drain.timeoutSeconds });
+		const drained = await node.drain(config.drain.timeoutSeconds);
+		logger.info('stopping', { drained, rooms: node.registry.size });
+		await node.close();
 		logger.info('stopped');
 		process.exit(0);
 	};

@@ -1,5 +1,5 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Claims, TokenService } from '../auth';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { secretEquals, type Claims, type TokenService } from '../auth';
 import type { UserSettings } from '../calls';
 import type { AccountsConfig, AuthConfig } from '../config';
 import { AppError, NotFoundError } from '../errors';
@@ -7,6 +7,9 @@ import type { Logger } from '../logging';
 import type { CallRecord, HistoryCursor, PublicUser, RelationKind, Store, User } from '../store';
 import { TypedEmitter } from '../util';
 import { hashPassword, verifyPassword } from './passwords';
+
+/** A refresh token used again this soon after its rotation is refused, not taken for a theft. */
+const REUSE_GRACE_MS = 10_000;
 
 /** What signup, login and refresh return. */
 export type LoginResult = { token: string; refreshToken: string; expiresIn: number; user: PublicUser };
@@ -16,6 +19,12 @@ export type AccountServiceEvents = {
 	relationChanged: [ownerId: string, targetId: string, kind: RelationKind];
 	settingsChanged: [userId: string];
 	accountDeleted: [userId: string];
+	/**
+	 * Login sessions of `userId` ended: one (`sessionId`, a logout), all but
+	 * one (`except`, a password change) or all (neither, a deletion). Live
+	 * connections made with their tokens must end too.
+	 */
+	sessionsEnded: [userId: string, which: { sessionId?: string; except?: string }];
 };
 
 export type AccountServiceDeps = {
@@ -49,13 +58,23 @@ export class AccountService {
 		this.observer = new TypedEmitter((event, error) => this.#logger.error('accounts listener failed', { event, error }));
 	}
 
-	/** Verifies a token; an account token's session must be live. @throws unauthorized */
+	/**
+	 * Verifies a token; an account token's session must be live, and a token
+	 * that names an account's handle without a session (a call's room token)
+	 * must name a live account: a deleted account's tokens stop at once.
+	 * @throws unauthorized
+	 */
 	async authenticate(token: string): Promise<Claims> {
 		const claims = await this.#tokens.verify(token);
 		if (claims.sid) {
 			const session = await this.#store.session(claims.sid);
 			if (!session || session.revoked || session.userId !== claims.sub) {
 				throw new AppError('unauthorized', 'the session has ended');
+			}
+		} else if (claims.handle !== undefined) {
+			const user = await this.#store.userById(claims.sub);
+			if (!user || user.handle !== claims.handle) {
+				throw new AppError('unauthorized', 'the account is gone');
 			}
 		}
 		return claims;
@@ -80,25 +99,47 @@ export class AccountService {
 		return this.#startSession(user);
 	}
 
-	/** A new access token and a new refresh token; the old refresh token stops working. */
+	/**
+	 * A new access token and a new refresh token; the old refresh token stops
+	 * working. A refresh token used again after its rotation was copied (the
+	 * OAuth 2.0 security BCP's reuse detection): the session is revoked, and
+	 * its live connections end. Within `REUSE_GRACE_MS` of the rotation a
+	 * reuse is refused without that: two tabs refreshing at once are not a theft.
+	 */
 	async refresh(refreshToken: string): Promise<LoginResult> {
-		const session = await this.#store.sessionByRefreshHash(digest(refreshToken));
-		if (!session || session.revoked || session.expiresAt < Date.now()) {
+		const hash = digest(refreshToken);
+		const session = await this.#store.sessionByRefreshHash(hash);
+		if (!session) {
+			await this.#reused(hash);
 			throw new AppError('unauthorized', 'invalid refresh token');
 		}
-		const user = await this.#store.userById(session.userId);
+		const user = session.revoked || session.expiresAt < Date.now() ? undefined : await this.#store.userById(session.userId);
 		if (!user) {
 			throw new AppError('unauthorized', 'invalid refresh token');
 		}
 		const next = randomBytes(32).toString('base64url');
-		await this.#store.rotateSession(session.id, digest(next), this.#refreshExpiry());
+		if (!await this.#store.rotateSession(session.id, hash, digest(next), this.#refreshExpiry())) {
+			// Another refresh with the same token won the race.
+			throw new AppError('unauthorized', 'invalid refresh token');
+		}
 		return { ...(await this.#accessToken(user, session.id)), refreshToken: next };
 	}
 
-	async logout(claims: Claims): Promise<void> {
-		if (claims.sid) {
-			await this.#store.revokeSession(claims.sid);
+	async #reused(hash: string): Promise<void> {
+		const session = await this.#store.sessionByPreviousRefreshHash(hash);
+		if (!session || session.revoked || Date.now() - session.rotatedAt < REUSE_GRACE_MS) {
+			return;
 		}
+		await this.#store.revokeSession(session.id);
+		this.#logger.warn('refresh token reused after rotation: session revoked', { userId: session.userId, sessionId: session.id });
+		this.observer.safeEmit('sessionsEnded', session.userId, { sessionId: session.id });
+	}
+
+	/** Ends the login session of an account token. @throws unauthorized for other tokens */
+	async logout(claims: Claims): Promise<void> {
+		const user = await this.me(claims);
+		await this.#store.revokeSession(claims.sid!);
+		this.observer.safeEmit('sessionsEnded', user.id, { sessionId: claims.sid! });
 	}
 
 	/** Changes the password and ends every other login session of the account. */
@@ -108,6 +149,7 @@ export class AccountService {
 		await this.#store.setPasswordHash(user.id, await hashPassword(newPassword, this.#config.accounts.scryptCost));
 		await this.#store.revokeSessions(user.id, claims.sid);
 		this.#logger.info('password changed', { userId: user.id });
+		this.observer.safeEmit('sessionsEnded', user.id, { except: claims.sid });
 	}
 
 	/** Deletes the account and its data: relations both ways, sessions. */
@@ -117,6 +159,7 @@ export class AccountService {
 		await this.#store.deleteUser(user.id);
 		this.#logger.info('account deleted', { userId: user.id });
 		this.observer.safeEmit('accountDeleted', user.id);
+		this.observer.safeEmit('sessionsEnded', user.id, {});
 	}
 
 	/** The account behind an account token. @throws unauthorized for other tokens or a deleted account */
@@ -136,8 +179,10 @@ export class AccountService {
 		return user;
 	}
 
+	/** The directory, for accounts only: who blocked the searcher is left out, so the searcher must be one. */
 	async search(claims: Claims, prefix: string, options: { after?: string; limit: number }): Promise<PublicUser[]> {
-		return this.#store.searchUsers({ prefix, searcherId: claims.sub, ...options });
+		const user = await this.me(claims);
+		return this.#store.searchUsers({ prefix, searcherId: user.id, ...options });
 	}
 
 	async setRelation(claims: Claims, kind: RelationKind, handle: string, on: boolean): Promise<void> {
@@ -180,9 +225,7 @@ export class AccountService {
 		if (!expected) {
 			return false;
 		}
-		const a = createHash('sha256').update(token).digest();
-		const b = createHash('sha256').update(expected).digest();
-		return timingSafeEqual(a, b);
+		return secretEquals(token, expected);
 	}
 
 	async #checkPassword(user: User, password: string): Promise<void> {

@@ -52,6 +52,17 @@ describe('TokenService', () => {
 		expect(await refusal(tokens, await sign('https://evil.example'))).toBe('invalid token');
 	});
 
+	test('the loadtest grant holds only in tokens signed with the node\'s own secret', async () => {
+		const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+		const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+		const tokens = await TokenService.create({ ...base, publicKey: pem, issuer: 'https://idp.example' }, { dev: false });
+		expect((await tokens.verify(await tokens.issue({ sub: 'gen', rooms: ['*'], loadtest: true }))).loadtest).toBe(true);
+		expect((await tokens.verify(await tokens.issue({ sub: 'user', rooms: ['*'] }))).loadtest).toBe(false);
+		const fromIdp = await new jose.SignJWT({ rooms: ['*'], loadtest: true })
+			.setProtectedHeader({ alg: 'ES256' }).setSubject('idp|7').setIssuer('https://idp.example').setExpirationTime('1h').sign(privateKey);
+		expect((await tokens.verify(fromIdp)).loadtest).toBe(false);
+	});
+
 	test('outside dev mode a secret or an identity provider is required', async () => {
 		await expect(TokenService.create({ ...base, secret: null }, { dev: false })).rejects.toThrow('auth.secret');
 		await expect(TokenService.create({ ...base, secret: null }, { dev: true })).resolves.toBeInstanceOf(TokenService);

@@ -19,6 +19,12 @@ export const claimsSchema = z.object({
 	premium: z.boolean().default(false),
 	/** Room ids the bearer may join; "*" for any. Absent: none. */
 	rooms: z.array(z.string().min(1).max(64)).max(100).optional(),
+	/**
+	 * Load-generator grant: plain RTP transports (transport.createPlain). Only
+	 * honoured in tokens signed with the node's own auth.secret, which the node
+	 * never puts in a token it issues (dev, account and call tokens alike).
+	 */
+	loadtest: z.boolean().default(false),
 	/** The login session of an account token; revoked sessions' tokens are refused. */
 	sid: z.string().min(1).max(64).optional(),
 	exp: z.number().int(),
@@ -93,8 +99,9 @@ export class TokenService {
 	 */
 	async verify(token: string): Promise<Claims> {
 		let payload: jose.JWTPayload;
+		let header: jose.ProtectedHeaderParameters;
 		try {
-			const header = jose.decodeProtectedHeader(token);
+			header = jose.decodeProtectedHeader(token);
 			if (header.alg === 'HS256') {
 				({ payload } = await jose.jwtVerify(token, this.#secret, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }));
 			} else {
@@ -115,6 +122,11 @@ export class TokenService {
 		const claims = claimsSchema.safeParse(payload);
 		if (!claims.success) {
 			throw new AppError('unauthorized', 'invalid token claims');
+		}
+		// NOTE: an identity provider speaks for users, not for the operator's
+		// load generator: its tokens never carry the grant.
+		if (header.alg !== 'HS256') {
+			claims.data.loadtest = false;
 		}
 		return claims.data;
 	}

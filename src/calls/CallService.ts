@@ -221,6 +221,20 @@ export class CallService {
 		this.#endIfOver(call);
 	}
 
+	/**
+	 * A fresh room token for a party of a running call: room tokens expire
+	 * (auth.tokenTtlSeconds), calls need not, and a reconnection needs a
+	 * valid one. @throws not_found when the caller is not (or no longer) in it
+	 */
+	async token(claims: Claims, callId: string): Promise<{ roomId: string; token: string }> {
+		const user = await this.#account(claims);
+		const call = this.#calls.get(callId);
+		if (!call || call.ended || !this.#isParty(call, user.id)) {
+			throw new NotFoundError('no such call');
+		}
+		return { roomId: call.roomId, token: await this.#roomToken(user, call.roomId) };
+	}
+
 	/** A party hangs up: the caller ends the call for everyone; a callee leaves it. */
 	async hangup(claims: Claims, callId: string): Promise<void> {
 		this.#assertAccount(claims);

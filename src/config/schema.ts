@@ -69,6 +69,23 @@ export const configSchema = z.strictObject({
 		maxRooms: z.number().int().min(1).max(1_000_000),
 		scoreIntervalMs: z.number().int().min(100).max(60_000),
 	}),
+	policy: z.strictObject({
+		enabled: z.boolean(),
+		intervalMs: z.number().int().min(50).max(10_000),
+		thumbnailMaxHeight: z.number().int().min(1).max(10_000),
+		mediumMaxHeight: z.number().int().min(1).max(10_000),
+		midLayerFromPeers: z.number().int().min(2).max(1000),
+		lowLayerFromPeers: z.number().int().min(2).max(1000),
+		layerBitrates: z.array(z.coerce.number().int().min(10_000).max(50_000_000)).min(1).max(3),
+		audioBitrate: z.number().int().min(6_000).max(510_000),
+		publisherCapFromPeers: z.array(z.coerce.number().int().min(1).max(1000)).min(1).max(16),
+		publisherCapBitrates: z.array(z.coerce.number().int().min(100_000).max(100_000_000)).min(1).max(16),
+		maxDownlinkBitrate: z.number().int().min(100_000).max(1_000_000_000),
+		keyFrameRequestDelayMs: z.number().int().min(0).max(10_000),
+		layerSwitchIntervalMs: z.number().int().min(0).max(10_000),
+		lowScore: z.number().int().min(0).max(10),
+		recoverScore: z.number().int().min(0).max(10),
+	}),
 	signaling: z.strictObject({
 		maxPayloadBytes: z.number().int().min(1024).max(10_000_000),
 		maxMessageBytes: z.number().int().min(1024).max(100_000_000),
@@ -99,6 +116,22 @@ export const configSchema = z.strictObject({
 	if ((auth.publicKey === null) !== (auth.issuer === null)) {
 		ctx.issues.push({ code: 'custom', path: ['auth', 'issuer'], input: auth.issuer, message: 'expected auth.publicKey and auth.issuer together' });
 	}
+	const { policy } = ctx.value;
+	if (policy.mediumMaxHeight < policy.thumbnailMaxHeight) {
+		ctx.issues.push({ code: 'custom', path: ['policy', 'mediumMaxHeight'], input: policy.mediumMaxHeight, message: 'expected at least policy.thumbnailMaxHeight' });
+	}
+	if (policy.recoverScore <= policy.lowScore && policy.lowScore > 0) {
+		ctx.issues.push({ code: 'custom', path: ['policy', 'recoverScore'], input: policy.recoverScore, message: 'expected more than policy.lowScore' });
+	}
+	if (policy.lowLayerFromPeers < policy.midLayerFromPeers) {
+		ctx.issues.push({ code: 'custom', path: ['policy', 'lowLayerFromPeers'], input: policy.lowLayerFromPeers, message: 'expected at least policy.midLayerFromPeers' });
+	}
+	if (policy.publisherCapBitrates.length !== policy.publisherCapFromPeers.length) {
+		ctx.issues.push({ code: 'custom', path: ['policy', 'publisherCapBitrates'], input: policy.publisherCapBitrates, message: 'expected as many entries as policy.publisherCapFromPeers' });
+	}
+	if (policy.publisherCapFromPeers.some((n, i, all) => i > 0 && n <= all[i - 1]!)) {
+		ctx.issues.push({ code: 'custom', path: ['policy', 'publisherCapFromPeers'], input: policy.publisherCapFromPeers, message: 'expected room sizes in ascending order' });
+	}
 	const { http, turn } = ctx.value;
 	if ((http.tlsCertFile === null) !== (http.tlsKeyFile === null)) {
 		ctx.issues.push({ code: 'custom', path: ['http', 'tlsKeyFile'], input: http.tlsKeyFile, message: 'expected http.tlsCertFile and http.tlsKeyFile together' });
@@ -116,6 +149,7 @@ export type MediaConfig = Config['media'];
 export type LogConfig = Config['log'];
 export type AuthConfig = Config['auth'];
 export type RoomsConfig = Config['rooms'];
+export type PolicyConfig = Config['policy'];
 export type SignalingConfig = Config['signaling'];
 export type AccountsConfig = Config['accounts'];
 export type CallsConfig = Config['calls'];

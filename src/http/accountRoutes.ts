@@ -59,6 +59,11 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 
 	const signupLimit = rateLimitPerIp(config.signupsPerHour, 3600);
 	const loginLimit = rateLimitPerIp(config.loginsPerMinute, 60);
+	// NOTE: counters of their own, so that refreshing clients behind one
+	// address cannot lock out logins; and password checks with a stolen access
+	// token (password change, deletion) are as limited as logins.
+	const refreshLimit = rateLimitPerIp(config.loginsPerMinute, 60);
+	const passwordLimit = rateLimitPerIp(config.loginsPerMinute, 60);
 	const searchLimit = rateLimitPerIp(config.searchesPerMinute, 60);
 
 	router.post('/api/auth/signup', signupLimit, async (req, res) => {
@@ -67,7 +72,7 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 	router.post('/api/auth/login', loginLimit, async (req, res) => {
 		res.json(await accounts.login(validate(loginBody, req.body)));
 	});
-	router.post('/api/auth/refresh', loginLimit, async (req, res) => {
+	router.post('/api/auth/refresh', refreshLimit, async (req, res) => {
 		res.json(await accounts.refresh(validate(refreshBody, req.body).refreshToken));
 	});
 	router.post('/api/auth/logout', auth, async (_req, res) => {
@@ -79,19 +84,21 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 		const user = await accounts.me(claimsOf(res));
 		res.json({ handle: user.handle, displayName: user.displayName, verified: user.verified, premium: user.premium });
 	});
-	router.post('/api/me/password', auth, async (req, res) => {
+	router.post('/api/me/password', passwordLimit, auth, async (req, res) => {
 		const body = validate(passwordBody, req.body);
 		await accounts.changePassword(claimsOf(res), body.currentPassword, body.newPassword);
 		res.status(204).end();
 	});
-	router.delete('/api/me', auth, async (req, res) => {
+	router.delete('/api/me', passwordLimit, auth, async (req, res) => {
 		await accounts.deleteAccount(claimsOf(res), validate(deleteBody, req.body).password);
 		res.status(204).end();
 	});
 
 	router.get('/api/me/calls', auth, async (req, res) => {
 		const query = validate(historyQuery, req.query, 'query');
-		const calls = await accounts.callHistory(claimsOf(res), query);
+		// NOTE: one more than a page tells whether there is a next one.
+		const page = await accounts.callHistory(claimsOf(res), { ...query, limit: query.limit + 1 });
+		const calls = page.slice(0, query.limit);
 		res.json({
 			calls: calls.map((c) => ({
 				callId: c.callId,
@@ -102,7 +109,7 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 				startedAt: new Date(c.startedAt).toISOString(),
 				durationSeconds: Math.round(c.durationMs / 1000),
 			})),
-			next: calls.length === query.limit && calls.at(-1)?.cursor ? `${calls.at(-1)!.cursor!.startedAt}-${calls.at(-1)!.cursor!.seq}` : undefined,
+			next: page.length > query.limit && calls.at(-1)?.cursor ? `${calls.at(-1)!.cursor!.startedAt}-${calls.at(-1)!.cursor!.seq}` : undefined,
 		});
 	});
 
@@ -136,10 +143,12 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 		});
 	}
 
-	router.get('/api/users', searchLimit, auth, async (req, res) => {
+	// NOTE: counted once authenticated: requests refused for their token use no quota.
+	router.get('/api/users', auth, searchLimit, async (req, res) => {
 		const query = validate(searchQuery, req.query, 'query');
-		const users = await accounts.search(claimsOf(res), query.q, { after: query.after, limit: query.limit });
-		res.json({ users, next: users.length === query.limit ? users.at(-1)?.handle : undefined });
+		const page = await accounts.search(claimsOf(res), query.q, { after: query.after, limit: query.limit + 1 });
+		const users = page.slice(0, query.limit);
+		res.json({ users, next: page.length > query.limit ? users.at(-1)?.handle : undefined });
 	});
 
 	router.put('/api/admin/users/:handle', async (req, res) => {

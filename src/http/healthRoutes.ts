@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { WorkerPool } from '../media';
+import { secretEquals } from '../auth';
 import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
 import { bearerToken } from './auth';
@@ -28,7 +29,7 @@ export function healthRoutes({ pool, metrics, metricsToken, draining }: { pool: 
 
 	router.get('/metrics', async (req, res, next) => {
 		try {
-			if (metricsToken !== null && bearerToken(req) !== metricsToken) {
+			if (metricsToken !== null && !secretEquals(bearerToken(req) ?? '', metricsToken)) {
 				throw new AppError('unauthorized', 'a bearer token is required for /metrics (metrics.token)');
 			}
 			const body = await metrics.registry.metrics();

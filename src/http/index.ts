@@ -3,6 +3,6 @@ export { bearerToken, requireAuth, type Authenticate } from './auth';
 export { devRoutes } from './devRoutes';
 export { errorHandler, notFoundHandler } from './errorHandler';
 export { healthRoutes } from './healthRoutes';
-export { originCheck } from './originCheck';
+export { crossOrigin, originCheck } from './originCheck';
 export { rateLimitPerIp } from './rateLimit';
 export { validate } from './validate';

@@ -1,6 +1,6 @@
 import client from 'prom-client';
 import type { ms } from '../media';
-import type { RoomRegistry } from '../rooms';
+import type { PeerTransport, RoomRegistry } from '../rooms';
 
 type Totals = { bytes: number; packets: number };
 
@@ -98,9 +98,9 @@ export class StatsSampler {
 		}
 	}
 
-	async #transport(transport: ms.WebRtcTransport): Promise<void> {
+	async #transport(transport: PeerTransport): Promise<void> {
 		const [stats] = await transport.getStats().catch(() => []);
-		if (stats?.availableOutgoingBitrate !== undefined && stats.iceState !== 'new') {
+		if (stats?.availableOutgoingBitrate !== undefined && 'iceState' in stats && stats.iceState !== 'new') {
 			this.#downlink.observe(stats.availableOutgoingBitrate);
 		}
 	}

@@ -155,7 +155,24 @@ export function createMetrics({ pool, registry: rooms, calls, config }: MetricsD
 	const onDied = () => deaths.inc();
 	pool.observer.on('workerReplaced', onReplaced);
 	pool.observer.on('workerDied', onDied);
+	const layerSwitches = new client.Counter({
+		name: 'switchyard_policy_layer_switches_total',
+		help: 'Spatial layer changes the bitrate policy made (applied) or held back for the key-frame spacing (deferred).',
+		labelNames: ['result'], registers,
+	});
+	for (const result of ['applied', 'deferred']) {
+		layerSwitches.inc({ result }, 0);
+	}
+	const dynacast = new client.Counter({ name: 'switchyard_policy_encodings_updates_total', help: 'producer.encodings (dynacast) sent to publishers.', registers });
+	new client.Gauge({
+		name: 'switchyard_policy_paused_consumers', help: 'Consumers the bitrate policy has paused (hidden tiles, downlinks too small).', registers,
+		collect() {
+			this.set([...rooms?.rooms() ?? []].reduce((n, room) => n + room.policy.pausedCount, 0));
+		},
+	});
 	rooms?.observer.on('roomCreated', (room) => {
+		room.policy.observer.on('layerSwitch', (deferred) => layerSwitches.inc({ result: deferred ? 'deferred' : 'applied' }));
+		room.policy.observer.on('encodings', () => dynacast.inc());
 		room.observer.on('peerJoined', () => roomSize.observe(room.peers.size));
 		room.observer.on('firstConsumer', (_peer, seconds) => joinDuration.observe(seconds));
 		room.observer.on('limitReached', (limit) => limitHits.inc({ limit }));

@@ -23,6 +23,27 @@ describe('layer policy', () => {
 		expect(decideSubscriber(input).get('v-p1')).toMatchObject({ paused: false, spatialLayer: layer });
 	});
 
+	test('a speaker change moves the best layer and the priority to the new speaker, in a room of 12', () => {
+		const tiles = { a: { height: 720, visible: true }, b: { height: 720, visible: true }, c: { height: 720, visible: true } };
+		const layers = (speaker: string | null) => {
+			const d = decideSubscriber(room(12, tiles, { activeSpeakerPeerId: speaker }));
+			return ['a', 'b', 'c'].map((p) => `${d.get(`v-${p}`)!.spatialLayer}/${d.get(`v-${p}`)!.priority}`);
+		};
+		expect(layers(null)).toEqual(['0/100', '0/100', '0/100']);
+		expect(layers('a')).toEqual(['2/200', '0/100', '0/100']);
+		expect(layers('b')).toEqual(['0/100', '2/200', '0/100']);
+	});
+
+	test.each([
+		// tile height, speaker?, degraded?, expected layer
+		[720, false, false, 2], [720, false, true, 1], [300, false, true, 0], [90, false, true, 0], [720, true, true, 1],
+	])('a tile %i px high, speaker %s, received badly %s: layer %i', (height, speaker, degraded, layer) => {
+		const input = room(3, { p1: { height, visible: true } }, { activeSpeakerPeerId: speaker ? 'p1' : null });
+		input.consumers = input.consumers.map((c) => ({ ...c, degraded }));
+		expect(decideSubscriber(input).get('v-p1')).toMatchObject({ paused: false, spatialLayer: layer });
+		expect(decideSubscriber(input).get('a-p1')).toMatchObject({ paused: false });
+	});
+
 	test('a hidden tile is paused; audio never is, and comes first', () => {
 		const decisions = decideSubscriber(room(3, { p1: { height: 720, visible: false }, p2: { height: 720, visible: true } }));
 		expect(decisions.get('v-p1')!.paused).toBe(true);
@@ -70,6 +91,17 @@ describe('layer policy', () => {
 		}
 	});
 
+	test.each([[2_000_000], [700_000], [100_000]])('an estimated downlink of %i bps steps video down but never pauses it', (estimate) => {
+		const input = room(4, { sp: { height: 720, visible: true }, p2: { height: 720, visible: true }, p3: { height: 720, visible: true } },
+			{ activeSpeakerPeerId: 'sp', estimatedDownlinkBps: estimate });
+		const d = decideSubscriber(input);
+		expect([...d.values()].every((decision) => !decision.paused)).toBe(true);
+		const cost = estimateBitrate(input, d);
+		const lowest = 3 * DEFAULT_POLICY.audioBitrate + 3 * DEFAULT_POLICY.layerBitrates[0]!;
+		expect(cost <= estimate || cost === lowest).toBe(true);
+		expect(d.get('v-sp')!.spatialLayer).toBeGreaterThanOrEqual(d.get('v-p2')!.spatialLayer);
+	});
+
 	test('publisher caps fall as rooms grow', () => {
 		const caps = [2, 4, 5, 9, 10, 24, 25, 50].map((n) => publisherCap(n));
 		for (let i = 1; i < caps.length; i++) {
@@ -78,13 +110,16 @@ describe('layer policy', () => {
 		expect(publisherCap(50)).toBeLessThan(publisherCap(2));
 	});
 
-	test('dynacast: only the encodings some subscriber receives are needed', () => {
+	test('dynacast: encodings above the highest layer anyone receives are not needed', () => {
 		const small = room(3, { pub: { height: 100, visible: true } });
 		const hidden = room(3, { pub: { height: 720, visible: false } });
 		const subscribers = [small, hidden].map((input) => ({ consumers: input.consumers, decisions: decideSubscriber(input) }));
 		expect(neededEncodings([{ id: 'pv-pub', spatialLayers: 3 }], subscribers).get('pv-pub')).toEqual([true, false, false]);
 		const large = room(3, { pub: { height: 720, visible: true } });
 		subscribers.push({ consumers: large.consumers, decisions: decideSubscriber(large) });
-		expect(neededEncodings([{ id: 'pv-pub', spatialLayers: 3 }], subscribers).get('pv-pub')).toEqual([true, false, true]);
+		expect(neededEncodings([{ id: 'pv-pub', spatialLayers: 3 }], subscribers).get('pv-pub')).toEqual([true, true, true]);
+		expect(neededEncodings([{ id: 'pv-pub', spatialLayers: 3 }], subscribers.slice(1, 2)).get('pv-pub')).toEqual([true, false, false]);
+		const medium = room(3, { pub: { height: 300, visible: true } });
+		expect(neededEncodings([{ id: 'pv-pub', spatialLayers: 3 }], [{ consumers: medium.consumers, decisions: decideSubscriber(medium) }]).get('pv-pub')).toEqual([true, true, false]);
 	});
 });

@@ -38,13 +38,21 @@ export type ConsumerInput = {
 	spatialLayers: number;
 	/** How the subscriber shows it; unknown until the client reports (shown large by default). */
 	tile?: { height: number; visible: boolean; pinned?: boolean };
+	/** The subscriber receives it badly (its consumer score fell low): one layer less than it would get. */
+	degraded?: boolean;
 };
 
 export type SubscriberInput = {
 	roomSize: number;
 	activeSpeakerPeerId: string | null;
-	/** Available downlink (bits/s) as the node estimates it; undefined: unconstrained. */
+	/** The most the node may send this subscriber (bits/s); undefined: unconstrained. Video steps down, then pauses, to fit. */
 	downlinkBps?: number;
+	/**
+	 * What the bandwidth estimate says the downlink carries now (bits/s).
+	 * Video steps down to fit but is never paused for it: a paused consumer
+	 * stops the probing that would let the estimate climb back.
+	 */
+	estimatedDownlinkBps?: number;
 	consumers: ConsumerInput[];
 };
 
@@ -82,7 +90,8 @@ export function publisherCap(roomSize: number, table: PolicyTable = DEFAULT_POLI
  * Decides every consumer of one subscriber. Audio is never paused and always
  * first. Video: a hidden tile is paused; a visible one gets the layer its size
  * calls for, capped by room size unless it is the active speaker, pinned or a
- * screen share (which favours resolution). When the subscriber's downlink
+ * screen share (which favours resolution), and one layer lower while the
+ * subscriber receives it badly (`degraded`). When the subscriber's downlink
  * cannot carry it all, video steps down, lowest priority first: lower layers,
  * then pausing non-speaker video; audio never loses anything.
  */
@@ -101,16 +110,20 @@ export function decideSubscriber(input: SubscriberInput, table: PolicyTable = DE
 		const visible = consumer.tile?.visible ?? true;
 		const wanted = consumer.tile ? layerForHeight(consumer.tile.height, table) : top;
 		const cap = speaker || pinned || screen ? top : Math.min(top, roomCap);
+		const layer = screen ? top : Math.min(wanted, cap);
 		decisions.set(consumer.id, {
 			paused: !visible,
-			spatialLayer: screen ? top : Math.min(wanted, cap),
+			spatialLayer: consumer.degraded ? Math.max(0, layer - 1) : layer,
 			// Screen share: full resolution, and frame rate is what gives first.
 			temporalLayer: 2,
 			priority: speaker ? PRIORITY.speaker : pinned ? PRIORITY.pinned : screen ? PRIORITY.screen : PRIORITY.video,
 		});
 	}
 	if (input.downlinkBps !== undefined) {
-		fitDownlink(input, decisions, table, input.downlinkBps);
+		fitDownlink(input, decisions, table, input.downlinkBps, { pause: true });
+	}
+	if (input.estimatedDownlinkBps !== undefined) {
+		fitDownlink(input, decisions, table, input.estimatedDownlinkBps, { pause: false });
 	}
 	return decisions;
 }
@@ -128,7 +141,7 @@ export function estimateBitrate(input: SubscriberInput, decisions: Map<string, C
 	return total;
 }
 
-function fitDownlink(input: SubscriberInput, decisions: Map<string, ConsumerDecision>, table: PolicyTable, budget: number): void {
+function fitDownlink(input: SubscriberInput, decisions: Map<string, ConsumerDecision>, table: PolicyTable, budget: number, { pause }: { pause: boolean }): void {
 	const videos = input.consumers.filter((c) => c.kind === 'video' && !decisions.get(c.id)!.paused)
 		.sort((a, b) => decisions.get(a.id)!.priority - decisions.get(b.id)!.priority);
 	// Lower layers first, lowest priority first, one step at a time.
@@ -146,6 +159,9 @@ function fitDownlink(input: SubscriberInput, decisions: Map<string, ConsumerDeci
 				break;
 			}
 		}
+	}
+	if (!pause) {
+		return;
 	}
 	// Then pause non-speaker video, lowest priority first; the speaker goes last.
 	for (const video of videos) {
@@ -166,22 +182,27 @@ function fitDownlink(input: SubscriberInput, decisions: Map<string, ConsumerDeci
 }
 
 /**
- * Dynacast: which simulcast encodings of each producer anybody receives.
- * An encoding nobody needs can stop at the publisher (encodings[i].active).
+ * Dynacast: which simulcast encodings each publisher should send. An encoding
+ * above the highest layer any subscriber receives stops at the publisher
+ * (encodings[i].active = false); the ones below it keep going, as LiveKit
+ * does: they cost little, and they are what a subscriber falls back to at
+ * once when its downlink shrinks, and what a new consumer starts on while the
+ * bandwidth estimate ramps up. With nobody receiving at all, only the lowest
+ * stays on, so a new viewer starts at once.
  */
 export function neededEncodings(
 	producers: { id: string; spatialLayers: number }[],
 	subscribers: { consumers: ConsumerInput[]; decisions: Map<string, ConsumerDecision> }[],
 ): Map<string, boolean[]> {
-	const needed = new Map(producers.map((p) => [p.id, new Array<boolean>(p.spatialLayers).fill(false)]));
+	const highest = new Map(producers.map((p) => [p.id, 0]));
 	for (const { consumers, decisions } of subscribers) {
 		for (const consumer of consumers) {
 			const decision = decisions.get(consumer.id);
-			const layers = needed.get(consumer.producerId);
-			if (decision && layers && !decision.paused && consumer.kind === 'video') {
-				layers[Math.min(decision.spatialLayer, layers.length - 1)] = true;
+			const top = highest.get(consumer.producerId);
+			if (decision && top !== undefined && !decision.paused && consumer.kind === 'video') {
+				highest.set(consumer.producerId, Math.max(top, decision.spatialLayer));
 			}
 		}
 	}
-	return needed;
+	return new Map(producers.map((p) => [p.id, Array.from({ length: p.spatialLayers }, (_, i) => i <= highest.get(p.id)!)]));
 }

@@ -14,7 +14,10 @@ export type PeerConnection = {
 };
 
 export type TransportDirection = 'send' | 'recv';
-export type TransportAppData = { peerId: string; direction: TransportDirection };
+/** `plain`: a PlainTransport of a load generator (transport.createPlain); otherwise WebRTC. */
+export type TransportAppData = { peerId: string; direction: TransportDirection; plain?: boolean };
+/** A peer's transport: WebRTC, or plain RTP for a load generator (transport.createPlain). */
+export type PeerTransport = ms.WebRtcTransport<TransportAppData> | ms.PlainTransport<TransportAppData>;
 export type ProducerAppData = { peerId: string; source: Source; transportId?: string };
 export type ConsumerAppData = { peerId: string; producerPeerId: string; source: Source };
 
@@ -30,7 +33,8 @@ export class Peer {
 	readonly displayName: string;
 	readonly claims: Claims;
 	readonly rtpCapabilities: ms.RtpCapabilities;
-	readonly transports = new Map<string, ms.WebRtcTransport<TransportAppData>>();
+	/** WebRTC transports, and PlainTransports of load generators (appData.plain). */
+	readonly transports = new Map<string, PeerTransport>();
 	readonly producers = new Map<string, ms.Producer<ProducerAppData>>();
 	readonly consumers = new Map<string, ms.Consumer<ConsumerAppData>>();
 
@@ -40,6 +44,8 @@ export class Peer {
 	firstConsumerAt: number | undefined;
 	/** Limits already reported to the client (limit.exceeded is sent once each). */
 	readonly limitsReached = new Set<string>();
+	/** Producers a consumer is being made of for this peer (so two passes cannot make two). */
+	readonly consuming = new Set<string>();
 	/** Consumers offered with consumer.new and not acknowledged yet. */
 	readonly pendingConsumers = new Set<string>();
 	/** Set while the connection is gone and the peer waits for room.resume. */
@@ -59,8 +65,8 @@ export class Peer {
 	}
 
 	/** The transport this peer receives on (the most recent, if it made several). */
-	get recvTransport(): ms.WebRtcTransport<TransportAppData> | undefined {
-		let found: ms.WebRtcTransport<TransportAppData> | undefined;
+	get recvTransport(): PeerTransport | undefined {
+		let found: PeerTransport | undefined;
 		for (const transport of this.transports.values()) {
 			if (transport.appData.direction === 'recv') {
 				found = transport;

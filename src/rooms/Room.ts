@@ -1,15 +1,25 @@
 import type { Claims } from '../auth';
-import type { MediaConfig, RoomsConfig, TurnConfig } from '../config';
+import type { MediaConfig, PolicyConfig, RoomsConfig, TurnConfig } from '../config';
 import { AppError, InvalidStateError, NotFoundError } from '../errors';
 import type { Logger } from '../logging';
 import { fromMediasoupError, MEDIA_CODECS, turnServers, type MediaWorker, type ms, type WorkerPool } from '../media';
 import type { PeerInfo, ProducerInfo, Source, TransportInfo } from '../signaling/protocol';
 import { SerialQueue, throttle, TypedEmitter } from '../util';
-import { Peer, type ConsumerAppData, type PeerConnection, type ProducerAppData, type TransportAppData, type TransportDirection } from './Peer';
+import { Peer, type ConsumerAppData, type PeerTransport, type PeerConnection, type ProducerAppData, type TransportAppData, type TransportDirection } from './Peer';
 import { PolicyApplier } from './PolicyApplier';
 import { RoomRouter } from './RoomRouter';
 
 export type CloseReason = 'empty' | 'shutdown';
+
+export type PlainTransportOptions = {
+	direction: TransportDirection;
+	/** The generator's SRTP key: what it encrypts with (send) or expects (recv). */
+	srtpParameters: ms.SrtpParameters;
+	/** Where a receive transport sends; a send transport learns it (comedia). */
+	remote?: { ip: string; port: number };
+};
+
+export type PlainTransportInfo = { id: string; direction: TransportDirection; ip: string; port: number; srtpParameters: ms.SrtpParameters };
 
 export type RoomEvents = {
 	/** A peer joined; sent after the others were told. */
@@ -26,10 +36,13 @@ export type RoomEvents = {
 	closed: [reason: CloseReason];
 };
 
+/** The config sections a room reads. */
+export type RoomConfig = { rooms: RoomsConfig; media: MediaConfig; turn: TurnConfig; policy: PolicyConfig };
+
 export type RoomOptions = {
 	id: string;
 	pool: WorkerPool;
-	config: { rooms: RoomsConfig; media: MediaConfig; turn: TurnConfig };
+	config: RoomConfig;
 	logger: Logger;
 };
 
@@ -63,7 +76,7 @@ export class Room {
 	#speaker: { router: RoomRouter; observer: ms.ActiveSpeakerObserver } | undefined;
 	#emptyTimer: NodeJS.Timeout | undefined;
 	#joining = 0;
-	readonly #connected = new WeakSet<ms.WebRtcTransport>();
+	readonly #connected = new WeakSet<ms.Transport>();
 	#activeSpeaker: string | null = null;
 	#closed = false;
 	/** Routers the room closes itself; any other router closing was lost with its worker. */
@@ -77,7 +90,13 @@ export class Room {
 		const onListenerError = (event: string, error: unknown) => this.#logger.error('room listener failed', { event, error });
 		this.events = new TypedEmitter(onListenerError);
 		this.observer = new TypedEmitter(onListenerError);
-		this.policy = new PolicyApplier({ peers: () => this.peers.values(), activeSpeaker: () => this.#activeSpeaker, logger: this.#logger });
+		this.policy = new PolicyApplier({
+			peers: () => this.peers.values(),
+			activeSpeaker: () => this.#activeSpeaker,
+			config: options.config.policy,
+			maxIncomingBitrate: options.config.media.maxIncomingBitrate,
+			logger: this.#logger,
+		});
 	}
 
 	/** A room with its first router on the pool's least-loaded worker. */
@@ -151,10 +170,25 @@ export class Room {
 			this.#activeSpeaker = null;
 			this.#broadcast('room.activeSpeaker', { peerId: null, producerId: null });
 		}
+		this.policy.forgetPeer(peer.id);
 		this.policy.schedule();
 		this.events.safeEmit('peerLeft', peer);
 		this.observer.safeEmit('peerLeft', peer);
 		this.#scheduleCloseIfEmpty();
+	}
+
+	/**
+	 * Caps what the node sends a peer (its receive transport's max outgoing
+	 * bitrate), as a slow downlink would; the policy fits the peer's video
+	 * into it, audio first. For operators and tests. @throws not_found
+	 */
+	async capDownlink(peer: Peer, bps: number): Promise<void> {
+		const transport = peer.recvTransport;
+		if (!transport) {
+			throw new NotFoundError('the peer has no receive transport');
+		}
+		await transport.setMaxOutgoingBitrate(bps);
+		this.policy.setDownlinkCap(peer.id, bps);
 	}
 
 	/**
@@ -205,12 +239,7 @@ export class Room {
 	}
 
 	async createTransport(peer: Peer, direction: TransportDirection): Promise<TransportInfo> {
-		this.#assertOpen();
-		if (peer.transports.size >= this.#config.rooms.maxTransportsPerPeer) {
-			throw new AppError('limit_exceeded', `at most ${this.#config.rooms.maxTransportsPerPeer} transports per peer`);
-		}
-		// A peer whose router was lost with its worker gets a new one here.
-		const roomRouter = this.#peerRouters.get(peer) ?? await this.#place(peer);
+		const roomRouter = await this.#routerForTransport(peer);
 		const transport = await roomRouter.router.createWebRtcTransport<TransportAppData>({
 			webRtcServer: roomRouter.worker.webRtcServer,
 			enableUdp: true,
@@ -219,17 +248,10 @@ export class Room {
 			initialAvailableOutgoingBitrate: this.#config.media.initialAvailableOutgoingBitrate,
 			appData: { peerId: peer.id, direction },
 		});
-		if (peer.closed) {
-			transport.close();
-			throw new InvalidStateError('the peer left');
+		if (direction === 'recv') {
+			await this.#watchDownlink(peer, transport);
 		}
-		peer.transports.set(transport.id, transport);
-		transport.observer.once('close', () => peer.transports.delete(transport.id));
-		if (direction === 'send') {
-			await transport.setMaxIncomingBitrate(this.#config.media.maxIncomingBitrate);
-		} else {
-			this.#consumeAll(peer);
-		}
+		await this.#adoptTransport(peer, transport);
 		return {
 			id: transport.id,
 			direction,
@@ -241,7 +263,88 @@ export class Room {
 		};
 	}
 
-	transportOf(peer: Peer, transportId: string): ms.WebRtcTransport<TransportAppData> {
+	/**
+	 * A PlainTransport with SRTP (AEAD_AES_256_GCM) for a load generator: plain
+	 * RTP instead of ICE and DTLS, and otherwise the same room, limits, consumer
+	 * offers and metrics as a WebRTC transport. A send transport learns the
+	 * generator's address from its first packet (comedia); a receive transport
+	 * sends to `remote`. The caller checks the token's loadtest grant.
+	 */
+	async createPlainTransport(peer: Peer, options: PlainTransportOptions): Promise<PlainTransportInfo> {
+		const { direction, srtpParameters, remote } = options;
+		const roomRouter = await this.#routerForTransport(peer);
+		const transport = await roomRouter.router.createPlainTransport<TransportAppData>({
+			listenIp: { ip: this.#config.media.listenIp, announcedIp: this.#config.media.announcedAddress ?? undefined },
+			rtcpMux: true,
+			comedia: direction === 'send',
+			enableSrtp: true,
+			srtpCryptoSuite: 'AEAD_AES_256_GCM',
+			appData: { peerId: peer.id, direction, plain: true },
+		});
+		try {
+			await transport.connect({ ...remote, srtpParameters });
+		} catch (error) {
+			transport.close();
+			throw fromMediasoupError(error, 'srtpParameters');
+		}
+		await this.#adoptTransport(peer, transport);
+		return {
+			id: transport.id,
+			direction,
+			ip: transport.tuple.localIp,
+			port: transport.tuple.localPort,
+			// NOTE: mediasoup's PlainTransport always has them once enableSrtp is set.
+			srtpParameters: transport.srtpParameters as ms.SrtpParameters,
+		};
+	}
+
+	/**
+	 * What the node may send a peer, and how much it can: the receive
+	 * transport's max outgoing bitrate (policy.maxDownlinkBitrate) and its
+	 * bandwidth estimate (bwe trace), both inputs of the policy.
+	 */
+	async #watchDownlink(peer: Peer, transport: ms.WebRtcTransport<TransportAppData>): Promise<void> {
+		await transport.setMaxOutgoingBitrate(this.#config.policy.maxDownlinkBitrate);
+		await transport.enableTraceEvent(['bwe']);
+		transport.on('trace', (trace) => {
+			if (trace.type === 'bwe' && transport === peer.recvTransport) {
+				const info = trace.info as { availableBitrate: number; effectiveDesiredBitrate: number };
+				this.policy.setDownlinkEstimate(peer.id, info.availableBitrate, info.effectiveDesiredBitrate);
+			}
+		});
+	}
+
+	/** The peer's router for a new transport. @throws limit_exceeded at rooms.maxTransportsPerPeer */
+	async #routerForTransport(peer: Peer): Promise<RoomRouter> {
+		this.#assertOpen();
+		if (peer.transports.size >= this.#config.rooms.maxTransportsPerPeer) {
+			throw new AppError('limit_exceeded', `at most ${this.#config.rooms.maxTransportsPerPeer} transports per peer`);
+		}
+		// A peer whose router was lost with its worker gets a new one here.
+		return this.#peerRouters.get(peer) ?? await this.#place(peer);
+	}
+
+	/**
+	 * Hands a new transport to its peer, which forgets it when it closes; a
+	 * send transport gets the incoming bitrate cap, a receive transport the
+	 * consumer offers. @throws invalid_state when the peer left meanwhile.
+	 */
+	async #adoptTransport(peer: Peer, transport: PeerTransport): Promise<void> {
+		if (peer.closed) {
+			transport.close();
+			throw new InvalidStateError('the peer left');
+		}
+		peer.transports.set(transport.id, transport);
+		// NOTE: the union's observers have incompatible signatures; 'close' is common to both.
+		(transport.observer as ms.Transport['observer']).once('close', () => peer.transports.delete(transport.id));
+		if (transport.appData.direction === 'send') {
+			await transport.setMaxIncomingBitrate(this.#config.media.maxIncomingBitrate);
+		} else {
+			this.#consumeAll(peer);
+		}
+	}
+
+	transportOf(peer: Peer, transportId: string): PeerTransport {
 		const transport = peer.transports.get(transportId);
 		if (!transport) {
 			throw new NotFoundError('no such transport');
@@ -249,8 +352,17 @@ export class Room {
 		return transport;
 	}
 
-	async connectTransport(peer: Peer, transportId: string, dtlsParameters: ms.DtlsParameters): Promise<void> {
+	/** One of the peer's WebRTC transports. @throws invalid_state for a plain one */
+	webRtcTransportOf(peer: Peer, transportId: string): ms.WebRtcTransport<TransportAppData> {
 		const transport = this.transportOf(peer, transportId);
+		if (transport.appData.plain) {
+			throw new InvalidStateError('a plain transport has no ICE or DTLS');
+		}
+		return transport as ms.WebRtcTransport<TransportAppData>;
+	}
+
+	async connectTransport(peer: Peer, transportId: string, dtlsParameters: ms.DtlsParameters): Promise<void> {
+		const transport = this.webRtcTransportOf(peer, transportId);
 		// NOTE: dtlsState stays "new" until DTLS starts, after connect() returned.
 		if (transport.dtlsState !== 'new' || this.#connected.has(transport)) {
 			throw new InvalidStateError('the transport is already connected');
@@ -287,7 +399,7 @@ export class Room {
 				kind: options.kind,
 				rtpParameters: options.rtpParameters,
 				paused: options.paused ?? false,
-				keyFrameRequestDelay: 1000,
+				keyFrameRequestDelay: this.#config.policy.keyFrameRequestDelayMs,
 				appData: { peerId: peer.id, source: options.source, transportId: transport.id },
 			});
 		} catch (error) {
@@ -305,9 +417,12 @@ export class Room {
 			// them now means clients see consumer.closed before peer.left.
 			this.#closeConsumersOf(producer.id);
 			this.#speaker?.router.release(producer.id);
+			this.policy.forgetProducer(producer.id);
 		});
-		producer.on('score', throttle(this.#config.rooms.scoreIntervalMs, (scores: ms.ProducerScore[]) =>
-			peer.notify('producer.score', { producerId: producer.id, scores })));
+		const producerScore = throttle(this.#config.rooms.scoreIntervalMs, (scores: ms.ProducerScore[]) =>
+			peer.notify('producer.score', { producerId: producer.id, scores }));
+		producer.on('score', producerScore);
+		producer.observer.once('close', () => producerScore.cancel());
 		this.#logger.debug('producer created', { peerId: peer.id, producerId: producer.id, source: options.source });
 		if (producer.kind === 'audio') {
 			void this.#watchSpeaker(producer);
@@ -556,6 +671,18 @@ export class Room {
 	 * skipped: it gets the consumer when that changes (createTransport, resumed).
 	 */
 	async #consume(peer: Peer, producer: ms.Producer<ProducerAppData>): Promise<void> {
+		if (peer.consuming.has(producer.id)) {
+			return;
+		}
+		peer.consuming.add(producer.id);
+		try {
+			await this.#consumeOnce(peer, producer);
+		} finally {
+			peer.consuming.delete(producer.id);
+		}
+	}
+
+	async #consumeOnce(peer: Peer, producer: ms.Producer<ProducerAppData>): Promise<void> {
 		const transport = peer.recvTransport;
 		const target = this.#peerRouters.get(peer);
 		const source = this.#producerRouters.get(producer.id);
@@ -597,7 +724,10 @@ export class Room {
 			return;
 		}
 		const uncount = target.countConsumer();
+		let refused = false;
 		peer.consumers.set(consumer.id, consumer);
+		// From here on the consumer itself keeps a second pass from making another.
+		peer.consuming.delete(producer.id);
 		consumer.observer.once('close', () => {
 			this.policy.forget(consumer.id);
 			this.policy.schedule();
@@ -605,6 +735,16 @@ export class Room {
 			target.release(producer.id);
 			peer.consumers.delete(consumer.id);
 			peer.notify('consumer.closed', { consumerId: consumer.id });
+			// A place freed for a producer the limit skipped. NOTE: not after a
+			// refusal by the client, which would offer it again and again; and on
+			// the next turn, once a closing producer or transport is gone too.
+			if (!refused && peer.limitsReached.has('consumersPerPeer')) {
+				setImmediate(() => {
+					if (!peer.closed && !this.#closed) {
+						this.#consumeAll(peer);
+					}
+				});
+			}
 		});
 		if (peer.closed || producer.closed) {
 			consumer.close();
@@ -615,8 +755,11 @@ export class Room {
 		consumer.on('producerpause', () => peer.notify('consumer.paused', { consumerId: consumer.id }));
 		consumer.on('producerresume', () => peer.notify('consumer.resumed', { consumerId: consumer.id }));
 		consumer.on('layerschange', (layers) => peer.notify('consumer.layersChanged', { consumerId: consumer.id, layers: layers ?? null }));
-		consumer.on('score', throttle(this.#config.rooms.scoreIntervalMs, (score: ms.ConsumerScore) =>
-			peer.notify('consumer.score', { consumerId: consumer.id, score })));
+		const consumerScore = throttle(this.#config.rooms.scoreIntervalMs, (score: ms.ConsumerScore) =>
+			peer.notify('consumer.score', { consumerId: consumer.id, score }));
+		consumer.on('score', consumerScore);
+		consumer.observer.once('close', () => consumerScore.cancel());
+		consumer.on('score', ({ score }: ms.ConsumerScore) => this.policy.setScore(consumer.id, score));
 
 		const connection = peer.connection;
 		peer.pendingConsumers.add(consumer.id);
@@ -641,6 +784,7 @@ export class Room {
 		} catch (error) {
 			peer.pendingConsumers.delete(consumer.id);
 			this.#logger.debug('consumer refused by client', { peerId: peer.id, consumerId: consumer.id, error: (error as Error).message });
+			refused = true;
 			consumer.close();
 		}
 	}

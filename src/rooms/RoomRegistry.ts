@@ -1,10 +1,9 @@
-import type { MediaConfig, RoomsConfig, TurnConfig } from '../config';
 import { AppError } from '../errors';
 import type { Logger } from '../logging';
 import type { WorkerPool } from '../media';
 import { TypedEmitter } from '../util';
 import type { Peer } from './Peer';
-import { Room, type CloseReason } from './Room';
+import { Room, type CloseReason, type RoomConfig } from './Room';
 
 export type RoomRegistryEvents = {
 	roomCreated: [room: Room];
@@ -21,12 +20,12 @@ export class RoomRegistry {
 	readonly #rooms = new Map<string, Room>();
 	readonly #creating = new Map<string, Promise<Room>>();
 	readonly #pool: WorkerPool;
-	readonly #config: { rooms: RoomsConfig; media: MediaConfig; turn: TurnConfig };
+	readonly #config: RoomConfig;
 	readonly #logger: Logger;
 	#closed = false;
 	#draining = false;
 
-	constructor(options: { pool: WorkerPool; config: { rooms: RoomsConfig; media: MediaConfig; turn: TurnConfig }; logger: Logger }) {
+	constructor(options: { pool: WorkerPool; config: RoomConfig; logger: Logger }) {
 		this.#pool = options.pool;
 		this.#config = options.config;
 		this.#logger = options.logger;

@@ -1,4 +1,4 @@
-export { Peer, type PeerConnection, type TransportDirection } from './Peer';
-export { Room, type CloseReason, type RoomEvents } from './Room';
+export { Peer, type PeerConnection, type PeerTransport, type TransportDirection } from './Peer';
+export { Room, type CloseReason, type PlainTransportInfo, type PlainTransportOptions, type RoomEvents } from './Room';
 export { RoomRegistry, type RoomRegistryEvents } from './RoomRegistry';
 export { RoomRouter } from './RoomRouter';

@@ -149,6 +149,24 @@ export class Session {
 		return result.data;
 	}
 
+	get claims(): Claims {
+		return this.#claims;
+	}
+
+	/**
+	 * Ends this connection for good (its login session ended): the peer it
+	 * speaks for leaves at once, with no reconnect grace, and the socket is
+	 * closed after `session.ended` tells the client why.
+	 */
+	end(reason: 'loggedOut' | 'accountDeleted'): void {
+		this.#logger.info('connection ended', { reason });
+		this.#socket.emit('session.ended', { reason });
+		if (this.#room && this.#peer && !this.#peer.closed) {
+			this.#room.leave(this.#peer);
+		}
+		this.#socket.disconnect(true);
+	}
+
 	#onDisconnect(reason: string): void {
 		this.#logger.debug('socket disconnected', { reason });
 		if (this.#claims.sid) {
@@ -257,6 +275,15 @@ export class Session {
 				return room.createTransport(peer, direction);
 			},
 
+			'transport.createPlain': async (request) => {
+				// NOTE: the grant is checked first: without it the request says nothing about state.
+				if (!this.#claims.loadtest) {
+					throw new AppError('forbidden', 'transport.createPlain needs a token with the loadtest grant');
+				}
+				const { room, peer } = this.#joined();
+				return room.createPlainTransport(peer, request);
+			},
+
 			'transport.connect': async ({ transportId, dtlsParameters }) => {
 				const { room, peer } = this.#joined();
 				await room.connectTransport(peer, transportId, dtlsParameters as ms.DtlsParameters);
@@ -265,7 +292,7 @@ export class Session {
 
 			'transport.restartIce': async ({ transportId }) => {
 				const { room, peer } = this.#joined();
-				const iceParameters = await room.transportOf(peer, transportId).restartIce();
+				const iceParameters = await room.webRtcTransportOf(peer, transportId).restartIce();
 				return { iceParameters };
 			},
 
@@ -314,6 +341,7 @@ export class Session {
 			'consumer.setPreferredLayers': async ({ consumerId, spatialLayer, temporalLayer }) => {
 				const { room, peer } = this.#joined();
 				await mediasoupCall('consumer', () => room.consumerOf(peer, consumerId).setPreferredLayers({ spatialLayer, temporalLayer }));
+				room.policy.setClientMax(consumerId, { spatialLayer, temporalLayer });
 				return {};
 			},
 
@@ -350,6 +378,7 @@ export class Session {
 				await this.#deps.calls.hangup(this.#claims, callId);
 				return {};
 			},
+			'call.token': async ({ callId }) => this.#deps.calls.token(this.#claims, callId),
 		};
 	}
 }

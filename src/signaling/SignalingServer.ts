@@ -23,6 +23,8 @@ export type SignalingDeps = {
 	presence: Presence;
 	dev: boolean;
 	routerRtpCapabilities: () => ms.RtpCapabilities;
+	/** Calls `listener` when login sessions end (logout, password change, deletion): their connections end too. */
+	onSessionsEnded?: (listener: (userId: string, which: { sessionId?: string; except?: string }) => void) => void;
 };
 
 export type SignalingServer = {
@@ -92,10 +94,25 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 		next();
 	});
 
+	const sessions = new Set<Session>();
+	deps.onSessionsEnded?.((userId, { sessionId, except }) => {
+		for (const session of [...sessions]) {
+			const { sub, sid } = session.claims;
+			// NOTE: a deletion also ends connections made with tokens of no login
+			// session (a call's room token); a logout ends just that session's.
+			const ends = sub === userId && (sessionId !== undefined
+				? sid === sessionId
+				: except !== undefined ? sid !== undefined && sid !== except : true);
+			if (ends) {
+				session.end(sessionId !== undefined || except !== undefined ? 'loggedOut' : 'accountDeleted');
+			}
+		}
+	});
+
 	io.on('connection', (socket) => {
 		const claims = socket.data.claims;
 		logger.debug('socket connected', { socketId: socket.id, sub: claims.sub });
-		new Session(socket, claims, {
+		const session = new Session(socket, claims, {
 			observer,
 			registry: deps.registry,
 			calls: deps.calls,
@@ -104,6 +121,8 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 			logger: deps.logger,
 			routerRtpCapabilities: deps.routerRtpCapabilities,
 		});
+		sessions.add(session);
+		socket.on('disconnect', () => sessions.delete(session));
 	});
 
 	return {

@@ -12,8 +12,8 @@
 import { z } from 'zod';
 import type { WireError } from '../errors';
 import {
-	displayName, dtlsParameters, handle, id, peerInfo, producerInfo, roomId, rtpCapabilities, rtpParameters, source,
-	transportInfo,
+	displayName, dtlsParameters, handle, id, peerInfo, plainSrtpParameters, plainTransportInfo, producerInfo, roomId,
+	rtpCapabilities, rtpParameters, source, transportInfo,
 } from './schemas';
 
 export type { PeerInfo, ProducerInfo, Source, TransportInfo } from './schemas';
@@ -65,6 +65,23 @@ export const requests = {
 	'transport.create': {
 		request: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
 		response: transportInfo,
+	},
+	/**
+	 * Load generators only (a token with the loadtest grant): a plain RTP
+	 * transport with SRTP instead of WebRTC, in the same room bookkeeping.
+	 * `remote` is where a receive transport sends; a send transport takes the
+	 * address of the first packet it gets (comedia).
+	 */
+	'transport.createPlain': {
+		request: z.discriminatedUnion('direction', [
+			z.object({ direction: z.literal('send'), srtpParameters: plainSrtpParameters }).strict(),
+			z.object({
+				direction: z.literal('recv'),
+				srtpParameters: plainSrtpParameters,
+				remote: z.object({ ip: z.union([z.ipv4(), z.ipv6()]), port: z.number().int().min(1).max(65_535) }).strict(),
+			}).strict(),
+		]),
+		response: plainTransportInfo,
 	},
 	'transport.connect': {
 		request: z.object({ transportId: id, dtlsParameters }).strict(),
@@ -129,6 +146,7 @@ export const requests = {
 	'call.decline': { request: z.object({ callId: id }).strict(), response: empty },
 	'call.cancel': { request: z.object({ callId: id }).strict(), response: empty },
 	'call.hangup': { request: z.object({ callId: id }).strict(), response: empty },
+	'call.token': { request: z.object({ callId: id }).strict(), response: z.object({ roomId, token: z.string() }) },
 } as const;
 
 export type RequestName = keyof typeof requests;
@@ -167,6 +185,7 @@ export const serverEvents = {
 	'producer.closed': z.object({ producerId: id, reason: z.string() }),
 	'room.activeSpeaker': z.object({ peerId: id.nullable(), producerId: id.nullable() }),
 	'session.reconnect': z.object({ reason: z.enum(['workerDied', 'roomMoved', 'serverRequest']) }),
+	'session.ended': z.object({ reason: z.enum(['loggedOut', 'accountDeleted']) }),
 	/**
 	 * Dynacast: which simulcast encodings of your producer anybody receives.
 	 * Set encodings[i].active to match; an inactive one costs nothing to send.

@@ -132,3 +132,22 @@ export const transportInfo = z.object({
 	iceTransportPolicy: z.enum(['all', 'relay']),
 });
 export type TransportInfo = z.infer<typeof transportInfo>;
+
+/**
+ * A load generator's SRTP key for transport.createPlain: AEAD_AES_256_GCM only
+ * (what browsers negotiate), a 32-byte master key and 12-byte salt in base64.
+ */
+export const plainSrtpParameters = z.object({
+	cryptoSuite: z.literal('AEAD_AES_256_GCM'),
+	keyBase64: z.string().length(60).regex(/^[A-Za-z0-9+/]{59}=$/, { error: 'expected 44 bytes in base64' }),
+}).strict();
+
+export const plainTransportInfo = z.object({
+	id,
+	direction: z.enum(['send', 'recv']),
+	/** The node's address and port for this transport's RTP and RTCP (rtcp-mux). */
+	ip: z.string(),
+	port: z.number().int(),
+	/** The key the node encrypts with. */
+	srtpParameters: z.object({ cryptoSuite: z.string(), keyBase64: z.string() }),
+});

@@ -163,8 +163,14 @@ export class SqliteStore implements Store {
 		return toSession(this.#statements.sessionByRefreshHash.get(refreshHash) as SessionRow | undefined);
 	}
 
-	async rotateSession(id: string, refreshHash: string, expiresAt: number): Promise<void> {
-		this.#statements.rotateSession.run(refreshHash, expiresAt, id);
+	async sessionByPreviousRefreshHash(refreshHash: string): Promise<(Session & { rotatedAt: number }) | undefined> {
+		const row = this.#statements.sessionByPreviousRefreshHash.get(refreshHash) as (SessionRow & { rotated_at: number }) | undefined;
+		const session = toSession(row);
+		return session && { ...session, rotatedAt: row!.rotated_at };
+	}
+
+	async rotateSession(id: string, fromHash: string, toHash: string, expiresAt: number): Promise<boolean> {
+		return this.#statements.rotateSession.run({ id, fromHash, toHash, expiresAt, now: Date.now() }).changes === 1;
 	}
 
 	async revokeSession(id: string): Promise<void> {
@@ -254,7 +260,9 @@ function prepare(db: Database.Database) {
 		createSession: db.prepare('INSERT INTO sessions (id, user_id, refresh_hash, expires_at) VALUES (?, ?, ?, ?)'),
 		session: db.prepare('SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE id = ?'),
 		sessionByRefreshHash: db.prepare('SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE refresh_hash = ?'),
-		rotateSession: db.prepare('UPDATE sessions SET refresh_hash = ?, expires_at = ? WHERE id = ?'),
+		sessionByPreviousRefreshHash: db.prepare('SELECT id, user_id, expires_at, revoked_at, rotated_at FROM sessions WHERE previous_refresh_hash = ?'),
+		rotateSession: db.prepare(`UPDATE sessions SET previous_refresh_hash = refresh_hash, refresh_hash = @toHash, expires_at = @expiresAt, rotated_at = @now
+			WHERE id = @id AND refresh_hash = @fromHash`),
 		revokeSession: db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
 		revokeSessions: db.prepare('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ? AND revoked_at IS NULL'),
 		addCallRecord: db.prepare(`INSERT INTO call_history (call_id, user_id, other_handle, other_display_name, direction, media, outcome, started_at, duration_ms)

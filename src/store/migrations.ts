@@ -47,6 +47,10 @@ export const MIGRATIONS: readonly string[] = [
 		duration_ms INTEGER NOT NULL DEFAULT 0
 	);
 	CREATE INDEX call_history_user ON call_history (user_id, started_at DESC);`,
+	// 3: refresh-token reuse detection: the token a rotation replaced, and when.
+	`ALTER TABLE sessions ADD COLUMN previous_refresh_hash TEXT;
+	ALTER TABLE sessions ADD COLUMN rotated_at INTEGER;
+	CREATE INDEX sessions_previous_refresh ON sessions (previous_refresh_hash);`,
 ];
 
 /** Runs the migrations the database has not run yet. */

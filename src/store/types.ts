@@ -79,8 +79,13 @@ export interface Store {
 	session(id: string): Promise<Session | undefined>;
 	/** The session a refresh token hash belongs to, if live. */
 	sessionByRefreshHash(refreshHash: string): Promise<Session | undefined>;
-	/** Replaces a session's refresh token hash (rotation on refresh). */
-	rotateSession(id: string, refreshHash: string, expiresAt: number): Promise<void>;
+	/** The session whose refresh token before its latest rotation had this hash, and when it rotated. */
+	sessionByPreviousRefreshHash(refreshHash: string): Promise<(Session & { rotatedAt: number }) | undefined>;
+	/**
+	 * Replaces a session's refresh token hash (rotation on refresh), if it is
+	 * still `fromHash`: false when another rotation came first.
+	 */
+	rotateSession(id: string, fromHash: string, toHash: string, expiresAt: number): Promise<boolean>;
 	revokeSession(id: string): Promise<void>;
 	/** Revokes every session of a user but `exceptId`. */
 	revokeSessions(userId: string, exceptId?: string): Promise<void>;

@@ -36,21 +36,6 @@ export async function newParticipant(
 	return { name, context, page, console };
 }
 
-/**
- * Wraps test bodies so that a failing one prints the console and media
- * stats of every participant in `open` (the running test's).
- */
-export function reportOnFailure(open: Participant[]): (body: () => Promise<void>) => () => Promise<void> {
-	return (body) => async () => {
-		try {
-			await body();
-		} catch (error) {
-			process.stderr.write(`${await report(open)}\n`);
-			throw error;
-		}
-	};
-}
-
 /** A participant: its own browser context, the room page open and connected, console recorded. */
 export async function openRoom(
 	browser: Browser, url: string, room: string, name: string,
@@ -157,4 +142,16 @@ export function inboundBySsrc(p: Participant, ssrcs: number[]): Promise<{ ssrc: 
 
 export function remoteIceUfrags(p: Participant): Promise<(string | undefined)[]> {
 	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.remoteIceUfrags());
+}
+
+/** A test body that prints every page's console and media stats (`report`) when it fails. */
+export function reportOnFailure(participants: Participant[], body: () => Promise<void>): () => Promise<void> {
+	return async () => {
+		try {
+			await body();
+		} catch (error) {
+			process.stderr.write(`${await report(participants)}\n`);
+			throw error;
+		}
+	};
 }

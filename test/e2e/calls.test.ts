@@ -28,7 +28,7 @@ describe('the calling pages in a real browser', () => {
 	});
 
 	/** A test body that prints every page's console and media stats when it fails. */
-	const reported = reportOnFailure(open);
+	const reported = (body: () => Promise<void>) => reportOnFailure(open, body);
 
 	/** A person's own browser context. */
 	async function person(name: string): Promise<Participant> {

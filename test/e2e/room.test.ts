@@ -1,9 +1,10 @@
 import type { Browser } from 'playwright-core';
+import type { ms } from '../../src/media';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
 import {
-	captureSize, consumers, dropConnection, hook, inboundBySsrc, launchBrowser, layout, openRoom, outboundStats, receivesFrom,
-	remoteIceUfrags, reportOnFailure, screenshotPath, stats, transportIds, type Participant,
+	captureSize, consumers, dropConnection, hook, inboundBySsrc, launchBrowser, layout, openRoom, outboundStats, receivesFrom, reportOnFailure,
+	remoteIceUfrags, screenshotPath, stats, transportIds, type Participant,
 } from './browser';
 
 const GRACE_MS = 15000;
@@ -28,8 +29,7 @@ describe('the web client in a real browser', () => {
 		await node?.close();
 	});
 
-	/** A test body that prints every page's console and media stats when it fails. */
-	const reported = reportOnFailure(open);
+	const reported = (body: () => Promise<void>) => reportOnFailure(open, body);
 
 	async function join(room: string, names: string[], options?: Parameters<typeof openRoom>[4]): Promise<{ ps: Participant[]; ids: string[] }> {
 		const ps: Participant[] = [];
@@ -190,8 +190,8 @@ describe('the web client in a real browser', () => {
 		const serverPeer = node.registry.get(roomId)!.peers.get(adaId)!;
 		const serverTransports = [...serverPeer.transports.keys()].sort();
 		const localTransports = await transportIds(ada);
-		const ufragsBefore = [...serverPeer.transports.values()].map((t) => t.iceParameters.usernameFragment);
-		expect(await remoteIceUfrags(ada)).toEqual(localTransports.map((id) => serverPeer.transports.get(id)!.iceParameters.usernameFragment));
+		const ufragsBefore = [...serverPeer.transports.values()].map((t) => (t as ms.WebRtcTransport).iceParameters.usernameFragment);
+		expect(await remoteIceUfrags(ada)).toEqual(localTransports.map((id) => (serverPeer.transports.get(id) as ms.WebRtcTransport).iceParameters.usernameFragment));
 
 		const cutAt = Date.now();
 		await dropConnection(ada, drop);
@@ -215,7 +215,7 @@ describe('the web client in a real browser', () => {
 			expect([...serverPeer.transports.keys()].sort()).toEqual(serverTransports);
 			expect(await transportIds(ada)).toEqual(localTransports);
 			// The restart took: both transports talk to the server with its new ICE credentials.
-			const serverUfrags = localTransports.map((id) => serverPeer.transports.get(id)!.iceParameters.usernameFragment);
+			const serverUfrags = localTransports.map((id) => (serverPeer.transports.get(id) as ms.WebRtcTransport).iceParameters.usernameFragment);
 			expect(serverUfrags.some((u) => ufragsBefore.includes(u))).toBe(false);
 			await pollUntil('the selected pairs use the new ICE credentials', async () =>
 				JSON.stringify(await remoteIceUfrags(ada)) === JSON.stringify(serverUfrags), { timeoutMs: 10000, intervalMs: 250 });
@@ -258,6 +258,9 @@ describe('the web client in a real browser', () => {
 
 	test('a 720p camera is published as VP8 in three simulcast layers (1/4, 1/2, full)', reported(async () => {
 		const { ps } = await join('hd', ['Hd'], { size: { w: 1280, h: 720 } });
+		// NOTE: dynacast sends only the encodings someone watches: a viewer with
+		// a large tile wants all three.
+		await join('hd', ['Viewer'], { viewport: { width: 1920, height: 1080 } });
 		expect(await captureSize(ps[0]!)).toEqual({ width: 1280, height: 720 });
 		const layers = await pollUntil('three VP8 layers sending', async () => {
 			const video = (await outboundStats(ps[0]!)).filter((s) => s.kind === 'video' && s.bytesSent > 0 && s.frameWidth);

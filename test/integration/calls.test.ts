@@ -138,6 +138,13 @@ describe('calls between accounts over HTTP, socket.io and SQLite', () => {
 		// The other device can no longer answer.
 		expect(await laptop.requestRaw('call.accept', { callId })).toMatchObject({ ok: false, error: { code: 'invalid_state' } });
 
+		// Room tokens expire, calls need not: each party can get a fresh one while in the call.
+		for (const d of [callerDevice, laptop]) {
+			const renewed = await d.request('call.token', { callId });
+			expect(renewed.roomId).toBe(accepted.roomId);
+			expect((await node.tokens.verify(renewed.token)).rooms).toEqual([accepted.roomId]);
+		}
+
 		await callerDevice.request('call.hangup', { callId });
 		await phone.waitFor('call.ended');
 		await pollUntil('history written', async () => (await api(node, callee.token, 'GET', '/api/me/calls')).body.calls.length === 1);
@@ -228,7 +235,7 @@ describe('calls between accounts over HTTP, socket.io and SQLite', () => {
 		for (const payload of [null, 42, 'x', {}, { to: 'bob' }, { to: [] }, { to: ['x'.repeat(100)], media: 'audio' }, { to: ['ok_handle'], media: 'smell' }, { callId: 7 }]) {
 			expect(await malloryDevice.requestRaw('call.invite', payload)).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
 		}
-		for (const name of ['call.accept', 'call.decline', 'call.cancel', 'call.hangup']) {
+		for (const name of ['call.accept', 'call.decline', 'call.cancel', 'call.hangup', 'call.token']) {
 			expect(await malloryDevice.requestRaw(name, { callId: 'no-such-call' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
 			// Someone else's call: not addressed to mallory, not mallory's to cancel or hang up.
 			expect(await malloryDevice.requestRaw(name, { callId })).toMatchObject({ ok: false, error: { code: 'not_found' } });
@@ -243,7 +250,7 @@ describe('calls between accounts over HTTP, socket.io and SQLite', () => {
 		// A room token (the account's sub, no login session) cannot act on the account's calls.
 		const roomToken = await node.tokens.issue({ sub: callee.id, handle: callee.handle, rooms: ['x'] });
 		const roomDevice = await device(node, { ...callee, token: roomToken }, clients);
-		for (const name of ['call.decline', 'call.cancel', 'call.hangup']) {
+		for (const name of ['call.decline', 'call.cancel', 'call.hangup', 'call.token']) {
 			expect(await roomDevice.requestRaw(name, { callId })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
 		}
 		// Tokens without an account cannot place calls.

@@ -1,5 +1,6 @@
 import { metricValue } from '../helpers/metrics';
 import { startTestNode, type TestNode } from '../helpers/node';
+import { pollUntil } from '../helpers/poll';
 import { opusParameters, vp8Parameters } from '../helpers/rtp';
 import { SignalingClient } from '../helpers/signalingClient';
 
@@ -88,17 +89,27 @@ describe('abuse limits', () => {
 		const viewer = await connect('viewer');
 		await join(viewer, 'crowd');
 		await viewer.request('transport.create', { direction: 'recv' });
+		const producers: { publisher: SignalingClient; id: string }[] = [];
 		for (let i = 0; i < 3; i++) {
 			const publisher = await connect(`publisher-${i}`);
 			await join(publisher, 'crowd');
 			const send = await publisher.request('transport.create', { direction: 'send' });
-			await publisher.request('producer.create', { transportId: send.id, kind: 'audio', rtpParameters: opusParameters(100 + i) as never, source: 'mic' });
+			const { id } = await publisher.request('producer.create', { transportId: send.id, kind: 'audio', rtpParameters: opusParameters(100 + i) as never, source: 'mic' });
+			producers.push({ publisher, id });
 		}
 		const peer = [...node.registry.get('crowd')!.peers.values()].find((p) => p.claims.sub === 'viewer')!;
 		await new Promise((resolve) => setTimeout(resolve, 300));
 		expect(peer.consumers.size).toBe(2);
 		expect(viewer.events.filter((e) => e.name === 'limit.exceeded').map((e) => e.data)).toEqual([{ code: 'limit_exceeded', limit: 'consumersPerPeer', max: 2 }]);
 		expect(await metric('switchyard_limit_hits_total{limit="consumersPerPeer"}')).toBeGreaterThan(0);
+
+		// A consumed producer goes: the one the limit skipped is offered in its place.
+		const consumed = new Set([...peer.consumers.values()].map((c) => c.producerId));
+		const skipped = producers.find((p) => !consumed.has(p.id))!;
+		const gone = producers.find((p) => consumed.has(p.id))!;
+		await gone.publisher.request('producer.close', { producerId: gone.id });
+		await pollUntil('the skipped producer consumed', () => [...peer.consumers.values()].some((c) => c.producerId === skipped.id));
+		expect(peer.consumers.size).toBe(2);
 	});
 
 	test('rooms per node: limit_exceeded for a join that would open another; joining an open room still works', async () => {

@@ -94,6 +94,12 @@ export class CallSession {
 		signaling.on('peer.left', ({ peerId }) => listener.peerLeft(peerId));
 		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
 		signaling.on('session.reconnect', ({ reason }) => this.#mend(() => this.#rebuild(reason)));
+		signaling.on('producer.encodings', ({ producerId, active }) => void this.#setEncodings(producerId, active));
+		signaling.on('session.ended', ({ reason }) => {
+			this.#left = true;
+			this.#closeTransports();
+			listener.state('failed', reason === 'accountDeleted' ? 'the account was deleted' : 'you were signed out');
+		});
 		signaling.socket.on('disconnect', () => {
 			if (!this.#left) {
 				listener.state('reconnecting', 'signaling connection lost');
@@ -166,6 +172,16 @@ export class CallSession {
 			local.producer.close();
 			await this.signaling.request('producer.close', { producerId: local.producer.id }).catch(() => undefined);
 		}
+	}
+
+	/** How a remote video is shown (its tile's size and visibility), for the server's layer policy. */
+	async setViewport(viewport: { consumerId: string; width: number; height: number; visible: boolean }): Promise<void> {
+		await this.signaling.request('consumer.setViewport', viewport);
+	}
+
+	/** A pinned tile gets its best layer whatever the room's size. */
+	async setPinned(consumerId: string, pinned: boolean): Promise<void> {
+		await this.signaling.request(pinned ? 'consumer.pin' : 'consumer.unpin', { consumerId });
 	}
 
 	async leave(): Promise<void> {
@@ -394,6 +410,24 @@ export class CallSession {
 		if (local.paused) {
 			// The server made it paused already (producer.create with paused); this stops the track locally.
 			local.producer.pause();
+		}
+	}
+
+	/**
+	 * Dynacast: the server says which simulcast encodings anybody receives;
+	 * the others stop here (RTCRtpEncodingParameters.active). The server only
+	 * ever turns off encodings above the highest one needed, which is what
+	 * mediasoup-client's setMaxSpatialLayer does.
+	 */
+	async #setEncodings(producerId: string, active: boolean[]): Promise<void> {
+		const producer = [...this.local.values()].find((l) => l.producer?.id === producerId)?.producer;
+		if (!producer || producer.closed) {
+			return;
+		}
+		try {
+			await producer.setMaxSpatialLayer(Math.max(0, active.lastIndexOf(true)));
+		} catch (error) {
+			console.warn('switchyard: could not change the encodings sent', error);
 		}
 	}
 

@@ -3,26 +3,38 @@ import type { RemoteTrack } from './CallSession';
 import { fitTiles } from './layout';
 
 const LOCAL = 'local';
+const PIN = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M9 3h6l-1 6 4 4v2h-5v6l-1 1-1-1v-6H6v-2l4-4z"/></svg>';
 const MIC_OFF = '<svg viewBox="0 0 24 24" aria-hidden="true"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3M4 4l16 16" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg>';
 
 type TrackEntry = { key: string; kind: 'audio' | 'video'; source: string; element: HTMLMediaElement; paused: boolean };
+
+/** What the grid tells the page about remote videos: where each is shown, and pins. */
+export type GridListener = {
+	videoShown?(consumerId: string, element: HTMLVideoElement): void;
+	videoGone?(consumerId: string): void;
+	pinned?(consumerId: string, pinned: boolean): void;
+};
 
 /**
  * The grid of tiles: the local participant first, then one per remote
  * participant, and one more per screen share. A tile shows the camera (or
  * the name's initial when there is none or it is off), the name, a muted
  * microphone sign, and plays that participant's audio. Tiles go when their
- * participant leaves; the active speaker's tile is highlighted. The tiles are
- * sized to fill the grid (layout.ts) and re-sized when it changes size.
+ * participant leaves; the active speaker's tile is highlighted. A remote tile
+ * can be pinned: it goes first and the server sends it its best layer. The
+ * tiles are sized to fill the grid (layout.ts) and re-sized when it changes
+ * size.
  */
 export class Grid {
 	readonly #root: HTMLElement;
 	/** Tiles by key: "local", a peer id, or "<peer id>/screen". */
 	readonly #tiles = new Map<string, HTMLElement>();
 	readonly #tracks = new Map<string, TrackEntry>();
+	readonly #listener: GridListener;
 
-	constructor(root: HTMLElement) {
+	constructor(root: HTMLElement, listener: GridListener = {}) {
 		this.#root = root;
+		this.#listener = listener;
 		new ResizeObserver(() => this.#layout()).observe(root);
 	}
 
@@ -81,6 +93,9 @@ export class Grid {
 		for (const [consumerId, entry] of this.#tracks) {
 			if (entry.key === peerId || entry.key === `${peerId}/screen`) {
 				this.#tracks.delete(consumerId);
+				if (entry.kind === 'video') {
+					this.#listener.videoGone?.(consumerId);
+				}
 			}
 		}
 		this.#layout();
@@ -120,6 +135,12 @@ export class Grid {
 		void element.play().catch(() => undefined);
 		this.#tracks.set(track.consumerId, { key, kind: track.kind, source: track.source, element, paused: track.paused });
 		this.#show(track.consumerId);
+		if (track.kind === 'video') {
+			this.#listener.videoShown?.(track.consumerId, element as HTMLVideoElement);
+			if (tile.classList.contains('pinned')) {
+				this.#listener.pinned?.(track.consumerId, true);
+			}
+		}
 	}
 
 	removeTrack(consumerId: string): void {
@@ -129,6 +150,9 @@ export class Grid {
 		}
 		this.#tracks.delete(consumerId);
 		const tile = this.#tiles.get(entry.key);
+		if (entry.kind === 'video') {
+			this.#listener.videoGone?.(consumerId);
+		}
 		if (entry.kind === 'audio') {
 			entry.element.remove();
 			if (entry.source === 'mic') {
@@ -196,6 +220,9 @@ export class Grid {
 			const caption = document.createElement('figcaption');
 			caption.innerHTML = `<span class="mic-off" title="muted">${MIC_OFF}</span><span class="name"></span>`;
 			tile.append(video, avatar, caption);
+			if (key !== LOCAL) {
+				tile.append(this.#pinButton(key, tile));
+			}
 			// The local tile first; the others in order of arrival.
 			if (key === LOCAL) {
 				this.#root.prepend(tile);
@@ -210,6 +237,28 @@ export class Grid {
 		avatar.textContent = name.trim().slice(0, 1).toUpperCase() || '?';
 		avatar.style.setProperty('--hue', String(hue(name)));
 		return tile;
+	}
+
+	/** Pins a tile (or unpins it) and tells the page which video that concerns. */
+	#pinButton(key: string, tile: HTMLElement): HTMLButtonElement {
+		const button = document.createElement('button');
+		button.type = 'button';
+		button.className = 'pin';
+		button.title = 'Pin';
+		button.setAttribute('aria-pressed', 'false');
+		button.innerHTML = PIN;
+		button.addEventListener('click', () => {
+			const pinned = !tile.classList.contains('pinned');
+			tile.classList.toggle('pinned', pinned);
+			button.setAttribute('aria-pressed', String(pinned));
+			button.title = pinned ? 'Unpin' : 'Pin';
+			for (const [consumerId, entry] of this.#tracks) {
+				if (entry.key === key && entry.kind === 'video') {
+					this.#listener.pinned?.(consumerId, pinned);
+				}
+			}
+		});
+		return button;
 	}
 
 	/** Sizes the tiles so that all of them fill the grid (layout.ts). */

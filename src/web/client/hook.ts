@@ -1,5 +1,5 @@
 import type { CallSession } from './CallSession';
-import type { Box, HookEvent, InboundStats, LayoutReport, OutboundStats, Recovery, SessionState, SwitchyardHook } from './hookTypes';
+import type { Box, HookEvent, InboundStats, LayoutReport, OutboundStats, Recovery, SessionState, SwitchyardHook, Viewport } from './hookTypes';
 
 type Stat = Record<string, unknown> & { type: string; id: string };
 
@@ -46,7 +46,7 @@ function watchRemovals(): string[] {
 }
 
 /** What the page records for the hook. */
-export type HookLog = { states: SessionState[]; events: HookEvent[]; recoveries: Recovery[] };
+export type HookLog = { states: SessionState[]; events: HookEvent[]; recoveries: Recovery[]; viewports?: ReadonlyMap<string, Viewport> };
 
 /**
  * `window.switchyard`: the room page's hook for tests and debugging. It reads
@@ -80,6 +80,7 @@ export function exposeHook(session: CallSession, log: HookLog): void {
 			ssrc: consumer.rtpParameters.encodings?.[0]?.ssrc,
 			paused,
 		})),
+		viewports: () => [...(log.viewports?.values() ?? [])],
 		stats: async () => {
 			const inbound = (await statsOf(session.recvTransport)).filter((s) => s.type === 'inbound-rtp');
 			return [...session.consumers.values()].map(({ consumer, peerId, source }): InboundStats => {

@@ -53,6 +53,9 @@ export type OutboundStats = {
 	active?: boolean;
 };
 
+/** How a remote video is shown, as last reported to the server (consumer.setViewport). */
+export type Viewport = { consumerId: string; width: number; height: number; visible: boolean };
+
 export type Box = { left: number; top: number; right: number; bottom: number; width: number; height: number };
 
 /** Where things are on the page, for layout checks. */
@@ -79,6 +82,8 @@ export type SwitchyardHook = {
 	/** The camera capture's size (the local track's settings). */
 	captureSize(): { width?: number; height?: number };
 	consumers(): HookConsumer[];
+	/** The last viewport reported for each remote video. */
+	viewports(): Viewport[];
 	stats(): Promise<InboundStats[]>;
 	outboundStats(): Promise<OutboundStats[]>;
 	/** The receive transport's raw inbound-rtp entries with these SSRCs, consumer or not. */

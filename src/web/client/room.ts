@@ -13,6 +13,7 @@ import { Grid } from './Grid';
 import { exposeHook, type HookLog } from './hook';
 import type { SessionState } from './hookTypes';
 import { Signaling } from './signaling';
+import { ViewportReporter } from './viewport';
 
 export type RoomOptions = {
 	roomId: string;
@@ -44,9 +45,16 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 	const app = document.getElementById('app')!;
 	const status = document.getElementById('status')!;
 	const notice = document.getElementById('notice')!;
-	const grid = new Grid(document.getElementById('grid')!);
+	let session: CallSession | undefined;
+	// Each remote video's size and visibility go to the server's layer policy.
+	const viewports = new ViewportReporter(async (viewport) => session?.setViewport(viewport));
+	const grid = new Grid(document.getElementById('grid')!, {
+		videoShown: (consumerId, element) => viewports.observe(consumerId, element),
+		videoGone: (consumerId) => viewports.unobserve(consumerId),
+		pinned: (consumerId, pinned) => void session?.setPinned(consumerId, pinned).catch(() => undefined),
+	});
 	const { roomId, name } = options;
-	const log: HookLog = { states: [], events: [], recoveries: [] };
+	const log: HookLog = { states: [], events: [], recoveries: [], viewports: viewports.reported };
 
 	function setState(state: SessionState, detail?: string): void {
 		if (log.states.at(-1) !== state) {
@@ -85,7 +93,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		grid.addLocal(name, stream);
 		const signaling = new Signaling(token);
 		await signaling.whenConnected();
-		const session = new CallSession(signaling, roomId, name, {
+		session = new CallSession(signaling, roomId, name, {
 			state: setState,
 			joined: (peerId) => grid.setLocalId(peerId),
 			roster: (peers) => grid.roster(peers),

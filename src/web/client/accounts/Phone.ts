@@ -128,6 +128,13 @@ export class Phone {
 
 	#listen(): void {
 		const s = this.signaling;
+		s.on('session.ended', () => {
+			// The node closes this connection next; the page goes to sign-in.
+			if (this.#active) {
+				void this.#end(this.#active, 'Call ended');
+			}
+			this.#o.account.ended();
+		});
 		s.on('call.incoming', ({ callId, from, media, waiting }) => {
 			this.#ringing.set(callId, { callId, from, media, waiting: waiting || this.busy });
 			this.#showRinging();

@@ -113,6 +113,12 @@ export class Account {
 		this.#ended();
 	}
 
+	/** The node ended this login session (session.ended: a logout elsewhere, a password change): forget it here too. */
+	ended(): void {
+		localStorage.removeItem(SESSION_KEY);
+		this.#ended();
+	}
+
 	#schedule(): void {
 		clearTimeout(this.#timer);
 		const due = Math.max(0, this.#stored.expiresAt - REFRESH_MARGIN_MS - Date.now());

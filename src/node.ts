@@ -1,0 +1,87 @@
+/**
+ * The node's parts, wired together: what `src/main.ts` starts and what the
+ * tests start in-process (test/helpers/node.ts), so both run the same wiring.
+ */
+import { AccountService } from './accounts';
+import { buildApp, type App } from './app';
+import { TokenService } from './auth';
+import { CallService, followAccountChanges, Presence } from './calls';
+import type { Config } from './config';
+import type { Logger } from './logging';
+import { WorkerPool } from './media';
+import { createMetrics, type Metrics } from './metrics';
+import { RoomRegistry } from './rooms';
+import { SqliteStore } from './store';
+
+export type SwitchyardNode = {
+	config: Readonly<Config>;
+	tokens: TokenService;
+	store: SqliteStore;
+	accounts: AccountService;
+	presence: Presence;
+	calls: CallService;
+	pool: WorkerPool;
+	registry: RoomRegistry;
+	metrics: Metrics;
+	/** The HTTP server and socket.io, not listening yet. */
+	app: App;
+	/**
+	 * Graceful drain: new rooms and calls get `draining` (and /readyz 503) at
+	 * once; resolves true when every room has emptied, false after
+	 * `timeoutSeconds`.
+	 */
+	drain(timeoutSeconds: number): Promise<boolean>;
+	/** Closes everything, rooms first, the store last. */
+	close(): Promise<void>;
+};
+
+/** Builds a node: tokens, the SQLite store, accounts and calls, the worker pool, rooms, metrics, the app. */
+export async function createNode(config: Readonly<Config>, logger: Logger, { dev }: { dev: boolean }): Promise<SwitchyardNode> {
+	const tokens = await TokenService.create(config.auth, { dev });
+	const store = SqliteStore.open(config.store.path);
+	const accounts = new AccountService({ store, tokens, config, logger });
+	const presence = new Presence();
+	const calls = new CallService({ store, presence, tokens, config: config.calls, logger });
+	followAccountChanges(accounts, calls);
+	let pool: WorkerPool;
+	try {
+		pool = await WorkerPool.start({ config: config.media, logger });
+	} catch (error) {
+		await store.close();
+		throw error;
+	}
+	const registry = new RoomRegistry({ pool, config, logger });
+	const metrics = createMetrics({ pool, registry, calls, config: config.metrics });
+	let app: App;
+	try {
+		app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, dev });
+	} catch (error) {
+		metrics.close();
+		await pool.close();
+		await store.close();
+		throw new Error(`cannot start the HTTP server: ${(error as Error).message}`);
+	}
+	return {
+		config, tokens, store, accounts, presence, calls, pool, registry, metrics, app,
+		async drain(timeoutSeconds) {
+			calls.drain();
+			let timer: NodeJS.Timeout | undefined;
+			const drained = await Promise.race([
+				registry.drain().then(() => true),
+				new Promise<boolean>((resolve) => {
+					timer = setTimeout(() => resolve(false), timeoutSeconds * 1000);
+				}),
+			]);
+			clearTimeout(timer);
+			return drained;
+		},
+		async close() {
+			registry.close();
+			calls.close();
+			await app.close();
+			metrics.close();
+			await pool.close();
+			await store.close();
+		},
+	};
+}

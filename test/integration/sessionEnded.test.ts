@@ -1,0 +1,115 @@
+import Database from 'better-sqlite3';
+import { api, signup, type TestAccount } from '../helpers/accounts';
+import { startTestNode, type TestNode } from '../helpers/node';
+import { pollUntil } from '../helpers/poll';
+import { SignalingClient } from '../helpers/signalingClient';
+
+// NOTE: long, so that a peer still there after a moment has not left.
+const GRACE_MS = 60_000;
+
+// A login session that ends takes its live connections with it: a token that
+// no longer authenticates must not keep a socket, a room seat or media.
+describe('live connections end with their login session', () => {
+	let node: TestNode;
+	const clients: SignalingClient[] = [];
+
+	beforeAll(async () => {
+		node = await startTestNode({ media: { workers: 1 }, rooms: { reconnectGraceMs: GRACE_MS } });
+	});
+	afterEach(() => {
+		for (const client of clients.splice(0)) {
+			client.disconnect();
+		}
+	});
+	afterAll(async () => {
+		await node.close();
+	});
+
+	async function login(account: TestAccount): Promise<string> {
+		const res = await api(node, undefined, 'POST', '/api/auth/login', { handle: account.handle, password: `pw-${account.handle}-secret` });
+		expect(res.status).toBe(200);
+		return res.body.token as string;
+	}
+
+	async function connect(token: string): Promise<SignalingClient> {
+		const client = await SignalingClient.connect(node.url, { token });
+		clients.push(client);
+		return client;
+	}
+
+	const ended = (client: SignalingClient) => client.events.find((e) => e.name === 'session.ended')?.data;
+
+	test('logout: that session\'s connection gets session.ended and closes; another session\'s stays', async () => {
+		const alice = await signup(node, 'ended_alice');
+		const other = await connect(await login(alice));
+		const mine = await connect(alice.token);
+
+		expect((await api(node, alice.token, 'POST', '/api/auth/logout')).status).toBe(204);
+		await pollUntil('session.ended, then the connection closed', () => ended(mine)?.reason === 'loggedOut' && !mine.connected);
+		expect(other.connected).toBe(true);
+		expect(ended(other)).toBeUndefined();
+		// The ended session's token opens no new connection.
+		await expect(connect(alice.token)).rejects.toMatchObject({ code: 'unauthorized' });
+	});
+
+	test('password change ends the other sessions\' connections, not the one that changed it', async () => {
+		const carol = await signup(node, 'ended_carol');
+		const stolen = await connect(await login(carol));
+		const mine = await connect(carol.token);
+		const res = await api(node, carol.token, 'POST', '/api/me/password', { currentPassword: 'pw-ended_carol-secret', newPassword: 'a-new-password-1' });
+		expect(res.status).toBe(204);
+		await pollUntil('the other session ended', () => ended(stolen)?.reason === 'loggedOut' && !stolen.connected);
+		expect(mine.connected).toBe(true);
+	});
+
+	test('deletion ends every connection of the account, room tokens too; other accounts keep theirs', async () => {
+		const dave = await signup(node, 'ended_dave');
+		const erin = await signup(node, 'ended_erin');
+		const account = await connect(dave.token);
+		// A call's room token: the account's id and handle, no login session.
+		const roomToken = await node.tokens.issue({ sub: dave.id, handle: dave.handle, rooms: ['ended-2'] });
+		const room = await connect(roomToken);
+		const other = await connect(await node.tokens.issue({ sub: erin.id, rooms: ['ended-2'] }));
+		for (const [client, displayName] of [[room, 'Dave'], [other, 'Erin']] as const) {
+			await client.request('room.join', { roomId: 'ended-2', rtpCapabilities: node.pool.routerRtpCapabilities as never, displayName });
+		}
+		const bystander = await connect(erin.token);
+
+		expect((await api(node, dave.token, 'DELETE', '/api/me', { password: 'pw-ended_dave-secret' })).status).toBe(204);
+		await pollUntil('both of dave\'s connections ended', () =>
+			[account, room].every((c) => ended(c)?.reason === 'accountDeleted' && !c.connected));
+		// At once, not after the reconnect grace: dave's peer left, and erin saw it.
+		await pollUntil('erin sees dave leave', () => other.events.some((e) => e.name === 'peer.left'));
+		expect(node.registry.get('ended-2')!.peers.size).toBe(1);
+		expect(bystander.connected).toBe(true);
+		// The room token opens nothing any more.
+		await expect(connect(roomToken)).rejects.toMatchObject({ code: 'unauthorized' });
+	});
+
+	test('a refresh token used again after its rotation revokes the session and ends its connections; seconds after, it is only refused', async () => {
+		const frank = await signup(node, 'ended_frank');
+		const socket = await connect(frank.token);
+		const refresh = (refreshToken: string) => api(node, undefined, 'POST', '/api/auth/refresh', { refreshToken });
+		const second = await refresh(frank.refreshToken);
+		expect(second.status).toBe(200);
+
+		// At once (two tabs refreshing together): refused, nothing revoked.
+		expect((await refresh(frank.refreshToken)).status).toBe(401);
+		const third = await refresh(second.body.refreshToken);
+		expect(third.status).toBe(200);
+		expect(socket.connected).toBe(true);
+
+		// Later: a copy of the replaced token is being used. As if a minute passed since the rotation:
+		const db = new Database(node.storePath);
+		try {
+			db.prepare('UPDATE sessions SET rotated_at = rotated_at - 60000').run();
+		} finally {
+			db.close();
+		}
+		expect((await refresh(second.body.refreshToken)).status).toBe(401);
+		await pollUntil('the session\'s connection ended', () => ended(socket)?.reason === 'loggedOut' && !socket.connected);
+		// The whole session is gone: its latest refresh token and its access tokens too.
+		expect((await refresh(third.body.refreshToken)).status).toBe(401);
+		expect((await api(node, third.body.token, 'GET', '/api/me')).status).toBe(401);
+	});
+});
