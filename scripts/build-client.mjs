@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Bundles the web client (src/web/client) with esbuild into dist/public:
-// room.js (mediasoup-client and socket.io-client included: no CDN, nothing
-// fetched at run time) and app.css. Run by `npm run build`.
+// Bundles the web client (src/web/client) with esbuild into dist/public, one
+// bundle per kind of page: room.js (the room page), signin.js (sign in / sign
+// up) and calls.js (the signed-in calling pages); mediasoup-client and
+// socket.io-client included: no CDN, nothing fetched at run time. Also copies
+// app.css. Run by `npm run build`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +15,12 @@ const outDir = path.join(projectDir, 'dist', 'public');
 
 fs.mkdirSync(outDir, { recursive: true });
 await build({
-	entryPoints: [path.join(clientDir, 'room.ts')],
-	outfile: path.join(outDir, 'room.js'),
+	entryPoints: {
+		room: path.join(clientDir, 'roomPage.ts'),
+		signin: path.join(clientDir, 'accounts', 'signin.ts'),
+		calls: path.join(clientDir, 'accounts', 'calls.ts'),
+	},
+	outdir: outDir,
 	bundle: true,
 	format: 'iife',
 	target: ['chrome100', 'firefox100', 'safari15'],
@@ -25,4 +31,4 @@ await build({
 	define: { 'process.env.NODE_ENV': '"production"' },
 });
 fs.copyFileSync(path.join(clientDir, 'app.css'), path.join(outDir, 'app.css'));
-console.log(`[build-client] wrote ${path.relative(projectDir, outDir)}/room.js and app.css`);
+console.log(`[build-client] wrote ${path.relative(projectDir, outDir)}/room.js, signin.js, calls.js and app.css`);

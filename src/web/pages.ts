@@ -1,10 +1,10 @@
 /** The web client's HTML pages: small, static shells; the room page loads the bundle. */
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
 	return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-function page(title: string, body: string, script?: string): string {
+export function page(title: string, body: string, script?: string): string {
 	return `<!doctype html>
 <html lang="en">
 <head>
@@ -32,6 +32,7 @@ export function lobbyPage(): string {
 		<label>Room <input name="room" required maxlength="64" pattern="[A-Za-z0-9_.\\-]+" placeholder="standup"></label>
 		<button type="submit">Join</button>
 	</form>
+	<p class="switch">Call people by their handle: <a href="/signin">Sign in</a> or <a href="/signup">create an account</a>.</p>
 </main>`);
 }
 
@@ -51,9 +52,17 @@ function control(id: string, icon: keyof typeof ICONS, label: string, title: str
 
 /** GET /room/:roomId: the call's shell; the bundle (/assets/room.js) joins at once. */
 export function roomPage(roomId: string): string {
-	return page(`${roomId} - Switchyard`, `<div class="room" id="app" data-room-id="${escapeHtml(roomId)}">
+	return page(`${roomId} - Switchyard`, roomMarkup(roomId, { home: '/', homeTitle: 'Lobby' }), '/assets/room.js');
+}
+
+/**
+ * The room view's markup (bar, notice, grid, controls), which room.ts
+ * expects: the room page's, and the in-call view of the calling pages.
+ */
+export function roomMarkup(roomId: string, { home, homeTitle }: { home: string; homeTitle: string }): string {
+	return `<div class="room" id="app" data-room-id="${escapeHtml(roomId)}">
 	<header class="bar">
-		<a class="home" href="/" title="Lobby">Switchyard</a>
+		<a class="home" href="${escapeHtml(home)}" title="${escapeHtml(homeTitle)}">Switchyard</a>
 		<span class="room-name">${escapeHtml(roomId)}</span>
 		<span class="status" id="status" data-state="connecting" role="status">connecting</span>
 	</header>
@@ -65,7 +74,7 @@ export function roomPage(roomId: string): string {
 		${control('screen', 'screen', 'Share', 'Share your screen', ' aria-pressed="false"')}
 		${control('leave', 'leave', 'Leave', 'Leave the call', ' class="danger"')}
 	</nav>
-</div>`, '/assets/room.js');
+</div>`;
 }
 
 /** The 503 page when dist/public has no bundle: says how to build it. */

@@ -1,22 +1,37 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router } from 'express';
-import { roomId as roomIdSchema } from '../signaling/schemas';
+import { handle as handleSchema, roomId as roomIdSchema } from '../signaling/schemas';
+import { directoryPage, historyPage, profilePage, settingsPage, signinPage } from './accountPages';
 import { lobbyPage, roomPage, unavailablePage } from './pages';
+
+/** The calling pages' Content-Security-Policy: only this node's scripts, styles and connections. */
+const CALLING_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** Where scripts/build-client.mjs writes the bundle. */
 export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'dist', 'public');
 
 /**
  * The web client: GET / (lobby), GET /room?name=&room= (the lobby's form),
- * GET /room/:roomId?name= (joins at once), and the bundle under /assets/.
+ * GET /room/:roomId?name= (joins at once), the calling pages (/signin,
+ * /signup, /directory, /u/:handle, /settings, /history: shells that need no
+ * token; their bundles use the account's) and the bundles under /assets/.
  * Without a built bundle the pages answer 503 with how to build it.
  */
 export function webRoutes({ publicDir = PUBLIC_DIR }: { publicDir?: string } = {}): Router {
 	const router = Router();
-	const built = () => fs.existsSync(path.join(publicDir, 'room.js'));
+	const built = (bundle = 'room.js') => fs.existsSync(path.join(publicDir, bundle));
 	const html = (res: express.Response, status: number, body: string) =>
 		res.status(status).type('html').set('Cache-Control', 'no-store').send(body);
+	/**
+	 * A page of the calling client, or the 503 page without its bundle.
+	 * NOTE: these pages keep the account's tokens in localStorage; the policy
+	 * lets no script run but this node's bundles (docs/web-client.md, "Tokens").
+	 */
+	const calling = (res: express.Response, bundle: string, body: () => string) => {
+		res.set('Content-Security-Policy', CALLING_CSP);
+		html(res, built(bundle) ? 200 : 503, built(bundle) ? body() : unavailablePage());
+	};
 
 	router.get('/', (_req, res) => html(res, built() ? 200 : 503, built() ? lobbyPage() : unavailablePage()));
 	router.get('/room', (req, res) => {
@@ -36,6 +51,22 @@ export function webRoutes({ publicDir = PUBLIC_DIR }: { publicDir?: string } = {
 		}
 		html(res, built() ? 200 : 503, built() ? roomPage(room.data) : unavailablePage());
 	});
+	router.get('/signin', (_req, res) => calling(res, 'signin.js', () => signinPage('signin')));
+	router.get('/signup', (_req, res) => calling(res, 'signin.js', () => signinPage('signup')));
+	router.get('/directory', (req, res) => {
+		const query = typeof req.query.q === 'string' ? req.query.q.slice(0, 64) : '';
+		calling(res, 'calls.js', () => directoryPage(query));
+	});
+	router.get('/u/:handle', (req, res) => {
+		const handle = handleSchema.safeParse(req.params.handle);
+		if (!handle.success) {
+			res.redirect(303, '/directory');
+			return;
+		}
+		calling(res, 'calls.js', () => profilePage(handle.data));
+	});
+	router.get('/settings', (_req, res) => calling(res, 'calls.js', settingsPage));
+	router.get('/history', (_req, res) => calling(res, 'calls.js', historyPage));
 	router.use('/assets', express.static(publicDir, { index: false, maxAge: '1h', fallthrough: true }));
 	return router;
 }

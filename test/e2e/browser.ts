@@ -23,17 +23,26 @@ export type Participant = { name: string; context: BrowserContext; page: Page; c
 
 export type ConsumerStats = InboundStats;
 
-/** A participant: its own browser context, the room page open and connected, console recorded. */
-export async function openRoom(
-	browser: Browser, url: string, room: string, name: string,
-	{ size = { w: 320, h: 180 }, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false } = {},
+/** A participant: its own browser context and a blank page, console recorded. */
+export async function newParticipant(
+	browser: Browser, name: string,
+	{ viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false } = {},
 ): Promise<Participant> {
 	const context = await browser.newContext({ viewport, ignoreHTTPSErrors });
 	const page = await context.newPage();
 	const console: string[] = [];
 	page.on('console', (message) => console.push(`[${name}] ${message.type()}: ${message.text()}`));
 	page.on('pageerror', (error) => console.push(`[${name}] pageerror: ${error.message}`));
-	const participant = { name, context, page, console };
+	return { name, context, page, console };
+}
+
+/** A participant: its own browser context, the room page open and connected, console recorded. */
+export async function openRoom(
+	browser: Browser, url: string, room: string, name: string,
+	{ size = { w: 320, h: 180 }, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false } = {},
+): Promise<Participant> {
+	const participant = await newParticipant(browser, name, { viewport, ignoreHTTPSErrors });
+	const { page, console } = participant;
 	await page.goto(`${url}/room/${room}?name=${encodeURIComponent(name)}&w=${size.w}&h=${size.h}`);
 	try {
 		await page.waitForFunction(() => (globalThis as unknown as { switchyard?: SwitchyardHook }).switchyard?.state === 'connected', undefined, { timeout: 30000 });

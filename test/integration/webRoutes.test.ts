@@ -44,6 +44,39 @@ describe('web client routes', () => {
 		expect((await fetch(`${url}/assets/../package.json`)).status).toBe(404);
 	});
 
+	test('the calling pages: 503 without their bundle; with it, shells that need no token, behind a strict CSP', async () => {
+		const pages = ['/signin', '/signup', '/directory?q=ada', '/u/ada', '/settings', '/history'];
+		for (const page of pages) {
+			expect((await fetch(`${url}${page}`)).status).toBe(503);
+		}
+		fs.writeFileSync(path.join(dir, 'signin.js'), '/* bundle */');
+		fs.writeFileSync(path.join(dir, 'calls.js'), '/* bundle */');
+		for (const page of pages) {
+			const res = await fetch(`${url}${page}`);
+			expect(res.status).toBe(200);
+			expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+			const html = await res.text();
+			expect(html).toContain(page.startsWith('/sign') ? '/assets/signin.js' : '/assets/calls.js');
+			// The signed-in pages carry the call screens.
+			expect(html.includes('id="incoming"') && html.includes('id="call-view"')).toBe(!page.startsWith('/sign'));
+		}
+		expect(await (await fetch(`${url}/signup`)).text()).toContain('name="displayName"');
+		expect(await (await fetch(`${url}/signin`)).text()).not.toContain('name="displayName"');
+	});
+
+	test('the profile page takes a handle (lower-cased); anything else goes to the directory; the query is escaped', async () => {
+		fs.writeFileSync(path.join(dir, 'calls.js'), '/* bundle */');
+		expect(await (await fetch(`${url}/u/Ada_1`)).text()).toContain('data-handle="ada_1"');
+		for (const bad of ['a', encodeURIComponent('<script>'), 'x'.repeat(31)]) {
+			const res = await fetch(`${url}/u/${bad}`, { redirect: 'manual' });
+			expect(res.status).toBe(303);
+			expect(res.headers.get('location')).toBe('/directory');
+		}
+		const html = await (await fetch(`${url}/directory?q=${encodeURIComponent('"><script>')}`)).text();
+		expect(html).toContain('value="&quot;&gt;&lt;script&gt;"');
+		expect(html).not.toContain('"><script>');
+	});
+
 	test('the lobby form redirects to the room; bad room ids go back to the lobby; names are escaped', async () => {
 		const form = await fetch(`${url}/room?name=Ada&room=standup`, { redirect: 'manual' });
 		expect(form.status).toBe(303);

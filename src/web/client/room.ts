@@ -1,10 +1,10 @@
 /**
- * The room page: takes a dev token, captures microphone and camera, joins,
- * and wires the grid and the controls. `window.switchyard` (hook.ts) is a
- * small hook for tests and debugging.
- *
- * Query parameters: `name` (display name), `w` and `h` (capture size,
- * 1280x720 by default; tests ask for less).
+ * The room view: takes a token, captures microphone and camera, joins, and
+ * wires the grid and the controls. `window.switchyard` (hook.ts) is a small
+ * hook for tests and debugging. Used by the room page (roomPage.ts, a dev
+ * token) and by the in-call view of the calling pages (a call's room token).
+ * It expects the room markup of pages.ts in the document (#app, #status,
+ * #notice, #grid and the controls).
  */
 import { CallSession } from './CallSession';
 import { capture } from './capture';
@@ -15,24 +15,22 @@ import type { SessionState } from './hookTypes';
 import { Signaling } from './signaling';
 import { ViewportReporter } from './viewport';
 
-const app = document.getElementById('app')!;
-const status = document.getElementById('status')!;
-const notice = document.getElementById('notice')!;
-let session: CallSession | undefined;
-// Each remote video's size and visibility go to the server's layer policy.
-const viewports = new ViewportReporter(async (viewport) => session?.setViewport(viewport));
-const grid = new Grid(document.getElementById('grid')!, {
-	videoShown: (consumerId, element) => viewports.observe(consumerId, element),
-	videoGone: (consumerId) => viewports.unobserve(consumerId),
-	pinned: (consumerId, pinned) => void session?.setPinned(consumerId, pinned).catch(() => undefined),
-});
-const roomId = app.dataset.roomId!;
-const params = new URLSearchParams(location.search);
-const name = (params.get('name') ?? '').trim().slice(0, 64) || 'Guest';
-const width = Number(params.get('w')) || 1280;
-const height = Number(params.get('h')) || 720;
-
-const log: HookLog = { states: [], events: [], recoveries: [], viewports: viewports.reported };
+export type RoomOptions = {
+	roomId: string;
+	/** The display name (the token's name claim wins on the server). */
+	name: string;
+	/** The camera capture size; the browser tests ask for less than 1280x720. */
+	width: number;
+	height: number;
+	/** False: microphone only (an audio call). */
+	video?: boolean;
+	/** A token that may join `roomId`. */
+	token(): Promise<string>;
+	/** After the Leave button left the room; by default a notice with links to join again and to the lobby. */
+	onLeft?(): void;
+	/** "Try again" after a failure: by default this page's address; null for no link (a call cannot be joined again). */
+	retryHref?: string | null;
+};
 
 const LABELS: Record<SessionState, string> = {
 	connecting: 'connecting',
@@ -42,91 +40,96 @@ const LABELS: Record<SessionState, string> = {
 	failed: 'disconnected',
 };
 
-function setState(state: SessionState, detail?: string): void {
-	if (log.states.at(-1) !== state) {
-		log.states.push(state);
-	}
-	status.dataset.state = state;
-	status.textContent = LABELS[state];
-	status.title = detail ?? '';
-	if (state === 'failed') {
-		showNotice(`Could not connect${detail ? `: ${detail}` : ''}.`, true, { href: location.href, label: 'Try again' });
-	} else if (state === 'connected' && notice.dataset.kind === 'error') {
-		notice.hidden = true;
-	}
-}
-
-function showNotice(text: string, error = false, ...links: { href: string; label: string }[]): void {
-	notice.textContent = text;
-	for (const link of links) {
-		const a = document.createElement('a');
-		a.href = link.href;
-		a.textContent = link.label;
-		notice.append(' ', a);
-	}
-	notice.dataset.kind = error ? 'error' : 'info';
-	notice.hidden = false;
-}
-
-async function devToken(): Promise<string> {
-	const res = await fetch('/api/dev/token', {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json' },
-		body: JSON.stringify({ name, room: roomId }),
+/** Joins the room; resolves with the session once joined (reject: the page already shows the failure). */
+export async function startRoom(options: RoomOptions): Promise<CallSession> {
+	const app = document.getElementById('app')!;
+	const status = document.getElementById('status')!;
+	const notice = document.getElementById('notice')!;
+	let session: CallSession | undefined;
+	// Each remote video's size and visibility go to the server's layer policy.
+	const viewports = new ViewportReporter(async (viewport) => session?.setViewport(viewport));
+	const grid = new Grid(document.getElementById('grid')!, {
+		videoShown: (consumerId, element) => viewports.observe(consumerId, element),
+		videoGone: (consumerId) => viewports.unobserve(consumerId),
+		pinned: (consumerId, pinned) => void session?.setPinned(consumerId, pinned).catch(() => undefined),
 	});
-	if (res.status === 404) {
-		throw new Error('this node does not hand out guest tokens (dev mode is off)');
-	}
-	if (!res.ok) {
-		throw new Error(`no token (HTTP ${res.status})`);
-	}
-	return ((await res.json()) as { token: string }).token;
-}
+	const { roomId, name } = options;
+	const log: HookLog = { states: [], events: [], recoveries: [], viewports: viewports.reported };
 
-async function start(): Promise<void> {
-	setState('connecting');
-	const [token, captured] = await Promise.all([devToken(), capture(width, height)]);
-	const { stream } = captured;
-	if (captured.problem) {
-		showNotice(captured.problem);
+	function setState(state: SessionState, detail?: string): void {
+		if (log.states.at(-1) !== state) {
+			log.states.push(state);
+		}
+		status.dataset.state = state;
+		status.textContent = LABELS[state];
+		status.title = detail ?? '';
+		if (state === 'failed') {
+			const retry = options.retryHref === null ? [] : [{ href: options.retryHref ?? location.href, label: 'Try again' }];
+			showNotice(`Could not connect${detail ? `: ${detail}` : ''}.`, true, ...retry);
+		} else if (state === 'connected' && notice.dataset.kind === 'error') {
+			notice.hidden = true;
+		}
 	}
-	grid.addLocal(name, stream);
-	const signaling = new Signaling(token);
-	await signaling.whenConnected();
-	session = new CallSession(signaling, roomId, name, {
-		state: setState,
-		joined: (peerId) => grid.setLocalId(peerId),
-		roster: (peers) => grid.roster(peers),
-		peerJoined: (peer) => {
-			log.events.push({ name: 'peer.joined', peerId: peer.id, at: Date.now() });
-			grid.add(peer);
-		},
-		peerLeft: (peerId) => {
-			log.events.push({ name: 'peer.left', peerId, at: Date.now() });
-			grid.remove(peerId);
-		},
-		trackAdded: (track) => grid.addTrack(track),
-		trackRemoved: (consumerId) => grid.removeTrack(consumerId),
-		trackPaused: (consumerId, paused) => grid.setTrackPaused(consumerId, paused),
-		activeSpeaker: (peerId) => grid.setActiveSpeaker(peerId),
-		recovered: (recovery) => log.recoveries.push(recovery),
-	});
-	exposeHook(session, log);
-	const [audio] = stream.getAudioTracks();
-	const [video] = stream.getVideoTracks();
-	await session.join([
-		...(audio ? [{ source: 'mic' as const, track: audio }] : []),
-		...(video ? [{ source: 'camera' as const, track: video }] : []),
-	]);
-	wireControls(session, grid, stream, () => {
-		app.classList.add('left');
-		showNotice('You left the call.', false, { href: location.href, label: 'Join again' }, { href: '/', label: 'Lobby' });
-	});
-	// NOTE: browsers may refuse to autoplay sound before the user touches the page.
-	document.addEventListener('click', () => grid.playAll());
-}
 
-start().catch((error: Error) => {
-	setState('failed', error.message);
-	console.error('switchyard: could not join', error);
-});
+	function showNotice(text: string, error = false, ...links: { href: string; label: string }[]): void {
+		notice.textContent = text;
+		for (const link of links) {
+			const a = document.createElement('a');
+			a.href = link.href;
+			a.textContent = link.label;
+			notice.append(' ', a);
+		}
+		notice.dataset.kind = error ? 'error' : 'info';
+		notice.hidden = false;
+	}
+
+	async function start(): Promise<CallSession> {
+		setState('connecting');
+		const [token, captured] = await Promise.all([options.token(), capture(options.width, options.height, { video: options.video ?? true })]);
+		const { stream } = captured;
+		if (captured.problem) {
+			showNotice(captured.problem);
+		}
+		grid.addLocal(name, stream);
+		const signaling = new Signaling(token);
+		await signaling.whenConnected();
+		session = new CallSession(signaling, roomId, name, {
+			state: setState,
+			joined: (peerId) => grid.setLocalId(peerId),
+			roster: (peers) => grid.roster(peers),
+			peerJoined: (peer) => {
+				log.events.push({ name: 'peer.joined', peerId: peer.id, at: Date.now() });
+				grid.add(peer);
+			},
+			peerLeft: (peerId) => {
+				log.events.push({ name: 'peer.left', peerId, at: Date.now() });
+				grid.remove(peerId);
+			},
+			trackAdded: (track) => grid.addTrack(track),
+			trackRemoved: (consumerId) => grid.removeTrack(consumerId),
+			trackPaused: (consumerId, paused) => grid.setTrackPaused(consumerId, paused),
+			activeSpeaker: (peerId) => grid.setActiveSpeaker(peerId),
+			recovered: (recovery) => log.recoveries.push(recovery),
+		});
+		exposeHook(session, log);
+		const [audio] = stream.getAudioTracks();
+		const [video] = stream.getVideoTracks();
+		await session.join([
+			...(audio ? [{ source: 'mic' as const, track: audio }] : []),
+			...(video ? [{ source: 'camera' as const, track: video }] : []),
+		]);
+		wireControls(session, grid, stream, options.onLeft ?? (() => {
+			app.classList.add('left');
+			showNotice('You left the call.', false, { href: location.href, label: 'Join again' }, { href: '/', label: 'Lobby' });
+		}));
+		// NOTE: browsers may refuse to autoplay sound before the user touches the page.
+		document.addEventListener('click', () => grid.playAll());
+		return session;
+	}
+
+	return start().catch((error: Error) => {
+		setState('failed', error.message);
+		console.error('switchyard: could not join', error);
+		throw error;
+	});
+}

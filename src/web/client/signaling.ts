@@ -32,11 +32,14 @@ export class RequestError extends Error {
 export class Signaling {
 	readonly socket: Socket;
 
-	constructor(token: string) {
+	/** `token` as a function: asked again at each (re)connection, for tokens that are refreshed. */
+	constructor(token: string | (() => Promise<string>)) {
 		this.socket = io({
 			path: '/socket.io',
 			transports: ['websocket'],
-			auth: { token, protocol: PROTOCOL_VERSION },
+			auth: typeof token === 'string'
+				? { token, protocol: PROTOCOL_VERSION }
+				: (cb) => void token().then((t) => cb({ token: t, protocol: PROTOCOL_VERSION }), () => cb({ protocol: PROTOCOL_VERSION })),
 			reconnectionDelay: 300,
 			reconnectionDelayMax: 2000,
 		});

@@ -1,0 +1,98 @@
+import { byId, fillAvatar, formatDuration, nameWithMark, showError } from './dom';
+
+/** Who is on the other end, as the call events and the directory describe them. */
+export type Party = { handle: string; displayName: string; verified: boolean };
+
+/**
+ * The call screens of a signed-in page (markup in src/web/accountPages.ts):
+ * the incoming-call screen, the outgoing "ringing" screen and the in-call
+ * view. Only what is shown; Phone decides when.
+ */
+export class CallScreens {
+	readonly incoming = byId('incoming');
+	readonly outgoing = byId('outgoing');
+	readonly callView = byId('call-view');
+	/** The room view as the server rendered it: each call starts from a fresh copy (no listeners of the last call). */
+	readonly #roomTemplate = this.callView.innerHTML;
+	#timer?: ReturnType<typeof setInterval>;
+
+	/** The incoming screen for `callId` (what Accept and Decline answer). */
+	showIncoming(callId: string, from: Party, media: 'audio' | 'video', waiting: boolean): void {
+		this.incoming.dataset.callId = callId;
+		byId('incoming-kind').textContent = media === 'video' ? 'Incoming video call' : 'Incoming audio call';
+		this.#party('incoming', from);
+		byId('incoming-waiting').hidden = !waiting;
+		this.incoming.hidden = false;
+		byId('accept').focus();
+	}
+
+	/** The call the incoming screen shows, if it is shown. */
+	get incomingCallId(): string | undefined {
+		return this.incoming.hidden ? undefined : this.incoming.dataset.callId;
+	}
+
+	hideIncoming(): void {
+		this.incoming.hidden = true;
+	}
+
+	showOutgoing(to: Party, media: 'audio' | 'video'): void {
+		this.#party('outgoing', to);
+		this.setOutgoing(media === 'video' ? 'Video calling…' : 'Audio calling…');
+		showError(byId('outgoing-error'), undefined);
+		byId('cancel').hidden = false;
+		byId('outgoing-close').hidden = true;
+		this.outgoing.hidden = false;
+	}
+
+	setOutgoing(state: string): void {
+		byId('outgoing-state').textContent = state;
+	}
+
+	/** The call did not happen (declined, no answer, an error): say why, offer Close instead of Cancel. */
+	failOutgoing(state: string, error?: string): void {
+		this.setOutgoing(state);
+		showError(byId('outgoing-error'), error);
+		byId('cancel').hidden = true;
+		byId('outgoing-close').hidden = false;
+		byId('outgoing-close').focus();
+	}
+
+	hideOutgoing(): void {
+		this.outgoing.hidden = true;
+	}
+
+	/** A fresh room view for a call with `other`, with the call's running time; the Leave button is the Hang up. */
+	showCall(other: Party, roomId: string, startedAt: number): void {
+		this.callView.innerHTML = this.#roomTemplate;
+		byId('app').dataset.roomId = roomId;
+		const title = this.callView.querySelector('.room-name')!;
+		const timer = document.createElement('span');
+		timer.className = 'call-timer';
+		timer.id = 'call-timer';
+		title.replaceChildren(nameWithMark(other.displayName, other.verified), ' ', timer);
+		const tick = () => {
+			timer.textContent = formatDuration(Date.now() - startedAt);
+		};
+		tick();
+		clearInterval(this.#timer);
+		this.#timer = setInterval(tick, 1000);
+		const leave = byId('leave');
+		leave.querySelector('.label')!.textContent = 'Hang up';
+		leave.title = 'Hang up';
+		this.callView.hidden = false;
+		document.body.classList.add('in-call');
+	}
+
+	hideCall(): void {
+		clearInterval(this.#timer);
+		this.callView.hidden = true;
+		this.callView.innerHTML = this.#roomTemplate;
+		document.body.classList.remove('in-call');
+	}
+
+	#party(prefix: 'incoming' | 'outgoing', party: Party): void {
+		fillAvatar(byId(`${prefix}-avatar`), party.handle, party.displayName);
+		byId(`${prefix}-name`).replaceChildren(nameWithMark(party.displayName, party.verified));
+		byId(`${prefix}-handle`).textContent = `@${party.handle}`;
+	}
+}

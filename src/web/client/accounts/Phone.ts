@@ -1,0 +1,287 @@
+import type { CallSession } from '../CallSession';
+import { startRoom } from '../room';
+import { Signaling } from '../signaling';
+import { describeError } from './api';
+import type { Account } from './auth';
+import type { CallScreens, Party } from './CallScreens';
+import { byId, formatDuration } from './dom';
+import { RingTone } from './ringTone';
+
+type Media = 'audio' | 'video';
+
+/** An invite ringing here. Several can ring at once (call waiting). */
+type Ringing = { callId: string; from: Party; media: Media; waiting: boolean };
+/** The call this page is placing, until it is answered or over. */
+type Placing = { callId?: string; to: Party; media: Media };
+/** The call this page is in. */
+type Active = { callId: string; other: Party; media: Media; session?: CallSession; startedAt: number; over: boolean };
+
+export type PhoneState = 'connecting' | 'online' | 'offline';
+
+export type PhoneOptions = {
+	account: Account;
+	screens: CallScreens;
+	/** A one-line message on the page ("Missed call from Ada"). */
+	notify(text: string): void;
+	/** The account connection's state, for the page to show. */
+	state(state: PhoneState): void;
+	/** Busy (ringing out or in a call) or not: the page disables its Call buttons. */
+	busy(busy: boolean): void;
+	capture: { width: number; height: number };
+};
+
+/**
+ * The account's device on this page: one signaling connection with the
+ * account token, which makes every open signed-in page ring. It places calls
+ * (call.invite), answers them (call.accept / call.decline), and on an answer
+ * joins the call's room with its room token on a second connection (the room
+ * view, room.ts). NOTE: the call lives as long as the page: leaving it while
+ * ringing out cancels the call (the node cancels when the caller's device
+ * goes), so the page warns before unloading.
+ */
+export class Phone {
+	readonly signaling: Signaling;
+	readonly #o: PhoneOptions;
+	readonly #ringTone = new RingTone();
+	readonly #ringing = new Map<string, Ringing>();
+	#placing?: Placing;
+	#active?: Active;
+
+	constructor(options: PhoneOptions) {
+		this.#o = options;
+		this.signaling = new Signaling(() => options.account.token());
+		this.#watchConnection();
+		this.#listen();
+		byId('accept').addEventListener('click', () => void this.#answer(true));
+		byId('decline').addEventListener('click', () => void this.#answer(false));
+		byId('cancel').addEventListener('click', () => void this.cancel());
+		byId('outgoing-close').addEventListener('click', () => this.#closeOutgoing());
+		addEventListener('beforeunload', (event) => {
+			if (this.busy) {
+				event.preventDefault();
+			}
+		});
+	}
+
+	get busy(): boolean {
+		return Boolean(this.#placing || this.#active);
+	}
+
+	/** Rings `to`; the outgoing screen shows how it goes. */
+	async place(to: Party, media: Media): Promise<void> {
+		if (this.busy) {
+			this.#o.notify('Hang up the current call first.');
+			return;
+		}
+		const placing: Placing = { to, media };
+		this.#placing = placing;
+		this.#busyChanged();
+		this.#o.screens.showOutgoing(to, media);
+		try {
+			const { callId } = await this.signaling.request('call.invite', { to: [to.handle], media });
+			placing.callId = callId;
+			if (this.#placing !== placing) {
+				// Cancelled while the invite was on its way.
+				await this.signaling.request('call.cancel', { callId }).catch(() => undefined);
+			}
+		} catch (error) {
+			if (this.#placing === placing) {
+				this.#o.screens.failOutgoing('Call failed', describeError(error));
+			}
+		}
+	}
+
+	/** The caller gives up before an answer. */
+	async cancel(): Promise<void> {
+		const placing = this.#placing;
+		if (placing?.callId) {
+			await this.signaling.request('call.cancel', { callId: placing.callId }).catch(() => undefined);
+		}
+		this.#closeOutgoing();
+	}
+
+	/** Ends this side of the call: call.hangup, then the room is left. */
+	async hangup(): Promise<void> {
+		const active = this.#active;
+		if (!active) {
+			return;
+		}
+		// NOTE: not_found when the other side ended it a moment ago: nothing to do.
+		await this.signaling.request('call.hangup', { callId: active.callId }).catch(() => undefined);
+		await this.#end(active, 'Call ended');
+	}
+
+	#watchConnection(): void {
+		const { socket } = this.signaling;
+		this.#o.state('connecting');
+		socket.on('connect', () => this.#o.state('online'));
+		socket.on('disconnect', () => this.#o.state('offline'));
+		socket.on('connect_error', (error: Error & { data?: { code: string } }) => {
+			this.#o.state('offline');
+			// socket.io does not retry a refused handshake. An expired or revoked
+			// token: the API call refreshes it, or (session over) goes to sign-in.
+			if (error.data) {
+				void this.#o.account.api('GET', '/api/me').then(() => setTimeout(() => socket.connect(), 1000), () => undefined);
+			}
+		});
+	}
+
+	#listen(): void {
+		const s = this.signaling;
+		s.on('session.ended', () => {
+			// The node closes this connection next; the page goes to sign-in.
+			if (this.#active) {
+				void this.#end(this.#active, 'Call ended');
+			}
+			this.#o.account.ended();
+		});
+		s.on('call.incoming', ({ callId, from, media, waiting }) => {
+			this.#ringing.set(callId, { callId, from, media, waiting: waiting || this.busy });
+			this.#showRinging();
+		});
+		s.on('call.cancelled', ({ callId }) => this.#stopRinging(callId, 'Missed call from'));
+		s.on('call.missed', ({ callId }) => this.#stopRinging(callId, 'Missed call from'));
+		s.on('call.answeredElsewhere', ({ callId }) => this.#stopRinging(callId, 'Answered on another device:'));
+		s.on('call.ringing', ({ callId }) => {
+			if (this.#placing?.callId === callId || (this.#placing && !this.#placing.callId)) {
+				this.#o.screens.setOutgoing('Ringing…');
+			}
+		});
+		s.on('call.accepted', ({ callId, roomId, token }) => {
+			const placing = this.#placing;
+			if (placing?.callId !== callId) {
+				// Answered just as this page gave up on it: end it rather than leave the callee alone in the room.
+				void this.signaling.request('call.hangup', { callId }).catch(() => undefined);
+				return;
+			}
+			this.#placing = undefined;
+			this.#o.screens.hideOutgoing();
+			void this.#join({ callId, other: placing.to, media: placing.media, startedAt: Date.now(), over: false }, roomId, token);
+		});
+		s.on('call.declined', ({ callId }) => this.#outgoingOver(callId, 'Declined'));
+		s.on('call.noAnswer', ({ callId }) => this.#outgoingOver(callId, 'No answer'));
+		s.on('call.left', ({ callId }) => this.#remoteEnded(callId));
+		s.on('call.ended', ({ callId, reason }) => {
+			if (reason === 'declinedElsewhere') {
+				this.#stopRinging(callId, 'Declined on another device:');
+			} else {
+				this.#remoteEnded(callId);
+			}
+		});
+	}
+
+	async #answer(accept: boolean): Promise<void> {
+		// NOTE: the call on the screen, not the newest: another may have started ringing a moment ago.
+		const ringing = this.#ringing.get(this.#o.screens.incomingCallId ?? '');
+		if (!ringing) {
+			return;
+		}
+		this.#ringing.delete(ringing.callId);
+		this.#showRinging();
+		try {
+			if (!accept) {
+				await this.signaling.request('call.decline', { callId: ringing.callId });
+				return;
+			}
+			const { roomId, token } = await this.signaling.request('call.accept', { callId: ringing.callId });
+			// Call waiting: the node has ended the other call; leave its room here too.
+			if (this.#active) {
+				await this.#end(this.#active, 'Call ended');
+			}
+			if (this.#placing) {
+				this.#closeOutgoing();
+			}
+			await this.#join({ callId: ringing.callId, other: ringing.from, media: ringing.media, startedAt: Date.now(), over: false }, roomId, token);
+		} catch (error) {
+			this.#o.notify(`Could not ${accept ? 'answer' : 'decline'} the call from ${ringing.from.displayName}: ${describeError(error)}`);
+		}
+	}
+
+	/** The in-call view, joined with the call's room token. */
+	async #join(active: Active, roomId: string, token: string): Promise<void> {
+		this.#active = active;
+		this.#busyChanged();
+		this.#o.screens.showCall(active.other, roomId, active.startedAt);
+		const { width, height } = this.#o.capture;
+		try {
+			active.session = await startRoom({
+				roomId, width, height,
+				name: this.#o.account.me.displayName,
+				video: active.media === 'video',
+				token: async () => token,
+				onLeft: () => void this.hangup(),
+				retryHref: null,
+			});
+		} catch {
+			// The view says it failed; the Hang up button still ends the call.
+			byId('leave').addEventListener('click', () => void this.hangup());
+		}
+		if (active.over) {
+			await active.session?.leave();
+		}
+	}
+
+	#remoteEnded(callId: string): void {
+		if (this.#active?.callId === callId) {
+			void this.#end(this.#active, 'Call ended');
+		} else if (this.#placing?.callId === callId) {
+			// call.ended "over" after a decline or no answer: the outgoing screen already says so.
+			this.#placing = undefined;
+			this.#busyChanged();
+		} else {
+			this.#stopRinging(callId, 'Missed call from');
+		}
+	}
+
+	async #end(active: Active, text: string): Promise<void> {
+		if (active.over) {
+			return;
+		}
+		active.over = true;
+		if (this.#active === active) {
+			this.#active = undefined;
+		}
+		await active.session?.leave();
+		this.#o.screens.hideCall();
+		this.#busyChanged();
+		this.#o.notify(`${text}: ${active.other.displayName} · ${formatDuration(Date.now() - active.startedAt)}`);
+	}
+
+	#outgoingOver(callId: string, state: string): void {
+		if (this.#placing?.callId === callId) {
+			this.#o.screens.failOutgoing(state);
+		}
+	}
+
+	#closeOutgoing(): void {
+		this.#placing = undefined;
+		this.#o.screens.hideOutgoing();
+		this.#busyChanged();
+	}
+
+	#stopRinging(callId: string, text: string): void {
+		const ringing = this.#ringing.get(callId);
+		if (!ringing) {
+			return;
+		}
+		this.#ringing.delete(callId);
+		this.#showRinging();
+		this.#o.notify(`${text} ${ringing.from.displayName} (@${ringing.from.handle})`);
+	}
+
+	/** The newest ringing invite on the incoming screen, with the ring tone; nothing when none rings. */
+	#showRinging(): void {
+		const newest = [...this.#ringing.values()].at(-1);
+		if (!newest) {
+			this.#o.screens.hideIncoming();
+			this.#ringTone.stop();
+			return;
+		}
+		this.#o.screens.showIncoming(newest.callId, newest.from, newest.media, newest.waiting || Boolean(this.#active));
+		this.#ringTone.start();
+	}
+
+	#busyChanged(): void {
+		this.#o.busy(this.busy);
+	}
+}

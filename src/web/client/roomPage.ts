@@ -1,0 +1,28 @@
+/**
+ * The room page (/room/:roomId): joins at once with a dev token.
+ * Query parameters: `name` (display name), `w` and `h` (capture size,
+ * 1280x720 by default; tests ask for less).
+ */
+import { startRoom } from './room';
+
+const roomId = document.getElementById('app')!.dataset.roomId!;
+const params = new URLSearchParams(location.search);
+const name = (params.get('name') ?? '').trim().slice(0, 64) || 'Guest';
+
+async function devToken(): Promise<string> {
+	const res = await fetch('/api/dev/token', {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json' },
+		body: JSON.stringify({ name, room: roomId }),
+	});
+	if (res.status === 404) {
+		throw new Error('this node does not hand out guest tokens (dev mode is off)');
+	}
+	if (!res.ok) {
+		throw new Error(`no token (HTTP ${res.status})`);
+	}
+	return ((await res.json()) as { token: string }).token;
+}
+
+// The failure is on the page already (startRoom shows it).
+startRoom({ roomId, name, width: Number(params.get('w')) || 1280, height: Number(params.get('h')) || 720, token: devToken }).catch(() => undefined);
