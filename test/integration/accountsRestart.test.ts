@@ -5,17 +5,25 @@ import { startMain } from '../helpers/child';
 import { pollUntil } from '../helpers/poll';
 import { findFreePorts } from '../helpers/ports';
 
+// Each test starts the node as a child process twice.
+jest.setTimeout(120_000);
+
 type Node = Awaited<ReturnType<typeof start>>;
 
 async function start(dbFile: string) {
-	const [httpPort, mediaPort] = await Promise.all([findFreePorts(1), findFreePorts(1)]);
+	// Two consecutive ports from one search: two searches at once may pick the same port.
+	const httpPort = await findFreePorts(2);
+	const mediaPort = httpPort + 1;
 	const main = startMain([], {
 		PORT: String(httpPort), MEDIA_PORT: String(mediaPort), SWITCHYARD_MEDIA_WORKERS: '1', SWITCHYARD_STORE_PATH: dbFile,
 		SWITCHYARD_AUTH_SECRET: 'a-fixed-secret-for-the-restart-test-0123', SWITCHYARD_ACCOUNTS_SCRYPT_COST: '1024',
 		SWITCHYARD_ACCOUNTS_SIGNUPS_PER_HOUR: '100000', SWITCHYARD_ACCOUNTS_LOGINS_PER_MINUTE: '100000',
 	});
 	const url = `http://127.0.0.1:${httpPort}`;
-	await pollUntil('ready', async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 20000, intervalMs: 100 });
+	// NOTE: a generous deadline: the child compiles the sources with tsx, and the rest of the suite shares the 2 cores.
+	await pollUntil('ready', async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 45000, intervalMs: 100 }).catch((error: Error) => {
+		throw new Error(`${error.message}\n${main.output().slice(-4000)}`);
+	});
 	const call = async (method: string, route: string, body?: unknown, token?: string) => {
 		const res = await fetch(`${url}${route}`, {
 			method,

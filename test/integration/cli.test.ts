@@ -33,7 +33,9 @@ describe('the switchyard process', () => {
 	});
 
 	test('starts, serves /healthz and /readyz, and exits 0 on SIGTERM', async () => {
-		const [httpPort, mediaPort] = await Promise.all([findFreePorts(1), findFreePorts(2)]);
+		// Consecutive ports from one search: two searches at once may pick the same port.
+		const httpPort = await findFreePorts(3);
+		const mediaPort = httpPort + 1;
 		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-cli-'));
 		const main = startMain([], {
 			PORT: String(httpPort), MEDIA_PORT: String(mediaPort), SWITCHYARD_MEDIA_WORKERS: '2',

@@ -14,7 +14,9 @@ describe('graceful drain of the real process', () => {
 	afterAll(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
 	async function startNode(drainSeconds: number) {
-		const [httpPort, mediaPort] = await Promise.all([findFreePorts(1), findFreePorts(1)]);
+		// Consecutive ports from one search: two searches at once may pick the same port.
+		const httpPort = await findFreePorts(2);
+		const mediaPort = httpPort + 1;
 		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-drain-'));
 		dirs.push(dir);
 		const main = startMain([], {
