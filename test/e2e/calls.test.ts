@@ -131,6 +131,22 @@ describe('the calling pages in a real browser', () => {
 		expect(await bob.page.isHidden('#incoming')).toBe(true);
 		await receivesFrom(bob, [adaId!]);
 
+		// Ada's room connection drops: it comes back with a fresh room token (call.token), so a call
+		// outlives its first token; the media resumes.
+		const connects: string[] = [];
+		ada.page.on('websocket', (ws) => ws.on('framesent', ({ payload }) => {
+			if (typeof payload === 'string' && payload.startsWith('40{')) {
+				connects.push((JSON.parse(payload.slice(2)) as { token?: string }).token ?? '');
+			}
+		}));
+		const droppedAt = Math.floor(Date.now() / 1000);
+		await ada.page.evaluate(() => (globalThis as unknown as { switchyard: { dropConnection(): void } }).switchyard.dropConnection());
+		const renewed = await pollUntil('Ada reconnects with a token', () => connects[0], { timeoutMs: 10000, intervalMs: 100 });
+		const claims = JSON.parse(Buffer.from(renewed.split('.')[1] ?? '', 'base64url').toString()) as { iat?: number };
+		expect(claims.iat).toBeGreaterThanOrEqual(droppedAt);
+		await pollUntil('Ada is back in the call', async () => (await hook(ada).catch(() => undefined))?.state === 'connected', { timeoutMs: 30000, intervalMs: 250 });
+		await Promise.all([receivesFrom(ada, [bobId!]), receivesFrom(bob, [adaId!])]);
+
 		// Ada hangs up: the call ends on both pages, and the room empties.
 		const roomId = (await ada.page.getAttribute('#call-view #app', 'data-room-id'))!;
 		expect(node.registry.get(roomId)?.peers.size).toBe(2);

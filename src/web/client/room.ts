@@ -26,6 +26,11 @@ export type RoomOptions = {
 	video?: boolean;
 	/** A token that may join `roomId`. */
 	token(): Promise<string>;
+	/**
+	 * A fresh token for a reconnection, so a session outlives its first
+	 * token's expiry; without it, or when it fails, the last token is reused.
+	 */
+	renewToken?(): Promise<string>;
 	/** After the Leave button left the room; by default a notice with links to join again and to the lobby. */
 	onLeft?(): void;
 	/** "Try again" after a failure: by default this page's address; null for no link (a call cannot be joined again). */
@@ -91,7 +96,14 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			showNotice(captured.problem);
 		}
 		grid.addLocal(name, stream);
-		const signaling = new Signaling(token);
+		let current = token;
+		let connections = 0;
+		const signaling = new Signaling(async () => {
+			if (connections++ > 0 && options.renewToken) {
+				current = await options.renewToken().catch(() => current);
+			}
+			return current;
+		});
 		await signaling.whenConnected();
 		session = new CallSession(signaling, roomId, name, {
 			state: setState,

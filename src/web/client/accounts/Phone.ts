@@ -209,6 +209,8 @@ export class Phone {
 				name: this.#o.account.me.displayName,
 				video: active.media === 'video',
 				token: async () => token,
+				// A call may outlast its room token: a reconnection asks for a fresh one.
+				renewToken: async () => (await this.signaling.request('call.token', { callId: active.callId })).token,
 				onLeft: () => void this.hangup(),
 				retryHref: null,
 			});
