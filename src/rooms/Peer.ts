@@ -44,8 +44,11 @@ export class Peer {
 	firstConsumerAt: number | undefined;
 	/** Limits already reported to the client (limit.exceeded is sent once each). */
 	readonly limitsReached = new Set<string>();
-	/** Producers a consumer is being made of for this peer (so two passes cannot make two). */
-	readonly consuming = new Set<string>();
+	/**
+	 * Producers a consumer is being made of for this peer, so two passes cannot
+	 * make two; `again` when another pass was asked for meanwhile.
+	 */
+	readonly consuming = new Map<string, { again: boolean }>();
 	/** Consumers offered with consumer.new and not acknowledged yet. */
 	readonly pendingConsumers = new Set<string>();
 	/** Set while the connection is gone and the peer waits for room.resume. */

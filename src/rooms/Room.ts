@@ -671,14 +671,25 @@ export class Room {
 	 * skipped: it gets the consumer when that changes (createTransport, resumed).
 	 */
 	async #consume(peer: Peer, producer: ms.Producer<ProducerAppData>): Promise<void> {
-		if (peer.consuming.has(producer.id)) {
+		const running = peer.consuming.get(producer.id);
+		if (running) {
+			running.again = true;
 			return;
 		}
-		peer.consuming.add(producer.id);
+		const pass = { again: false };
+		peer.consuming.set(producer.id, pass);
 		try {
 			await this.#consumeOnce(peer, producer);
 		} finally {
-			peer.consuming.delete(producer.id);
+			if (peer.consuming.get(producer.id) === pass) {
+				peer.consuming.delete(producer.id);
+			}
+		}
+		// NOTE: a pass asked for while this one ran may know better: a pass that
+		// found no receive transport ends a few ticks later, and the transport's
+		// own pass can come in between. Run it now, unless this one made the consumer.
+		if (pass.again && ![...peer.consumers.values()].some((c) => c.producerId === producer.id)) {
+			await this.#consume(peer, producer);
 		}
 	}
 
