@@ -59,15 +59,18 @@ export class AccountService {
 	}
 
 	/**
-	 * Verifies a token; an account token's session must be live, and a token
-	 * that names an account's handle without a session (a call's room token)
-	 * must name a live account: a deleted account's tokens stop at once.
+	 * Verifies a token; an account token's session must be live, and so must
+	 * the session a call's room token was issued to (`psid`); a token that
+	 * names an account's handle without either must name a live account: a
+	 * deleted account's tokens stop at once.
 	 * @throws unauthorized
 	 */
 	async authenticate(token: string): Promise<Claims> {
 		const claims = await this.#tokens.verify(token);
-		if (claims.sid) {
-			const session = await this.#store.session(claims.sid);
+		// An account token's own session, or the session a call's room token was issued to.
+		const sessionId = claims.sid ?? claims.psid;
+		if (sessionId) {
+			const session = await this.#store.session(sessionId);
 			if (!session || session.revoked || session.userId !== claims.sub) {
 				throw new AppError('unauthorized', 'the session has ended');
 			}

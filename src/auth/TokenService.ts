@@ -27,6 +27,11 @@ export const claimsSchema = z.object({
 	loadtest: z.boolean().default(false),
 	/** The login session of an account token; revoked sessions' tokens are refused. */
 	sid: z.string().min(1).max(64).optional(),
+	/**
+	 * A call's room token: the login session it was issued to. It is refused,
+	 * and its connections end, when that session ends (logout, password change).
+	 */
+	psid: z.string().min(1).max(64).optional(),
 	exp: z.number().int(),
 });
 

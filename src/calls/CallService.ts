@@ -28,6 +28,8 @@ type Call = {
 	roomId: string;
 	caller: User;
 	callerDevice: Device;
+	/** The login session that placed the call: the caller's room token ends with it. */
+	callerSid: string;
 	media: Media;
 	startedAt: number;
 	legs: Map<string, Leg>;
@@ -150,7 +152,7 @@ export class CallService {
 			throw new AppError('unavailable');
 		}
 
-		call ??= this.#newCall(caller, device, media, now);
+		call ??= this.#newCall(caller, loginSession(claims), device, media, now);
 		for (const callee of ringable) {
 			this.#ring(call, callee);
 		}
@@ -175,8 +177,8 @@ export class CallService {
 		leg.everAccepted = true;
 		leg.acceptedAt = this.#clock.now();
 		this.#presence.notifyUser(leg.user.id, 'call.answeredElsewhere', { callId }, device);
-		const token = await this.#roomToken(leg.user, call.roomId);
-		const callerToken = await this.#roomToken(call.caller, call.roomId);
+		const token = await this.#roomToken(leg.user, call.roomId, loginSession(claims));
+		const callerToken = await this.#roomToken(call.caller, call.roomId, call.callerSid);
 		call.callerDevice.notify('call.accepted', { callId, handle: leg.user.handle, roomId: call.roomId, token: callerToken });
 		this.observer.safeEmit('outcome', 'answered');
 		if ([...call.legs.values()].filter((l) => l.everAccepted).length === 1) {
@@ -232,7 +234,7 @@ export class CallService {
 		if (!call || call.ended || !this.#isParty(call, user.id)) {
 			throw new NotFoundError('no such call');
 		}
-		return { roomId: call.roomId, token: await this.#roomToken(user, call.roomId) };
+		return { roomId: call.roomId, token: await this.#roomToken(user, call.roomId, loginSession(claims)) };
 	}
 
 	/** A party hangs up: the caller ends the call for everyone; a callee leaves it. */
@@ -312,9 +314,9 @@ export class CallService {
 		return callee;
 	}
 
-	#newCall(caller: User, device: Device, media: Media, now: number): Call {
+	#newCall(caller: User, callerSid: string, device: Device, media: Media, now: number): Call {
 		const id = randomUUID();
-		const call: Call = { id, roomId: `call-${id}`, caller, callerDevice: device, media, startedAt: now, legs: new Map(), ended: false };
+		const call: Call = { id, roomId: `call-${id}`, caller, callerDevice: device, callerSid, media, startedAt: now, legs: new Map(), ended: false };
 		this.#calls.set(id, call);
 		return call;
 	}
@@ -430,9 +432,7 @@ export class CallService {
 
 	/** Calls are an account's: a room token (no login session) cannot act on them. */
 	#assertAccount(claims: Claims): void {
-		if (!claims.sid) {
-			throw new AppError('unauthorized', 'calls need an account token');
-		}
+		loginSession(claims);
 	}
 
 	async #account(claims: Claims): Promise<User> {
@@ -443,7 +443,16 @@ export class CallService {
 		return user;
 	}
 
-	async #roomToken(user: User, roomId: string): Promise<string> {
-		return this.#tokens.issue({ sub: user.id, handle: user.handle, name: user.displayName, verified: user.verified, premium: user.premium, rooms: [roomId] });
+	/** A token for the call's room, bound to the login session `sid` of the device it goes to. */
+	async #roomToken(user: User, roomId: string, sid: string): Promise<string> {
+		return this.#tokens.issue({ sub: user.id, handle: user.handle, name: user.displayName, verified: user.verified, premium: user.premium, rooms: [roomId], psid: sid });
 	}
+}
+
+/** The login session of an account token. @throws unauthorized for any other token */
+function loginSession(claims: Claims): string {
+	if (!claims.sid) {
+		throw new AppError('unauthorized', 'calls need an account token');
+	}
+	return claims.sid;
 }

@@ -97,9 +97,11 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 	const sessions = new Set<Session>();
 	deps.onSessionsEnded?.((userId, { sessionId, except }) => {
 		for (const session of [...sessions]) {
-			const { sub, sid } = session.claims;
+			const { sub } = session.claims;
+			// A call's room token belongs to the session it was issued to.
+			const sid = session.claims.sid ?? session.claims.psid;
 			// NOTE: a deletion also ends connections made with tokens of no login
-			// session (a call's room token); a logout ends just that session's.
+			// session; a logout ends just that session's.
 			const ends = sub === userId && (sessionId !== undefined
 				? sid === sessionId
 				: except !== undefined ? sid !== undefined && sid !== except : true);

@@ -62,6 +62,35 @@ describe('live connections end with their login session', () => {
 		expect(mine.connected).toBe(true);
 	});
 
+	test('a call\'s room token ends with the login session it was issued to: a logout takes that device out of the call', async () => {
+		const gina = await signup(node, 'ended_gina');
+		const hank = await signup(node, 'ended_hank');
+		await api(node, hank.token, 'PATCH', '/api/me/settings', { calls: { allowFrom: { everyone: true } } });
+		// Gina calls from her laptop; she is also signed in on her phone (another session).
+		const laptop = await connect(gina.token);
+		const phoneToken = await login(gina);
+		const phone = await connect(phoneToken);
+		const hankDevice = await connect(hank.token);
+		const { callId } = await laptop.request('call.invite', { to: [hank.handle], media: 'audio' });
+		await hankDevice.waitFor('call.incoming');
+		const accepted = await hankDevice.request('call.accept', { callId });
+		const { token: ginaRoomToken } = await laptop.waitFor('call.accepted');
+		const ginaRoom = await connect(ginaRoomToken);
+		const hankRoom = await connect(accepted.token);
+		for (const [client, displayName] of [[ginaRoom, 'Gina'], [hankRoom, 'Hank']] as const) {
+			await client.request('room.join', { roomId: accepted.roomId, rtpCapabilities: node.pool.routerRtpCapabilities as never, displayName });
+		}
+
+		// Logging out on the laptop ends its room connection at once (not after the grace) and its room token.
+		expect((await api(node, gina.token, 'POST', '/api/auth/logout')).status).toBe(204);
+		await pollUntil('the laptop\'s account and room connections ended', () =>
+			[laptop, ginaRoom].every((c) => ended(c)?.reason === 'loggedOut' && !c.connected));
+		await pollUntil('hank sees gina leave', () => hankRoom.events.some((e) => e.name === 'peer.left'));
+		await expect(connect(ginaRoomToken)).rejects.toMatchObject({ code: 'unauthorized' });
+		expect(hankRoom.connected).toBe(true);
+		expect(phone.connected).toBe(true);
+	});
+
 	test('deletion ends every connection of the account, room tokens too; other accounts keep theirs', async () => {
 		const dave = await signup(node, 'ended_dave');
 		const erin = await signup(node, 'ended_erin');
