@@ -104,10 +104,11 @@ export class AccountService {
 
 	/**
 	 * A new access token and a new refresh token; the old refresh token stops
-	 * working. A refresh token used again after its rotation was copied (the
-	 * OAuth 2.0 security BCP's reuse detection): the session is revoked, and
-	 * its live connections end. Within `REUSE_GRACE_MS` of the rotation a
-	 * reuse is refused without that: two tabs refreshing at once are not a theft.
+	 * working. A refresh token used again after a rotation replaced it was
+	 * copied (the OAuth 2.0 security BCP's reuse detection): the session is
+	 * revoked, and its live connections end. The token the latest rotation
+	 * replaced is only refused within `REUSE_GRACE_MS` of it: two tabs
+	 * refreshing at once are not a theft.
 	 */
 	async refresh(refreshToken: string): Promise<LoginResult> {
 		const hash = digest(refreshToken);
@@ -129,8 +130,9 @@ export class AccountService {
 	}
 
 	async #reused(hash: string): Promise<void> {
-		const session = await this.#store.sessionByPreviousRefreshHash(hash);
-		if (!session || session.revoked || Date.now() - session.rotatedAt < REUSE_GRACE_MS) {
+		const session = await this.#store.sessionByRetiredRefreshHash(hash);
+		// NOTE: the latest rotation's token just after it is two tabs refreshing at once, not a copy.
+		if (!session || session.revoked || (session.latest && Date.now() - session.retiredAt < REUSE_GRACE_MS)) {
 			return;
 		}
 		await this.#store.revokeSession(session.id);

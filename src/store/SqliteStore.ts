@@ -163,14 +163,23 @@ export class SqliteStore implements Store {
 		return toSession(this.#statements.sessionByRefreshHash.get(refreshHash) as SessionRow | undefined);
 	}
 
-	async sessionByPreviousRefreshHash(refreshHash: string): Promise<(Session & { rotatedAt: number }) | undefined> {
-		const row = this.#statements.sessionByPreviousRefreshHash.get(refreshHash) as (SessionRow & { rotated_at: number }) | undefined;
+	async sessionByRetiredRefreshHash(refreshHash: string): Promise<(Session & { retiredAt: number; latest: boolean }) | undefined> {
+		const row = this.#statements.sessionByRetiredRefreshHash.get(refreshHash) as (SessionRow & { retired_at: number; latest: number }) | undefined;
 		const session = toSession(row);
-		return session && { ...session, rotatedAt: row!.rotated_at };
+		return session && { ...session, retiredAt: row!.retired_at, latest: row!.latest === 1 };
 	}
 
 	async rotateSession(id: string, fromHash: string, toHash: string, expiresAt: number): Promise<boolean> {
-		return this.#statements.rotateSession.run({ id, fromHash, toHash, expiresAt, now: Date.now() }).changes === 1;
+		const now = Date.now();
+		return this.#db.transaction(() => {
+			if (this.#statements.rotateSession.run({ id, fromHash, toHash, expiresAt, now }).changes !== 1) {
+				return false;
+			}
+			this.#statements.retireRefreshHash.run({ hash: fromHash, sessionId: id, now });
+			// Older than one refresh lifetime: that token would have expired anyway.
+			this.#statements.pruneRetiredRefreshHashes.run({ sessionId: id, before: now - (expiresAt - now) });
+			return true;
+		})();
 	}
 
 	async revokeSession(id: string): Promise<void> {
@@ -260,9 +269,12 @@ function prepare(db: Database.Database) {
 		createSession: db.prepare('INSERT INTO sessions (id, user_id, refresh_hash, expires_at) VALUES (?, ?, ?, ?)'),
 		session: db.prepare('SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE id = ?'),
 		sessionByRefreshHash: db.prepare('SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE refresh_hash = ?'),
-		sessionByPreviousRefreshHash: db.prepare('SELECT id, user_id, expires_at, revoked_at, rotated_at FROM sessions WHERE previous_refresh_hash = ?'),
+		sessionByRetiredRefreshHash: db.prepare(`SELECT s.id, s.user_id, s.expires_at, s.revoked_at, r.retired_at, s.previous_refresh_hash = r.hash AS latest
+			FROM retired_refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.hash = ?`),
 		rotateSession: db.prepare(`UPDATE sessions SET previous_refresh_hash = refresh_hash, refresh_hash = @toHash, expires_at = @expiresAt, rotated_at = @now
 			WHERE id = @id AND refresh_hash = @fromHash`),
+		retireRefreshHash: db.prepare('INSERT OR IGNORE INTO retired_refresh_tokens (hash, session_id, retired_at) VALUES (@hash, @sessionId, @now)'),
+		pruneRetiredRefreshHashes: db.prepare('DELETE FROM retired_refresh_tokens WHERE session_id = @sessionId AND retired_at < @before'),
 		revokeSession: db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
 		revokeSessions: db.prepare('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ? AND revoked_at IS NULL'),
 		addCallRecord: db.prepare(`INSERT INTO call_history (call_id, user_id, other_handle, other_display_name, direction, media, outcome, started_at, duration_ms)

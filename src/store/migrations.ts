@@ -51,6 +51,15 @@ export const MIGRATIONS: readonly string[] = [
 	`ALTER TABLE sessions ADD COLUMN previous_refresh_hash TEXT;
 	ALTER TABLE sessions ADD COLUMN rotated_at INTEGER;
 	CREATE INDEX sessions_previous_refresh ON sessions (previous_refresh_hash);`,
+	// 4: every refresh token a session's rotations replaced, not just the latest, for one refresh lifetime.
+	`CREATE TABLE retired_refresh_tokens (
+		hash TEXT PRIMARY KEY,
+		session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+		retired_at INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX retired_refresh_tokens_session ON retired_refresh_tokens (session_id, retired_at);
+	INSERT OR IGNORE INTO retired_refresh_tokens (hash, session_id, retired_at)
+		SELECT previous_refresh_hash, id, rotated_at FROM sessions WHERE previous_refresh_hash IS NOT NULL AND rotated_at IS NOT NULL;`,
 ];
 
 /** Runs the migrations the database has not run yet. */

@@ -79,11 +79,15 @@ export interface Store {
 	session(id: string): Promise<Session | undefined>;
 	/** The session a refresh token hash belongs to, if live. */
 	sessionByRefreshHash(refreshHash: string): Promise<Session | undefined>;
-	/** The session whose refresh token before its latest rotation had this hash, and when it rotated. */
-	sessionByPreviousRefreshHash(refreshHash: string): Promise<(Session & { rotatedAt: number }) | undefined>;
+	/**
+	 * The session one of whose rotations replaced a refresh token with this
+	 * hash: when, and whether it was the latest rotation.
+	 */
+	sessionByRetiredRefreshHash(refreshHash: string): Promise<(Session & { retiredAt: number; latest: boolean }) | undefined>;
 	/**
 	 * Replaces a session's refresh token hash (rotation on refresh), if it is
-	 * still `fromHash`: false when another rotation came first.
+	 * still `fromHash`: false when another rotation came first. The replaced
+	 * hash is kept as retired for one refresh lifetime (`expiresAt` - now).
 	 */
 	rotateSession(id: string, fromHash: string, toHash: string, expiresAt: number): Promise<boolean>;
 	revokeSession(id: string): Promise<void>;

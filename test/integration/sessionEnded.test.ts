@@ -131,7 +131,7 @@ describe('live connections end with their login session', () => {
 		// Later: a copy of the replaced token is being used. As if a minute passed since the rotation:
 		const db = new Database(node.storePath);
 		try {
-			db.prepare('UPDATE sessions SET rotated_at = rotated_at - 60000').run();
+			db.prepare('UPDATE retired_refresh_tokens SET retired_at = retired_at - 60000').run();
 		} finally {
 			db.close();
 		}
@@ -140,5 +140,19 @@ describe('live connections end with their login session', () => {
 		// The whole session is gone: its latest refresh token and its access tokens too.
 		expect((await refresh(third.body.refreshToken)).status).toBe(401);
 		expect((await api(node, third.body.token, 'GET', '/api/me')).status).toBe(401);
+	});
+
+	test('a refresh token from before an earlier rotation revokes the session at once: a thief who refreshed twice is found out', async () => {
+		const gwen = await signup(node, 'ended_gwen');
+		const refresh = (refreshToken: string) => api(node, undefined, 'POST', '/api/auth/refresh', { refreshToken });
+		// The thief copies the first refresh token and refreshes twice; then Gwen's own copy comes back.
+		const thief = await refresh(gwen.refreshToken);
+		const thiefAgain = await refresh(thief.body.refreshToken);
+		expect(thiefAgain.status).toBe(200);
+		const socket = await connect(thiefAgain.body.token);
+		expect((await refresh(gwen.refreshToken)).status).toBe(401);
+		await pollUntil('the session\'s connection ended', () => ended(socket)?.reason === 'loggedOut' && !socket.connected);
+		expect((await refresh(thiefAgain.body.refreshToken)).status).toBe(401);
+		expect((await api(node, thiefAgain.body.token, 'GET', '/api/me')).status).toBe(401);
 	});
 });
