@@ -248,11 +248,13 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 export function formatStep(s: StepResult): string {
 	const gauge = s.gauge ? `  gauge ${Math.round(s.gauge.consumersPerCore)}/core` : '';
 	const errors = s.errors.length > 0 ? `  ERRORS ${s.errors.length}: ${s.errors[0]}` : '';
+	// The node never offered some consumers (or closed them): a defect worth a look, not just a number.
+	const missing = s.consumers < s.expectedConsumers ? `  MISSING ${s.expectedConsumers - s.consumers} consumers` : '';
 	const usPerPacket = s.packetsPerSecond > 0 ? `  ${((s.workerCpu.reduce((a, b) => a + b, 0) / s.packetsPerSecond) * 1e6).toFixed(1)} µs/pkt` : '';
 	return `step ${String(s.step).padStart(2)}: ${String(s.peers).padStart(4)} peers (${s.publishers} pub, ${s.subscribers} sub)  ` +
 		`${String(s.consumers).padStart(5)}/${s.expectedConsumers} consumers  worker CPU ${s.workerCpu.map(pct).join(' / ')}  ` +
 		`${Math.round(s.packetsPerSecond)} pkt/s  ${s.mbitPerSecond.toFixed(1)} Mbit/s  loss ${(s.loss * 100).toFixed(2)} %${s.sinkDrops > 0 ? ` (+${(s.sinkDrops * 100).toFixed(2)} % dropped by the sink's socket)` : ''}${usPerPacket}  ` +
-		`generator CPU ${pct(s.generatorCpu)}  set up in ${s.setupSeconds.toFixed(1)} s${gauge}${errors}`;
+		`generator CPU ${pct(s.generatorCpu)}  set up in ${s.setupSeconds.toFixed(1)} s${gauge}${missing}${errors}`;
 }
 
 export function formatResult(r: RunResult): string[] {
