@@ -1,54 +1,35 @@
-import type { Browser } from 'playwright-core';
 import { api, signup } from '../helpers/accounts';
-import { startTestNode, type TestNode } from '../helpers/node';
+import { startTestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
-import { hook, launchBrowser, newParticipant, receivesFrom, reportOnFailure, screenshotPath, type Participant } from './browser';
+import { hook, newParticipant, receivesFrom, screenshotPath, type Participant } from './browser';
+import { browserSuite } from './suite';
 
 /** Small captures: two participants and the node share a 2-core machine. */
 const CAPTURE = 'w=320&h=180';
 
 describe('the calling pages in a real browser', () => {
-	let node: TestNode;
-	let browser: Browser;
-	/** The pages of the running test; closed after it. */
-	const open: Participant[] = [];
-
-	beforeAll(async () => {
-		node = await startTestNode({ media: { workers: 2 }, accounts: { signupsPerHour: 100 }, calls: { invitesPerMinute: 100 } });
-		browser = await launchBrowser();
-	});
-	afterEach(async () => {
-		for (const p of open.splice(0)) {
-			await p.context.close();
-		}
-	});
-	afterAll(async () => {
-		await browser?.close();
-		await node?.close();
-	});
-
-	/** A test body that prints every page's console and media stats when it fails. */
-	const reported = (body: () => Promise<void>) => reportOnFailure(open, body);
+	const suite = browserSuite({ media: { workers: 2 }, accounts: { signupsPerHour: 100 }, calls: { invitesPerMinute: 100 } });
+	const { open, reported } = suite;
 
 	/** A person's own browser context. */
 	async function person(name: string): Promise<Participant> {
-		const p = await newParticipant(browser, name);
+		const p = await newParticipant(suite.browser, name);
 		open.push(p);
 		return p;
 	}
 
 	/** Signs up through the /signup page; lands on `next`. */
 	async function signUpThroughPage(p: Participant, handle: string, displayName: string, next: string): Promise<void> {
-		await p.page.goto(`${node.url}/signup?next=${encodeURIComponent(next)}`);
+		await p.page.goto(`${suite.node.url}/signup?next=${encodeURIComponent(next)}`);
 		await p.page.fill('input[name="handle"]', handle);
 		await p.page.fill('input[name="displayName"]', displayName);
 		await p.page.fill('input[name="password"]', `pw-${handle}-secret`);
 		await p.page.click('#signin button[type="submit"]');
-		await p.page.waitForURL(`${node.url}${next}`);
+		await p.page.waitForURL(`${suite.node.url}${next}`);
 	}
 
 	/** Signs in through the /signin page (an account made with the API helper); lands on `next`. */
-	async function signInThroughPage(p: Participant, handle: string, next: string, on = node): Promise<void> {
+	async function signInThroughPage(p: Participant, handle: string, next: string, on = suite.node): Promise<void> {
 		await p.page.goto(`${on.url}/signin?next=${encodeURIComponent(next)}`);
 		await p.page.fill('input[name="handle"]', handle);
 		await p.page.fill('input[name="password"]', `pw-${handle}-secret`);
@@ -66,7 +47,7 @@ describe('the calling pages in a real browser', () => {
 		await caller.page.fill('#search input[name="q"]', handle);
 		await caller.page.click('#search button[type="submit"]');
 		await caller.page.click(`#result-list li[data-handle="${handle}"] a`);
-		await caller.page.waitForURL(`${node.url}/u/${handle}`);
+		await caller.page.waitForURL(`${suite.node.url}/u/${handle}`);
 		await online(caller);
 		await caller.page.waitForSelector(`${button}:not([disabled])`);
 		await caller.page.screenshot({ path: screenshotPath(`call-profile-${handle}.png`) });
@@ -79,17 +60,17 @@ describe('the calling pages in a real browser', () => {
 		const bob = await person('Bob');
 		// Ada signs up through the pages; Bob has an account already and signs in.
 		await signUpThroughPage(ada, 'ada', 'Ada Lovelace', `/directory?${CAPTURE}`);
-		await signup(node, 'bob', 'Bob Kahn');
+		await signup(suite.node, 'bob', 'Bob Kahn');
 		await signInThroughPage(bob, 'bob', '/settings');
 		// Bob lets anyone ring him (the default is contacts and people he follows).
 		await bob.page.waitForSelector('#settings button[type="submit"][disabled]', { state: 'attached' });
 		await bob.page.check('#settings input[name="everyone"]');
 		await bob.page.click('#settings button[type="submit"]');
 		await bob.page.waitForSelector('#settings-saved', { state: 'visible' });
-		await bob.page.goto(`${node.url}/history?${CAPTURE}`);
+		await bob.page.goto(`${suite.node.url}/history?${CAPTURE}`);
 		await online(bob);
 		// An operator verified Ada: the incoming screen shows the mark.
-		await node.accounts.setFlags('ada', { verified: true });
+		await suite.node.accounts.setFlags('ada', { verified: true });
 
 		await callFromDirectory(ada, 'bob', '#call-video');
 		await pollUntil('Ada\'s page says it rings', async () => (await ada.page.textContent('#outgoing-state')) === 'Ringing…');
@@ -120,7 +101,7 @@ describe('the calling pages in a real browser', () => {
 
 		// Call waiting: Grace rings Bob during the call; his page says that answering ends this call. He declines and stays in it.
 		const grace = await person('Grace');
-		await signup(node, 'grace', 'Grace Hopper');
+		await signup(suite.node, 'grace', 'Grace Hopper');
 		await signInThroughPage(grace, 'grace', '/directory');
 		await callFromDirectory(grace, 'bob', '#call-audio');
 		await bob.page.waitForSelector('#incoming', { state: 'visible', timeout: 10000 });
@@ -149,17 +130,17 @@ describe('the calling pages in a real browser', () => {
 
 		// Ada hangs up: the call ends on both pages, and the room empties.
 		const roomId = (await ada.page.getAttribute('#call-view #app', 'data-room-id'))!;
-		expect(node.registry.get(roomId)?.peers.size).toBe(2);
+		expect(suite.node.registry.get(roomId)?.peers.size).toBe(2);
 		await ada.page.click('#leave');
 		for (const p of [ada, bob]) {
 			await p.page.waitForSelector('#call-view', { state: 'hidden', timeout: 10000 });
 			await pollUntil(`${p.name}'s page says the call ended`, async () => (await p.page.textContent('#banner'))?.startsWith('Call ended'));
 		}
-		await pollUntil('nobody is left in the call\'s room', () => (node.registry.get(roomId)?.peers.size ?? 0) === 0, { timeoutMs: 10000 });
+		await pollUntil('nobody is left in the call\'s room', () => (suite.node.registry.get(roomId)?.peers.size ?? 0) === 0, { timeoutMs: 10000 });
 
 		// Each history lists the call: the other party, direction, media, outcome and a duration.
 		for (const [p, other, direction] of [[ada, 'Bob Kahn', 'Outgoing'], [bob, 'Ada Lovelace', 'Incoming']] as const) {
-			await p.page.goto(`${node.url}/history`);
+			await p.page.goto(`${suite.node.url}/history`);
 			const row = p.page.locator('#history li.call', { has: p.page.locator('.who', { hasText: other }) });
 			await row.waitFor({ timeout: 10000 });
 			expect(await row.locator('.what').textContent()).toMatch(new RegExp(`^. ${direction} video call · Answered · \\d+:\\d\\d$`));
@@ -173,10 +154,10 @@ describe('the calling pages in a real browser', () => {
 	test('a declined call shows on the caller\'s page; a callee who cannot ring shows the server\'s unavailable; follow, contacts and block toggle', reported(async () => {
 		const carol = await person('Carol');
 		const dan = await person('Dan');
-		const carolAccount = await signup(node, 'carol');
-		const danAccount = await signup(node, 'dan');
-		await signup(node, 'eve');
-		expect((await api(node, danAccount.token, 'PATCH', '/api/me/settings', { calls: { allowFrom: { everyone: true } } })).status).toBe(200);
+		const carolAccount = await signup(suite.node, 'carol');
+		const danAccount = await signup(suite.node, 'dan');
+		await signup(suite.node, 'eve');
+		expect((await api(suite.node, danAccount.token, 'PATCH', '/api/me/settings', { calls: { allowFrom: { everyone: true } } })).status).toBe(200);
 		await signInThroughPage(dan, 'dan', `/directory?${CAPTURE}`);
 		await online(dan);
 		await signInThroughPage(carol, 'carol', `/directory?${CAPTURE}`);
@@ -191,7 +172,7 @@ describe('the calling pages in a real browser', () => {
 		await carol.page.waitForSelector('#outgoing', { state: 'hidden' });
 
 		// Eve lets only her contacts and people she follows ring her (and has no page open): the invite is refused, and the page says so.
-		await carol.page.goto(`${node.url}/directory`);
+		await carol.page.goto(`${suite.node.url}/directory`);
 		await callFromDirectory(carol, 'eve', '#call-video');
 		await carol.page.waitForSelector('#outgoing-error', { state: 'visible', timeout: 10000 });
 		expect(await carol.page.textContent('#outgoing-error')).toBe('This person cannot take your call right now.');
@@ -199,7 +180,7 @@ describe('the calling pages in a real browser', () => {
 
 		// The profile's relation buttons: each sets the relation on the node, and pressing again undoes it.
 		await carol.page.click('#outgoing-close');
-		const handles = async (path: string) => ((await api(node, carolAccount.token, 'GET', `/api/me/${path}`)).body.users as { handle: string }[]).map((u) => u.handle);
+		const handles = async (path: string) => ((await api(suite.node, carolAccount.token, 'GET', `/api/me/${path}`)).body.users as { handle: string }[]).map((u) => u.handle);
 		for (const [button, path, label] of [['#follow', 'follows', 'Following'], ['#contact', 'contacts', 'In contacts'], ['#block', 'blocks', 'Blocked']] as const) {
 			await carol.page.click(button);
 			await carol.page.waitForSelector(`${button}[aria-pressed="true"]:not([disabled])`);
@@ -211,7 +192,7 @@ describe('the calling pages in a real browser', () => {
 		}
 
 		// Carol's history: the declined call and the unavailable one.
-		await carol.page.goto(`${node.url}/history`);
+		await carol.page.goto(`${suite.node.url}/history`);
 		await carol.page.locator('#history li.call').nth(1).waitFor({ timeout: 10000 });
 		const rows = await carol.page.locator('#history li.call .what').allTextContents();
 		expect(rows).toEqual(['↗ Outgoing video call · Unavailable', '↗ Outgoing audio call · Declined']);

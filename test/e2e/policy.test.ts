@@ -1,8 +1,7 @@
-import type { Browser } from 'playwright-core';
 import type { SwitchyardHook, Viewport } from '../../src/web/client/hookTypes';
-import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
-import { consumers, hook, launchBrowser, openRoom, outboundStats, receivesFrom, reportOnFailure, stats, type Participant } from './browser';
+import { consumers, hook, openRoom, outboundStats, receivesFrom, stats, type Participant } from './browser';
+import { browserSuite } from './suite';
 
 /** The windows the viewer's page is shown in: its remote tile small (thumbnail), large, or scrolled away. */
 const SMALL = { width: 640, height: 360 };
@@ -13,30 +12,18 @@ const TINY = { width: 320, height: 260 };
 // fake camera in three simulcast layers, a viewer whose window decides what it
 // needs, and the server's policy in between.
 describe('the layer policy with a real browser', () => {
-	let node: TestNode;
-	let browser: Browser;
+	const suite = browserSuite({ media: { workers: 1 } }, { closePages: 'afterAll' });
+	const { open, reported } = suite;
 	let publisher: Participant;
 	let viewer: Participant;
-	const open: Participant[] = [];
 
 	beforeAll(async () => {
-		node = await startTestNode({ media: { workers: 1 } });
-		browser = await launchBrowser();
-		publisher = await openRoom(browser, node.url, 'policy', 'Publisher', { size: { w: 1280, h: 720 } });
+		publisher = await openRoom(suite.browser, suite.node.url, 'policy', 'Publisher', { size: { w: 1280, h: 720 } });
 		open.push(publisher);
-		viewer = await openRoom(browser, node.url, 'policy', 'Viewer', { size: { w: 320, h: 180 }, viewport: LARGE });
+		viewer = await openRoom(suite.browser, suite.node.url, 'policy', 'Viewer', { size: { w: 320, h: 180 }, viewport: LARGE });
 		open.push(viewer);
 		await receivesFrom(viewer, [(await hook(publisher)).peerId], 30_000);
 	}, 60_000);
-	afterAll(async () => {
-		for (const p of open) {
-			await p.context.close();
-		}
-		await browser?.close();
-		await node?.close();
-	});
-
-	const reported = (body: () => Promise<void>) => reportOnFailure(open, body);
 
 	const viewports = (p: Participant): Promise<Viewport[]> =>
 		p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.viewports());
@@ -45,7 +32,7 @@ describe('the layer policy with a real browser', () => {
 	async function cameraConsumer() {
 		const publisherId = (await hook(publisher)).peerId;
 		const inPage = (await consumers(viewer)).find((c) => c.peerId === publisherId && c.kind === 'video' && c.source === 'camera')!;
-		const peer = [...node.registry.get('policy')!.peers.values()].find((p) => p.displayName === 'Viewer')!;
+		const peer = [...suite.node.registry.get('policy')!.peers.values()].find((p) => p.displayName === 'Viewer')!;
 		return { inPage, onNode: peer.consumers.get(inPage.id)!, peer };
 	}
 
@@ -73,7 +60,7 @@ describe('the layer policy with a real browser', () => {
 	}
 
 	test('a small tile gets the lowest layer within 5 s, a large one the top layer', reported(async () => {
-		const { thumbnailMaxHeight, mediumMaxHeight } = node.config.policy;
+		const { thumbnailMaxHeight, mediumMaxHeight } = suite.node.config.policy;
 		await resize(SMALL, (h) => h <= thumbnailMaxHeight);
 		const low = await pollUntil('the viewer decodes the lowest layer', async () => {
 			const [r0] = await encodings();
@@ -98,7 +85,7 @@ describe('the layer policy with a real browser', () => {
 	}), 90_000);
 
 	test('with nobody needing the top layer the publisher stops sending it (dynacast), and sends it again when needed', reported(async () => {
-		await resize(SMALL, (h) => h <= node.config.policy.thumbnailMaxHeight);
+		await resize(SMALL, (h) => h <= suite.node.config.policy.thumbnailMaxHeight);
 		const bytesOf = async (rid: string) => (await encodings()).find((e) => e.rid === rid)?.bytesSent ?? 0;
 		await pollUntil('r1 and r2 inactive at the publisher', async () => {
 			const [r0, r1, r2] = await encodings();
@@ -108,7 +95,7 @@ describe('the layer policy with a real browser', () => {
 		await new Promise((resolve) => setTimeout(resolve, 2000));
 		expect(await bytesOf('r2')).toBe(stopped);
 
-		await resize(LARGE, (h) => h > node.config.policy.mediumMaxHeight);
+		await resize(LARGE, (h) => h > suite.node.config.policy.mediumMaxHeight);
 		await pollUntil('r2 active again', async () => (await encodings()).at(-1)?.active === true, { timeoutMs: 10_000, intervalMs: 250 });
 		const restarted = await bytesOf('r2');
 		// NOTE: the encoder may hold the top layer back when the machine's CPU is
@@ -138,16 +125,16 @@ describe('the layer policy with a real browser', () => {
 	}), 60_000);
 
 	test('a downlink capped low on the server: audio keeps flowing while video steps down', reported(async () => {
-		await resize(LARGE, (h) => h > node.config.policy.mediumMaxHeight);
+		await resize(LARGE, (h) => h > suite.node.config.policy.mediumMaxHeight);
 		const { onNode, peer } = await cameraConsumer();
 		await pollUntil('the top layer preferred', () => onNode.preferredLayers?.spatialLayer === 2, { timeoutMs: 5000 });
 		// 300 kbit/s: audio and the lowest layer fit, nothing above.
-		await node.registry.get('policy')!.capDownlink(peer, 300_000);
+		await suite.node.registry.get('policy')!.capDownlink(peer, 300_000);
 		await pollUntil('the node forwards the lowest layer', () => onNode.preferredLayers?.spatialLayer === 0 && onNode.currentLayers?.spatialLayer === 0, { timeoutMs: 10_000 });
 		const [r0] = await encodings();
 		await pollUntil('the viewer decodes the lowest layer', async () => (await inbound()).frameWidth === r0?.frameWidth, { timeoutMs: 10_000, intervalMs: 250 });
 		const audio = (await inbound('audio')).bytesReceived;
 		await pollUntil('audio keeps flowing', async () => (await inbound('audio')).bytesReceived > audio + 5000, { timeoutMs: 5000, intervalMs: 250 });
-		await node.registry.get('policy')!.capDownlink(peer, node.config.policy.maxDownlinkBitrate);
+		await suite.node.registry.get('policy')!.capDownlink(peer, suite.node.config.policy.maxDownlinkBitrate);
 	}), 60_000);
 });

@@ -1,40 +1,21 @@
-import type { Browser } from 'playwright-core';
 import type { ms } from '../../src/media';
-import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
 import {
-	captureSize, consumers, dropConnection, hook, inboundBySsrc, launchBrowser, layout, openRoom, outboundStats, receivesFrom, reportOnFailure,
+	captureSize, consumers, dropConnection, hook, inboundBySsrc, layout, openRoom, outboundStats, receivesFrom,
 	remoteIceUfrags, screenshotPath, stats, transportIds, type Participant,
 } from './browser';
+import { browserSuite } from './suite';
 
 const GRACE_MS = 15000;
 
 describe('the web client in a real browser', () => {
-	let node: TestNode;
-	let browser: Browser;
-	/** The participants of the running test; closed after it. */
-	let open: Participant[] = [];
-
-	beforeAll(async () => {
-		node = await startTestNode({ media: { workers: 2 }, rooms: { reconnectGraceMs: GRACE_MS } });
-		browser = await launchBrowser();
-	});
-	afterEach(async () => {
-		for (const p of open.splice(0)) {
-			await p.context.close();
-		}
-	});
-	afterAll(async () => {
-		await browser?.close();
-		await node?.close();
-	});
-
-	const reported = (body: () => Promise<void>) => reportOnFailure(open, body);
+	const suite = browserSuite({ media: { workers: 2 }, rooms: { reconnectGraceMs: GRACE_MS } });
+	const { open, reported } = suite;
 
 	async function join(room: string, names: string[], options?: Parameters<typeof openRoom>[4]): Promise<{ ps: Participant[]; ids: string[] }> {
 		const ps: Participant[] = [];
 		for (const name of names) {
-			const p = await openRoom(browser, node.url, room, name, options);
+			const p = await openRoom(suite.browser, suite.node.url, room, name, options);
 			open.push(p);
 			ps.push(p);
 		}
@@ -60,7 +41,7 @@ describe('the web client in a real browser', () => {
 
 		const [ada, grace, linus] = ps as [Participant, Participant, Participant];
 		const linusId = ids[2]!;
-		const room = node.registry.get('e2e-three')!;
+		const room = suite.node.registry.get('e2e-three')!;
 		const linusSsrcs = new Map(await Promise.all([ada, grace].map(async (p) =>
 			[p, (await consumers(p)).filter((c) => c.peerId === linusId).map((c) => c.ssrc!)] as const)));
 		expect([...linusSsrcs.values()].every((ssrcs) => ssrcs.length === 2)).toBe(true);
@@ -137,7 +118,7 @@ describe('the web client in a real browser', () => {
 		await everyoneReceivesEveryone(ps, ids);
 		const [ada, grace] = ps as [Participant, Participant];
 		const graceId = ids[1]!;
-		const serverGrace = node.registry.get('controls')!.peers.get(graceId)!;
+		const serverGrace = suite.node.registry.get('controls')!.peers.get(graceId)!;
 		const pausedOnServer = () => [...serverGrace.producers.values()].filter((p) => p.paused).map((p) => p.appData.source).sort();
 		const graceTile = ada.page.locator(`.tile[data-peer-id="${graceId}"]`).first();
 		const tileClasses = async () => (await graceTile.getAttribute('class'))?.split(' ') ?? [];
@@ -187,7 +168,7 @@ describe('the web client in a real browser', () => {
 		const adaId = ids[0]!;
 		await everyoneReceivesEveryone(ps, ids);
 		const url = ada.page.url();
-		const serverPeer = node.registry.get(roomId)!.peers.get(adaId)!;
+		const serverPeer = suite.node.registry.get(roomId)!.peers.get(adaId)!;
 		const serverTransports = [...serverPeer.transports.keys()].sort();
 		const localTransports = await transportIds(ada);
 		const ufragsBefore = [...serverPeer.transports.values()].map((t) => (t as ms.WebRtcTransport).iceParameters.usernameFragment);
@@ -205,7 +186,7 @@ describe('the web client in a real browser', () => {
 		expect(after.peerId).toBe(adaId);
 		expect(after.states).toContain('reconnecting');
 		expect(after.state).toBe('connected');
-		expect(node.registry.get(roomId)!.peers.get(adaId)).toBe(serverPeer);
+		expect(suite.node.registry.get(roomId)!.peers.get(adaId)).toBe(serverPeer);
 		expect(serverPeer.transports.size).toBe(2);
 		if (how === 'newTransports') {
 			// The old transports went away on both sides.
@@ -235,7 +216,7 @@ describe('the web client in a real browser', () => {
 	test('after its worker dies (session.reconnect), the call rebuilds itself without a reload', reported(async () => {
 		const { ps, ids } = await join('doomed', ['Ada', 'Grace']);
 		await everyoneReceivesEveryone(ps, ids);
-		const room = node.registry.get('doomed')!;
+		const room = suite.node.registry.get('doomed')!;
 		const victim = room.routers[0]!.worker;
 		const urls = ps.map((p) => p.page.url());
 

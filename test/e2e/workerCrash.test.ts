@@ -1,24 +1,10 @@
-import type { Browser } from 'playwright-core';
-import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
-import { launchBrowser, openRoom, report, stats, type Participant } from './browser';
+import { openRoom, report, stats } from './browser';
+import { browserSuite } from './suite';
 
 describe('worker crashes in a real browser call', () => {
-	let node: TestNode;
-	let browser: Browser;
-	const participants: Participant[] = [];
-
-	beforeAll(async () => {
-		node = await startTestNode({ media: { workers: 2 } });
-		browser = await launchBrowser();
-	});
-	afterAll(async () => {
-		for (const p of participants.splice(0)) {
-			await p.context.close();
-		}
-		await browser?.close();
-		await node?.close();
-	});
+	const suite = browserSuite({ media: { workers: 2 } });
+	const participants = suite.open;
 
 	async function bothDecode(since: Map<string, number>): Promise<boolean> {
 		for (const p of participants) {
@@ -33,7 +19,7 @@ describe('worker crashes in a real browser call', () => {
 
 	test('SIGKILL every worker: both participants decode each other again within 10 s, without a reload', async () => {
 		for (const name of ['Kim', 'Lee']) {
-			participants.push(await openRoom(browser, node.url, 'crash', name));
+			participants.push(await openRoom(suite.browser, suite.node.url, 'crash', name));
 		}
 		const before = new Map<string, number>();
 		await pollUntil('both decode', async () => {
@@ -48,7 +34,7 @@ describe('worker crashes in a real browser call', () => {
 			return true;
 		}, { timeoutMs: 30000, intervalMs: 250 });
 		const urls = participants.map((p) => p.page.url());
-		const pids = node.pool.workers.map((w) => w.pid);
+		const pids = suite.node.pool.workers.map((w) => w.pid);
 
 		for (const pid of pids) {
 			process.kill(pid, 'SIGKILL');
@@ -62,7 +48,7 @@ describe('worker crashes in a real browser call', () => {
 		}
 		expect(Date.now() - killedAt).toBeLessThan(10000);
 		expect(participants.map((p) => p.page.url())).toEqual(urls);
-		expect(node.pool.workers.map((w) => w.pid).some((pid) => pids.includes(pid))).toBe(false);
-		expect(node.pool.restarts).toBe(2);
+		expect(suite.node.pool.workers.map((w) => w.pid).some((pid) => pids.includes(pid))).toBe(false);
+		expect(suite.node.pool.restarts).toBe(2);
 	});
 });
