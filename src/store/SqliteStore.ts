@@ -172,7 +172,7 @@ export class SqliteStore implements Store {
 	async rotateSession(id: string, fromHash: string, toHash: string, expiresAt: number): Promise<boolean> {
 		const now = Date.now();
 		return this.#db.transaction(() => {
-			if (this.#statements.rotateSession.run({ id, fromHash, toHash, expiresAt, now }).changes !== 1) {
+			if (this.#statements.rotateSession.run({ id, fromHash, toHash, expiresAt }).changes !== 1) {
 				return false;
 			}
 			this.#statements.retireRefreshHash.run({ hash: fromHash, sessionId: id, now });
@@ -271,7 +271,7 @@ function prepare(db: Database.Database) {
 		sessionByRefreshHash: db.prepare('SELECT id, user_id, expires_at, revoked_at FROM sessions WHERE refresh_hash = ?'),
 		sessionByRetiredRefreshHash: db.prepare(`SELECT s.id, s.user_id, s.expires_at, s.revoked_at, r.retired_at, s.previous_refresh_hash = r.hash AS latest
 			FROM retired_refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.hash = ?`),
-		rotateSession: db.prepare(`UPDATE sessions SET previous_refresh_hash = refresh_hash, refresh_hash = @toHash, expires_at = @expiresAt, rotated_at = @now
+		rotateSession: db.prepare(`UPDATE sessions SET previous_refresh_hash = refresh_hash, refresh_hash = @toHash, expires_at = @expiresAt
 			WHERE id = @id AND refresh_hash = @fromHash`),
 		retireRefreshHash: db.prepare('INSERT OR IGNORE INTO retired_refresh_tokens (hash, session_id, retired_at) VALUES (@hash, @sessionId, @now)'),
 		pruneRetiredRefreshHashes: db.prepare('DELETE FROM retired_refresh_tokens WHERE session_id = @sessionId AND retired_at < @before'),

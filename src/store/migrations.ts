@@ -52,6 +52,7 @@ export const MIGRATIONS: readonly string[] = [
 	ALTER TABLE sessions ADD COLUMN rotated_at INTEGER;
 	CREATE INDEX sessions_previous_refresh ON sessions (previous_refresh_hash);`,
 	// 4: every refresh token a session's rotations replaced, not just the latest, for one refresh lifetime.
+	// sessions.previous_refresh_hash stays (which one is the latest); rotated_at and its lookup index go unused.
 	`CREATE TABLE retired_refresh_tokens (
 		hash TEXT PRIMARY KEY,
 		session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
@@ -59,7 +60,8 @@ export const MIGRATIONS: readonly string[] = [
 	) WITHOUT ROWID;
 	CREATE INDEX retired_refresh_tokens_session ON retired_refresh_tokens (session_id, retired_at);
 	INSERT OR IGNORE INTO retired_refresh_tokens (hash, session_id, retired_at)
-		SELECT previous_refresh_hash, id, rotated_at FROM sessions WHERE previous_refresh_hash IS NOT NULL AND rotated_at IS NOT NULL;`,
+		SELECT previous_refresh_hash, id, rotated_at FROM sessions WHERE previous_refresh_hash IS NOT NULL AND rotated_at IS NOT NULL;
+	DROP INDEX sessions_previous_refresh;`,
 ];
 
 /** Runs the migrations the database has not run yet. */
