@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packages } from './system-packages.mjs';
+import { dpkgVersion, ensurePackages, packages } from './system-packages.mjs';
 
 const projectDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mediasoupDir = path.join(projectDir, 'node_modules', 'mediasoup');
@@ -110,27 +110,8 @@ function run(cmd, args, options = {}) {
 	}
 }
 
-function dpkgVersion(pkg) {
-	const result = spawnSync('dpkg-query', ['-W', '-f=${Status}|${Version}', pkg], { encoding: 'utf8' });
-	if (result.status !== 0) {
-		return undefined;
-	}
-	const [status, version] = result.stdout.split('|');
-	return status.endsWith('installed') && !status.includes('not-installed') ? version : undefined;
-}
-
 function ensureBuildPackages() {
-	const missing = BUILD_PACKAGES.filter((pkg) => !dpkgVersion(pkg));
-	if (missing.length === 0) {
-		return;
-	}
-	const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-	if (process.getuid?.() !== 0) {
-		fail(`missing Debian packages to build the mediasoup worker: ${missing.join(', ')}\n` +
-			`run as root: ${command}`);
-	}
-	log(`installing Debian packages: ${missing.join(' ')}`);
-	run('sh', ['-c', command], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+	ensurePackages(BUILD_PACKAGES, 'to build the mediasoup worker', 'build-worker');
 }
 
 function cacheKey(mediasoupVersion) {
