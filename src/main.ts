@@ -34,6 +34,11 @@ async function main(argv: string[]): Promise<void> {
 
 	const logger = createLogger({ ...config.log, nodeEnv: process.env.NODE_ENV });
 	bridgeMediasoupLogs(logger);
+	// NOTE: a promise that rejects with nobody waiting (a bug, not a client's
+	// doing) is logged; it must never end the process and every call on it.
+	process.on('unhandledRejection', (reason) => {
+		logger.error('unhandled rejection', { error: reason instanceof Error ? reason : String(reason) });
+	});
 	let dev: boolean;
 	try {
 		dev = resolveDevMode(config);

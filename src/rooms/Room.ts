@@ -605,8 +605,19 @@ export class Room {
 		}
 	}
 
+	/**
+	 * Starts the active speaker observer on `roomRouter`. NOTE: never throws:
+	 * when every worker dies at once, the next router's worker is dead too; the
+	 * room then has no observer until its next router is added.
+	 */
 	async #startSpeakerObserver(roomRouter: RoomRouter): Promise<void> {
-		const observer = await roomRouter.router.createActiveSpeakerObserver({ interval: this.#config.media.activeSpeakerIntervalMs });
+		let observer: ms.ActiveSpeakerObserver;
+		try {
+			observer = await roomRouter.router.createActiveSpeakerObserver({ interval: this.#config.media.activeSpeakerIntervalMs });
+		} catch (error) {
+			this.#logger.warn('speaker observer not started', { worker: roomRouter.worker.index, error: (error as Error).message });
+			return;
+		}
 		this.#speaker = { router: roomRouter, observer };
 		observer.on('dominantspeaker', ({ producer }) => {
 			const peerId = (producer.appData as ProducerAppData).peerId;
