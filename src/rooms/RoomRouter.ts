@@ -147,6 +147,13 @@ export class RoomRouter {
 				consumerSide.observer.on('resume', () => void producerSide.resume().catch(() => undefined));
 				consumerSide.observer.once('close', () => entry.close());
 				producerSide.observer.once('close', () => entry.close());
+				// NOTE: a pause or resume during the pipe producer's round trip reached
+				// the pipe consumer before the listeners above existed: sync the pipe
+				// producer now, as mediasoup's Router.pipeToRouter does (after the
+				// listeners here, so that a change during this sync is not lost either).
+				if (producerSide.paused !== producer.paused) {
+					await (producer.paused ? producerSide.pause() : producerSide.resume());
+				}
 				this.#logger.debug('producer piped', { producerId: producer.id, from: source.router.id });
 			} catch (error) {
 				entry.close();
