@@ -3,7 +3,8 @@ import type { Logger } from '../logging';
 import type { WorkerPool } from '../media';
 import { TypedEmitter } from '../util';
 import type { Peer } from './Peer';
-import { Room, type CloseReason, type RoomConfig } from './Room';
+import { Room, type CloseReason } from './Room';
+import type { RoomConfig } from './types';
 
 export type RoomRegistryEvents = {
 	roomCreated: [room: Room];
