@@ -17,7 +17,7 @@ export const claimsSchema = z.object({
 	name: z.string().trim().min(1).max(64).optional(),
 	verified: z.boolean().default(false),
 	premium: z.boolean().default(false),
-	/** Room ids the bearer may join; "*" for any. Absent: none. */
+	/** Room ids the bearer may join; "*" for any but a call's room. Absent: none. */
 	rooms: z.array(z.string().min(1).max(64)).max(100).optional(),
 	/**
 	 * Load-generator grant: plain RTP transports (transport.createPlain). Only
@@ -137,7 +137,10 @@ export class TokenService {
 	}
 }
 
-/** Whether the bearer may join `roomId`. */
+/**
+ * Whether the token's `rooms` grant covers `roomId`. NOTE: not for a call's
+ * room (`call-...`): the call service decides those, and `*` never covers them.
+ */
 export function mayJoinRoom(claims: Claims, roomId: string): boolean {
 	return claims.rooms?.some((room) => room === '*' || room === roomId) ?? false;
 }

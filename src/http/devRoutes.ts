@@ -2,17 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { Router, json } from 'express';
 import { z } from 'zod';
 import type { TokenService } from '../auth';
+import { CALL_ROOM_PREFIX, isCallRoom } from '../calls';
 import { ValidationError } from '../errors';
 import { displayName, roomId } from '../signaling/schemas';
 
 const devTokenRequest = z.object({
 	name: displayName,
-	room: roomId.optional(),
+	// NOTE: calls' rooms are the call's parties' alone, whatever a token grants.
+	room: roomId.refine((room) => !isCallRoom(room), { error: `the ${CALL_ROOM_PREFIX} prefix is reserved for calls` }).optional(),
 }).strict();
 
 /**
  * POST /api/dev/token `{ name, room? }` -> `{ token }`: a token for anyone,
- * granting `room` (or any room without it). Mounted only in dev mode.
+ * granting `room` (or any room without it; never a call's). Mounted only in dev mode.
  */
 export function devRoutes({ tokens }: { tokens: TokenService }): Router {
 	const router = Router();

@@ -6,7 +6,7 @@ import type { Config } from '../config';
 import { AppError, toWire } from '../errors';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
-import type { CallService, Presence } from '../calls';
+import type { CallService, CallServiceAccessEvents, Presence } from '../calls';
 import type { RoomRegistry } from '../rooms';
 import { handshakeAuth, PROTOCOL_VERSION } from './protocol';
 import { Session, type SignalingEvents } from './Session';
@@ -111,6 +111,23 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 		}
 	});
 
+	// A party of a call that lost its access leaves the call's room at once.
+	// A peer within its reconnect grace just leaves (it has no connection to tell).
+	const onPartyRemoved = ({ roomId, userId, reason }: CallServiceAccessEvents['partyRemoved'][0]): void => {
+		const room = deps.registry.get(roomId);
+		if (!room) {
+			return;
+		}
+		for (const peer of [...room.peers.values()]) {
+			if (peer.claims.sub === userId) {
+				// NOTE: the event first: leave() drops the peer's connection.
+				peer.notify('room.removed', { reason });
+				room.leave(peer, 'removed');
+			}
+		}
+	};
+	deps.calls.events.on('partyRemoved', onPartyRemoved);
+
 	io.on('connection', (socket) => {
 		const claims = socket.data.claims;
 		logger.debug('socket connected', { socketId: socket.id, sub: claims.sub });
@@ -131,6 +148,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 		io,
 		observer,
 		close: () => new Promise<void>((resolve) => {
+			deps.calls.events.off('partyRemoved', onPartyRemoved);
 			io.close(() => resolve());
 		}),
 	};
