@@ -3,6 +3,7 @@ import * as jose from 'jose';
 import { z } from 'zod';
 import type { AuthConfig } from '../config';
 import { AppError } from '../errors';
+import { displayText } from '../util';
 
 /**
  * What a token says about its bearer. One format for every token: dev tokens,
@@ -11,10 +12,10 @@ import { AppError } from '../errors';
 export const claimsSchema = z.object({
 	/** Stable id of the bearer (account id, or the identity provider's subject). */
 	sub: z.string().min(1).max(128),
-	/** Account handle, for accounts. */
-	handle: z.string().min(1).max(64).optional(),
-	/** Display name; wins over the one a client sends in room.join. */
-	name: z.string().trim().min(1).max(64).optional(),
+	/** Account handle, for accounts. Other peers see it (peer.joined). */
+	handle: displayText(64).optional(),
+	/** Display name; wins over the one a client sends in room.join. Other peers see it. */
+	name: displayText(64).optional(),
 	verified: z.boolean().default(false),
 	premium: z.boolean().default(false),
 	/** Room ids the bearer may join; "*" for any but a call's room. Absent: none. */

@@ -3,14 +3,13 @@ import { z } from 'zod';
 import type { AccountService } from '../accounts';
 import type { AccountsConfig } from '../config';
 import { AppError } from '../errors';
-import { handle } from '../signaling/schemas';
+import { displayName, handle } from '../signaling/schemas';
 import type { RelationKind } from '../store';
 import { bearerToken, claimsOf, requireAuth } from './auth';
 import { rateLimitPerIp } from './rateLimit';
 import { validate } from './validate';
 
 const password = z.string().min(8, { error: 'expected at least 8 characters' }).max(256);
-const displayName = z.string().trim().min(1).max(64);
 
 const signupBody = z.strictObject({ handle, password, displayName });
 const loginBody = z.strictObject({ handle, password: z.string().min(1).max(256) });

@@ -30,6 +30,13 @@ export class Peer {
 	readonly id = randomUUID();
 	/** Secret that lets a reconnecting client take this peer back (room.resume). */
 	readonly resumeToken = randomBytes(24).toString('base64url');
+	/**
+	 * The RTCP CNAME of all this peer's producers, chosen by the node: the one
+	 * a client sends is dropped, since mediasoup copies it into every consumer
+	 * and the receiving browsers' SDP. One per peer, so that a receiver
+	 * synchronises the peer's audio with its video.
+	 */
+	readonly cname = randomBytes(12).toString('base64url');
 	readonly displayName: string;
 	readonly claims: Claims;
 	readonly rtpCapabilities: ms.RtpCapabilities;

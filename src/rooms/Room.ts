@@ -400,7 +400,8 @@ export class Room {
 		try {
 			producer = await transport.produce<ProducerAppData>({
 				kind: options.kind,
-				rtpParameters: options.rtpParameters,
+				// NOTE: the peer's cname, never the client's (see Peer.cname).
+				rtpParameters: { ...options.rtpParameters, rtcp: { ...options.rtpParameters.rtcp, cname: peer.cname } },
 				paused: options.paused ?? false,
 				keyFrameRequestDelay: this.#config.policy.keyFrameRequestDelayMs,
 				appData: { peerId: peer.id, source: options.source, transportId: transport.id },
