@@ -145,6 +145,15 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/**
+ * The proxy hops `http.trustProxy` trusts: false none, a number that many,
+ * and true one. NOTE: true once meant every hop, which let a client pick its
+ * own address with X-Forwarded-For.
+ */
+export function proxyHops(trustProxy: Config['http']['trustProxy']): number {
+	return trustProxy === true ? 1 : trustProxy === false ? 0 : trustProxy;
+}
 export type MediaConfig = Config['media'];
 export type LogConfig = Config['log'];
 export type AuthConfig = Config['auth'];
