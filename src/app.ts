@@ -55,7 +55,8 @@ export function buildApp(deps: AppDeps): App {
 	app.use(healthRoutes({ pool: deps.pool, metrics: deps.metrics, metricsToken: deps.config.metrics.token, draining: () => deps.registry.draining }));
 	app.use('/api', crossOrigin(deps.config.http.allowedOrigins, deps.dev), originCheck(deps.config.http.allowedOrigins, deps.dev));
 	if (deps.dev) {
-		app.use(devRoutes({ tokens: deps.tokens }));
+		logger.warn('dev mode is on', { detail: 'POST /api/dev/token hands out tokens to anyone on this host; set auth.dev to false in production' });
+		app.use(devRoutes({ tokens: deps.tokens, perMinute: deps.config.auth.devTokensPerMinute }));
 	}
 	app.use(accountRoutes({ accounts: deps.accounts, config: deps.config.accounts }));
 	app.use(webRoutes());

@@ -38,6 +38,7 @@ export const configSchema = z.strictObject({
 		issuer: z.string().min(1).max(512).nullable(),
 		dev: z.union([z.literal('auto'), z.boolean()], { error: 'expected "auto", true or false' }),
 		devForce: z.boolean(),
+		devTokensPerMinute: z.number().int().min(1).max(1_000_000),
 		tokenTtlSeconds: z.number().int().min(60).max(30 * 86_400),
 		refreshTtlSeconds: z.number().int().min(60).max(400 * 86_400),
 		adminToken: z.string().min(32, { error: 'expected a token of at least 32 characters' }).max(512).nullable(),
