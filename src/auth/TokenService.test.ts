@@ -4,7 +4,7 @@ import { mayJoinRoom, TokenService } from './TokenService';
 import { fromThisHost, originAllowed, resolveDevMode } from './devMode';
 
 const base = {
-	secret: 'x'.repeat(32), publicKey: null, issuer: null, dev: 'auto' as const, devForce: false, devTokensPerMinute: 10,
+	secret: 'x'.repeat(32), publicKey: null, issuer: null, audience: null, dev: 'auto' as const, devForce: false, devTokensPerMinute: 10,
 	tokenTtlSeconds: 3600, refreshTtlSeconds: 86400, adminToken: null,
 };
 
@@ -53,6 +53,28 @@ describe('TokenService', () => {
 			.setProtectedHeader({ alg: 'ES256' }).setSubject('idp|42').setIssuer(issuer).setExpirationTime('1h').sign(privateKey);
 		expect(await tokens.verify(await sign('https://idp.example'))).toMatchObject({ sub: 'idp|42', premium: true });
 		expect(await refusal(tokens, await sign('https://evil.example'))).toBe('invalid token');
+	});
+
+	test("auth.audience: when set, an identity provider's token must carry it; unset, any audience or none passes", async () => {
+		const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+		const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+		const sign = (audience?: string | string[]) => {
+			const jwt = new jose.SignJWT({ rooms: ['*'] }).setProtectedHeader({ alg: 'ES256' }).setSubject('idp|42')
+				.setIssuer('https://idp.example').setExpirationTime('1h');
+			return (audience === undefined ? jwt : jwt.setAudience(audience)).sign(privateKey);
+		};
+		const checked = await TokenService.create({ ...base, publicKey: pem, issuer: 'https://idp.example', audience: 'switchyard' }, { dev: false });
+		expect(await checked.verify(await sign('switchyard'))).toMatchObject({ sub: 'idp|42' });
+		expect(await checked.verify(await sign(['other-app', 'switchyard']))).toMatchObject({ sub: 'idp|42' });
+		expect(await refusal(checked, await sign('other-app'))).toBe('invalid token');
+		expect(await refusal(checked, await sign())).toBe('invalid token');
+		// The node's own HS256 tokens carry no audience and are not the identity provider's.
+		expect(await checked.verify(await checked.issue({ sub: 'u1' }))).toMatchObject({ sub: 'u1' });
+
+		const unchecked = await TokenService.create({ ...base, publicKey: pem, issuer: 'https://idp.example' }, { dev: false });
+		for (const audience of ['other-app', undefined]) {
+			expect(await unchecked.verify(await sign(audience))).toMatchObject({ sub: 'idp|42' });
+		}
 	});
 
 	test('the loadtest grant holds only in tokens signed with the node\'s own secret', async () => {

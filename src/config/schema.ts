@@ -36,6 +36,7 @@ export const configSchema = z.strictObject({
 		secret: z.string().min(32, { error: 'expected a secret of at least 32 characters' }).max(512).nullable(),
 		publicKey: z.string().includes('-----BEGIN PUBLIC KEY-----', { error: 'expected a PEM public key' }).max(16_384).nullable(),
 		issuer: z.string().min(1).max(512).nullable(),
+		audience: z.string().min(1).max(512).nullable(),
 		dev: z.union([z.literal('auto'), z.boolean()], { error: 'expected "auto", true or false' }),
 		devForce: z.boolean(),
 		devTokensPerMinute: z.number().int().min(1).max(1_000_000),
@@ -116,6 +117,9 @@ export const configSchema = z.strictObject({
 	const { auth } = ctx.value;
 	if ((auth.publicKey === null) !== (auth.issuer === null)) {
 		ctx.issues.push({ code: 'custom', path: ['auth', 'issuer'], input: auth.issuer, message: 'expected auth.publicKey and auth.issuer together' });
+	}
+	if (auth.audience !== null && auth.publicKey === null) {
+		ctx.issues.push({ code: 'custom', path: ['auth', 'audience'], input: auth.audience, message: 'expected auth.publicKey with auth.audience' });
 	}
 	const { policy } = ctx.value;
 	if (policy.mediumMaxHeight < policy.thumbnailMaxHeight) {
