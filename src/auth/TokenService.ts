@@ -46,12 +46,17 @@ export class TokenService {
 	readonly #secret: Uint8Array;
 	readonly #publicKey?: { key: jose.KeyLike | Uint8Array; alg: string }[];
 	readonly #issuer: string | null;
+	readonly #audience: string | null;
 	readonly #ttlSeconds: number;
 
-	private constructor(secret: Uint8Array, publicKey: { key: jose.KeyLike | Uint8Array; alg: string }[] | undefined, issuer: string | null, ttlSeconds: number) {
+	private constructor(
+		secret: Uint8Array, publicKey: { key: jose.KeyLike | Uint8Array; alg: string }[] | undefined,
+		{ issuer, audience }: { issuer: string | null; audience: string | null }, ttlSeconds: number,
+	) {
 		this.#secret = secret;
 		this.#publicKey = publicKey;
 		this.#issuer = issuer;
+		this.#audience = audience;
 		this.#ttlSeconds = ttlSeconds;
 	}
 
@@ -85,7 +90,7 @@ export class TokenService {
 				throw new Error(`auth.publicKey: expected an ${PUBLIC_KEY_ALGORITHMS.join(', ')} public key in PEM`);
 			}
 		}
-		return new TokenService(secret, publicKey, config.issuer, config.tokenTtlSeconds);
+		return new TokenService(secret, publicKey, { issuer: config.issuer, audience: config.audience }, config.tokenTtlSeconds);
 	}
 
 	/** Signs a token (HS256) for the given claims, valid for `ttlSeconds`. */
@@ -100,7 +105,8 @@ export class TokenService {
 	}
 
 	/**
-	 * Verifies a token's signature, expiry and claims.
+	 * Verifies a token's signature, expiry and claims; an identity provider's
+	 * also its issuer, and its audience when auth.audience is set.
 	 * @throws AppError unauthorized, saying only "token expired" or "invalid token".
 	 */
 	async verify(token: string): Promise<Claims> {
@@ -116,7 +122,7 @@ export class TokenService {
 					throw new Error('unsupported algorithm');
 				}
 				({ payload } = await jose.jwtVerify(token, candidate.key, {
-					algorithms: [candidate.alg], issuer: this.#issuer ?? undefined, requiredClaims: ['exp', 'sub'],
+					algorithms: [candidate.alg], issuer: this.#issuer ?? undefined, audience: this.#audience ?? undefined, requiredClaims: ['exp', 'sub'],
 				}));
 			}
 		} catch (error) {

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import { Server, type Socket } from 'socket.io';
 import { originAllowed, type Claims } from '../auth';
-import type { Config } from '../config';
+import { proxyHops, type Config } from '../config';
 import { AppError, toWire } from '../errors';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
@@ -72,8 +72,9 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 	// Connections at once per client IP, counted once authenticated (a refused
 	// handshake never gets a disconnect to count it down).
 	const perIp = new Map<string, number>();
+	const hops = proxyHops(config.http.trustProxy);
 	io.use((socket: Socket, next) => {
-		const ip = clientAddress(socket, config.http.trustProxy);
+		const ip = clientAddress(socket, hops);
 		const count = perIp.get(ip) ?? 0;
 		if (count >= config.signaling.connectionsPerIp) {
 			observer.safeEmit('limit', 'connectionsPerIp');
@@ -155,17 +156,19 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 }
 
 /**
- * The client's address: the socket's, or with http.trustProxy the one the
- * trusted proxies put in X-Forwarded-For (that many hops from the right).
+ * The client's address: the socket's, or behind `hops` trusted proxies
+ * (proxyHops of http.trustProxy) the X-Forwarded-For entry that many from
+ * the right, which the outermost proxy wrote; entries left of it are the
+ * client's to choose. A shorter list gives its leftmost entry. This is
+ * express's rule for req.ip with `trust proxy` set to the same number.
  */
-export function clientAddress(socket: Pick<Socket, 'handshake'>, trustProxy: boolean | number): string {
+export function clientAddress(socket: Pick<Socket, 'handshake'>, hops: number): string {
 	const forwarded = socket.handshake.headers['x-forwarded-for'];
-	if (!trustProxy || typeof forwarded !== 'string') {
+	if (hops === 0 || typeof forwarded !== 'string') {
 		return socket.handshake.address;
 	}
-	const hops = forwarded.split(',').map((part) => part.trim()).filter(Boolean);
-	const index = trustProxy === true ? 0 : Math.max(0, hops.length - trustProxy);
-	return hops[index] ?? socket.handshake.address;
+	const entries = forwarded.split(',').map((part) => part.trim()).filter(Boolean);
+	return entries[Math.max(0, entries.length - hops)] ?? socket.handshake.address;
 }
 
 async function authenticate(socket: Socket, verify: (token: string) => Promise<Claims>): Promise<void> {
