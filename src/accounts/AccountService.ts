@@ -184,20 +184,32 @@ export class AccountService {
 		return user;
 	}
 
-	/** The directory, for accounts only: who blocked the searcher is left out, so the searcher must be one. */
+	/**
+	 * The directory, for accounts only. NOTE: the same answer for every
+	 * searcher: leaving out those who blocked the searcher would tell a caller
+	 * that `unavailable` meant a block.
+	 */
 	async search(claims: Claims, prefix: string, options: { after?: string; limit: number }): Promise<PublicUser[]> {
-		const user = await this.me(claims);
-		return this.#store.searchUsers({ prefix, searcherId: user.id, ...options });
+		await this.me(claims);
+		return this.#store.searchUsers({ prefix, ...options });
 	}
 
+	/**
+	 * Adds or removes a relation. The same answer, and the same work, for an
+	 * unknown handle, a hidden account and a listed one: a relation to an
+	 * unknown handle stores nothing and never binds to an account that signs
+	 * up with it later.
+	 * @throws validation_failed for the caller's own handle
+	 */
 	async setRelation(claims: Claims, kind: RelationKind, handle: string, on: boolean): Promise<void> {
 		const user = await this.me(claims);
-		const target = await this.byHandle(handle);
-		if (target.id === user.id) {
+		if (handle === user.handle) {
 			throw new AppError('validation_failed', `cannot ${kind} yourself`);
 		}
-		await (on ? this.#store.addRelation(kind, user.id, target.id) : this.#store.removeRelation(kind, user.id, target.id));
-		this.observer.safeEmit('relationChanged', user.id, target.id, kind);
+		const targetId = await this.#store.setRelation(kind, user.id, handle, on);
+		if (targetId) {
+			this.observer.safeEmit('relationChanged', user.id, targetId, kind);
+		}
 	}
 
 	async listRelations(claims: Claims, kind: RelationKind): Promise<PublicUser[]> {

@@ -50,6 +50,7 @@ export const configSchema = z.strictObject({
 		signupsPerHour: z.number().int().min(1).max(1_000_000),
 		loginsPerMinute: z.number().int().min(1).max(1_000_000),
 		searchesPerMinute: z.number().int().min(1).max(1_000_000),
+		relationWritesPerMinute: z.number().int().min(1).max(1_000_000),
 	}),
 	calls: z.strictObject({
 		ringTimeoutSeconds: z.number().int().min(1).max(600),

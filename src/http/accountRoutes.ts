@@ -6,7 +6,7 @@ import { AppError } from '../errors';
 import { handle } from '../signaling/schemas';
 import type { RelationKind } from '../store';
 import { bearerToken, claimsOf, requireAuth } from './auth';
-import { rateLimitPerIp } from './rateLimit';
+import { rateLimitPerAccount, rateLimitPerIp } from './rateLimit';
 import { validate } from './validate';
 
 const password = z.string().min(8, { error: 'expected at least 8 characters' }).max(256);
@@ -49,8 +49,9 @@ const RELATIONS: Record<string, RelationKind> = { contacts: 'contact', follows: 
 
 /**
  * The account API: sign-up and login (public, rate-limited per IP), the
- * caller's own account, relations and settings (token required), the
- * directory (token required, rate-limited) and the admin API (admin token).
+ * caller's own account, relations (rate-limited per account) and settings
+ * (token required), the directory (token required, rate-limited) and the
+ * admin API (admin token).
  */
 export function accountRoutes({ accounts, config }: { accounts: AccountService; config: AccountsConfig }): Router {
 	const router = Router();
@@ -65,6 +66,7 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 	const refreshLimit = rateLimitPerIp(config.loginsPerMinute, 60);
 	const passwordLimit = rateLimitPerIp(config.loginsPerMinute, 60);
 	const searchLimit = rateLimitPerIp(config.searchesPerMinute, 60);
+	const relationLimit = rateLimitPerAccount(config.relationWritesPerMinute, 60);
 
 	router.post('/api/auth/signup', signupLimit, async (req, res) => {
 		res.status(201).json(await accounts.signup(validate(signupBody, req.body)));
@@ -133,11 +135,11 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 		router.get(`/api/me/${path}`, auth, async (_req, res) => {
 			res.json({ users: await accounts.listRelations(claimsOf(res), kind) });
 		});
-		router.put(`/api/me/${path}/:handle`, auth, async (req, res) => {
+		router.put(`/api/me/${path}/:handle`, auth, relationLimit, async (req, res) => {
 			await accounts.setRelation(claimsOf(res), kind, validate(handle, req.params.handle, 'handle'), true);
 			res.status(204).end();
 		});
-		router.delete(`/api/me/${path}/:handle`, auth, async (req, res) => {
+		router.delete(`/api/me/${path}/:handle`, auth, relationLimit, async (req, res) => {
 			await accounts.setRelation(claimsOf(res), kind, validate(handle, req.params.handle, 'handle'), false);
 			res.status(204).end();
 		});

@@ -1,6 +1,7 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AppError } from '../errors';
+import { claimsOf } from './auth';
 
 /**
  * At most `points` requests per `durationSeconds` per client IP; over it,
@@ -17,5 +18,28 @@ export function rateLimitPerIp(points: number, durationSeconds: number): Request
 			res.setHeader('Retry-After', String(Math.ceil(rejection.msBeforeNext / 1000)));
 			next(new AppError('rate_limited', 'too many requests from this address; try again later'));
 		});
+	};
+}
+
+/** Sets Retry-After from a limiter's rejection and makes the 429, or passes on a limiter's own failure. */
+function refusal(res: Response, rejection: unknown, message: string): unknown {
+	const msBeforeNext = (rejection as { msBeforeNext?: unknown } | null)?.msBeforeNext;
+	if (typeof msBeforeNext !== 'number') {
+		return rejection;
+	}
+	res.setHeader('Retry-After', String(Math.max(1, Math.ceil(msBeforeNext / 1000))));
+	return new AppError('rate_limited', message);
+}
+
+/**
+ * At most `points` requests per `durationSeconds` per account, after
+ * requireAuth (keyed by the token's subject); over it, 429 rate_limited with
+ * Retry-After.
+ */
+export function rateLimitPerAccount(points: number, durationSeconds: number): RequestHandler {
+	const limiter = new RateLimiterMemory({ points, duration: durationSeconds });
+	return (_req, res, next) => {
+		limiter.consume(claimsOf(res).sub).then(() => next(), (rejection: unknown) =>
+			next(refusal(res, rejection, 'too many requests from this account; try again later')));
 	};
 }
