@@ -6,7 +6,7 @@ import { AppError } from '../errors';
 import { handle } from '../signaling/schemas';
 import type { RelationKind } from '../store';
 import { bearerToken, claimsOf, requireAuth } from './auth';
-import { rateLimitPerAccount, rateLimitPerIp } from './rateLimit';
+import { failureLimit, rateLimitPerAccount, rateLimitPerIp } from './rateLimit';
 import { validate } from './validate';
 
 const password = z.string().min(8, { error: 'expected at least 8 characters' }).max(256);
@@ -48,10 +48,10 @@ const flagsBody = z.strictObject({ verified: z.boolean().optional(), premium: z.
 const RELATIONS: Record<string, RelationKind> = { contacts: 'contact', follows: 'follow', blocks: 'block' };
 
 /**
- * The account API: sign-up and login (public, rate-limited per IP), the
- * caller's own account, relations (rate-limited per account) and settings
- * (token required), the directory (token required, rate-limited) and the
- * admin API (admin token).
+ * The account API: sign-up and login (public, rate-limited per IP; failed
+ * logins also per handle), the caller's own account, relations (rate-limited
+ * per account) and settings (token required), the directory (token required,
+ * rate-limited) and the admin API (admin token).
  */
 export function accountRoutes({ accounts, config }: { accounts: AccountService; config: AccountsConfig }): Router {
 	const router = Router();
@@ -67,12 +67,18 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 	const passwordLimit = rateLimitPerIp(config.loginsPerMinute, 60);
 	const searchLimit = rateLimitPerIp(config.searchesPerMinute, 60);
 	const relationLimit = rateLimitPerAccount(config.relationWritesPerMinute, 60);
+	// NOTE: per handle as typed, whether or not an account has it (an unknown handle and a wrong
+	// password get the same answers, over the limit too), and whatever the address: a guesser
+	// cannot spread over addresses, and the owner's own login starts the count again.
+	const loginFailures = failureLimit(config.loginFailuresPerAccount, config.loginFailureWindowSeconds,
+		'too many failed logins for this handle; try again later');
 
 	router.post('/api/auth/signup', signupLimit, async (req, res) => {
 		res.status(201).json(await accounts.signup(validate(signupBody, req.body)));
 	});
 	router.post('/api/auth/login', loginLimit, async (req, res) => {
-		res.json(await accounts.login(validate(loginBody, req.body)));
+		const body = validate(loginBody, req.body);
+		res.json(await loginFailures.attempt(body.handle, res, () => accounts.login(body)));
 	});
 	router.post('/api/auth/refresh', refreshLimit, async (req, res) => {
 		res.json(await accounts.refresh(validate(refreshBody, req.body).refreshToken));

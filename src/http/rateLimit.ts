@@ -43,3 +43,27 @@ export function rateLimitPerAccount(points: number, durationSeconds: number): Re
 			next(refusal(res, rejection, 'too many requests from this account; try again later')));
 	};
 }
+
+/**
+ * Failed attempts per key, as rate-limiter-flexible's login endpoint
+ * protection: at most `points` failures per `durationSeconds` window, which
+ * starts with the first failure; a success starts the count again. Over the
+ * limit every attempt is refused with 429 rate_limited and Retry-After, a
+ * good one too, until the window ends.
+ */
+export function failureLimit(points: number, durationSeconds: number, message: string) {
+	const limiter = new RateLimiterMemory({ points, duration: durationSeconds });
+	return {
+		/** Runs `attempt` unless `key` is over the limit; a throw counts as a failure. */
+		async attempt<T>(key: string, res: Response, attempt: () => Promise<T>): Promise<T> {
+			// NOTE: the point is taken before the attempt, so that concurrent attempts cannot all
+			// pass a check made before any of them failed; a success gives it back with the rest.
+			await limiter.consume(key).catch((rejection: unknown) => {
+				throw refusal(res, rejection, message);
+			});
+			const result = await attempt();
+			await limiter.delete(key);
+			return result;
+		},
+	};
+}

@@ -5,8 +5,8 @@ import { startTestNode, type TestNode } from '../helpers/node';
 /**
  * What the account routes tell an attacker, over real HTTP against a whole
  * node with a real SQLite file: a block must not show in the directory or in
- * the relation routes, and a hidden account must not be told from an unknown
- * handle.
+ * the relation routes, a hidden account must not be told from an unknown
+ * handle, and passwords cannot be guessed faster by changing address.
  */
 
 type Reply = { status: number; body: any; text: string; headers: Headers };
@@ -197,5 +197,93 @@ describe('relation writes per account', () => {
 		// Reading is not limited, and another account from the same address has its own count.
 		expect((await request(node, 'GET', '/api/me/blocks', { token: busy.token })).status).toBe(200);
 		expect((await request(node, 'PUT', '/api/me/contacts/rw_target', { token: calm.token })).status).toBe(204);
+	});
+});
+
+describe('failed logins per handle', () => {
+	const FAILURES = 10;
+	let node: TestNode;
+	/** A login from its own forwarded address, which changes nothing: the count is per handle. */
+	let address = 0;
+	const login = (handle: string, password: string) => request(node, 'POST', '/api/auth/login', {
+		body: { handle, password }, headers: { 'X-Forwarded-For': `203.0.113.${++address % 250}` },
+	});
+	const retryAfter = (reply: Reply) => Number(reply.headers.get('retry-after'));
+	const sessions = (account: TestAccount) => rows(node, 'SELECT id FROM sessions WHERE user_id = ?', account.id).length;
+
+	beforeAll(async () => {
+		// NOTE: the per-address limit is high, so that failures from this one test address trip
+		// the per-handle limit first; the defaults are accounts.loginFailuresPerAccount 10 per 900 s.
+		node = await startTestNode({ media: { workers: 1 }, accounts: { signupsPerHour: 10_000, loginsPerMinute: 10_000 } });
+		expect(node.config.accounts).toMatchObject({ loginFailuresPerAccount: FAILURES, loginFailureWindowSeconds: 900 });
+	});
+	afterAll(() => node.close());
+
+	test('10 wrong passwords from 10 addresses: the 11th login is 429 rate_limited with Retry-After even with the right password', async () => {
+		const victim = await signup(node, 'guess_victim');
+		const bystander = await signup(node, 'guess_bystander');
+		for (let i = 0; i < FAILURES; i++) {
+			expect([i, (await login('guess_victim', `guess number ${i}`)).status]).toEqual([i, 401]);
+		}
+		const before = sessions(victim);
+		for (const password of ['pw-guess_victim-secret', 'yet another guess']) {
+			const res = await login('GUESS_VICTIM', password);
+			expect([password, res.status, res.body.error?.code, res.body.token]).toEqual([password, 429, 'rate_limited', undefined]);
+			expect(retryAfter(res)).toBeGreaterThanOrEqual(1);
+			expect(retryAfter(res)).toBeLessThanOrEqual(900);
+		}
+		expect(sessions(victim)).toBe(before);
+		// Sessions already open go on, and other accounts log in.
+		expect((await request(node, 'GET', '/api/me', { token: victim.token })).status).toBe(200);
+		expect((await login('guess_bystander', 'pw-guess_bystander-secret')).status).toBe(200);
+		expect(sessions(bystander)).toBe(2);
+	});
+
+	test('an unknown handle gets the same answers as a wrong password, under the limit and over it', async () => {
+		await signup(node, 'same_known');
+		// NOTE: Retry-After counts down from the first failure of each, a few ms apart: compared as present or not.
+		const shape = (reply: Reply) => ({ ...visible(reply), 'retry-after': reply.headers.has('retry-after') });
+		const known: unknown[] = [];
+		const unknown: unknown[] = [];
+		for (let i = 0; i <= FAILURES + 1; i++) {
+			known.push([i, shape(await login('same_known', `guess ${i}`))]);
+			unknown.push([i, shape(await login('same_unknown', `guess ${i}`))]);
+		}
+		expect(known[FAILURES - 1]).toEqual([FAILURES - 1, expect.objectContaining({ status: 401, 'retry-after': false })]);
+		expect(known[FAILURES]).toEqual([FAILURES, expect.objectContaining({ status: 429, 'retry-after': true })]);
+		expect(unknown).toEqual(known);
+	});
+
+	test('a successful login before the limit starts the count again', async () => {
+		await signup(node, 'reset_user');
+		for (let i = 0; i < FAILURES - 1; i++) {
+			expect([i, (await login('reset_user', `guess ${i}`)).status]).toEqual([i, 401]);
+		}
+		expect((await login('reset_user', 'pw-reset_user-secret')).status).toBe(200);
+		for (let i = 0; i < FAILURES; i++) {
+			expect([i, (await login('reset_user', `guess ${i}`)).status]).toEqual([i, 401]);
+		}
+		expect((await login('reset_user', 'pw-reset_user-secret')).status).toBe(429);
+	});
+
+	test('after the window the right password works again', async () => {
+		const WINDOW = 2;
+		const short = await startTestNode({ media: { workers: 1 }, accounts: { loginsPerMinute: 10_000, loginFailureWindowSeconds: WINDOW } });
+		try {
+			await signup(short, 'window_user');
+			const shortLogin = (password: string) => request(short, 'POST', '/api/auth/login', { body: { handle: 'window_user', password } });
+			for (let i = 0; i < FAILURES; i++) {
+				expect([i, (await shortLogin(`guess ${i}`)).status]).toEqual([i, 401]);
+			}
+			const refused = await shortLogin('pw-window_user-secret');
+			expect(refused.status).toBe(429);
+			expect(retryAfter(refused)).toBeGreaterThanOrEqual(1);
+			expect(retryAfter(refused)).toBeLessThanOrEqual(WINDOW);
+			// NOTE: the limiter's clock cannot be injected: wait out the (short) window it announced.
+			await new Promise((resolve) => setTimeout(resolve, retryAfter(refused) * 1000 + 100));
+			expect((await shortLogin('pw-window_user-secret')).status).toBe(200);
+		} finally {
+			await short.close();
+		}
 	});
 });
