@@ -28,6 +28,16 @@ describe('TokenService', () => {
 		expect(mayJoinRoom(claims, 'r2')).toBe(false);
 	});
 
+	test('the next refresh token: the same for the same token and secret, 43 base64url characters, another with another secret', async () => {
+		const tokens = await TokenService.create(base, { dev: false });
+		const other = await TokenService.create({ ...base, secret: 'y'.repeat(32) }, { dev: false });
+		const next = tokens.nextRefreshToken('a-refresh-token');
+		expect(next).toMatch(/^[A-Za-z0-9_-]{43}$/);
+		expect(tokens.nextRefreshToken('a-refresh-token')).toBe(next);
+		expect(tokens.nextRefreshToken('another-refresh-token')).not.toBe(next);
+		expect(other.nextRefreshToken('a-refresh-token')).not.toBe(next);
+	});
+
 	test('refuses expired, malformed, forged and unsigned tokens with a clear message', async () => {
 		const tokens = await TokenService.create(base, { dev: false });
 		expect(await refusal(tokens, await tokens.issue({ sub: 'u1' }, -10))).toBe('token expired');

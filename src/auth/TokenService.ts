@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import * as jose from 'jose';
 import { z } from 'zod';
 import type { AuthConfig } from '../config';
@@ -102,6 +102,19 @@ export class TokenService {
 			.setIssuedAt()
 			.setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
 			.sign(this.#secret);
+	}
+
+	/**
+	 * The refresh token that a rotation of `refreshToken` hands out: an
+	 * HMAC-SHA256 of it under the node's secret (43 base64url characters), so
+	 * the same rotation can be answered again without storing its answer, and
+	 * nobody without the secret can tell it from random. A new secret gives
+	 * new successors.
+	 */
+	nextRefreshToken(refreshToken: string): string {
+		// NOTE: the label keeps these apart from any other use of the key: a JWT's signing input
+		// never contains a NUL.
+		return createHmac('sha256', this.#secret).update(`switchyard refresh token\0${refreshToken}`).digest('base64url');
 	}
 
 	/**

@@ -52,6 +52,9 @@ export const configSchema = z.strictObject({
 		signupsPerHour: z.number().int().min(1).max(1_000_000),
 		loginsPerMinute: z.number().int().min(1).max(1_000_000),
 		searchesPerMinute: z.number().int().min(1).max(1_000_000),
+		relationWritesPerMinute: z.number().int().min(1).max(1_000_000),
+		loginFailuresPerAccount: z.number().int().min(1).max(1_000_000),
+		loginFailureWindowSeconds: z.number().int().min(1).max(86_400),
 	}),
 	calls: z.strictObject({
 		ringTimeoutSeconds: z.number().int().min(1).max(600),

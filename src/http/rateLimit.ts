@@ -1,6 +1,7 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AppError } from '../errors';
+import { claimsOf } from './auth';
 
 /**
  * At most `points` requests per `durationSeconds` per client IP (`req.ip`,
@@ -18,5 +19,52 @@ export function rateLimitPerIp(points: number, durationSeconds: number, keyOf: (
 			res.setHeader('Retry-After', String(Math.ceil(rejection.msBeforeNext / 1000)));
 			next(new AppError('rate_limited', 'too many requests from this address; try again later'));
 		});
+	};
+}
+
+/** Sets Retry-After from a limiter's rejection and makes the 429, or passes on a limiter's own failure. */
+function refusal(res: Response, rejection: unknown, message: string): unknown {
+	const msBeforeNext = (rejection as { msBeforeNext?: unknown } | null)?.msBeforeNext;
+	if (typeof msBeforeNext !== 'number') {
+		return rejection;
+	}
+	res.setHeader('Retry-After', String(Math.max(1, Math.ceil(msBeforeNext / 1000))));
+	return new AppError('rate_limited', message);
+}
+
+/**
+ * At most `points` requests per `durationSeconds` per account, after
+ * requireAuth (keyed by the token's subject); over it, 429 rate_limited with
+ * Retry-After.
+ */
+export function rateLimitPerAccount(points: number, durationSeconds: number): RequestHandler {
+	const limiter = new RateLimiterMemory({ points, duration: durationSeconds });
+	return (_req, res, next) => {
+		limiter.consume(claimsOf(res).sub).then(() => next(), (rejection: unknown) =>
+			next(refusal(res, rejection, 'too many requests from this account; try again later')));
+	};
+}
+
+/**
+ * Failed attempts per key, as rate-limiter-flexible's login endpoint
+ * protection: at most `points` failures per `durationSeconds` window, which
+ * starts with the first failure; a success starts the count again. Over the
+ * limit every attempt is refused with 429 rate_limited and Retry-After, a
+ * good one too, until the window ends.
+ */
+export function failureLimit(points: number, durationSeconds: number, message: string) {
+	const limiter = new RateLimiterMemory({ points, duration: durationSeconds });
+	return {
+		/** Runs `attempt` unless `key` is over the limit; a throw counts as a failure. */
+		async attempt<T>(key: string, res: Response, attempt: () => Promise<T>): Promise<T> {
+			// NOTE: the point is taken before the attempt, so that concurrent attempts cannot all
+			// pass a check made before any of them failed; a success gives it back with the rest.
+			await limiter.consume(key).catch((rejection: unknown) => {
+				throw refusal(res, rejection, message);
+			});
+			const result = await attempt();
+			await limiter.delete(key);
+			return result;
+		},
 	};
 }
