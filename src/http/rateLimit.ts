@@ -11,14 +11,8 @@ import { claimsOf } from './auth';
 export function rateLimitPerIp(points: number, durationSeconds: number, keyOf: (req: Request) => string | undefined = (req) => req.ip): RequestHandler {
 	const limiter = new RateLimiterMemory({ points, duration: durationSeconds });
 	return (req, res, next) => {
-		limiter.consume(keyOf(req) ?? 'unknown').then(() => next(), (rejection: { msBeforeNext?: number }) => {
-			if (typeof rejection?.msBeforeNext !== 'number') {
-				next(rejection);
-				return;
-			}
-			res.setHeader('Retry-After', String(Math.ceil(rejection.msBeforeNext / 1000)));
-			next(new AppError('rate_limited', 'too many requests from this address; try again later'));
-		});
+		limiter.consume(keyOf(req) ?? 'unknown').then(() => next(), (rejection: unknown) =>
+			next(refusal(res, rejection, 'too many requests from this address; try again later')));
 	};
 }
 
