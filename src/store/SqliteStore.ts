@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_SETTINGS, type UserSettings } from '../calls';
 import { AppError } from '../errors';
+import { withoutUnsafe } from '../util';
 import { migrate } from './migrations';
 import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User } from './types';
 
@@ -216,7 +217,7 @@ export class SqliteStore implements Store {
 			callId: row.call_id,
 			userId: row.user_id,
 			otherHandle: row.other_handle,
-			otherDisplayName: row.other_display_name,
+			otherDisplayName: withoutUnsafe(row.other_display_name, row.other_handle),
 			direction: row.direction,
 			media: row.media,
 			outcome: row.outcome,
@@ -301,7 +302,9 @@ function toUser(row: UserRow): User {
 	return {
 		id: row.id,
 		handle: row.handle,
-		displayName: row.display_name,
+		// NOTE: names stored before display names were checked (util/displayText) are shown without
+		// the unsafe characters, so that no old name reaches a token or another client as it is.
+		displayName: withoutUnsafe(row.display_name, row.handle),
 		verified: row.verified === 1,
 		premium: row.premium === 1,
 		settings: JSON.parse(row.settings) as UserSettings,

@@ -1,4 +1,4 @@
 export { TypedEmitter, type EventMap } from './TypedEmitter';
 export { throttle } from './throttle';
 export { SerialQueue } from './SerialQueue';
-export { displayText } from './displayText';
+export { displayText, withoutUnsafe } from './displayText';

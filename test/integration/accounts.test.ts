@@ -231,6 +231,23 @@ describe('login, refresh and logout', () => {
 		expect((await call('GET', '/api/me', { token: user.token })).status).toBe(200);
 	});
 
+	test('an account stored before display names were checked still signs in: its token carries the name without the unsafe characters', async () => {
+		await signup('old_name_user', 'Old Name');
+		const db = new Database(node.storePath);
+		try {
+			db.prepare('UPDATE users SET display_name = ? WHERE handle = ?').run('Old\r\n\u202eName', 'old_name_user');
+		} finally {
+			db.close();
+		}
+		const res = await login('old_name_user', password('old_name_user'));
+		expect(res.status).toBe(200);
+		const claims = await node.tokens.verify(res.body.token);
+		expect(claims.name).toBe('OldName');
+		expect((await call('GET', '/api/me', { token: res.body.token })).status).toBe(200);
+		const client = await SignalingClient.connect(node.url, { token: res.body.token });
+		client.disconnect();
+	});
+
 	test('bad logins are 400 validation_failed and change nothing', async () => {
 		const bodies: [string, unknown][] = [
 			['bad handle', { handle: 'ab', password: 'whatever pw' }],
