@@ -15,8 +15,8 @@
  *
  * Without --url it starts a node of its own (`node --import tsx src/main.ts`)
  * on free ports of 127.0.0.1 with SWITCHYARD_LOG_LEVEL=warn, a temporary store,
- * and the per-address connection limit raised above --peers (every peer
- * connects from 127.0.0.1), and SIGTERMs it at the end.
+ * and the per-address connection and dev token limits raised above --peers
+ * (every peer connects from 127.0.0.1), and SIGTERMs it at the end.
  *
  * Exits 1 on any refused or timed-out request, a missing consumer, or the
  * timeout; 0 otherwise. With --json the last line is one JSON object.
@@ -285,6 +285,8 @@ async function startNode(peers: number): Promise<Node> {
 		SWITCHYARD_STORE_PATH: path.join(tempDir, 'switchyard.db'),
 		// NOTE: every peer connects from 127.0.0.1; the default (50) would refuse the rest.
 		SWITCHYARD_SIGNALING_CONNECTIONS_PER_IP: process.env.SWITCHYARD_SIGNALING_CONNECTIONS_PER_IP ?? String(Math.max(50, peers + 10)),
+		// NOTE: and every peer asks for a dev token from there too (default 10 a minute).
+		SWITCHYARD_AUTH_DEV_TOKENS_PER_MINUTE: process.env.SWITCHYARD_AUTH_DEV_TOKENS_PER_MINUTE ?? String(Math.max(10, peers + 10)),
 	};
 	const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
 	const output: string[] = [];

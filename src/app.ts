@@ -5,7 +5,7 @@ import express from 'express';
 import type { AccountService } from './accounts';
 import type { TokenService } from './auth';
 import type { CallService, Presence } from './calls';
-import type { Config } from './config';
+import { proxyHops, type Config } from './config';
 import { accountRoutes, crossOrigin, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
 import type { Logger } from './logging';
 import type { WorkerPool } from './media';
@@ -44,13 +44,19 @@ export function buildApp(deps: AppDeps): App {
 	const logger = deps.logger.child({ module: 'http' });
 	const app = express();
 	app.disable('x-powered-by');
-	app.set('trust proxy', deps.config.http.trustProxy);
+	// NOTE: express then takes req.ip that many hops from the right of
+	// X-Forwarded-For, the rule socket.io's clientAddress follows too.
+	app.set('trust proxy', proxyHops(deps.config.http.trustProxy));
+	if (deps.config.http.trustProxy === true) {
+		logger.warn('http.trustProxy true trusts one proxy hop', { detail: 'set http.trustProxy to the number of proxies in front of the node' });
+	}
 
 	// Public: health, readiness and metrics.
 	app.use(healthRoutes({ pool: deps.pool, metrics: deps.metrics, metricsToken: deps.config.metrics.token, draining: () => deps.registry.draining }));
 	app.use('/api', crossOrigin(deps.config.http.allowedOrigins, deps.dev), originCheck(deps.config.http.allowedOrigins, deps.dev));
 	if (deps.dev) {
-		app.use(devRoutes({ tokens: deps.tokens }));
+		logger.warn('dev mode is on', { detail: 'POST /api/dev/token hands out tokens to anyone on this host; set auth.dev to false in production' });
+		app.use(devRoutes({ tokens: deps.tokens, perMinute: deps.config.auth.devTokensPerMinute }));
 	}
 	app.use(accountRoutes({ accounts: deps.accounts, config: deps.config.accounts }));
 	app.use(webRoutes());

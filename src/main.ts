@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<void> {
 	});
 	let dev: boolean;
 	try {
-		dev = resolveDevMode(config);
+		dev = resolveDevMode(config, { nodeEnv: process.env.NODE_ENV });
 	} catch (error) {
 		fail((error as Error).message);
 	}

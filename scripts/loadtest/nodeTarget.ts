@@ -48,7 +48,7 @@ export class NodeTarget implements LoadTarget {
 	}
 
 	static async start(options: NodeTargetOptions): Promise<NodeTarget> {
-		const config = { secret: options.secret, publicKey: null, issuer: null, tokenTtlSeconds: 3600 } as AuthConfig;
+		const config = { secret: options.secret, publicKey: null, issuer: null, audience: null, tokenTtlSeconds: 3600 } as AuthConfig;
 		const tokens = await TokenService.create(config, { dev: false });
 		const res = await fetch(`${options.url}/readyz`, { signal: AbortSignal.timeout(5000) });
 		const ready = await res.json() as { workers?: { pid?: number; state?: string }[] };

@@ -4,11 +4,14 @@ import type { UserSettings } from '../calls';
 import type { AccountsConfig, AuthConfig } from '../config';
 import { AppError, NotFoundError } from '../errors';
 import type { Logger } from '../logging';
-import type { CallRecord, HistoryCursor, PublicUser, RelationKind, Store, User } from '../store';
+import type { CallRecord, HistoryCursor, PublicUser, RelationKind, Session, Store, User } from '../store';
 import { TypedEmitter } from '../util';
 import { hashPassword, verifyPassword } from './passwords';
 
-/** A refresh token used again this soon after its rotation is refused, not taken for a theft. */
+/**
+ * A refresh token used again this soon after its rotation gets that rotation's
+ * answer again (the same new refresh token), and is not taken for a theft.
+ */
 const REUSE_GRACE_MS = 10_000;
 
 /** What signup, login and refresh return. */
@@ -104,40 +107,58 @@ export class AccountService {
 
 	/**
 	 * A new access token and a new refresh token; the old refresh token stops
-	 * working. A refresh token used again after a rotation replaced it was
-	 * copied (the OAuth 2.0 security BCP's reuse detection): the session is
-	 * revoked, and its live connections end. The token the latest rotation
-	 * replaced is only refused within `REUSE_GRACE_MS` of it: two tabs
-	 * refreshing at once are not a theft.
+	 * working. The new refresh token is derived from the old one under the
+	 * node's secret, so the node can give the same one again without storing
+	 * it: the token the latest rotation replaced, used again within
+	 * `REUSE_GRACE_MS` of it (two tabs refreshing at once, a retry after a lost
+	 * answer, or a thief and its victim), gets that rotation's refresh token
+	 * (and a new access token). Whoever of them rotates it next makes the
+	 * other's copy a retired token. A refresh token used again after a rotation
+	 * replaced it, outside that grace, was copied (the OAuth 2.0 security BCP's
+	 * reuse detection): the session is revoked, and its live connections end.
 	 */
 	async refresh(refreshToken: string): Promise<LoginResult> {
 		const hash = digest(refreshToken);
+		const next = this.#tokens.nextRefreshToken(refreshToken);
 		const session = await this.#store.sessionByRefreshHash(hash);
-		if (!session) {
-			await this.#reused(hash);
-			throw new AppError('unauthorized', 'invalid refresh token');
+		if (session) {
+			const user = await this.#liveUser(session);
+			if (await this.#store.rotateSession(session.id, hash, digest(next), this.#refreshExpiry())) {
+				return { ...(await this.#accessToken(user, session.id)), refreshToken: next };
+			}
+			// Another refresh with the same token won the race: it is now the latest retired one.
 		}
-		const user = session.revoked || session.expiresAt < Date.now() ? undefined : await this.#store.userById(session.userId);
-		if (!user) {
-			throw new AppError('unauthorized', 'invalid refresh token');
-		}
-		const next = randomBytes(32).toString('base64url');
-		if (!await this.#store.rotateSession(session.id, hash, digest(next), this.#refreshExpiry())) {
-			// Another refresh with the same token won the race.
-			throw new AppError('unauthorized', 'invalid refresh token');
-		}
-		return { ...(await this.#accessToken(user, session.id)), refreshToken: next };
+		return this.#refreshRetired(hash, next);
 	}
 
-	async #reused(hash: string): Promise<void> {
+	/** A refresh with a retired token: the grace's repeated answer, or a reuse that revokes its session. */
+	async #refreshRetired(hash: string, next: string): Promise<LoginResult> {
 		const session = await this.#store.sessionByRetiredRefreshHash(hash);
-		// NOTE: the latest rotation's token just after it is two tabs refreshing at once, not a copy.
-		if (!session || session.revoked || (session.latest && Date.now() - session.retiredAt < REUSE_GRACE_MS)) {
-			return;
+		if (!session || session.revoked) {
+			throw new AppError('unauthorized', 'invalid refresh token');
+		}
+		if (session.latest && Date.now() - session.retiredAt < REUSE_GRACE_MS) {
+			// NOTE: only while that rotation's token is still the session's: not when the node's secret
+			// changed since (a dev-mode restart), then it is just refused.
+			const current = await this.#store.sessionByRefreshHash(digest(next));
+			if (current?.id !== session.id) {
+				throw new AppError('unauthorized', 'invalid refresh token');
+			}
+			return { ...(await this.#accessToken(await this.#liveUser(current), session.id)), refreshToken: next };
 		}
 		await this.#store.revokeSession(session.id);
 		this.#logger.warn('refresh token reused after rotation: session revoked', { userId: session.userId, sessionId: session.id });
 		this.observer.safeEmit('sessionsEnded', session.userId, { sessionId: session.id });
+		throw new AppError('unauthorized', 'invalid refresh token');
+	}
+
+	/** The account of a session that may still refresh. @throws unauthorized */
+	async #liveUser(session: Session): Promise<User> {
+		const user = session.revoked || session.expiresAt < Date.now() ? undefined : await this.#store.userById(session.userId);
+		if (!user) {
+			throw new AppError('unauthorized', 'invalid refresh token');
+		}
+		return user;
 	}
 
 	/** Ends the login session of an account token. @throws unauthorized for other tokens */
@@ -184,20 +205,32 @@ export class AccountService {
 		return user;
 	}
 
-	/** The directory, for accounts only: who blocked the searcher is left out, so the searcher must be one. */
+	/**
+	 * The directory, for accounts only. NOTE: the same answer for every
+	 * searcher: leaving out those who blocked the searcher would tell a caller
+	 * that `unavailable` meant a block.
+	 */
 	async search(claims: Claims, prefix: string, options: { after?: string; limit: number }): Promise<PublicUser[]> {
-		const user = await this.me(claims);
-		return this.#store.searchUsers({ prefix, searcherId: user.id, ...options });
+		await this.me(claims);
+		return this.#store.searchUsers({ prefix, ...options });
 	}
 
+	/**
+	 * Adds or removes a relation. The same answer, and the same work, for an
+	 * unknown handle, a hidden account and a listed one: a relation to an
+	 * unknown handle stores nothing and never binds to an account that signs
+	 * up with it later.
+	 * @throws validation_failed for the caller's own handle
+	 */
 	async setRelation(claims: Claims, kind: RelationKind, handle: string, on: boolean): Promise<void> {
 		const user = await this.me(claims);
-		const target = await this.byHandle(handle);
-		if (target.id === user.id) {
+		if (handle === user.handle) {
 			throw new AppError('validation_failed', `cannot ${kind} yourself`);
 		}
-		await (on ? this.#store.addRelation(kind, user.id, target.id) : this.#store.removeRelation(kind, user.id, target.id));
-		this.observer.safeEmit('relationChanged', user.id, target.id, kind);
+		const targetId = await this.#store.setRelation(kind, user.id, handle, on);
+		if (targetId) {
+			this.observer.safeEmit('relationChanged', user.id, targetId, kind);
+		}
 	}
 
 	async listRelations(claims: Claims, kind: RelationKind): Promise<PublicUser[]> {

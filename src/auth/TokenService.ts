@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import * as jose from 'jose';
 import { z } from 'zod';
 import type { AuthConfig } from '../config';
 import { AppError } from '../errors';
+import { displayText } from '../util';
 
 /**
  * What a token says about its bearer. One format for every token: dev tokens,
@@ -11,13 +12,13 @@ import { AppError } from '../errors';
 export const claimsSchema = z.object({
 	/** Stable id of the bearer (account id, or the identity provider's subject). */
 	sub: z.string().min(1).max(128),
-	/** Account handle, for accounts. */
-	handle: z.string().min(1).max(64).optional(),
-	/** Display name; wins over the one a client sends in room.join. */
-	name: z.string().trim().min(1).max(64).optional(),
+	/** Account handle, for accounts. Other peers see it (peer.joined). */
+	handle: displayText(64).optional(),
+	/** Display name; wins over the one a client sends in room.join. Other peers see it. */
+	name: displayText(64).optional(),
 	verified: z.boolean().default(false),
 	premium: z.boolean().default(false),
-	/** Room ids the bearer may join; "*" for any. Absent: none. */
+	/** Room ids the bearer may join; "*" for any but a call's room. Absent: none. */
 	rooms: z.array(z.string().min(1).max(64)).max(100).optional(),
 	/**
 	 * Load-generator grant: plain RTP transports (transport.createPlain). Only
@@ -45,12 +46,17 @@ export class TokenService {
 	readonly #secret: Uint8Array;
 	readonly #publicKey?: { key: jose.KeyLike | Uint8Array; alg: string }[];
 	readonly #issuer: string | null;
+	readonly #audience: string | null;
 	readonly #ttlSeconds: number;
 
-	private constructor(secret: Uint8Array, publicKey: { key: jose.KeyLike | Uint8Array; alg: string }[] | undefined, issuer: string | null, ttlSeconds: number) {
+	private constructor(
+		secret: Uint8Array, publicKey: { key: jose.KeyLike | Uint8Array; alg: string }[] | undefined,
+		{ issuer, audience }: { issuer: string | null; audience: string | null }, ttlSeconds: number,
+	) {
 		this.#secret = secret;
 		this.#publicKey = publicKey;
 		this.#issuer = issuer;
+		this.#audience = audience;
 		this.#ttlSeconds = ttlSeconds;
 	}
 
@@ -84,7 +90,7 @@ export class TokenService {
 				throw new Error(`auth.publicKey: expected an ${PUBLIC_KEY_ALGORITHMS.join(', ')} public key in PEM`);
 			}
 		}
-		return new TokenService(secret, publicKey, config.issuer, config.tokenTtlSeconds);
+		return new TokenService(secret, publicKey, { issuer: config.issuer, audience: config.audience }, config.tokenTtlSeconds);
 	}
 
 	/** Signs a token (HS256) for the given claims, valid for `ttlSeconds`. */
@@ -99,7 +105,21 @@ export class TokenService {
 	}
 
 	/**
-	 * Verifies a token's signature, expiry and claims.
+	 * The refresh token that a rotation of `refreshToken` hands out: an
+	 * HMAC-SHA256 of it under the node's secret (43 base64url characters), so
+	 * the same rotation can be answered again without storing its answer, and
+	 * nobody without the secret can tell it from random. A new secret gives
+	 * new successors.
+	 */
+	nextRefreshToken(refreshToken: string): string {
+		// NOTE: the label keeps these apart from any other use of the key: a JWT's signing input
+		// never contains a NUL.
+		return createHmac('sha256', this.#secret).update(`switchyard refresh token\0${refreshToken}`).digest('base64url');
+	}
+
+	/**
+	 * Verifies a token's signature, expiry and claims; an identity provider's
+	 * also its issuer, and its audience when auth.audience is set.
 	 * @throws AppError unauthorized, saying only "token expired" or "invalid token".
 	 */
 	async verify(token: string): Promise<Claims> {
@@ -115,7 +135,7 @@ export class TokenService {
 					throw new Error('unsupported algorithm');
 				}
 				({ payload } = await jose.jwtVerify(token, candidate.key, {
-					algorithms: [candidate.alg], issuer: this.#issuer ?? undefined, requiredClaims: ['exp', 'sub'],
+					algorithms: [candidate.alg], issuer: this.#issuer ?? undefined, audience: this.#audience ?? undefined, requiredClaims: ['exp', 'sub'],
 				}));
 			}
 		} catch (error) {
@@ -137,7 +157,10 @@ export class TokenService {
 	}
 }
 
-/** Whether the bearer may join `roomId`. */
+/**
+ * Whether the token's `rooms` grant covers `roomId`. NOTE: not for a call's
+ * room (`call-...`): the call service decides those, and `*` never covers them.
+ */
 export function mayJoinRoom(claims: Claims, roomId: string): boolean {
 	return claims.rooms?.some((room) => room === '*' || room === roomId) ?? false;
 }

@@ -21,6 +21,8 @@ type Leg = {
 	silenced: boolean;
 	timer?: NodeJS.Timeout;
 	acceptedAt?: number;
+	/** The login session that answered: the callee's room token is bound to it. */
+	sid?: string;
 };
 
 type Call = {
@@ -57,6 +59,30 @@ export type CallServiceEvents = {
 	callEnded: [callId: string];
 };
 
+/**
+ * Why a party lost its place in a call's room: `hangup` when it hung up
+ * itself (call waiting included), `callEnded` when the call ended around it.
+ */
+export type PartyRemovedReason = 'hangup' | 'callEnded';
+
+export type CallServiceAccessEvents = {
+	/**
+	 * A party of a call lost its access to the call's room: a callee hung up,
+	 * or the call ended. Sent synchronously with the state change, after
+	 * which `mayJoinRoom` refuses the party and `token` answers not_found; the
+	 * listener puts the account's peers out of `roomId`.
+	 */
+	partyRemoved: [removal: { callId: string; roomId: string; userId: string; reason: PartyRemovedReason }];
+};
+
+/** Rooms of calls are `call-<callId>`: the prefix is reserved, no other room may use it. */
+export const CALL_ROOM_PREFIX = 'call-';
+
+/** Whether `roomId` names a call's room, which only the call's parties may join (CallService.mayJoinRoom). */
+export function isCallRoom(roomId: string): boolean {
+	return roomId.startsWith(CALL_ROOM_PREFIX);
+}
+
 export type CallServiceDeps = {
 	store: Store;
 	presence: Presence;
@@ -77,6 +103,8 @@ export type CallServiceDeps = {
  */
 export class CallService {
 	readonly observer: TypedEmitter<CallServiceEvents>;
+	/** What the signaling layer acts on: room access revoked. */
+	readonly events: TypedEmitter<CallServiceAccessEvents>;
 	readonly #store: Store;
 	readonly #presence: Presence;
 	readonly #tokens: TokenService;
@@ -96,6 +124,7 @@ export class CallService {
 		this.#clock = deps.clock ?? systemClock;
 		this.#limiter = new InviteLimiter(deps.config, this.#clock);
 		this.observer = new TypedEmitter((event, error) => this.#logger.error('calls listener failed', { event, error }));
+		this.events = new TypedEmitter((event, error) => this.#logger.error('calls listener failed', { event, error }));
 	}
 
 	/** Calls in progress (ringing or active). */
@@ -176,8 +205,9 @@ export class CallService {
 		this.#settle(call, leg, 'accepted');
 		leg.everAccepted = true;
 		leg.acceptedAt = this.#clock.now();
+		leg.sid = loginSession(claims);
 		this.#presence.notifyUser(leg.user.id, 'call.answeredElsewhere', { callId }, device);
-		const token = await this.#roomToken(leg.user, call.roomId, loginSession(claims));
+		const token = await this.#roomToken(leg.user, call.roomId, leg.sid);
 		const callerToken = await this.#roomToken(call.caller, call.roomId, call.callerSid);
 		call.callerDevice.notify('call.accepted', { callId, handle: leg.user.handle, roomId: call.roomId, token: callerToken });
 		this.observer.safeEmit('outcome', 'answered');
@@ -226,15 +256,38 @@ export class CallService {
 	/**
 	 * A fresh room token for a party of a running call: room tokens expire
 	 * (auth.tokenTtlSeconds), calls need not, and a reconnection needs a
-	 * valid one. @throws not_found when the caller is not (or no longer) in it
+	 * valid one. Only the login session that placed or answered the call gets
+	 * one. @throws not_found when the caller is not (or no longer) in it, the
+	 * same for every reason
 	 */
 	async token(claims: Claims, callId: string): Promise<{ roomId: string; token: string }> {
 		const user = await this.#account(claims);
 		const call = this.#calls.get(callId);
-		if (!call || call.ended || !this.#isParty(call, user.id)) {
+		const sid = loginSession(claims);
+		if (!call || call.ended || this.#partySession(call, user.id) !== sid) {
 			throw new NotFoundError('no such call');
 		}
-		return { roomId: call.roomId, token: await this.#roomToken(user, call.roomId, loginSession(claims)) };
+		return { roomId: call.roomId, token: await this.#roomToken(user, call.roomId, sid) };
+	}
+
+	/**
+	 * Whether the bearer may join the call room `roomId` now: the token grants
+	 * exactly that room (a `*` grant never covers a call), and its `sub` is a
+	 * current party of the live call (its caller, or a callee who accepted and
+	 * has not hung up), on the login session the token was issued to when the
+	 * token names one (`psid`). False for a room of no live call.
+	 */
+	mayJoinRoom(claims: Claims, roomId: string): boolean {
+		if (!isCallRoom(roomId) || !claims.rooms?.includes(roomId)) {
+			return false;
+		}
+		const call = this.#calls.get(roomId.slice(CALL_ROOM_PREFIX.length));
+		const sid = call && !call.ended ? this.#partySession(call, claims.sub) : undefined;
+		if (sid === undefined) {
+			return false;
+		}
+		const bound = claims.psid ?? claims.sid;
+		return bound === undefined || bound === sid;
 	}
 
 	/** A party hangs up: the caller ends the call for everyone; a callee leaves it. */
@@ -250,6 +303,7 @@ export class CallService {
 		}
 		const leg = call.legs.get(claims.sub)!;
 		this.#settle(call, leg, 'ended');
+		this.#removeParty(call, leg.user.id, 'hangup');
 		await this.#recordLeg(call, leg, 'answered');
 		this.#presence.notifyUser(leg.user.id, 'call.ended', { callId, reason: 'hangup' });
 		call.callerDevice.notify('call.left', { callId, handle: leg.user.handle });
@@ -316,7 +370,7 @@ export class CallService {
 
 	#newCall(caller: User, callerSid: string, device: Device, media: Media, now: number): Call {
 		const id = randomUUID();
-		const call: Call = { id, roomId: `call-${id}`, caller, callerDevice: device, callerSid, media, startedAt: now, legs: new Map(), ended: false };
+		const call: Call = { id, roomId: `${CALL_ROOM_PREFIX}${id}`, caller, callerDevice: device, callerSid, media, startedAt: now, legs: new Map(), ended: false };
 		this.#calls.set(id, call);
 		return call;
 	}
@@ -373,6 +427,13 @@ export class CallService {
 		}
 		call.ended = true;
 		this.#calls.delete(call.id);
+		// NOTE: before any await: the room access goes with the state, at once.
+		this.#removeParty(call, call.caller.id, reason === 'hangup' ? 'hangup' : 'callEnded');
+		for (const leg of call.legs.values()) {
+			if (leg.state === 'accepted') {
+				this.#removeParty(call, leg.user.id, 'callEnded');
+			}
+		}
 		for (const leg of call.legs.values()) {
 			if (leg.state === 'ringing') {
 				this.#settle(call, leg, 'cancelled');
@@ -423,11 +484,21 @@ export class CallService {
 	}
 
 	#isParty(call: Call, userId: string): boolean {
+		return this.#partySession(call, userId) !== undefined;
+	}
+
+	/** The login session through which `userId` is a party of the call (caller, or a callee in it), if it is one. */
+	#partySession(call: Call, userId: string): string | undefined {
 		if (call.caller.id === userId) {
-			return true;
+			return call.callerSid;
 		}
 		const leg = call.legs.get(userId);
-		return leg?.state === 'accepted';
+		return leg?.state === 'accepted' ? leg.sid : undefined;
+	}
+
+	#removeParty(call: Call, userId: string, reason: PartyRemovedReason): void {
+		this.#logger.debug('room access revoked', { callId: call.id, userId, reason });
+		this.events.safeEmit('partyRemoved', { callId: call.id, roomId: call.roomId, userId, reason });
 	}
 
 	/** Calls are an account's: a room token (no login session) cannot act on them. */

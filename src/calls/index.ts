@@ -1,4 +1,7 @@
-export { CallService, systemClock, type CallServiceDeps, type CallServiceEvents, type Clock, type Media } from './CallService';
+export {
+	CALL_ROOM_PREFIX, CallService, isCallRoom, systemClock, type CallServiceAccessEvents, type CallServiceDeps, type CallServiceEvents, type Clock, type Media,
+	type PartyRemovedReason,
+} from './CallService';
 export { canRing, DEFAULT_SETTINGS, type Relations, type RingDecision, type UserSettings } from './canRing';
 export { followAccountChanges } from './followAccountChanges';
 export { InviteLimiter } from './InviteLimiter';

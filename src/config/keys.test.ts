@@ -28,6 +28,7 @@ function badValues({ key, value }: Leaf): string[] {
 		'metrics.token': ['short'],
 		'turn.secret': ['short'],
 		'auth.publicKey': ['not a pem'],
+		'auth.audience': ['x'.repeat(513)],
 	};
 	if (special[key]) {
 		return special[key]!;

@@ -36,8 +36,10 @@ export const configSchema = z.strictObject({
 		secret: z.string().min(32, { error: 'expected a secret of at least 32 characters' }).max(512).nullable(),
 		publicKey: z.string().includes('-----BEGIN PUBLIC KEY-----', { error: 'expected a PEM public key' }).max(16_384).nullable(),
 		issuer: z.string().min(1).max(512).nullable(),
+		audience: z.string().min(1).max(512).nullable(),
 		dev: z.union([z.literal('auto'), z.boolean()], { error: 'expected "auto", true or false' }),
 		devForce: z.boolean(),
+		devTokensPerMinute: z.number().int().min(1).max(1_000_000),
 		tokenTtlSeconds: z.number().int().min(60).max(30 * 86_400),
 		refreshTtlSeconds: z.number().int().min(60).max(400 * 86_400),
 		adminToken: z.string().min(32, { error: 'expected a token of at least 32 characters' }).max(512).nullable(),
@@ -50,6 +52,9 @@ export const configSchema = z.strictObject({
 		signupsPerHour: z.number().int().min(1).max(1_000_000),
 		loginsPerMinute: z.number().int().min(1).max(1_000_000),
 		searchesPerMinute: z.number().int().min(1).max(1_000_000),
+		relationWritesPerMinute: z.number().int().min(1).max(1_000_000),
+		loginFailuresPerAccount: z.number().int().min(1).max(1_000_000),
+		loginFailureWindowSeconds: z.number().int().min(1).max(86_400),
 	}),
 	calls: z.strictObject({
 		ringTimeoutSeconds: z.number().int().min(1).max(600),
@@ -116,6 +121,9 @@ export const configSchema = z.strictObject({
 	if ((auth.publicKey === null) !== (auth.issuer === null)) {
 		ctx.issues.push({ code: 'custom', path: ['auth', 'issuer'], input: auth.issuer, message: 'expected auth.publicKey and auth.issuer together' });
 	}
+	if (auth.audience !== null && auth.publicKey === null) {
+		ctx.issues.push({ code: 'custom', path: ['auth', 'audience'], input: auth.audience, message: 'expected auth.publicKey with auth.audience' });
+	}
 	const { policy } = ctx.value;
 	if (policy.mediumMaxHeight < policy.thumbnailMaxHeight) {
 		ctx.issues.push({ code: 'custom', path: ['policy', 'mediumMaxHeight'], input: policy.mediumMaxHeight, message: 'expected at least policy.thumbnailMaxHeight' });
@@ -145,6 +153,15 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/**
+ * The proxy hops `http.trustProxy` trusts: false none, a number that many,
+ * and true one. NOTE: true once meant every hop, which let a client pick its
+ * own address with X-Forwarded-For.
+ */
+export function proxyHops(trustProxy: Config['http']['trustProxy']): number {
+	return trustProxy === true ? 1 : trustProxy === false ? 0 : trustProxy;
+}
 export type MediaConfig = Config['media'];
 export type LogConfig = Config['log'];
 export type AuthConfig = Config['auth'];

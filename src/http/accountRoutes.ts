@@ -3,14 +3,13 @@ import { z } from 'zod';
 import type { AccountService } from '../accounts';
 import type { AccountsConfig } from '../config';
 import { AppError } from '../errors';
-import { handle } from '../signaling/schemas';
+import { displayName, handle } from '../signaling/schemas';
 import type { RelationKind } from '../store';
 import { bearerToken, claimsOf, requireAuth } from './auth';
-import { rateLimitPerIp } from './rateLimit';
+import { failureLimit, rateLimitPerAccount, rateLimitPerIp } from './rateLimit';
 import { validate } from './validate';
 
 const password = z.string().min(8, { error: 'expected at least 8 characters' }).max(256);
-const displayName = z.string().trim().min(1).max(64);
 
 const signupBody = z.strictObject({ handle, password, displayName });
 const loginBody = z.strictObject({ handle, password: z.string().min(1).max(256) });
@@ -48,9 +47,10 @@ const flagsBody = z.strictObject({ verified: z.boolean().optional(), premium: z.
 const RELATIONS: Record<string, RelationKind> = { contacts: 'contact', follows: 'follow', blocks: 'block' };
 
 /**
- * The account API: sign-up and login (public, rate-limited per IP), the
- * caller's own account, relations and settings (token required), the
- * directory (token required, rate-limited) and the admin API (admin token).
+ * The account API: sign-up and login (public, rate-limited per IP; failed
+ * logins also per handle), the caller's own account, relations (rate-limited
+ * per account) and settings (token required), the directory (token required,
+ * rate-limited) and the admin API (admin token).
  */
 export function accountRoutes({ accounts, config }: { accounts: AccountService; config: AccountsConfig }): Router {
 	const router = Router();
@@ -65,12 +65,19 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 	const refreshLimit = rateLimitPerIp(config.loginsPerMinute, 60);
 	const passwordLimit = rateLimitPerIp(config.loginsPerMinute, 60);
 	const searchLimit = rateLimitPerIp(config.searchesPerMinute, 60);
+	const relationLimit = rateLimitPerAccount(config.relationWritesPerMinute, 60);
+	// NOTE: per handle as typed, whether or not an account has it (an unknown handle and a wrong
+	// password get the same answers, over the limit too), and whatever the address: a guesser
+	// cannot spread over addresses, and the owner's own login starts the count again.
+	const loginFailures = failureLimit(config.loginFailuresPerAccount, config.loginFailureWindowSeconds,
+		'too many failed logins for this handle; try again later');
 
 	router.post('/api/auth/signup', signupLimit, async (req, res) => {
 		res.status(201).json(await accounts.signup(validate(signupBody, req.body)));
 	});
 	router.post('/api/auth/login', loginLimit, async (req, res) => {
-		res.json(await accounts.login(validate(loginBody, req.body)));
+		const body = validate(loginBody, req.body);
+		res.json(await loginFailures.attempt(body.handle, res, () => accounts.login(body)));
 	});
 	router.post('/api/auth/refresh', refreshLimit, async (req, res) => {
 		res.json(await accounts.refresh(validate(refreshBody, req.body).refreshToken));
@@ -133,11 +140,11 @@ export function accountRoutes({ accounts, config }: { accounts: AccountService; 
 		router.get(`/api/me/${path}`, auth, async (_req, res) => {
 			res.json({ users: await accounts.listRelations(claimsOf(res), kind) });
 		});
-		router.put(`/api/me/${path}/:handle`, auth, async (req, res) => {
+		router.put(`/api/me/${path}/:handle`, auth, relationLimit, async (req, res) => {
 			await accounts.setRelation(claimsOf(res), kind, validate(handle, req.params.handle, 'handle'), true);
 			res.status(204).end();
 		});
-		router.delete(`/api/me/${path}/:handle`, auth, async (req, res) => {
+		router.delete(`/api/me/${path}/:handle`, auth, relationLimit, async (req, res) => {
 			await accounts.setRelation(claimsOf(res), kind, validate(handle, req.params.handle, 'handle'), false);
 			res.status(204).end();
 		});

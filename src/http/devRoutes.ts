@@ -1,32 +1,45 @@
 import { randomUUID } from 'node:crypto';
 import { Router, json } from 'express';
 import { z } from 'zod';
-import type { TokenService } from '../auth';
+import { fromThisHost, type TokenService } from '../auth';
+import { CALL_ROOM_PREFIX, isCallRoom } from '../calls';
 import { ValidationError } from '../errors';
 import { displayName, roomId } from '../signaling/schemas';
+import { rateLimitPerIp } from './rateLimit';
 
 const devTokenRequest = z.object({
 	name: displayName,
-	room: roomId.optional(),
+	// NOTE: calls' rooms are the call's parties' alone, whatever a token grants.
+	room: roomId.refine((room) => !isCallRoom(room), { error: `the ${CALL_ROOM_PREFIX} prefix is reserved for calls` }).optional(),
 }).strict();
 
 /**
- * POST /api/dev/token `{ name, room? }` -> `{ token }`: a token for anyone,
- * granting `room` (or any room without it). Mounted only in dev mode.
+ * POST /api/dev/token `{ name, room? }` -> `{ token }`: a token for anyone
+ * on this host, granting `room` (or any room without it; never a call's). Mounted only in dev
+ * mode. A request from another host, or through a proxy (X-Forwarded-For,
+ * Forwarded, X-Real-IP), gets the 404 of an unmounted route; at most
+ * `perMinute` a minute per peer address.
  */
-export function devRoutes({ tokens }: { tokens: TokenService }): Router {
+export function devRoutes({ tokens, perMinute }: { tokens: TokenService; perMinute: number }): Router {
 	const router = Router();
-	router.post('/api/dev/token', json({ limit: '4kb' }), async (req, res, next) => {
-		try {
-			const body = devTokenRequest.safeParse(req.body);
-			if (!body.success) {
-				throw new ValidationError(body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message.replace(/^Invalid input: /, '')}`).join('; '));
+	router.post(
+		'/api/dev/token',
+		// NOTE: the TCP peer, not req.ip: with http.trustProxy req.ip comes from a header.
+		(req, _res, next) => next(fromThisHost(req.socket.remoteAddress, req.headers) ? undefined : 'route'),
+		rateLimitPerIp(perMinute, 60, (req) => req.socket.remoteAddress),
+		json({ limit: '4kb' }),
+		async (req, res, next) => {
+			try {
+				const body = devTokenRequest.safeParse(req.body);
+				if (!body.success) {
+					throw new ValidationError(body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message.replace(/^Invalid input: /, '')}`).join('; '));
+				}
+				const token = await tokens.issue({ sub: `dev-${randomUUID()}`, name: body.data.name, rooms: [body.data.room ?? '*'] });
+				res.json({ token });
+			} catch (error) {
+				next(error);
 			}
-			const token = await tokens.issue({ sub: `dev-${randomUUID()}`, name: body.data.name, rooms: [body.data.room ?? '*'] });
-			res.json({ token });
-		} catch (error) {
-			next(error);
-		}
-	});
+		},
+	);
 	return router;
 }

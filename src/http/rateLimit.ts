@@ -1,21 +1,64 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AppError } from '../errors';
+import { claimsOf } from './auth';
 
 /**
- * At most `points` requests per `durationSeconds` per client IP; over it,
- * 429 rate_limited with Retry-After. In memory: this release is one node.
+ * At most `points` requests per `durationSeconds` per client IP (`req.ip`,
+ * or what `keyOf` says); over it, 429 rate_limited with Retry-After. In
+ * memory: this release is one node.
  */
-export function rateLimitPerIp(points: number, durationSeconds: number): RequestHandler {
+export function rateLimitPerIp(points: number, durationSeconds: number, keyOf: (req: Request) => string | undefined = (req) => req.ip): RequestHandler {
 	const limiter = new RateLimiterMemory({ points, duration: durationSeconds });
 	return (req, res, next) => {
-		limiter.consume(req.ip ?? 'unknown').then(() => next(), (rejection: { msBeforeNext?: number }) => {
-			if (typeof rejection?.msBeforeNext !== 'number') {
-				next(rejection);
-				return;
-			}
-			res.setHeader('Retry-After', String(Math.ceil(rejection.msBeforeNext / 1000)));
-			next(new AppError('rate_limited', 'too many requests from this address; try again later'));
-		});
+		limiter.consume(keyOf(req) ?? 'unknown').then(() => next(), (rejection: unknown) =>
+			next(refusal(res, rejection, 'too many requests from this address; try again later')));
+	};
+}
+
+/** Sets Retry-After from a limiter's rejection and makes the 429, or passes on a limiter's own failure. */
+function refusal(res: Response, rejection: unknown, message: string): unknown {
+	const msBeforeNext = (rejection as { msBeforeNext?: unknown } | null)?.msBeforeNext;
+	if (typeof msBeforeNext !== 'number') {
+		return rejection;
+	}
+	res.setHeader('Retry-After', String(Math.max(1, Math.ceil(msBeforeNext / 1000))));
+	return new AppError('rate_limited', message);
+}
+
+/**
+ * At most `points` requests per `durationSeconds` per account, after
+ * requireAuth (keyed by the token's subject); over it, 429 rate_limited with
+ * Retry-After.
+ */
+export function rateLimitPerAccount(points: number, durationSeconds: number): RequestHandler {
+	const limiter = new RateLimiterMemory({ points, duration: durationSeconds });
+	return (_req, res, next) => {
+		limiter.consume(claimsOf(res).sub).then(() => next(), (rejection: unknown) =>
+			next(refusal(res, rejection, 'too many requests from this account; try again later')));
+	};
+}
+
+/**
+ * Failed attempts per key, as rate-limiter-flexible's login endpoint
+ * protection: at most `points` failures per `durationSeconds` window, which
+ * starts with the first failure; a success starts the count again. Over the
+ * limit every attempt is refused with 429 rate_limited and Retry-After, a
+ * good one too, until the window ends.
+ */
+export function failureLimit(points: number, durationSeconds: number, message: string) {
+	const limiter = new RateLimiterMemory({ points, duration: durationSeconds });
+	return {
+		/** Runs `attempt` unless `key` is over the limit; a throw counts as a failure. */
+		async attempt<T>(key: string, res: Response, attempt: () => Promise<T>): Promise<T> {
+			// NOTE: the point is taken before the attempt, so that concurrent attempts cannot all
+			// pass a check made before any of them failed; a success gives it back with the rest.
+			await limiter.consume(key).catch((rejection: unknown) => {
+				throw refusal(res, rejection, message);
+			});
+			const result = await attempt();
+			await limiter.delete(key);
+			return result;
+		},
 	};
 }

@@ -46,6 +46,13 @@ export class Peer implements PeerView, PolicyPeer {
 	readonly id = randomUUID();
 	/** Secret that lets a reconnecting client take this peer back (room.resume). */
 	readonly resumeToken = randomBytes(24).toString('base64url');
+	/**
+	 * The RTCP CNAME of all this peer's producers, chosen by the node: the one
+	 * a client sends is dropped, since mediasoup copies it into every consumer
+	 * and the receiving browsers' SDP. One per peer, so that a receiver
+	 * synchronises the peer's audio with its video.
+	 */
+	readonly cname = randomBytes(12).toString('base64url');
 	readonly displayName: string;
 	readonly claims: Claims;
 	readonly rtpCapabilities: ms.RtpCapabilities;
@@ -270,7 +277,8 @@ export class Peer implements PeerView, PolicyPeer {
 		try {
 			producer = await transport.produce<ProducerAppData>({
 				kind: options.kind,
-				rtpParameters: options.rtpParameters,
+				// NOTE: the peer's cname, never the client's (see Peer.cname).
+				rtpParameters: { ...options.rtpParameters, rtcp: { ...options.rtpParameters.rtcp, cname: this.cname } },
 				paused: options.paused ?? false,
 				keyFrameRequestDelay: this.#config.policy.keyFrameRequestDelayMs,
 				appData: { peerId: this.id, source: options.source, transportId: transport.id },

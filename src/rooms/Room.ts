@@ -177,8 +177,11 @@ export class Room {
 		return peer;
 	}
 
-	/** Removes a peer for good: closes all it had and tells the others. Idempotent. */
-	leave(peer: Peer, why: 'left' | 'timeout' = 'left'): void {
+	/**
+	 * Removes a peer for good: closes all it had and tells the others.
+	 * Idempotent. `removed`: the peer lost its access (a call's party hung up).
+	 */
+	leave(peer: Peer, why: 'left' | 'timeout' | 'removed' = 'left'): void {
 		if (!this.#peers.delete(peer.id)) {
 			return;
 		}

@@ -69,6 +69,11 @@ export class Subscriptions {
 		return this.#byId.size;
 	}
 
+	/** Subscriptions being made, or offered and not answered yet. */
+	get inFlight(): number {
+		return this.#making.size + [...this.#byId.values()].filter((s) => s.pending).length;
+	}
+
 	/** The consumers by id, offered or acknowledged. */
 	consumers(): Map<string, ms.Consumer<ConsumerAppData>> {
 		return new Map([...this.#byId].map(([id, subscription]) => [id, subscription.consumer]));

@@ -6,7 +6,7 @@ import type { SignalingConfig } from '../config';
 import { AppError, InvalidStateError, NotFoundError, toWire, ValidationError, type ErrorCode } from '../errors';
 import type { Logger } from '../logging';
 import { fromMediasoupError, type ms } from '../media';
-import type { CallService, Device, Presence } from '../calls';
+import { isCallRoom, type CallService, type Device, type Presence } from '../calls';
 import type { Peer, PeerLink, Room, RoomRegistry } from '../rooms';
 import { SerialQueue, type TypedEmitter } from '../util';
 import { isRequestName, requests, type Ack, type RequestData, type RequestName, type ResponseData } from './protocol';
@@ -178,6 +178,19 @@ export class Session {
 		this.#peer = undefined;
 	}
 
+	/**
+	 * A call's room (`call-...`) only for a current party of the live call, as
+	 * the call service says; any other room as the token's `rooms` grant says.
+	 * NOTE: one refusal for every reason, so it tells nothing about the call.
+	 * @throws forbidden
+	 */
+	#assertMayJoin(roomId: string): void {
+		const allowed = isCallRoom(roomId) ? this.#deps.calls.mayJoinRoom(this.#claims, roomId) : mayJoinRoom(this.#claims, roomId);
+		if (!allowed) {
+			throw new AppError('forbidden', 'the token does not grant this room');
+		}
+	}
+
 	/** The peer this session speaks for. @throws invalid_state before room.join */
 	#joined(): { room: Room; peer: Peer } {
 		if (!this.#room || !this.#peer || this.#peer.closed) {
@@ -213,9 +226,7 @@ export class Session {
 				if (this.#deps.registry.draining) {
 					throw new AppError('draining');
 				}
-				if (!mayJoinRoom(this.#claims, roomId)) {
-					throw new AppError('forbidden', 'the token does not grant this room');
-				}
+				this.#assertMayJoin(roomId);
 				const room = await this.#deps.registry.getOrCreate(roomId);
 				const peer = await room.join({
 					joinStartedAt,
@@ -224,6 +235,14 @@ export class Session {
 					rtpCapabilities: rtpCapabilities as ms.RtpCapabilities,
 					link: this.#link,
 				});
+				// NOTE: a call's room access can end (a hang-up) while the peer was
+				// being placed, before the room had it to put out: check again.
+				try {
+					this.#assertMayJoin(roomId);
+				} catch (error) {
+					room.leave(peer, 'removed');
+					throw error;
+				}
 				this.#room = room;
 				this.#peer = peer;
 				this.#logger.info('joined', { roomId, peerId: peer.id });

@@ -2,11 +2,11 @@ import type http from 'node:http';
 import type https from 'node:https';
 import { Server, type Socket } from 'socket.io';
 import { originAllowed, type Claims } from '../auth';
-import type { Config } from '../config';
+import { proxyHops, type Config } from '../config';
 import { AppError, toWire } from '../errors';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
-import type { CallService, Presence } from '../calls';
+import type { CallService, CallServiceAccessEvents, Presence } from '../calls';
 import type { RoomRegistry } from '../rooms';
 import { handshakeAuth, PROTOCOL_VERSION } from './protocol';
 import { Session, type SignalingEvents } from './Session';
@@ -72,8 +72,9 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 	// Connections at once per client IP, counted once authenticated (a refused
 	// handshake never gets a disconnect to count it down).
 	const perIp = new Map<string, number>();
+	const hops = proxyHops(config.http.trustProxy);
 	io.use((socket: Socket, next) => {
-		const ip = clientAddress(socket, config.http.trustProxy);
+		const ip = clientAddress(socket, hops);
 		const count = perIp.get(ip) ?? 0;
 		if (count >= config.signaling.connectionsPerIp) {
 			observer.safeEmit('limit', 'connectionsPerIp');
@@ -111,6 +112,23 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 		}
 	});
 
+	// A party of a call that lost its access leaves the call's room at once.
+	// A peer within its reconnect grace just leaves (it has no connection to tell).
+	const onPartyRemoved = ({ roomId, userId, reason }: CallServiceAccessEvents['partyRemoved'][0]): void => {
+		const room = deps.registry.get(roomId);
+		if (!room) {
+			return;
+		}
+		for (const peer of [...room.peers.values()]) {
+			if (peer.claims.sub === userId) {
+				// NOTE: the event first: leave() drops the peer's connection.
+				peer.notify({ type: 'removed', reason });
+				room.leave(peer, 'removed');
+			}
+		}
+	};
+	deps.calls.events.on('partyRemoved', onPartyRemoved);
+
 	io.on('connection', (socket) => {
 		const claims = socket.data.claims;
 		logger.debug('socket connected', { socketId: socket.id, sub: claims.sub });
@@ -131,23 +149,26 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 		io,
 		observer,
 		close: () => new Promise<void>((resolve) => {
+			deps.calls.events.off('partyRemoved', onPartyRemoved);
 			io.close(() => resolve());
 		}),
 	};
 }
 
 /**
- * The client's address: the socket's, or with http.trustProxy the one the
- * trusted proxies put in X-Forwarded-For (that many hops from the right).
+ * The client's address: the socket's, or behind `hops` trusted proxies
+ * (proxyHops of http.trustProxy) the X-Forwarded-For entry that many from
+ * the right, which the outermost proxy wrote; entries left of it are the
+ * client's to choose. A shorter list gives its leftmost entry. This is
+ * express's rule for req.ip with `trust proxy` set to the same number.
  */
-export function clientAddress(socket: Pick<Socket, 'handshake'>, trustProxy: boolean | number): string {
+export function clientAddress(socket: Pick<Socket, 'handshake'>, hops: number): string {
 	const forwarded = socket.handshake.headers['x-forwarded-for'];
-	if (!trustProxy || typeof forwarded !== 'string') {
+	if (hops === 0 || typeof forwarded !== 'string') {
 		return socket.handshake.address;
 	}
-	const hops = forwarded.split(',').map((part) => part.trim()).filter(Boolean);
-	const index = trustProxy === true ? 0 : Math.max(0, hops.length - trustProxy);
-	return hops[index] ?? socket.handshake.address;
+	const entries = forwarded.split(',').map((part) => part.trim()).filter(Boolean);
+	return entries[Math.max(0, entries.length - hops)] ?? socket.handshake.address;
 }
 
 async function authenticate(socket: Socket, verify: (token: string) => Promise<Claims>): Promise<void> {

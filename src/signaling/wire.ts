@@ -92,5 +92,7 @@ export function serverEvent(notice: PeerNotice): ServerEvent {
 			return ['limit.exceeded', { code: 'limit_exceeded', limit: notice.limit, max: notice.max }];
 		case 'reconnect':
 			return ['session.reconnect', { reason: notice.reason }];
+		case 'removed':
+			return ['room.removed', { reason: notice.reason }];
 	}
 }

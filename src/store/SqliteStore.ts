@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_SETTINGS, type UserSettings } from '../calls';
 import { AppError } from '../errors';
+import { withoutUnsafe } from '../util';
 import { migrate } from './migrations';
 import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User } from './types';
 
@@ -122,18 +123,22 @@ export class SqliteStore implements Store {
 		this.#statements.deleteUser.run(userId);
 	}
 
-	async searchUsers({ prefix, searcherId, after, limit }: { prefix: string; searcherId: string; after?: string; limit: number }): Promise<PublicUser[]> {
+	async searchUsers({ prefix, after, limit }: { prefix: string; after?: string; limit: number }): Promise<PublicUser[]> {
 		const pattern = `${prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-		const rows = this.#statements.searchUsers.all({ pattern, searcherId, after: after ?? '', limit }) as UserRow[];
+		const rows = this.#statements.searchUsers.all({ pattern, after: after ?? '', limit }) as UserRow[];
 		return rows.map((row) => toPublic(toUser(row)));
 	}
 
-	async addRelation(kind: RelationKind, ownerId: string, targetId: string): Promise<boolean> {
-		return this.#statements.addRelation.run(kind, ownerId, targetId, Date.now()).changes > 0;
-	}
-
-	async removeRelation(kind: RelationKind, ownerId: string, targetId: string): Promise<boolean> {
-		return this.#statements.removeRelation.run(kind, ownerId, targetId).changes > 0;
+	async setRelation(kind: RelationKind, ownerId: string, targetHandle: string, on: boolean): Promise<string | undefined> {
+		return this.#db.transaction(() => {
+			const target = this.#statements.userIdByHandle.get(targetHandle) as { id: string } | undefined;
+			// NOTE: the same statements run whether or not the handle exists (they look it up again, by
+			// the same index), and the count always changes, so every call commits one write.
+			const params = { kind, ownerId, targetHandle, now: Date.now() };
+			(on ? this.#statements.addRelation : this.#statements.removeRelation).run(params);
+			this.#statements.countRelationWrite.run(ownerId);
+			return target?.id;
+		})();
 	}
 
 	async listRelations(kind: RelationKind, ownerId: string): Promise<PublicUser[]> {
@@ -212,7 +217,7 @@ export class SqliteStore implements Store {
 			callId: row.call_id,
 			userId: row.user_id,
 			otherHandle: row.other_handle,
-			otherDisplayName: row.other_display_name,
+			otherDisplayName: withoutUnsafe(row.other_display_name, row.other_handle),
 			direction: row.direction,
 			media: row.media,
 			outcome: row.outcome,
@@ -258,12 +263,20 @@ function prepare(db: Database.Database) {
 			WHERE (u.handle LIKE @pattern ESCAPE '\\' OR js_lower(u.display_name) LIKE @pattern ESCAPE '\\')
 			AND json_extract(u.settings, '$.discoverable') = 1
 			AND u.handle > @after
-			AND NOT EXISTS (SELECT 1 FROM relations r WHERE r.kind = 'block' AND r.owner_id = u.id AND r.target_id = @searcherId)
 			ORDER BY u.handle LIMIT @limit`),
-		addRelation: db.prepare('INSERT OR IGNORE INTO relations (kind, owner_id, target_id, created_at) VALUES (?, ?, ?, ?)'),
-		removeRelation: db.prepare('DELETE FROM relations WHERE kind = ? AND owner_id = ? AND target_id = ?'),
+		userIdByHandle: db.prepare('SELECT id FROM users WHERE handle = ?'),
+		addRelation: db.prepare(`INSERT OR IGNORE INTO relations (kind, owner_id, target_id, created_at)
+			SELECT @kind, @ownerId, id, @now FROM users WHERE handle = @targetHandle`),
+		removeRelation: db.prepare(`DELETE FROM relations WHERE kind = @kind AND owner_id = @ownerId
+			AND target_id = (SELECT id FROM users WHERE handle = @targetHandle)`),
+		countRelationWrite: db.prepare('UPDATE users SET relation_writes = relation_writes + 1 WHERE id = ?'),
+		// Discoverable targets, and hidden ones that have the owner as a contact or follow it (never a block:
+		// the list must not change with one).
 		listRelations: db.prepare(`SELECT u.* FROM relations r JOIN users u ON u.id = r.target_id
-			WHERE r.kind = ? AND r.owner_id = ? ORDER BY u.handle`),
+			WHERE r.kind = ? AND r.owner_id = ?
+			AND (json_extract(u.settings, '$.discoverable') = 1 OR EXISTS (SELECT 1 FROM relations back
+				WHERE back.owner_id = u.id AND back.target_id = r.owner_id AND back.kind IN ('contact', 'follow')))
+			ORDER BY u.handle`),
 		relationsBetween: db.prepare(`SELECT kind, owner_id FROM relations
 			WHERE (owner_id = @calleeId AND target_id = @callerId) OR (owner_id = @callerId AND target_id = @calleeId AND kind = 'block')`),
 		createSession: db.prepare('INSERT INTO sessions (id, user_id, refresh_hash, expires_at) VALUES (?, ?, ?, ?)'),
@@ -289,7 +302,9 @@ function toUser(row: UserRow): User {
 	return {
 		id: row.id,
 		handle: row.handle,
-		displayName: row.display_name,
+		// NOTE: names stored before display names were checked (util/displayText) are shown without
+		// the unsafe characters, so that no old name reaches a token or another client as it is.
+		displayName: withoutUnsafe(row.display_name, row.handle),
 		verified: row.verified === 1,
 		premium: row.premium === 1,
 		settings: JSON.parse(row.settings) as UserSettings,

@@ -62,6 +62,9 @@ export const MIGRATIONS: readonly string[] = [
 	INSERT OR IGNORE INTO retired_refresh_tokens (hash, session_id, retired_at)
 		SELECT previous_refresh_hash, id, rotated_at FROM sessions WHERE previous_refresh_hash IS NOT NULL AND rotated_at IS NOT NULL;
 	DROP INDEX sessions_previous_refresh;`,
+	// 5: a count of each account's relation writes, bumped by every one, so that each commits a write
+	// whether or not its handle exists (an fsync takes milliseconds: a write only for a real account would tell).
+	`ALTER TABLE users ADD COLUMN relation_writes INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** Runs the migrations the database has not run yet. */

@@ -64,14 +64,25 @@ export interface Store {
 	/**
 	 * Directory search: handles and display names starting with `prefix`
 	 * (case-insensitive), ordered by handle, after `after` (a handle). Leaves out
-	 * accounts that are not discoverable and accounts that blocked `searcherId`.
+	 * accounts that are not discoverable; the same for every searcher (blocks
+	 * play no part).
 	 */
-	searchUsers(options: { prefix: string; searcherId: string; after?: string; limit: number }): Promise<PublicUser[]>;
+	searchUsers(options: { prefix: string; after?: string; limit: number }): Promise<PublicUser[]>;
 
-	/** Adds a relation; true when it was new. */
-	addRelation(kind: RelationKind, ownerId: string, targetId: string): Promise<boolean>;
-	/** Removes a relation; true when there was one. */
-	removeRelation(kind: RelationKind, ownerId: string, targetId: string): Promise<boolean>;
+	/**
+	 * Adds (`on`, idempotent) or removes the relation of `ownerId` towards the
+	 * account whose handle is `targetHandle`, if there is one; for an unknown
+	 * handle nothing is stored (an account signing up with it later gets no
+	 * relation). The same work either way: one transaction with the same
+	 * statements and one committed write (the owner's count of relation writes).
+	 * @returns the target's id, undefined for an unknown handle
+	 */
+	setRelation(kind: RelationKind, ownerId: string, targetHandle: string, on: boolean): Promise<string | undefined>;
+	/**
+	 * The owner's targets of one kind, by handle: those that are discoverable,
+	 * or that have the owner as a contact or follow it. Relations to other
+	 * hidden accounts apply but are not listed.
+	 */
 	listRelations(kind: RelationKind, ownerId: string): Promise<PublicUser[]>;
 	relationsBetween(callerId: string, calleeId: string): Promise<RelationsBetween>;
 

@@ -1,1 +1,2 @@
+export { PAGE_CSP } from './csp';
 export { PUBLIC_DIR, webRoutes } from './routes';

@@ -3,10 +3,8 @@ import path from 'node:path';
 import express, { Router } from 'express';
 import { handle as handleSchema, roomId as roomIdSchema } from '../signaling/schemas';
 import { directoryPage, historyPage, profilePage, settingsPage, signinPage } from './accountPages';
+import { PAGE_CSP } from './csp';
 import { lobbyPage, roomPage, unavailablePage } from './pages';
-
-/** The calling pages' Content-Security-Policy: only this node's scripts, styles and connections. */
-const CALLING_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** Where scripts/build-client.mjs writes the bundle. */
 export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'dist', 'public');
@@ -16,20 +14,22 @@ export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'dist', 'public');
  * GET /room/:roomId?name= (joins at once), the calling pages (/signin,
  * /signup, /directory, /u/:handle, /settings, /history: shells that need no
  * token; their bundles use the account's) and the bundles under /assets/.
- * Without a built bundle the pages answer 503 with how to build it.
+ * Without a built bundle the pages answer 503 with how to build it. Every
+ * answer here carries PAGE_CSP.
  */
 export function webRoutes({ publicDir = PUBLIC_DIR }: { publicDir?: string } = {}): Router {
 	const router = Router();
+	// NOTE: before any route, so no page, redirect or asset goes out without it
+	// (nor a 404 that falls through this router).
+	router.use((_req, res, next) => {
+		res.set('Content-Security-Policy', PAGE_CSP);
+		next();
+	});
 	const built = (bundle = 'room.js') => fs.existsSync(path.join(publicDir, bundle));
 	const html = (res: express.Response, status: number, body: string) =>
 		res.status(status).type('html').set('Cache-Control', 'no-store').send(body);
-	/**
-	 * A page of the calling client, or the 503 page without its bundle.
-	 * NOTE: these pages keep the account's tokens in localStorage; the policy
-	 * lets no script run but this node's bundles (docs/web-client.md, "Tokens").
-	 */
+	/** A page of the calling client, or the 503 page without its bundle. */
 	const calling = (res: express.Response, bundle: string, body: () => string) => {
-		res.set('Content-Security-Policy', CALLING_CSP);
 		html(res, built(bundle) ? 200 : 503, built(bundle) ? body() : unavailablePage());
 	};
 

@@ -198,6 +198,35 @@ describe('the calling pages in a real browser', () => {
 		expect(rows).toEqual(['↗ Outgoing video call · Unavailable', '↗ Outgoing audio call · Declined']);
 	}));
 
+	test('?next= leads only to pages of this node: a crafted one goes to the directory, signing in or signed in already', reported(async () => {
+		await signup(suite.node, 'gus');
+		const gus = await person('Gus');
+		// Navigations off this origin are answered here and recorded, never sent: the test stays on loopback.
+		const origin = new URL(suite.node.url).origin;
+		const offOrigin: string[] = [];
+		await gus.context.route((url) => url.origin !== origin, (route) => {
+			offOrigin.push(route.request().url());
+			return route.fulfill({ status: 200, contentType: 'text/html', body: '<p>evil</p>' });
+		});
+		// `/\evil.example` and `/%09/evil.example` (a tab) passed the old check; the browser reads both as //evil.example.
+		const crafted = ['/\\evil.example', '/\t/evil.example', '//evil.example', 'https://evil.example/', 'javascript:alert(1)'];
+		let signedIn = false;
+		for (const next of crafted) {
+			await gus.page.goto(`${suite.node.url}/signin?next=${encodeURIComponent(next)}`);
+			if (!signedIn) {
+				await gus.page.fill('input[name="handle"]', 'gus');
+				await gus.page.fill('input[name="password"]', 'pw-gus-secret');
+				await gus.page.click('#signin button[type="submit"]');
+				signedIn = true;
+			}
+			await gus.page.waitForURL(`${suite.node.url}/directory`, { timeout: 10000 });
+		}
+		expect(offOrigin).toEqual([]);
+		// A page of this node is still where sign-in goes.
+		await gus.page.goto(`${suite.node.url}/signin?next=${encodeURIComponent('/history')}`);
+		await gus.page.waitForURL(`${suite.node.url}/history`, { timeout: 10000 });
+	}));
+
 	test('sign-in pages show the API\'s errors; the access token is refreshed before it expires; a session ended elsewhere goes back to sign-in', reported(async () => {
 		// NOTE: a node of its own: a 61 s access token is refreshed a second after it is issued (a minute ahead), so the refresh path runs many times.
 		const shortNode = await startTestNode({ media: { workers: 1 }, auth: { tokenTtlSeconds: 61 }, accounts: { loginsPerMinute: 10_000 } });
@@ -227,8 +256,9 @@ describe('the calling pages in a real browser', () => {
 				const now = await stored();
 				return now !== null && now.token !== first.token && now.refreshToken !== first.refreshToken ? now : undefined;
 			}, { timeoutMs: 10000, intervalMs: 200 });
-			// Rotated: the first refresh token no longer works; the page still does.
-			expect((await api(shortNode, undefined, 'POST', '/api/auth/refresh', { refreshToken: first.refreshToken })).status).toBe(401);
+			// Rotated: the first refresh token, used again within the grace, only gets the page's refresh token again; the page still works.
+			const again = await api(shortNode, undefined, 'POST', '/api/auth/refresh', { refreshToken: first.refreshToken });
+			expect([again.status, again.body.refreshToken]).toEqual([200, refreshed.refreshToken]);
 			await fay.page.fill('#search input[name="q"]', 'fa');
 			await fay.page.click('#search button[type="submit"]');
 			await fay.page.waitForSelector('#result-list li[data-handle="fay"]', { timeout: 5000 });

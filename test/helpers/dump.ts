@@ -17,3 +17,15 @@ export async function poolObjects(pool: WorkerPool): Promise<{ routers: number; 
 	}), { consumers: 0, producers: 0, transports: 0 });
 	return { routers, webRtcTransports, ...load };
 }
+
+/** The ids of the WebRtcTransports every worker's WebRtcServer holds now. */
+export async function webRtcTransportIds(pool: WorkerPool): Promise<Set<string>> {
+	const ids = new Set<string>();
+	for (const worker of pool.workers) {
+		const server = await worker.webRtcServer.dump() as unknown as { webRtcTransportIds: string[] };
+		for (const id of server.webRtcTransportIds) {
+			ids.add(id);
+		}
+	}
+	return ids;
+}

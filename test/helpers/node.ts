@@ -16,8 +16,12 @@ export type TestNode = SwitchyardNode & {
 	logLines: () => Record<string, unknown>[];
 };
 
-/** A whole node in-process: real workers on free ports, HTTP on port 0 of 127.0.0.1. */
-export async function startTestNode(overrides: Parameters<typeof testConfig>[0] = {}): Promise<TestNode> {
+/**
+ * A whole node in-process: real workers on free ports, HTTP on port 0 of
+ * 127.0.0.1. In dev mode unless `dev` is false (main.ts resolves it from the
+ * config: resolveDevMode).
+ */
+export async function startTestNode(overrides: Parameters<typeof testConfig>[0] = {}, { dev = true }: { dev?: boolean } = {}): Promise<TestNode> {
 	const workers = typeof overrides.media?.workers === 'number' ? overrides.media.workers : 2;
 	const port = await findFreePorts(workers);
 	const tempDir = overrides.store?.path ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-store-'));
@@ -30,10 +34,11 @@ export async function startTestNode(overrides: Parameters<typeof testConfig>[0] 
 		// connections from 127.0.0.1 or send bursts are not the ones about limits
 		// (test/integration/limits.test.ts sets its own); production uses the defaults.
 		accounts: { scryptCost: 1024, ...overrides.accounts },
+		auth: { devTokensPerMinute: 10_000, ...overrides.auth },
 		signaling: { messagesPerSecond: 10_000, connectionsPerIp: 10_000, ...overrides.signaling },
 	});
 	const { logger, lines } = testLogger(config.log.level);
-	const node = await createNode(config, logger, { dev: true });
+	const node = await createNode(config, logger, { dev });
 	const { app } = node;
 	await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
 	const { port: httpPort } = app.httpServer.address() as AddressInfo;

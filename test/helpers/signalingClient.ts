@@ -16,6 +16,8 @@ export type SignalingConnectOptions = {
 	requestTimeoutMs?: number;
 	/** The local address to connect from (e.g. 127.0.0.2: another client on the same machine). */
 	localAddress?: string;
+	/** More headers of the WebSocket upgrade (X-Forwarded-For, as a proxy would add). */
+	headers?: Record<string, string>;
 };
 
 /** A server event as received: the data is what the server sent, not validated. */
@@ -64,11 +66,11 @@ export class SignalingClient {
 	 * with the socket.io error.
 	 */
 	static async connect(url: string, options: SignalingConnectOptions): Promise<SignalingClient> {
-		const { token, protocol = PROTOCOL_VERSION, origin, connectTimeoutMs = 5000, requestTimeoutMs = 5000, localAddress } = options;
+		const { token, protocol = PROTOCOL_VERSION, origin, connectTimeoutMs = 5000, requestTimeoutMs = 5000, localAddress, headers = {} } = options;
 		const socket = io(url, {
 			transports: ['websocket'],
 			auth: { token, protocol },
-			...(origin !== undefined ? { extraHeaders: { Origin: origin } } : {}),
+			extraHeaders: { ...headers, ...(origin !== undefined ? { Origin: origin } : {}) },
 			...(localAddress !== undefined ? { localAddress } : {}),
 			// NOTE: forceNew, or socket.io-client shares one connection (and its
 			// handshake auth) between clients of the same URL.

@@ -47,6 +47,7 @@ async function start(storePath: string): Promise<Running> {
 		SWITCHYARD_ACCOUNTS_SCRYPT_COST: '1024',
 		SWITCHYARD_ACCOUNTS_SIGNUPS_PER_HOUR: '100000',
 		SWITCHYARD_ACCOUNTS_LOGINS_PER_MINUTE: '100000',
+		SWITCHYARD_ACCOUNTS_RELATION_WRITES_PER_MINUTE: '100000',
 	});
 	const url = `http://127.0.0.1:${port}`;
 	const running: Running = {

@@ -115,26 +115,32 @@ describe('live connections end with their login session', () => {
 		await expect(connect(roomToken)).rejects.toMatchObject({ code: 'unauthorized' });
 	});
 
-	test('a refresh token used again after its rotation revokes the session and ends its connections; seconds after, it is only refused', async () => {
-		const frank = await signup(node, 'ended_frank');
-		const socket = await connect(frank.token);
-		const refresh = (refreshToken: string) => api(node, undefined, 'POST', '/api/auth/refresh', { refreshToken });
-		const second = await refresh(frank.refreshToken);
-		expect(second.status).toBe(200);
-
-		// At once (two tabs refreshing together): refused, nothing revoked.
-		expect((await refresh(frank.refreshToken)).status).toBe(401);
-		const third = await refresh(second.body.refreshToken);
-		expect(third.status).toBe(200);
-		expect(socket.connected).toBe(true);
-
-		// Later: a copy of the replaced token is being used. As if a minute passed since the rotation:
+	/** Makes every retired refresh token of the node's store a minute older: out of the reuse grace. */
+	function aMinuteLater(): void {
 		const db = new Database(node.storePath);
 		try {
 			db.prepare('UPDATE retired_refresh_tokens SET retired_at = retired_at - 60000').run();
 		} finally {
 			db.close();
 		}
+	}
+
+	test('a refresh token used again after its rotation revokes the session and ends its connections; seconds after, it gets the same answer', async () => {
+		const frank = await signup(node, 'ended_frank');
+		const socket = await connect(frank.token);
+		const refresh = (refreshToken: string) => api(node, undefined, 'POST', '/api/auth/refresh', { refreshToken });
+		const second = await refresh(frank.refreshToken);
+		expect(second.status).toBe(200);
+
+		// At once (two tabs refreshing together): the same refresh token again, nothing revoked.
+		const again = await refresh(frank.refreshToken);
+		expect([again.status, again.body.refreshToken]).toEqual([200, second.body.refreshToken]);
+		const third = await refresh(second.body.refreshToken);
+		expect(third.status).toBe(200);
+		expect(socket.connected).toBe(true);
+
+		// Later: a copy of the replaced token is being used. As if a minute passed since the rotation:
+		aMinuteLater();
 		expect((await refresh(second.body.refreshToken)).status).toBe(401);
 		await pollUntil('the session\'s connection ended', () => ended(socket)?.reason === 'loggedOut' && !socket.connected);
 		// The whole session is gone: its latest refresh token and its access tokens too.
@@ -154,5 +160,61 @@ describe('live connections end with their login session', () => {
 		await pollUntil('the session\'s connection ended', () => ended(socket)?.reason === 'loggedOut' && !socket.connected);
 		expect((await refresh(thiefAgain.body.refreshToken)).status).toBe(401);
 		expect((await api(node, thiefAgain.body.token, 'GET', '/api/me')).status).toBe(401);
+	});
+
+	// The thief copied the victim's refresh token and rotated it seconds before the victim's own
+	// scheduled refresh. The victim is not signed out: it gets the thief's refresh token too. From then
+	// on both hold one token, and whoever rotates it first makes the other's next refresh a reuse.
+	// NOTE: the node cannot tell the two apart (one token), so one order covers both.
+	test('a thief who rotates first: the victim\'s refresh within the grace gets the same refresh token; the next rotation makes the other side\'s refresh a reuse that revokes the session', async () => {
+		const victim = await signup(node, 'thief_victim');
+		const refresh = (refreshToken: string) => api(node, undefined, 'POST', '/api/auth/refresh', { refreshToken });
+		const stolen = victim.refreshToken;
+		const thief = await refresh(stolen);
+		expect(thief.status).toBe(200);
+		const mine = await refresh(stolen);
+		expect([mine.status, mine.body.refreshToken]).toEqual([200, thief.body.refreshToken]);
+		expect((await api(node, mine.body.token, 'GET', '/api/me')).status).toBe(200);
+		const victimSocket = await connect(mine.body.token);
+		const thiefSocket = await connect(thief.body.token);
+
+		// One of them refreshes with the shared token (say an hour on, when its access token runs out);
+		// the other does so later still (more than the grace after): a copy of a retired token, so the
+		// session ends for both.
+		const shared = thief.body.refreshToken as string;
+		const rotated = await refresh(shared);
+		expect(rotated.status).toBe(200);
+		aMinuteLater();
+		expect((await refresh(shared)).status).toBe(401);
+		await pollUntil('both sides\' connections ended', () =>
+			[victimSocket, thiefSocket].every((c) => ended(c)?.reason === 'loggedOut' && !c.connected));
+		expect((await refresh(rotated.body.refreshToken)).status).toBe(401);
+		for (const token of [rotated.body.token, thief.body.token, mine.body.token]) {
+			expect((await api(node, token, 'GET', '/api/me')).status).toBe(401);
+		}
+	});
+
+	test('an honest client retrying a refresh whose answer was lost, or two tabs refreshing at once, get one new refresh token and go on', async () => {
+		const ivy = await signup(node, 'ended_ivy');
+		const refresh = (refreshToken: string) => api(node, undefined, 'POST', '/api/auth/refresh', { refreshToken });
+		const socket = await connect(ivy.token);
+		const lost = await refresh(ivy.refreshToken);
+		const retried = await refresh(ivy.refreshToken);
+		expect([retried.status, retried.body.refreshToken]).toEqual([200, lost.body.refreshToken]);
+		expect(await node.tokens.verify(retried.body.token)).toMatchObject({ sub: ivy.id, sid: (await node.tokens.verify(lost.body.token)).sid });
+
+		const tabs = await Promise.all([refresh(retried.body.refreshToken), refresh(retried.body.refreshToken)]);
+		expect(tabs.map((t) => t.status)).toEqual([200, 200]);
+		expect(tabs[1]!.body.refreshToken).toBe(tabs[0]!.body.refreshToken);
+		expect(tabs[0]!.body.refreshToken).not.toBe(retried.body.refreshToken);
+
+		// The session goes on, and the next refresh rotates as usual.
+		const next = await refresh(tabs[0]!.body.refreshToken);
+		expect(next.status).toBe(200);
+		for (const token of [next.body.token, ...tabs.map((t) => t.body.token as string)]) {
+			expect((await api(node, token, 'GET', '/api/me')).status).toBe(200);
+		}
+		expect(socket.connected).toBe(true);
+		expect(ended(socket)).toBeUndefined();
 	});
 });

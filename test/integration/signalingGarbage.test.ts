@@ -8,6 +8,7 @@ import { opusParameters, vp8Parameters } from '../helpers/rtp';
 import { SignalingClient } from '../helpers/signalingClient';
 
 const HUGE = 'x'.repeat(1024 * 1024);
+const OPUS_CAPABILITY = { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 };
 
 /** Payloads no request accepts. */
 const GARBAGE: unknown[] = [
@@ -17,6 +18,11 @@ const GARBAGE: unknown[] = [
 	{ __proto__: { polluted: true }, roomId: 'r' }, { constructor: { prototype: { polluted: true } } },
 	{ roomId: '../../etc/passwd', rtpCapabilities: { codecs: 'all' } },
 	{ direction: 'sideways' }, { kind: 'smell', source: 'mic', transportId: 'x', rtpParameters: {} },
+	// Text that would reach other peers: in their SDP (codec parameters) or their pages (display names).
+	{ roomId: 'r', rtpCapabilities: { codecs: [OPUS_CAPABILITY] }, displayName: 'Eve\r\nMallory' },
+	{ roomId: 'r', rtpCapabilities: { codecs: [{ ...OPUS_CAPABILITY, parameters: { 'x\r\na=candidate:1 1 udp 1 127.0.0.99 9 typ host': 1 } }] } },
+	{ transportId: 'x', kind: 'audio', source: 'mic', rtpParameters: { ...opusParameters(1), codecs: [{ ...opusParameters(1).codecs[0], parameters: { minptime: '10\r\na=x' } }] } },
+	{ transportId: 'x', kind: 'audio', source: 'mic', rtpParameters: { ...opusParameters(1), mid: '0\r\na=x' } },
 ];
 
 type Ack = { ok: boolean; error?: { code: string; message: string } };
@@ -214,6 +220,8 @@ describe('the dev token route', () => {
 			[JSON.stringify({ name: 42 }), 400, 'validation_failed'],
 			[JSON.stringify({ name: 'x', room: 'no spaces allowed' }), 400, 'validation_failed'],
 			[JSON.stringify({ name: 'x', admin: true }), 400, 'validation_failed'],
+			[JSON.stringify({ name: 'Eve\r\nMallory' }), 400, 'validation_failed'],
+			[JSON.stringify({ name: 'Eve\u202eyrollaM' }), 400, 'validation_failed'],
 			[JSON.stringify({ name: HUGE }), 413, 'payload_too_large'],
 		] as const) {
 			const res = await post(body);

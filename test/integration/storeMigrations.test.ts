@@ -48,6 +48,29 @@ describe('store migrations', () => {
 		db.close();
 	});
 
+	test('version 4 to the latest: accounts and relations are kept, and every relation write is counted from 0', async () => {
+		const file = path.join(dir, 'v4.db');
+		databaseAt(file, 4, (db) => {
+			for (const [id, handle] of [['u1', 'ada'], ['u2', 'bob']]) {
+				db.prepare(`INSERT INTO users (id, handle, display_name, password_hash, settings, created_at) VALUES (?, ?, ?, 'x', '{"discoverable":true}', 0)`).run(id, handle, handle);
+			}
+			db.prepare(`INSERT INTO relations (kind, owner_id, target_id, created_at) VALUES ('contact', 'u1', 'u2', 0)`).run();
+		});
+		const store = SqliteStore.open(file);
+		try {
+			expect(await store.listRelations('contact', 'u1')).toEqual([{ handle: 'bob', displayName: 'bob', verified: false }]);
+			expect(await store.setRelation('follow', 'u1', 'bob', true)).toBe('u2');
+			expect(await store.setRelation('follow', 'u1', 'nobody', true)).toBeUndefined();
+			expect(await store.listRelations('follow', 'u1')).toEqual([{ handle: 'bob', displayName: 'bob', verified: false }]);
+		} finally {
+			await store.close();
+		}
+		const db = new Database(file, { readonly: true });
+		expect(db.prepare('SELECT id, relation_writes FROM users ORDER BY id').all()).toEqual([{ id: 'u1', relation_writes: 2 }, { id: 'u2', relation_writes: 0 }]);
+		expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+		db.close();
+	});
+
 	test('retired tokens are kept for one refresh lifetime', async () => {
 		const store = SqliteStore.open(path.join(dir, 'prune.db'));
 		try {

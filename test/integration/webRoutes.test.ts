@@ -3,8 +3,21 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import express from 'express';
-import { webRoutes } from '../../src/web';
+import express, { type Router } from 'express';
+import { errorHandler, notFoundHandler } from '../../src/http';
+import { PAGE_CSP, webRoutes } from '../../src/web';
+import { testLogger } from '../helpers/logger';
+
+/** The GET routes a router registers, read from its express 5 stack (a static folder is "/folder/*"). */
+function pageRoutesOf(router: Router): string[] {
+	type Layer = { route?: { path: unknown; methods: Record<string, boolean> }; rawPath?: unknown; name: string };
+	return (router.stack as unknown as Layer[]).flatMap((layer) => {
+		if (layer.route?.methods.get) {
+			return [String(layer.route.path)];
+		}
+		return layer.name === 'serveStatic' ? [`${String(layer.rawPath)}/*`] : [];
+	});
+}
 
 describe('web client routes', () => {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-public-'));
@@ -14,6 +27,8 @@ describe('web client routes', () => {
 	beforeAll(async () => {
 		const app = express();
 		app.use(webRoutes({ publicDir: dir }));
+		// As src/app.ts: what no route answers is the node's JSON 404.
+		app.use(notFoundHandler, errorHandler(testLogger().logger));
 		server = http.createServer(app);
 		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 		url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -75,6 +90,38 @@ describe('web client routes', () => {
 		const html = await (await fetch(`${url}/directory?q=${encodeURIComponent('"><script>')}`)).text();
 		expect(html).toContain('value="&quot;&gt;&lt;script&gt;"');
 		expect(html).not.toContain('"><script>');
+	});
+
+	test("every page route answers with the one PAGE_CSP (frame-ancestors 'none'), built or not", async () => {
+		expect(PAGE_CSP).toMatch(/(^|; )frame-ancestors 'none'(;|$)/);
+		const routes = pageRoutesOf(webRoutes());
+		// Guards against a stack reader that finds nothing.
+		expect(routes).toEqual(expect.arrayContaining(['/', '/room', '/room/:roomId', '/signin', '/u/:handle', '/assets/*']));
+		const examples: Record<string, string[]> = {
+			'/room': ['/room?name=Ada&room=standup', '/room?room=%3Cbad%3E'],
+			'/room/:roomId': ['/room/standup?name=Ada', `/room/${encodeURIComponent('<bad>')}`],
+			'/u/:handle': ['/u/ada', '/u/a'],
+			'/directory': ['/directory?q=ada'],
+			'/assets/*': ['/assets/app.css', '/assets/missing.js'],
+		};
+		const bundles = ['room.js', 'signin.js', 'calls.js', 'app.css'];
+		const answers: { url: string; status: number; csp: string | null }[] = [];
+		for (const builtNow of [true, false]) {
+			for (const bundle of bundles) {
+				if (builtNow) {
+					fs.writeFileSync(path.join(dir, bundle), '/* bundle */');
+				} else {
+					fs.rmSync(path.join(dir, bundle), { force: true });
+				}
+			}
+			for (const page of routes.flatMap((route) => examples[route] ?? [route])) {
+				const res = await fetch(`${url}${page}`, { redirect: 'manual' });
+				answers.push({ url: page, status: res.status, csp: res.headers.get('content-security-policy') });
+			}
+		}
+		// Pages (200, or 503 unbuilt), redirects (303) and assets (200, or the 404 of a missing one) alike.
+		expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200, 303, 404, 503]));
+		expect(answers.filter((a) => a.csp !== PAGE_CSP)).toEqual([]);
 	});
 
 	test('the lobby form redirects to the room; bad room ids go back to the lobby; names are escaped', async () => {

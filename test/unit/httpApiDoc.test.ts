@@ -37,7 +37,7 @@ const config = loadConfig({ env: {} });
 const apiRoutes = [
 	...routesOf(accountRoutes({ accounts: {} as AccountService, config: config.accounts })),
 	...routesOf(healthRoutes({ pool: {} as WorkerPool, metrics: {} as Metrics, metricsToken: null, draining: () => false })),
-	...routesOf(devRoutes({ tokens: {} as TokenService })),
+	...routesOf(devRoutes({ tokens: {} as TokenService, perMinute: config.auth.devTokensPerMinute })),
 ];
 const pageRoutes = routesOf(webRoutes());
 const codeRoutes = [...apiRoutes, ...pageRoutes];

@@ -32,6 +32,8 @@ export type SessionListener = {
 	trackPaused(consumerId: string, paused: boolean): void;
 	activeSpeaker(peerId: string | null): void;
 	recovered(recovery: Recovery): void;
+	/** The server put this participant out of a call's room (room.removed); the session is over and closed. */
+	removed(reason: ServerEventData<'room.removed'>['reason']): void;
 };
 
 /** The simulcast encodings of a camera: 1/4, 1/2 and full resolution (of a 720p capture). */
@@ -100,6 +102,7 @@ export class CallSession {
 			this.#closeTransports();
 			listener.state('failed', reason === 'accountDeleted' ? 'the account was deleted' : 'you were signed out');
 		});
+		signaling.on('room.removed', ({ reason }) => this.#removed(reason));
 		signaling.socket.on('disconnect', () => {
 			if (!this.#left) {
 				listener.state('reconnecting', 'signaling connection lost');
@@ -184,15 +187,37 @@ export class CallSession {
 		await this.signaling.request(pinned ? 'consumer.pin' : 'consumer.unpin', { consumerId });
 	}
 
+	/** Leaves the room (unless the server already put this peer out) and closes everything. */
 	async leave(): Promise<void> {
+		if (!this.#left) {
+			this.#left = true;
+			await this.signaling.request('room.leave', {}).catch(() => undefined);
+		}
+		this.#finish();
+		this.listener.state('left');
+	}
+
+	/**
+	 * Put out of a call's room. NOTE: final: the room will not take this peer
+	 * back, so the connection closes too, and nothing reconnects or resumes.
+	 */
+	#removed(reason: ServerEventData<'room.removed'>['reason']): void {
+		if (this.#left) {
+			return;
+		}
 		this.#left = true;
-		await this.signaling.request('room.leave', {}).catch(() => undefined);
+		this.#finish();
+		this.listener.state('left', reason === 'hangup' ? 'you hung up' : 'the call ended');
+		this.listener.removed(reason);
+	}
+
+	/** The transports, the local tracks and the connection close. */
+	#finish(): void {
 		this.#closeTransports();
 		for (const { track } of this.local.values()) {
 			track.stop();
 		}
 		this.signaling.close();
-		this.listener.state('left');
 	}
 
 	/** What a lost network looks like: the socket is cut and, unless `keepTransports`, the transports are closed too. */
@@ -265,7 +290,17 @@ export class CallSession {
 			if (error instanceof RequestError && error.code === 'not_found') {
 				// The grace period ran out and the server forgot this peer: join afresh.
 				this.#closeTransports();
-				await this.#join();
+				try {
+					await this.#join();
+				} catch (joinError) {
+					// NOTE: the token opens the room no more: a call's room, whose end
+					// (and room.removed) came while this was away. Retrying cannot help.
+					if (joinError instanceof RequestError && joinError.code === 'forbidden') {
+						this.#removed('callEnded');
+						return;
+					}
+					throw joinError;
+				}
 				this.listener.recovered({ how: 'rejoin', why: 'grace expired', at: Date.now() });
 				return;
 			}

@@ -1,3 +1,4 @@
+import type { types as msc } from 'mediasoup-client';
 import type { CallSession } from './CallSession';
 import type { Box, HookEvent, InboundStats, LayoutReport, OutboundStats, Recovery, SessionState, SwitchyardHook, Viewport } from './hookTypes';
 
@@ -5,6 +6,14 @@ type Stat = Record<string, unknown> & { type: string; id: string };
 
 async function statsOf(transport: { getStats(): Promise<RTCStatsReport> } | undefined): Promise<Stat[]> {
 	return transport ? [...(await transport.getStats()).values()] as Stat[] : [];
+}
+
+/**
+ * The transport's RTCPeerConnection. NOTE: mediasoup-client keeps it private
+ * (its handler's `_pc`); only this test hook reads it, and only to look.
+ */
+function peerConnectionOf(transport: msc.Transport | undefined): RTCPeerConnection | undefined {
+	return (transport?.handler as unknown as { _pc?: RTCPeerConnection } | undefined)?._pc;
 }
 
 function box(element: Element): Box {
@@ -121,6 +130,18 @@ export function exposeHook(session: CallSession, log: HookLog): void {
 			const pair = stats.find((s) => s.id === pairId);
 			return stats.find((s) => s.id === pair?.remoteCandidateId)?.usernameFragment as string | undefined;
 		})),
+		remoteDescriptions: () => [session.sendTransport, session.recvTransport].map((transport) => {
+			const pc = peerConnectionOf(transport);
+			return pc ? (pc.remoteDescription?.sdp ?? '') : undefined;
+		}),
+		remoteCandidates: async () => {
+			const stats = await statsOf(session.recvTransport);
+			return stats.filter((s) => s.type === 'remote-candidate').map((s) => ({
+				address: (s.address ?? s.ip) as string | undefined,
+				port: s.port as number | undefined,
+				protocol: s.protocol as string | undefined,
+			}));
+		},
 		candidateTypes: async () => {
 			const types: string[] = [];
 			for (const transport of [session.sendTransport, session.recvTransport]) {

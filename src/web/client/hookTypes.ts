@@ -97,6 +97,14 @@ export type SwitchyardHook = {
 	dropConnection(options?: { keepTransports?: boolean }): void;
 	/** The remote ICE username fragment of each transport's selected pair (send, recv): it changes with an ICE restart. */
 	remoteIceUfrags(): Promise<(string | undefined)[]>;
+	/**
+	 * The remote SDP of each transport's RTCPeerConnection (send, recv): what
+	 * mediasoup-client wrote from the node's parameters. '' before the first
+	 * negotiation, undefined when the transport (or its PeerConnection) is missing.
+	 */
+	remoteDescriptions(): (string | undefined)[];
+	/** The receive transport's remote ICE candidates as its ICE agent knows them (getStats). */
+	remoteCandidates(): Promise<{ address?: string; port?: number; protocol?: string }[]>;
 	/** The candidate types of each transport's selected pair (host, srflx, relay). */
 	candidateTypes(): Promise<string[]>;
 };

@@ -6,6 +6,7 @@
  * It expects the room markup of pages.ts in the document (#app, #status,
  * #notice, #grid and the controls).
  */
+import type { ServerEventData } from '../../signaling/protocol';
 import { CallSession } from './CallSession';
 import { capture } from './capture';
 import { wireControls } from './controls';
@@ -33,6 +34,8 @@ export type RoomOptions = {
 	renewToken?(): Promise<string>;
 	/** After the Leave button left the room; by default a notice with links to join again and to the lobby. */
 	onLeft?(): void;
+	/** After the server put this participant out of a call's room (room.removed); by default a notice. */
+	onRemoved?(reason: ServerEventData<'room.removed'>['reason']): void;
 	/** "Try again" after a failure: by default this page's address; null for no link (a call cannot be joined again). */
 	retryHref?: string | null;
 };
@@ -122,6 +125,14 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			trackPaused: (consumerId, paused) => grid.setTrackPaused(consumerId, paused),
 			activeSpeaker: (peerId) => grid.setActiveSpeaker(peerId),
 			recovered: (recovery) => log.recoveries.push(recovery),
+			removed: (reason) => {
+				app.classList.add('left');
+				if (options.onRemoved) {
+					options.onRemoved(reason);
+				} else {
+					showNotice(reason === 'hangup' ? 'You hung up.' : 'The call ended.');
+				}
+			},
 		});
 		exposeHook(session, log);
 		const [audio] = stream.getAudioTracks();

@@ -1,5 +1,6 @@
 /**
- * The room page (/room/:roomId): joins at once with a dev token.
+ * The room page (/room/:roomId): joins at once with a dev token, which a
+ * node in dev mode hands out to pages opened on its own host.
  * Query parameters: `name` (display name), `w` and `h` (capture size,
  * 1280x720 by default; tests ask for less).
  */
@@ -15,8 +16,13 @@ async function devToken(): Promise<string> {
 		headers: { 'Content-Type': 'application/json' },
 		body: JSON.stringify({ name, room: roomId }),
 	});
+	// NOTE: dev mode answers only this host, and not through a proxy; anyone
+	// else gets the 404 of a node with dev mode off.
 	if (res.status === 404) {
-		throw new Error('this node does not hand out guest tokens (dev mode is off)');
+		throw new Error('this node does not hand out guest tokens here (dev mode is off, or this is not the node\'s own host)');
+	}
+	if (res.status === 429) {
+		throw new Error('too many guest tokens from this address: try again in a minute');
 	}
 	if (!res.ok) {
 		throw new Error(`no token (HTTP ${res.status})`);

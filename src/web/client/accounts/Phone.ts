@@ -212,6 +212,8 @@ export class Phone {
 				// A call may outlast its room token: a reconnection asks for a fresh one.
 				renewToken: async () => (await this.signaling.request('call.token', { callId: active.callId })).token,
 				onLeft: () => void this.hangup(),
+				// The node ended this side of the call (here or on another device of the account).
+				onRemoved: () => void this.#end(active, 'Call ended'),
 				retryHref: null,
 			});
 		} catch {

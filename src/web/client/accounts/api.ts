@@ -11,7 +11,7 @@ export class ApiError extends Error {
 /** What the pages say for a code; anything else shows the server's own message (validation names the field). */
 const FRIENDLY: Partial<Record<ApiError['code'], string>> = {
 	conflict: 'That handle is taken. Try another one.',
-	rate_limited: 'Too many attempts from this address. Wait a minute and try again.',
+	rate_limited: 'Too many attempts. Wait a while and try again.',
 	unavailable: 'This person cannot take your call right now.',
 	premium_required: 'Placing calls needs a premium account on this node.',
 	draining: 'This node is shutting down and starts no new calls. Try again in a moment.',

@@ -15,7 +15,8 @@ const UNDO: Record<Relation, string> = { follows: 'Unfollow', contacts: 'Remove 
 /**
  * Who a handle is: the API has no profile route, so this takes the directory
  * entry (exact handle), else the same entry from the relation lists (a person
- * not listed in the directory whom one follows, has as a contact or blocked).
+ * not listed in the directory who has one as a contact or follows one).
+ * Undefined for anyone else: an unknown handle and a hidden account look alike.
  */
 async function lookUp(account: Account, handle: string, lists: Record<Relation, Me[]>): Promise<Me | undefined> {
 	const { users } = await account.api<{ users: Me[] }>('GET', `/api/users?${new URLSearchParams({ q: handle, limit: '50' })}`);
@@ -29,14 +30,17 @@ export async function showProfile(account: Account, phone: Phone): Promise<void>
 	const entries = await Promise.all((Object.keys(LABELS) as Relation[]).map(async (r) =>
 		[r, (await account.api<{ users: Me[] }>('GET', `/api/me/${r}`)).users] as const));
 	const lists = Object.fromEntries(entries) as Record<Relation, Me[]>;
-	const person: Party = await lookUp(account, handle, lists) ?? { handle, displayName: `@${handle}`, verified: false };
+	const found = await lookUp(account, handle, lists);
+	const person: Party = found ?? { handle, displayName: `@${handle}`, verified: false };
 	document.title = `${person.displayName} - Switchyard`;
 	fillAvatar(byId('profile-avatar'), handle, person.displayName);
 	byId('profile-name').replaceChildren(nameWithMark(person.displayName, person.verified));
 	const note = byId('profile-note');
 	const self = handle === account.me.handle;
-	note.textContent = self ? 'This is you.' : '';
-	note.hidden = !self;
+	// NOTE: the node lists relations to an unlisted person only if that person has one as a contact
+	// or follows one, so the buttons cannot show them; a relation set here still applies.
+	note.textContent = self ? 'This is you.' : found ? '' : 'Not in the directory: these buttons cannot show what you set before. Press one twice to undo it.';
+	note.hidden = !self && !!found;
 
 	for (const [id, media] of [['call-video', 'video'], ['call-audio', 'audio']] as const) {
 		const button = byId<HTMLButtonElement>(id);

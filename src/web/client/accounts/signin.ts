@@ -6,15 +6,15 @@
 import { describeError } from './api';
 import { SESSION_KEY, signIn } from './auth';
 import { showError } from './dom';
+import { safeNext } from './nextPage';
 
 const form = document.getElementById('signin') as HTMLFormElement;
 const error = document.getElementById('form-error')!;
 const submit = form.querySelector('button[type="submit"]') as HTMLButtonElement;
 
-/** Only a path of this node: never an open redirect. */
+/** Only a page of this node: never an open redirect. */
 function nextPage(): string {
-	const next = new URLSearchParams(location.search).get('next') ?? '';
-	return /^\/(?!\/)/.test(next) ? next : '/directory';
+	return safeNext(new URLSearchParams(location.search).get('next'), location.origin);
 }
 
 // Signed in already (this tab or another): on to the page. A stale session
