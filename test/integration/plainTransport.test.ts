@@ -102,7 +102,7 @@ describe('transport.createPlain', () => {
 		await subscriber.request('room.leave', {});
 		await pollUntil('the room closed and its objects with it', async () => {
 			const now = await poolObjects(node.pool);
-			return now.transports === before.transports && now.producers === before.producers && now.consumers === before.consumers && now;
+			return now.routers === before.routers && now.transports === before.transports && now.producers === before.producers && now.consumers === before.consumers && now;
 		});
 	});
 
