@@ -130,6 +130,7 @@ export class Room {
 		return this.#routers.all;
 	}
 
+	/** The router the peer is seated on (Peer.router), for tests and operators. */
 	routerOf(peer: Peer): RoomRouter | undefined {
 		return peer.router;
 	}

@@ -6,8 +6,11 @@ import type { Peer } from './Peer';
 import { Room, type CloseReason } from './Room';
 import type { RoomConfig } from './types';
 
+/** For outside watchers (metrics), and drain(). */
 export type RoomRegistryEvents = {
+	/** A room was created; before the join that asked for it gets it. */
 	roomCreated: [room: Room];
+	/** A room closed and the registry forgot it. */
 	roomClosed: [room: Room, reason: CloseReason];
 };
 
