@@ -8,8 +8,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   cacheDirectory: '<rootDir>/.cache/jest',
-  // Every server event a test client receives must match its schema.
-  setupFilesAfterEnv: ['<rootDir>/test/helpers/serverEventsSetup.ts'],
   testTimeout: 30000,
   // Real mediasoup workers: 2 cores carry two test files at a time.
   maxWorkers: 2,
