@@ -5,7 +5,7 @@
 import { AccountService } from './accounts';
 import { buildApp, type App } from './app';
 import { TokenService } from './auth';
-import { CallService, followAccountChanges, Presence } from './calls';
+import { CallService, Presence } from './calls';
 import type { Config } from './config';
 import type { Logger } from './logging';
 import { WorkerPool } from './media';
@@ -84,4 +84,19 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 			await store.close();
 		},
 	};
+}
+
+/**
+ * Keeps ringing in line with accounts: a block, a settings change or a
+ * deleted account re-checks the ringing invites of the accounts involved.
+ */
+function followAccountChanges(accounts: AccountService, calls: CallService): void {
+	accounts.observer.on('relationChanged', (ownerId, targetId, kind) => {
+		if (kind === 'block' || kind === 'contact' || kind === 'follow') {
+			void calls.recheck(ownerId);
+			void calls.recheck(targetId);
+		}
+	});
+	accounts.observer.on('settingsChanged', (userId) => void calls.recheck(userId));
+	accounts.observer.on('accountDeleted', (userId) => void calls.recheck(userId));
 }

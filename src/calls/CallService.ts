@@ -4,7 +4,7 @@ import type { CallsConfig } from '../config';
 import { AppError, NotFoundError } from '../errors';
 import type { Logger } from '../logging';
 import type { Store, User } from '../store';
-import { TypedEmitter } from '../util';
+import { systemClock, TypedEmitter, type Clock, type Timer } from '../util';
 import { canRing } from './canRing';
 import { InviteLimiter } from './InviteLimiter';
 import { assertTransition, calleeOutcome, isFinal, type LegState } from './legState';
@@ -19,7 +19,7 @@ type Leg = {
 	everAccepted: boolean;
 	/** Ringing was stopped on the callee's side (a block or settings change); the caller still sees it ring. */
 	silenced: boolean;
-	timer?: NodeJS.Timeout;
+	timer?: Timer;
 	acceptedAt?: number;
 	/** The login session that answered: the callee's room token is bound to it. */
 	sid?: string;
@@ -36,18 +36,6 @@ type Call = {
 	startedAt: number;
 	legs: Map<string, Leg>;
 	ended: boolean;
-};
-
-export type Clock = {
-	now(): number;
-	setTimeout(fn: () => void, ms: number): NodeJS.Timeout;
-	clearTimeout(timer: NodeJS.Timeout | undefined): void;
-};
-
-export const systemClock: Clock = {
-	now: () => Date.now(),
-	setTimeout: (fn, ms) => setTimeout(fn, ms),
-	clearTimeout: (timer) => clearTimeout(timer),
 };
 
 export type CallServiceEvents = {

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DEFAULT_SETTINGS, type UserSettings } from '../calls';
 import { AppError } from '../errors';
 import { migrate } from './migrations';
-import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User } from './types';
+import { DEFAULT_SETTINGS } from './types';
+import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings } from './types';
 
 type UserRow = {
 	id: string;

@@ -1,4 +1,32 @@
-import type { UserSettings } from '../calls';
+/** An account's settings, exactly as GET / PATCH /api/me/settings expose them. */
+export type UserSettings = {
+	/** Listed in the directory search. */
+	discoverable: boolean;
+	calls: {
+		/** Off: nobody may ring, whatever allowFrom says. */
+		enabled: boolean;
+		/** Who may ring when calls are on; any one matching entry is enough. */
+		allowFrom: {
+			/** People in my address book. */
+			contacts: boolean;
+			/** People I follow. */
+			following: boolean;
+			/** Verified accounts. */
+			verified: boolean;
+			/** Any account that is not blocked either way. */
+			everyone: boolean;
+		};
+	};
+};
+
+/** Discoverable; calls on; contacts and people I follow may ring me. Frozen all the way down. */
+export const DEFAULT_SETTINGS: Readonly<UserSettings> = Object.freeze({
+	discoverable: true,
+	calls: Object.freeze({
+		enabled: true,
+		allowFrom: Object.freeze({ contacts: true, following: true, verified: false, everyone: false }),
+	}),
+});
 
 /** An account as the rest of the node sees it (never its password hash). */
 export type User = {

@@ -1,4 +1,5 @@
-import { canRing, type UserSettings } from '../../src/calls';
+import { canRing } from '../../src/calls';
+import type { UserSettings } from '../../src/store';
 import { api, device, signup, type TestAccount } from '../helpers/accounts';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
