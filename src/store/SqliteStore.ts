@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { AppError } from '../errors';
 import { migrate } from './migrations';
 import { DEFAULT_SETTINGS } from './types';
-import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings } from './types';
+import type { CallOutcome, CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings } from './types';
 
 type UserRow = {
 	id: string;
@@ -236,7 +236,7 @@ type CallRow = {
 	other_display_name: string;
 	direction: 'outgoing' | 'incoming';
 	media: 'audio' | 'video';
-	outcome: string;
+	outcome: CallOutcome;
 	started_at: number;
 	duration_ms: number;
 };
