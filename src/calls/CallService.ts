@@ -139,10 +139,10 @@ export class CallService {
 		const starts = call.state === 'ringing';
 		const sid = loginSession(claims);
 		call.settle(leg, 'accepted', sid);
-		this.#presence.notifyUser(leg.user.id, 'call.answeredElsewhere', { callId }, device);
+		this.#presence.notifyUser(leg.user.id, 'answeredElsewhere', { callId }, device);
 		const token = await this.#roomToken(leg.user, call.roomId, sid);
 		const callerToken = await this.#roomToken(call.caller, call.roomId, call.callerSid);
-		call.callerDevice.notify('call.accepted', { callId, handle: leg.user.handle, roomId: call.roomId, token: callerToken });
+		call.callerDevice.notify('accepted', { callId, handle: leg.user.handle, roomId: call.roomId, token: callerToken });
 		this.observer.safeEmit('outcome', 'answered');
 		if (starts) {
 			this.observer.safeEmit('callStarted', callId);
@@ -153,8 +153,8 @@ export class CallService {
 	async decline(claims: Claims, device: Device, callId: string): Promise<void> {
 		const { call, leg } = this.#ringingLegOf(claims, callId, 'declined');
 		call.settle(leg, 'declined');
-		this.#presence.notifyUser(leg.user.id, 'call.ended', { callId, reason: 'declinedElsewhere' }, device);
-		call.callerDevice.notify('call.declined', { callId, handle: leg.user.handle });
+		this.#presence.notifyUser(leg.user.id, 'ended', { callId, reason: 'declinedElsewhere' }, device);
+		call.callerDevice.notify('declined', { callId, handle: leg.user.handle });
 		this.#limiter.unanswered(call.caller.id, leg.user.handle);
 		await this.#recordLeg(call, leg, 'declined');
 		this.#endIfOver(call);
@@ -173,7 +173,7 @@ export class CallService {
 		}
 		for (const leg of ringing) {
 			call.settle(leg, 'cancelled');
-			this.#presence.notifyUser(leg.user.id, 'call.cancelled', { callId });
+			this.#presence.notifyUser(leg.user.id, 'cancelled', { callId });
 			await this.#recordLeg(call, leg, 'cancelled');
 		}
 		this.#endIfOver(call);
@@ -231,8 +231,8 @@ export class CallService {
 		call.settle(leg, 'answered');
 		this.#removeParty(call, leg.user.id, 'hangup');
 		await this.#recordLeg(call, leg, 'answered');
-		this.#presence.notifyUser(leg.user.id, 'call.ended', { callId, reason: 'hangup' });
-		call.callerDevice.notify('call.left', { callId, handle: leg.user.handle });
+		this.#presence.notifyUser(leg.user.id, 'ended', { callId, reason: 'hangup' });
+		call.callerDevice.notify('left', { callId, handle: leg.user.handle });
 		this.#endIfOver(call);
 	}
 
@@ -250,7 +250,7 @@ export class CallService {
 				const callee = await ringableCallee(this.#ringDeps, call.caller, leg.user.handle, { online: false });
 				if (!callee) {
 					call.silence(leg);
-					this.#presence.notifyUser(leg.user.id, 'call.cancelled', { callId: call.id });
+					this.#presence.notifyUser(leg.user.id, 'cancelled', { callId: call.id });
 				}
 			}
 		}
@@ -280,22 +280,22 @@ export class CallService {
 	#ring(call: Call, callee: User): void {
 		const waiting = [...this.#calls.values()].some((other) => other !== call && other.isParty(callee.id));
 		call.ring(callee, this.#config.ringTimeoutSeconds * 1000, (leg) => void this.#timeout(call, leg));
-		this.#presence.notifyUser(callee.id, 'call.incoming', {
+		this.#presence.notifyUser(callee.id, 'incoming', {
 			callId: call.id,
 			from: { handle: call.caller.handle, displayName: call.caller.displayName, verified: call.caller.verified },
 			media: call.media,
 			waiting,
 		});
-		call.callerDevice.notify('call.ringing', { callId: call.id, handle: callee.handle });
+		call.callerDevice.notify('ringing', { callId: call.id, handle: callee.handle });
 		this.#logger.info('call ringing', { callId: call.id, calleeId: callee.id });
 	}
 
 	async #timeout(call: Call, leg: Leg): Promise<void> {
 		call.settle(leg, 'no_answer');
 		if (!leg.silenced) {
-			this.#presence.notifyUser(leg.user.id, 'call.missed', { callId: call.id });
+			this.#presence.notifyUser(leg.user.id, 'missed', { callId: call.id });
 		}
-		call.callerDevice.notify('call.noAnswer', { callId: call.id, handle: leg.user.handle });
+		call.callerDevice.notify('noAnswer', { callId: call.id, handle: leg.user.handle });
 		this.#limiter.unanswered(call.caller.id, leg.user.handle);
 		await this.#recordLeg(call, leg, 'no_answer');
 		this.#endIfOver(call);
@@ -322,15 +322,15 @@ export class CallService {
 		}
 		for (const { leg, outcome } of ended) {
 			if (outcome === 'answered') {
-				this.#presence.notifyUser(leg.user.id, 'call.ended', { callId: call.id, reason: 'hangup' });
+				this.#presence.notifyUser(leg.user.id, 'ended', { callId: call.id, reason: 'hangup' });
 			} else {
-				this.#presence.notifyUser(leg.user.id, 'call.cancelled', { callId: call.id });
+				this.#presence.notifyUser(leg.user.id, 'cancelled', { callId: call.id });
 			}
 		}
 		for (const { leg, outcome } of ended) {
 			await this.#recordLeg(call, leg, outcome);
 		}
-		call.callerDevice.notify('call.ended', { callId: call.id, reason });
+		call.callerDevice.notify('ended', { callId: call.id, reason });
 		if (wasActive) {
 			this.observer.safeEmit('callEnded', call.id);
 		}
