@@ -8,6 +8,8 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   cacheDirectory: '<rootDir>/.cache/jest',
+  // Fails a test when a server event a SignalingClient got does not match protocol.ts.
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/failOnServerEventMismatch.ts'],
   testTimeout: 30000,
   // Real mediasoup workers: 2 cores carry two test files at a time.
   maxWorkers: 2,

@@ -5,13 +5,14 @@
 import { AccountService } from './accounts';
 import { buildApp, type App } from './app';
 import { TokenService } from './auth';
-import { CallService, followAccountChanges, Presence } from './calls';
+import { CallService, Presence } from './calls';
 import type { Config } from './config';
 import type { Logger } from './logging';
 import { WorkerPool } from './media';
 import { createMetrics, type Metrics } from './metrics';
 import { RoomRegistry } from './rooms';
 import { SqliteStore } from './store';
+import type { Clock } from './util';
 
 export type SwitchyardNode = {
 	config: Readonly<Config>;
@@ -35,13 +36,16 @@ export type SwitchyardNode = {
 	close(): Promise<void>;
 };
 
-/** Builds a node: tokens, the SQLite store, accounts and calls, the worker pool, rooms, metrics, the app. */
-export async function createNode(config: Readonly<Config>, logger: Logger, { dev }: { dev: boolean }): Promise<SwitchyardNode> {
+/**
+ * Builds a node: tokens, the SQLite store, accounts and calls, the worker pool, rooms, metrics, the app.
+ * `clock`: the calls' (ring timeouts, history times, invite limits), the system's by default; tests pass a fake one.
+ */
+export async function createNode(config: Readonly<Config>, logger: Logger, { dev, clock }: { dev: boolean; clock?: Clock }): Promise<SwitchyardNode> {
 	const tokens = await TokenService.create(config.auth, { dev });
 	const store = SqliteStore.open(config.store.path);
 	const accounts = new AccountService({ store, tokens, config, logger });
 	const presence = new Presence();
-	const calls = new CallService({ store, presence, tokens, config: config.calls, logger });
+	const calls = new CallService({ store, presence, tokens, config: config.calls, logger, clock });
 	followAccountChanges(accounts, calls);
 	let pool: WorkerPool;
 	try {
@@ -84,4 +88,19 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 			await store.close();
 		},
 	};
+}
+
+/**
+ * Keeps ringing in line with accounts: a block, a settings change or a
+ * deleted account re-checks the ringing invites of the accounts involved.
+ */
+function followAccountChanges(accounts: AccountService, calls: CallService): void {
+	accounts.observer.on('relationChanged', (ownerId, targetId, kind) => {
+		if (kind === 'block' || kind === 'contact' || kind === 'follow') {
+			void calls.recheck(ownerId);
+			void calls.recheck(targetId);
+		}
+	});
+	accounts.observer.on('settingsChanged', (userId) => void calls.recheck(userId));
+	accounts.observer.on('accountDeleted', (userId) => void calls.recheck(userId));
 }

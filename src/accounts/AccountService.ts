@@ -1,10 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { secretEquals, type Claims, type TokenService } from '../auth';
-import type { UserSettings } from '../calls';
 import type { AccountsConfig, AuthConfig } from '../config';
 import { AppError, NotFoundError } from '../errors';
 import type { Logger } from '../logging';
-import type { CallRecord, HistoryCursor, PublicUser, RelationKind, Session, Store, User } from '../store';
+import type { CallRecord, HistoryCursor, PublicUser, RelationKind, Session, Store, User, UserSettings } from '../store';
 import { TypedEmitter } from '../util';
 import { hashPassword, verifyPassword } from './passwords';
 

@@ -4,84 +4,14 @@ import type { CallsConfig } from '../config';
 import { AppError, NotFoundError } from '../errors';
 import type { Logger } from '../logging';
 import type { Store, User } from '../store';
-import { TypedEmitter } from '../util';
-import { canRing } from './canRing';
+import { systemClock, TypedEmitter, type Clock } from '../util';
+import { Call, CALL_ROOM_PREFIX, isCallRoom, type Leg, type Media } from './Call';
+import { CallHistory } from './CallHistory';
+import type { CallServiceAccessEvents, CallServiceEvents, PartyRemovedReason } from './events';
 import { InviteLimiter } from './InviteLimiter';
-import { assertTransition, calleeOutcome, isFinal, type LegState } from './legState';
+import { LEG_STATES, type LegOutcome } from './legState';
 import type { Device, Presence } from './Presence';
-
-export type Media = 'audio' | 'video';
-
-/** One callee of a call. */
-type Leg = {
-	user: User;
-	state: LegState;
-	everAccepted: boolean;
-	/** Ringing was stopped on the callee's side (a block or settings change); the caller still sees it ring. */
-	silenced: boolean;
-	timer?: NodeJS.Timeout;
-	acceptedAt?: number;
-	/** The login session that answered: the callee's room token is bound to it. */
-	sid?: string;
-};
-
-type Call = {
-	id: string;
-	roomId: string;
-	caller: User;
-	callerDevice: Device;
-	/** The login session that placed the call: the caller's room token ends with it. */
-	callerSid: string;
-	media: Media;
-	startedAt: number;
-	legs: Map<string, Leg>;
-	ended: boolean;
-};
-
-export type Clock = {
-	now(): number;
-	setTimeout(fn: () => void, ms: number): NodeJS.Timeout;
-	clearTimeout(timer: NodeJS.Timeout | undefined): void;
-};
-
-export const systemClock: Clock = {
-	now: () => Date.now(),
-	setTimeout: (fn, ms) => setTimeout(fn, ms),
-	clearTimeout: (timer) => clearTimeout(timer),
-};
-
-export type CallServiceEvents = {
-	/** An invite went out (to at least one ringing callee). */
-	invited: [callId: string, ringing: number];
-	/** A caller's outcome with one callee, or `unavailable` / `rate_limited` for an invite that rang nobody. */
-	outcome: [outcome: 'answered' | 'declined' | 'no_answer' | 'cancelled' | 'unavailable' | 'rate_limited'];
-	callStarted: [callId: string];
-	callEnded: [callId: string];
-};
-
-/**
- * Why a party lost its place in a call's room: `hangup` when it hung up
- * itself (call waiting included), `callEnded` when the call ended around it.
- */
-export type PartyRemovedReason = 'hangup' | 'callEnded';
-
-export type CallServiceAccessEvents = {
-	/**
-	 * A party of a call lost its access to the call's room: a callee hung up,
-	 * or the call ended. Sent synchronously with the state change, after
-	 * which `mayJoinRoom` refuses the party and `token` answers not_found; the
-	 * listener puts the account's peers out of `roomId`.
-	 */
-	partyRemoved: [removal: { callId: string; roomId: string; userId: string; reason: PartyRemovedReason }];
-};
-
-/** Rooms of calls are `call-<callId>`: the prefix is reserved, no other room may use it. */
-export const CALL_ROOM_PREFIX = 'call-';
-
-/** Whether `roomId` names a call's room, which only the call's parties may join (CallService.mayJoinRoom). */
-export function isCallRoom(roomId: string): boolean {
-	return roomId.startsWith(CALL_ROOM_PREFIX);
-}
+import { ringableCallee, type RingableDeps } from './ringable';
 
 export type CallServiceDeps = {
 	store: Store;
@@ -107,11 +37,14 @@ export class CallService {
 	readonly events: TypedEmitter<CallServiceAccessEvents>;
 	readonly #store: Store;
 	readonly #presence: Presence;
+	readonly #ringDeps: RingableDeps;
 	readonly #tokens: TokenService;
 	readonly #config: CallsConfig;
 	readonly #logger: Logger;
 	readonly #clock: Clock;
 	readonly #limiter: InviteLimiter;
+	readonly #history: CallHistory;
+	/** Calls in progress: a call leaves the map as it ends. */
 	readonly #calls = new Map<string, Call>();
 	#draining = false;
 
@@ -121,8 +54,10 @@ export class CallService {
 		this.#tokens = deps.tokens;
 		this.#config = deps.config;
 		this.#logger = deps.logger.child({ module: 'calls' });
+		this.#ringDeps = { store: deps.store, presence: deps.presence, logger: this.#logger };
 		this.#clock = deps.clock ?? systemClock;
 		this.#limiter = new InviteLimiter(deps.config, this.#clock);
+		this.#history = new CallHistory({ store: deps.store, clock: this.#clock, logger: this.#logger });
 		this.observer = new TypedEmitter((event, error) => this.#logger.error('calls listener failed', { event, error }));
 		this.events = new TypedEmitter((event, error) => this.#logger.error('calls listener failed', { event, error }));
 	}
@@ -147,7 +82,7 @@ export class CallService {
 		let call: Call | undefined;
 		if (request.callId) {
 			call = this.#calls.get(request.callId);
-			if (!call || call.ended || call.caller.id !== caller.id) {
+			if (!call || call.caller.id !== caller.id) {
 				throw new NotFoundError('no such call');
 			}
 		}
@@ -162,8 +97,8 @@ export class CallService {
 		const invited: Record<string, 'ringing' | 'unavailable'> = {};
 		const ringable: User[] = [];
 		for (const handle of handles) {
-			const callee = await this.#ringable(caller, handle);
-			invited[handle] = callee && !call?.legs.has(callee.id) ? 'ringing' : 'unavailable';
+			const callee = await ringableCallee(this.#ringDeps, caller, handle);
+			invited[handle] = callee && !call?.legOf(callee.id) ? 'ringing' : 'unavailable';
 			if (callee && invited[handle] === 'ringing') {
 				ringable.push(callee);
 			}
@@ -174,14 +109,17 @@ export class CallService {
 			if (state === 'unavailable') {
 				this.#limiter.unanswered(caller.id, handle);
 				this.observer.safeEmit('outcome', 'unavailable');
-				await this.#record(caller, { handle, displayName: handle }, 'outgoing', media, 'unavailable', now, 0, call?.id ?? randomUUID());
+				await this.#history.unavailable(caller, handle, { callId: call?.id ?? randomUUID(), media, at: now });
 			}
 		}
 		if (ringable.length === 0) {
 			throw new AppError('unavailable');
 		}
 
-		call ??= this.#newCall(caller, loginSession(claims), device, media, now);
+		if (!call) {
+			call = new Call({ id: randomUUID(), caller, callerDevice: device, callerSid: loginSession(claims), media, clock: this.#clock, logger: this.#logger });
+			this.#calls.set(call.id, call);
+		}
 		for (const callee of ringable) {
 			this.#ring(call, callee);
 		}
@@ -191,46 +129,34 @@ export class CallService {
 
 	/** A callee's device answers: the other devices stop ringing; both sides get the room and a token. */
 	async accept(claims: Claims, device: Device, callId: string): Promise<{ callId: string; roomId: string; token: string }> {
-		const { call, leg } = this.#legOf(claims, callId);
-		assertTransition(leg.state, 'accepted');
-		if (leg.silenced) {
-			throw new AppError('invalid_state', 'the call is over');
-		}
+		const { call, leg } = this.#ringingLegOf(claims, callId, 'accepted');
 		// Call waiting: answering ends the callee's other calls.
 		for (const other of this.#calls.values()) {
-			if (other !== call && this.#isParty(other, leg.user.id)) {
+			if (other !== call && other.isParty(leg.user.id)) {
 				await this.hangup(claims, other.id);
 			}
 		}
-		this.#settle(call, leg, 'accepted');
-		leg.everAccepted = true;
-		leg.acceptedAt = this.#clock.now();
-		leg.sid = loginSession(claims);
-		this.#presence.notifyUser(leg.user.id, 'call.answeredElsewhere', { callId }, device);
-		const token = await this.#roomToken(leg.user, call.roomId, leg.sid);
+		const starts = call.state === 'ringing';
+		const sid = loginSession(claims);
+		call.settle(leg, 'accepted', sid);
+		this.#presence.notifyUser(leg.user.id, 'answeredElsewhere', { callId }, device);
+		const token = await this.#roomToken(leg.user, call.roomId, sid);
 		const callerToken = await this.#roomToken(call.caller, call.roomId, call.callerSid);
-		call.callerDevice.notify('call.accepted', { callId, handle: leg.user.handle, roomId: call.roomId, token: callerToken });
+		call.callerDevice.notify('accepted', { callId, handle: leg.user.handle, roomId: call.roomId, token: callerToken });
 		this.observer.safeEmit('outcome', 'answered');
-		if ([...call.legs.values()].filter((l) => l.everAccepted).length === 1) {
+		if (starts) {
 			this.observer.safeEmit('callStarted', callId);
 		}
-		this.#logger.info('call ringing -> active', { callId });
 		return { callId, roomId: call.roomId, token };
 	}
 
 	async decline(claims: Claims, device: Device, callId: string): Promise<void> {
-		const { call, leg } = this.#legOf(claims, callId);
-		assertTransition(leg.state, 'declined');
-		if (leg.silenced) {
-			throw new AppError('invalid_state', 'the call is over');
-		}
-		this.#settle(call, leg, 'declined');
-		this.#presence.notifyUser(leg.user.id, 'call.ended', { callId, reason: 'declinedElsewhere' }, device);
-		if (!leg.silenced) {
-			call.callerDevice.notify('call.declined', { callId, handle: leg.user.handle });
-		}
+		const { call, leg } = this.#ringingLegOf(claims, callId, 'declined');
+		call.settle(leg, 'declined');
+		this.#presence.notifyUser(leg.user.id, 'ended', { callId, reason: 'declinedElsewhere' }, device);
+		call.callerDevice.notify('declined', { callId, handle: leg.user.handle });
 		this.#limiter.unanswered(call.caller.id, leg.user.handle);
-		await this.#recordLeg(call, leg, leg.silenced ? 'no_answer' : 'declined');
+		await this.#recordLeg(call, leg, 'declined');
 		this.#endIfOver(call);
 	}
 
@@ -238,16 +164,16 @@ export class CallService {
 	async cancel(claims: Claims, callId: string): Promise<void> {
 		this.#assertAccount(claims);
 		const call = this.#calls.get(callId);
-		if (!call || call.caller.id !== claims.sub || call.ended) {
+		if (!call || call.caller.id !== claims.sub) {
 			throw new NotFoundError('no such call');
 		}
-		const ringing = [...call.legs.values()].filter((leg) => leg.state === 'ringing');
+		const ringing = call.legs().filter((leg) => leg.state === 'ringing');
 		if (ringing.length === 0) {
 			throw new AppError('invalid_state', 'nobody is ringing');
 		}
 		for (const leg of ringing) {
-			this.#settle(call, leg, 'cancelled');
-			this.#presence.notifyUser(leg.user.id, 'call.cancelled', { callId });
+			call.settle(leg, 'cancelled');
+			this.#presence.notifyUser(leg.user.id, 'cancelled', { callId });
 			await this.#recordLeg(call, leg, 'cancelled');
 		}
 		this.#endIfOver(call);
@@ -264,7 +190,7 @@ export class CallService {
 		const user = await this.#account(claims);
 		const call = this.#calls.get(callId);
 		const sid = loginSession(claims);
-		if (!call || call.ended || this.#partySession(call, user.id) !== sid) {
+		if (!call || call.partySession(user.id) !== sid) {
 			throw new NotFoundError('no such call');
 		}
 		return { roomId: call.roomId, token: await this.#roomToken(user, call.roomId, sid) };
@@ -282,7 +208,7 @@ export class CallService {
 			return false;
 		}
 		const call = this.#calls.get(roomId.slice(CALL_ROOM_PREFIX.length));
-		const sid = call && !call.ended ? this.#partySession(call, claims.sub) : undefined;
+		const sid = call?.partySession(claims.sub);
 		if (sid === undefined) {
 			return false;
 		}
@@ -294,19 +220,19 @@ export class CallService {
 	async hangup(claims: Claims, callId: string): Promise<void> {
 		this.#assertAccount(claims);
 		const call = this.#calls.get(callId);
-		if (!call || call.ended || !this.#isParty(call, claims.sub)) {
+		if (!call || !call.isParty(claims.sub)) {
 			throw new NotFoundError('no such call');
 		}
 		if (call.caller.id === claims.sub) {
 			await this.#end(call, 'hangup');
 			return;
 		}
-		const leg = call.legs.get(claims.sub)!;
-		this.#settle(call, leg, 'ended');
+		const leg = call.legOf(claims.sub)!;
+		call.settle(leg, 'answered');
 		this.#removeParty(call, leg.user.id, 'hangup');
 		await this.#recordLeg(call, leg, 'answered');
-		this.#presence.notifyUser(leg.user.id, 'call.ended', { callId, reason: 'hangup' });
-		call.callerDevice.notify('call.left', { callId, handle: leg.user.handle });
+		this.#presence.notifyUser(leg.user.id, 'ended', { callId, reason: 'hangup' });
+		call.callerDevice.notify('left', { callId, handle: leg.user.handle });
 		this.#endIfOver(call);
 	}
 
@@ -317,14 +243,14 @@ export class CallService {
 	 */
 	async recheck(userId: string): Promise<void> {
 		for (const call of this.#calls.values()) {
-			for (const leg of call.legs.values()) {
+			for (const leg of call.legs()) {
 				if (leg.state !== 'ringing' || leg.silenced || (leg.user.id !== userId && call.caller.id !== userId)) {
 					continue;
 				}
-				const callee = await this.#ringable(call.caller, leg.user.handle, { online: false });
+				const callee = await ringableCallee(this.#ringDeps, call.caller, leg.user.handle, { online: false });
 				if (!callee) {
-					leg.silenced = true;
-					this.#presence.notifyUser(leg.user.id, 'call.cancelled', { callId: call.id });
+					call.silence(leg);
+					this.#presence.notifyUser(leg.user.id, 'cancelled', { callId: call.id });
 				}
 			}
 		}
@@ -333,7 +259,7 @@ export class CallService {
 	/** A device went away: a caller's only device ending means its ringing calls are cancelled. */
 	async deviceGone(claims: Claims, device: Device): Promise<void> {
 		for (const call of [...this.#calls.values()]) {
-			if (call.callerDevice === device && [...call.legs.values()].every((leg) => !leg.everAccepted)) {
+			if (call.callerDevice === device && call.state === 'ringing') {
 				await this.cancel(claims, call.id).catch(() => undefined);
 			}
 		}
@@ -346,154 +272,91 @@ export class CallService {
 
 	close(): void {
 		for (const call of this.#calls.values()) {
-			for (const leg of call.legs.values()) {
-				this.#clock.clearTimeout(leg.timer);
-			}
+			call.close();
 		}
 		this.#calls.clear();
 	}
 
-	/** The callee if it may be rung now, else undefined: one path for every reason. */
-	async #ringable(caller: User, handle: string, { online = true } = {}): Promise<User | undefined> {
-		const callee = await this.#store.userByHandle(handle);
-		if (!callee) {
-			return undefined;
-		}
-		const relations = await this.#store.relationsBetween(caller.id, callee.id);
-		const decision = canRing({ id: caller.id, verified: caller.verified }, { id: callee.id }, relations, callee.settings);
-		if (!decision.allowed || (online && !this.#presence.isOnline(callee.id))) {
-			this.#logger.debug('invite denied', { callerId: caller.id, reason: decision.allowed ? 'offline' : decision.reason });
-			return undefined;
-		}
-		return callee;
-	}
-
-	#newCall(caller: User, callerSid: string, device: Device, media: Media, now: number): Call {
-		const id = randomUUID();
-		const call: Call = { id, roomId: `${CALL_ROOM_PREFIX}${id}`, caller, callerDevice: device, callerSid, media, startedAt: now, legs: new Map(), ended: false };
-		this.#calls.set(id, call);
-		return call;
-	}
-
 	#ring(call: Call, callee: User): void {
-		const leg: Leg = { user: callee, state: 'ringing', everAccepted: false, silenced: false };
-		call.legs.set(callee.id, leg);
-		const waiting = [...this.#calls.values()].some((other) => other !== call && this.#isParty(other, callee.id));
-		this.#presence.notifyUser(callee.id, 'call.incoming', {
+		const waiting = [...this.#calls.values()].some((other) => other !== call && other.isParty(callee.id));
+		call.ring(callee, this.#config.ringTimeoutSeconds * 1000, (leg) => void this.#timeout(call, leg));
+		this.#presence.notifyUser(callee.id, 'incoming', {
 			callId: call.id,
 			from: { handle: call.caller.handle, displayName: call.caller.displayName, verified: call.caller.verified },
 			media: call.media,
 			waiting,
 		});
-		call.callerDevice.notify('call.ringing', { callId: call.id, handle: callee.handle });
-		leg.timer = this.#clock.setTimeout(() => void this.#timeout(call, leg), this.#config.ringTimeoutSeconds * 1000);
+		call.callerDevice.notify('ringing', { callId: call.id, handle: callee.handle });
 		this.#logger.info('call ringing', { callId: call.id, calleeId: callee.id });
 	}
 
 	async #timeout(call: Call, leg: Leg): Promise<void> {
-		if (leg.state !== 'ringing' || call.ended) {
-			return;
-		}
-		this.#settle(call, leg, 'missed');
+		call.settle(leg, 'no_answer');
 		if (!leg.silenced) {
-			this.#presence.notifyUser(leg.user.id, 'call.missed', { callId: call.id });
+			this.#presence.notifyUser(leg.user.id, 'missed', { callId: call.id });
 		}
-		call.callerDevice.notify('call.noAnswer', { callId: call.id, handle: leg.user.handle });
+		call.callerDevice.notify('noAnswer', { callId: call.id, handle: leg.user.handle });
 		this.#limiter.unanswered(call.caller.id, leg.user.handle);
 		await this.#recordLeg(call, leg, 'no_answer');
 		this.#endIfOver(call);
 	}
 
-	#settle(call: Call, leg: Leg, state: LegState): void {
-		assertTransition(leg.state, state);
-		this.#logger.debug('leg state', { callId: call.id, calleeId: leg.user.id, from: leg.state, to: state });
-		leg.state = state;
-		if (state !== 'ringing') {
-			this.#clock.clearTimeout(leg.timer);
-			leg.timer = undefined;
-		}
-	}
-
 	/** Ends the call when no callee is ringing or in it any more. */
 	#endIfOver(call: Call): void {
-		if (!call.ended && [...call.legs.values()].every((leg) => isFinal(leg.state))) {
+		if (call.over) {
 			void this.#end(call, 'over');
 		}
 	}
 
 	async #end(call: Call, reason: 'hangup' | 'over'): Promise<void> {
-		if (call.ended) {
+		const wasActive = call.state === 'active';
+		const ended = call.end(reason);
+		if (!ended) {
 			return;
 		}
-		call.ended = true;
 		this.#calls.delete(call.id);
 		// NOTE: before any await: the room access goes with the state, at once.
 		this.#removeParty(call, call.caller.id, reason === 'hangup' ? 'hangup' : 'callEnded');
-		for (const leg of call.legs.values()) {
-			if (leg.state === 'accepted') {
-				this.#removeParty(call, leg.user.id, 'callEnded');
+		for (const { leg } of ended.filter(({ outcome }) => outcome === 'answered')) {
+			this.#removeParty(call, leg.user.id, 'callEnded');
+		}
+		for (const { leg, outcome } of ended) {
+			if (outcome === 'answered') {
+				this.#presence.notifyUser(leg.user.id, 'ended', { callId: call.id, reason: 'hangup' });
+			} else {
+				this.#presence.notifyUser(leg.user.id, 'cancelled', { callId: call.id });
 			}
 		}
-		for (const leg of call.legs.values()) {
-			if (leg.state === 'ringing') {
-				this.#settle(call, leg, 'cancelled');
-				this.#presence.notifyUser(leg.user.id, 'call.cancelled', { callId: call.id });
-				await this.#recordLeg(call, leg, 'cancelled');
-			} else if (leg.state === 'accepted') {
-				this.#settle(call, leg, 'ended');
-				this.#presence.notifyUser(leg.user.id, 'call.ended', { callId: call.id, reason: 'hangup' });
-				await this.#recordLeg(call, leg, 'answered');
-			}
+		for (const { leg, outcome } of ended) {
+			await this.#recordLeg(call, leg, outcome);
 		}
-		call.callerDevice.notify('call.ended', { callId: call.id, reason });
-		if ([...call.legs.values()].some((leg) => leg.everAccepted)) {
+		call.callerDevice.notify('ended', { callId: call.id, reason });
+		if (wasActive) {
 			this.observer.safeEmit('callEnded', call.id);
 		}
-		this.#logger.info('call ended', { callId: call.id, reason });
 	}
 
-	/** History rows for both sides of one leg, once it has settled. */
-	async #recordLeg(call: Call, leg: Leg, callerOutcome: 'answered' | 'declined' | 'no_answer' | 'cancelled'): Promise<void> {
-		const duration = leg.acceptedAt ? this.#clock.now() - leg.acceptedAt : 0;
-		if (callerOutcome !== 'answered') {
-			this.observer.safeEmit('outcome', callerOutcome);
+	/** History rows for both sides of one leg, once it has ended. */
+	async #recordLeg(call: Call, leg: Leg, outcome: LegOutcome): Promise<void> {
+		if (outcome !== 'answered') {
+			this.observer.safeEmit('outcome', outcome);
 		}
-		await this.#record(call.caller, { handle: leg.user.handle, displayName: leg.user.displayName }, 'outgoing', call.media, callerOutcome, call.startedAt, duration, call.id);
-		await this.#record(leg.user, { handle: call.caller.handle, displayName: call.caller.displayName }, 'incoming', call.media, calleeOutcome(leg), call.startedAt, duration, call.id);
+		await this.#history.leg(call, leg, outcome);
 	}
 
-	async #record(user: User, other: { handle: string; displayName: string }, direction: 'outgoing' | 'incoming', media: Media, outcome: string, startedAt: number, durationMs: number, callId: string): Promise<void> {
-		try {
-			await this.#store.addCallRecord({
-				callId, userId: user.id, otherHandle: other.handle, otherDisplayName: other.displayName, direction, media, outcome, startedAt, durationMs,
-			});
-		} catch (error) {
-			// The account may have been deleted meanwhile.
-			this.#logger.debug('call record not written', { callId, error: (error as Error).message });
-		}
-	}
-
-	#legOf(claims: Claims, callId: string): { call: Call; leg: Leg } {
+	/** The callee's leg of a live call, which must be ringing (and not silenced) to become `to`. @throws not_found, invalid_state */
+	#ringingLegOf(claims: Claims, callId: string, to: 'accepted' | 'declined'): { call: Call; leg: Leg } {
 		this.#assertAccount(claims);
 		const call = this.#calls.get(callId);
-		const leg = call?.legs.get(claims.sub);
-		if (!call || !leg || call.ended) {
+		const leg = call?.legOf(claims.sub);
+		if (!call || !leg) {
 			throw new NotFoundError('no such call');
 		}
-		return { call, leg };
-	}
-
-	#isParty(call: Call, userId: string): boolean {
-		return this.#partySession(call, userId) !== undefined;
-	}
-
-	/** The login session through which `userId` is a party of the call (caller, or a callee in it), if it is one. */
-	#partySession(call: Call, userId: string): string | undefined {
-		if (call.caller.id === userId) {
-			return call.callerSid;
+		LEG_STATES.assert(leg.state, to);
+		if (leg.silenced) {
+			throw new AppError('invalid_state', 'the call is over');
 		}
-		const leg = call.legs.get(userId);
-		return leg?.state === 'accepted' ? leg.sid : undefined;
+		return { call, leg };
 	}
 
 	#removeParty(call: Call, userId: string, reason: PartyRemovedReason): void {

@@ -1,6 +1,6 @@
 import type { CallsConfig } from '../config';
 import { AppError } from '../errors';
-import type { Clock } from './CallService';
+import type { Clock } from '../util';
 
 type CallerState = {
 	/** When each recent invite went out (one per callee invited). */

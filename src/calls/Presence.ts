@@ -1,7 +1,10 @@
+import type { CallNotificationName, CallNotifications } from './notifications';
+
 /** One connected device of an account: a signaling session with an account token. */
 export type Device = {
 	readonly id: string;
-	notify(event: string, data: object): void;
+	/** Tells the device about one of its calls; signaling/ sends it as the matching wire event. */
+	notify<N extends CallNotificationName>(name: N, data: CallNotifications[N]): void;
 };
 
 /**
@@ -36,11 +39,11 @@ export class Presence {
 		return (this.#devices.get(userId)?.size ?? 0) > 0;
 	}
 
-	/** Sends an event to every device of the account but `except`. */
-	notifyUser(userId: string, event: string, data: object, except?: Device): void {
+	/** Tells every device of the account but `except`. */
+	notifyUser<N extends CallNotificationName>(userId: string, name: N, data: CallNotifications[N], except?: Device): void {
 		for (const device of this.devicesOf(userId)) {
 			if (device !== except) {
-				device.notify(event, data);
+				device.notify(name, data);
 			}
 		}
 	}

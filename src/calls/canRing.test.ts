@@ -1,4 +1,5 @@
-import { canRing, DEFAULT_SETTINGS, type RingDecision, type Relations, type UserSettings } from './canRing';
+import { DEFAULT_SETTINGS, type UserSettings } from '../store';
+import { canRing, type RingDecision, type Relations } from './canRing';
 
 type Flag = keyof UserSettings['calls']['allowFrom'];
 const FLAGS: readonly Flag[] = ['contacts', 'following', 'verified', 'everyone'];

@@ -1,40 +1,7 @@
-/** An account's settings, exactly as GET / PATCH /api/me/settings expose them. */
-export type UserSettings = {
-	/** Listed in the directory search. */
-	discoverable: boolean;
-	calls: {
-		/** Off: nobody may ring, whatever allowFrom says. */
-		enabled: boolean;
-		/** Who may ring when calls are on; any one matching entry is enough. */
-		allowFrom: {
-			/** People in my address book. */
-			contacts: boolean;
-			/** People I follow. */
-			following: boolean;
-			/** Verified accounts. */
-			verified: boolean;
-			/** Any account that is not blocked either way. */
-			everyone: boolean;
-		};
-	};
-};
-
-/** Discoverable; calls on; contacts and people I follow may ring me. Frozen all the way down. */
-export const DEFAULT_SETTINGS: Readonly<UserSettings> = Object.freeze({
-	discoverable: true,
-	calls: Object.freeze({
-		enabled: true,
-		allowFrom: Object.freeze({ contacts: true, following: true, verified: false, everyone: false }),
-	}),
-});
+import type { RelationsBetween, UserSettings } from '../store';
 
 /** How caller and callee stand: the callee's side, and blocks in both directions. */
-export type Relations = {
-	calleeHasCallerAsContact: boolean;
-	calleeFollowsCaller: boolean;
-	calleeBlockedCaller: boolean;
-	callerBlockedCallee: boolean;
-};
+export type Relations = RelationsBetween;
 
 /** canRing's answer; `reason` is for logs and metrics, never for the caller. */
 export type RingDecision = { allowed: true } | { allowed: false; reason: 'self' | 'blocked' | 'calls_disabled' | 'not_allowed' };

@@ -1,9 +1,9 @@
-export {
-	CALL_ROOM_PREFIX, CallService, isCallRoom, systemClock, type CallServiceAccessEvents, type CallServiceDeps, type CallServiceEvents, type Clock, type Media,
-	type PartyRemovedReason,
-} from './CallService';
-export { canRing, DEFAULT_SETTINGS, type Relations, type RingDecision, type UserSettings } from './canRing';
-export { followAccountChanges } from './followAccountChanges';
+export { Call, CALL_ROOM_PREFIX, isCallRoom, type Leg, type Media } from './Call';
+export { CallService, type CallServiceDeps } from './CallService';
+export { CALL_STATES, type CallState } from './callState';
+export { canRing, type Relations, type RingDecision } from './canRing';
+export { INVITE_OUTCOMES, type CallServiceAccessEvents, type CallServiceEvents, type InviteOutcome, type PartyRemovedReason } from './events';
 export { InviteLimiter } from './InviteLimiter';
-export { assertTransition, calleeOutcome, canTransition, isFinal, type CalleeOutcome, type CallerOutcome, type LegState } from './legState';
+export { calleeOutcome, LEG_STATES, type LegOutcome, type LegState } from './legState';
+export type { CallEndedReason, CallNotificationName, CallNotifications } from './notifications';
 export { Presence, type Device } from './Presence';

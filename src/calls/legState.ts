@@ -1,52 +1,40 @@
-import { InvalidStateError } from '../errors';
+import type { CalleeOutcome, CallerOutcome } from '../store';
+import { StateTable } from './StateTable';
+
+/** How a leg ended: exactly the caller's history outcome for that callee. */
+export type LegOutcome = Exclude<CallerOutcome, 'unavailable'>;
 
 /**
- * The state of one callee in a call (a "leg"). A table, not scattered ifs:
+ * The state of one callee in a call (a "leg"). The states a leg ends in are
+ * its outcomes:
  *
- *   ringing -> accepted   the callee answered on one of its devices
- *   ringing -> declined   the callee declined
- *   ringing -> missed     the ring timeout passed
- *   ringing -> cancelled  the caller gave up, or ringing was stopped
- *   accepted -> ended     the callee or the call hung up
+ *   ringing  -> accepted   the callee answered on one of its devices
+ *   ringing  -> declined   the callee declined
+ *   ringing  -> no_answer  the ring timeout passed
+ *   ringing  -> cancelled  the caller gave up, or the call ended around it
+ *   accepted -> answered   the callee or the call hung up
  *
  * Anything else is an InvalidState error.
  */
-export type LegState = 'ringing' | 'accepted' | 'declined' | 'missed' | 'cancelled' | 'ended';
+export type LegState = 'ringing' | 'accepted' | LegOutcome;
 
-const TRANSITIONS: Record<LegState, readonly LegState[]> = {
-	ringing: ['accepted', 'declined', 'missed', 'cancelled'],
-	accepted: ['ended'],
+export const LEG_STATES = new StateTable<LegState>({
+	ringing: ['accepted', 'declined', 'no_answer', 'cancelled'],
+	accepted: ['answered'],
+	answered: [],
 	declined: [],
-	missed: [],
+	no_answer: [],
 	cancelled: [],
-	ended: [],
+});
+
+const CALLEE_OUTCOMES: Readonly<Record<LegOutcome, CalleeOutcome>> = {
+	answered: 'answered',
+	declined: 'declined',
+	no_answer: 'missed',
+	cancelled: 'missed',
 };
 
-export function canTransition(from: LegState, to: LegState): boolean {
-	return TRANSITIONS[from].includes(to);
-}
-
-/** @throws InvalidStateError for a transition the table does not have. */
-export function assertTransition(from: LegState, to: LegState): void {
-	if (!canTransition(from, to)) {
-		throw new InvalidStateError(`the call is ${from}, it cannot become ${to}`);
-	}
-}
-
-/** Whether the leg is over (no transition leaves the state). */
-export function isFinal(state: LegState): boolean {
-	return TRANSITIONS[state].length === 0;
-}
-
-/** The caller's outcome of a call, once every leg has settled. */
-export type CallerOutcome = 'answered' | 'declined' | 'no_answer' | 'cancelled' | 'unavailable';
-/** A callee's outcome. */
-export type CalleeOutcome = 'answered' | 'declined' | 'missed';
-
-/** A callee's outcome from its leg: missed covers timeouts and the caller cancelling. */
-export function calleeOutcome(leg: { everAccepted: boolean; state: LegState }): CalleeOutcome {
-	if (leg.everAccepted) {
-		return 'answered';
-	}
-	return leg.state === 'declined' ? 'declined' : 'missed';
+/** The callee's history outcome of a leg that ended in `outcome`: missed covers a timeout and the caller giving up. */
+export function calleeOutcome(outcome: LegOutcome): CalleeOutcome {
+	return CALLEE_OUTCOMES[outcome];
 }

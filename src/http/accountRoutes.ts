@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AccountService } from '../accounts';
 import type { AccountsConfig } from '../config';
 import { AppError } from '../errors';
-import { displayName, handle } from '../signaling/schemas';
+import { displayName, handle } from '../signaling';
 import type { RelationKind } from '../store';
 import { bearerToken, claimsOf, requireAuth } from './auth';
 import { failureLimit, rateLimitPerAccount, rateLimitPerIp } from './rateLimit';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { fromThisHost, type TokenService } from '../auth';
 import { CALL_ROOM_PREFIX, isCallRoom } from '../calls';
 import { ValidationError } from '../errors';
-import { displayName, roomId } from '../signaling/schemas';
+import { displayName, roomId } from '../signaling';
 import { rateLimitPerIp } from './rateLimit';
 
 const devTokenRequest = z.object({

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import client from 'prom-client';
-import type { CallService } from '../calls';
+import { INVITE_OUTCOMES, type CallService } from '../calls';
 import type { MetricsConfig } from '../config';
 import { ERROR_CODES } from '../errors';
 import type { WorkerPool } from '../media';
@@ -27,7 +27,6 @@ export type MetricsDeps = {
 };
 
 const KINDS = ['audio', 'video'] as const;
-const CALL_OUTCOMES = ['answered', 'declined', 'no_answer', 'cancelled', 'unavailable', 'rate_limited'] as const;
 
 /**
  * The node's Prometheus registry. Gauges read state when scraped; counters
@@ -147,7 +146,7 @@ export function createMetrics({ pool, registry: rooms, calls, config }: MetricsD
 			errorsTotal.inc({ method, code }, 0);
 		}
 	}
-	for (const outcome of CALL_OUTCOMES) {
+	for (const outcome of INVITE_OUTCOMES) {
 		callOutcomes.inc({ outcome }, 0);
 	}
 

@@ -9,6 +9,7 @@ import { fromMediasoupError, type ms } from '../media';
 import { isCallRoom, type CallService, type Device, type Presence } from '../calls';
 import type { Peer, PeerLink, Room, RoomRegistry } from '../rooms';
 import { SerialQueue, type TypedEmitter } from '../util';
+import { callEvent } from './callEvents';
 import { isRequestName, requests, type Ack, type RequestData, type RequestName, type ResponseData } from './protocol';
 import { consumerNew, otherPeers, peerInfo, plainTransportInfo, serverEvent, transportInfo } from './wire';
 
@@ -66,8 +67,9 @@ export class Session {
 
 	readonly #device: Device = {
 		id: randomUUID(),
-		notify: (event, data) => {
-			this.#socket.emit(event, data);
+		notify: (name, data) => {
+			const event = callEvent(name, data);
+			this.#socket.emit(event.name, event.data);
 		},
 	};
 

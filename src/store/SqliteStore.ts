@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DEFAULT_SETTINGS, type UserSettings } from '../calls';
 import { AppError } from '../errors';
 import { withoutUnsafe } from '../util';
 import { migrate } from './migrations';
-import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User } from './types';
+import { DEFAULT_SETTINGS } from './types';
+import type { CallOutcome, CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings } from './types';
 
 type UserRow = {
 	id: string;
@@ -241,7 +241,7 @@ type CallRow = {
 	other_display_name: string;
 	direction: 'outgoing' | 'incoming';
 	media: 'audio' | 'video';
-	outcome: string;
+	outcome: CallOutcome;
 	started_at: number;
 	duration_ms: number;
 };

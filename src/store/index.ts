@@ -1,3 +1,6 @@
 export { MIGRATIONS, migrate } from './migrations';
 export { SqliteStore } from './SqliteStore';
-export type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User } from './types';
+export { CALLER_OUTCOMES, DEFAULT_SETTINGS } from './types';
+export type {
+	CalleeOutcome, CallerOutcome, CallOutcome, CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings,
+} from './types';

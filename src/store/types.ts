@@ -1,4 +1,32 @@
-import type { UserSettings } from '../calls';
+/** An account's settings, exactly as GET / PATCH /api/me/settings expose them. */
+export type UserSettings = {
+	/** Listed in the directory search. */
+	discoverable: boolean;
+	calls: {
+		/** Off: nobody may ring, whatever allowFrom says. */
+		enabled: boolean;
+		/** Who may ring when calls are on; any one matching entry is enough. */
+		allowFrom: {
+			/** People in my address book. */
+			contacts: boolean;
+			/** People I follow. */
+			following: boolean;
+			/** Verified accounts. */
+			verified: boolean;
+			/** Any account that is not blocked either way. */
+			everyone: boolean;
+		};
+	};
+};
+
+/** Discoverable; calls on; contacts and people I follow may ring me. Frozen all the way down. */
+export const DEFAULT_SETTINGS: Readonly<UserSettings> = Object.freeze({
+	discoverable: true,
+	calls: Object.freeze({
+		enabled: true,
+		allowFrom: Object.freeze({ contacts: true, following: true, verified: false, everyone: false }),
+	}),
+});
 
 /** An account as the rest of the node sees it (never its password hash). */
 export type User = {
@@ -25,6 +53,18 @@ export type RelationsBetween = {
 	callerBlockedCallee: boolean;
 };
 
+/**
+ * How a call went for its caller, with one callee: `answered`, `declined`,
+ * `no_answer` (the ring timed out), `cancelled` (the caller gave up), or
+ * `unavailable` (the invite rang nobody).
+ */
+export const CALLER_OUTCOMES = ['answered', 'declined', 'no_answer', 'cancelled', 'unavailable'] as const;
+export type CallerOutcome = (typeof CALLER_OUTCOMES)[number];
+/** How a call went for a callee: `missed` covers a timeout and the caller giving up. */
+export type CalleeOutcome = 'answered' | 'declined' | 'missed';
+/** The outcome of a history row: the caller's on an outgoing row, the callee's on an incoming one. */
+export type CallOutcome = CallerOutcome | CalleeOutcome;
+
 /** One row of an account's call history: one call with one other party. */
 export type CallRecord = {
 	callId: string;
@@ -33,8 +73,8 @@ export type CallRecord = {
 	otherDisplayName: string;
 	direction: 'outgoing' | 'incoming';
 	media: 'audio' | 'video';
-	/** Caller: answered, declined, no_answer, cancelled, unavailable. Callee: answered, declined, missed. */
-	outcome: string;
+	/** A CallerOutcome on an outgoing row, a CalleeOutcome on an incoming one. */
+	outcome: CallOutcome;
 	startedAt: number;
 	/** Time from answer to hang-up; 0 when not answered. */
 	durationMs: number;

@@ -1,3 +1,4 @@
+export { systemClock, type Clock, type Timer } from './clock';
 export { TypedEmitter, type EventMap } from './TypedEmitter';
 export { throttle } from './throttle';
 export { SerialQueue } from './SerialQueue';

@@ -18,6 +18,15 @@ export async function signup(node: TestNode, handle: string, displayName = handl
 	return { handle, token: body.token, refreshToken: body.refreshToken, id: claims.sub };
 }
 
+/** The access token of a new login session of `account` (another device), with signup's password. */
+export async function login(node: TestNode, account: Pick<TestAccount, 'handle'>): Promise<string> {
+	const res = await api(node, undefined, 'POST', '/api/auth/login', { handle: account.handle, password: `pw-${account.handle}-secret` });
+	if (res.status !== 200) {
+		throw new Error(`login ${account.handle}: ${res.status} ${JSON.stringify(res.body)}`);
+	}
+	return res.body.token as string;
+}
+
 /** An authenticated JSON request; resolves with status and parsed body. */
 export async function api(node: TestNode, token: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
 	const res = await fetch(`${node.url}${path}`, {

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../../src/config';
 import { createNode, type SwitchyardNode } from '../../src/node';
+import type { Clock } from '../../src/util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,9 +20,10 @@ export type TestNode = SwitchyardNode & {
 /**
  * A whole node in-process: real workers on free ports, HTTP on port 0 of
  * 127.0.0.1. In dev mode unless `dev` is false (main.ts resolves it from the
- * config: resolveDevMode).
+ * config: resolveDevMode). `clock`: the calls' clock (a FakeClock, so that a
+ * ring times out when the test says).
  */
-export async function startTestNode(overrides: Parameters<typeof testConfig>[0] = {}, { dev = true }: { dev?: boolean } = {}): Promise<TestNode> {
+export async function startTestNode(overrides: Parameters<typeof testConfig>[0] = {}, { dev = true, clock }: { dev?: boolean; clock?: Clock } = {}): Promise<TestNode> {
 	const workers = typeof overrides.media?.workers === 'number' ? overrides.media.workers : 2;
 	const port = await findFreePorts(workers);
 	const tempDir = overrides.store?.path ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-store-'));
@@ -38,7 +40,7 @@ export async function startTestNode(overrides: Parameters<typeof testConfig>[0] 
 		signaling: { messagesPerSecond: 10_000, connectionsPerIp: 10_000, ...overrides.signaling },
 	});
 	const { logger, lines } = testLogger(config.log.level);
-	const node = await createNode(config, logger, { dev });
+	const node = await createNode(config, logger, { dev, clock });
 	const { app } = node;
 	await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
 	const { port: httpPort } = app.httpServer.address() as AddressInfo;

@@ -3,6 +3,7 @@ import {
 	PROTOCOL_VERSION, type Ack, type RequestData, type RequestName, type ResponseData, type ServerEventData,
 	type ServerEventName,
 } from '../../src/signaling/protocol';
+import { checkServerEvent } from './serverEvents';
 
 export type SignalingConnectOptions = {
 	token: string;
@@ -20,7 +21,11 @@ export type SignalingConnectOptions = {
 	headers?: Record<string, string>;
 };
 
-/** A server event as received: the data is what the server sent, not validated. */
+/**
+ * A server event as received. Each is checked against its schema in
+ * protocol.ts (test/helpers/serverEvents.ts); a mismatch fails the test
+ * (test/helpers/failOnServerEventMismatch.ts), but the event is kept as sent.
+ */
 export type ReceivedEvent = { [N in ServerEventName]: { name: N; data: ServerEventData<N> } }[ServerEventName];
 
 export type ConsumerNewHandler = (data: ServerEventData<'consumer.new'>) => void | Promise<void>;
@@ -52,6 +57,7 @@ export class SignalingClient {
 
 	private constructor(readonly socket: Socket, private readonly requestTimeoutMs: number) {
 		socket.onAny((name: string, data: unknown) => {
+			checkServerEvent(name, data);
 			this.events.push({ name, data } as ReceivedEvent);
 		});
 		socket.on('consumer.new', (data: ServerEventData<'consumer.new'>, ack?: (reply: Ack<Record<string, never>>) => void) => {

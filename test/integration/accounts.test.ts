@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { TokenService } from '../../src/auth';
-import { DEFAULT_SETTINGS } from '../../src/calls';
+import { DEFAULT_SETTINGS } from '../../src/store';
 import { signup as signupHelper, type TestAccount } from '../helpers/accounts';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { SignalingClient } from '../helpers/signalingClient';

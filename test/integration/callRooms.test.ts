@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { api, signup, type TestAccount } from '../helpers/accounts';
+import { api, login, signup, type TestAccount } from '../helpers/accounts';
 import { webRtcTransportIds } from '../helpers/dump';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
@@ -39,13 +39,6 @@ describe('a call\'s room belongs to the call\'s current parties', () => {
 		const created = await signup(node, `${prefix}_${++counter}`);
 		expect((await api(node, created.token, 'PATCH', '/api/me/settings', { calls: { allowFrom: { everyone: true } } })).status).toBe(200);
 		return created;
-	}
-
-	/** An access token of a new login session of `who` (another device). */
-	async function login(who: TestAccount): Promise<string> {
-		const res = await api(node, undefined, 'POST', '/api/auth/login', { handle: who.handle, password: `pw-${who.handle}-secret` });
-		expect(res.status).toBe(200);
-		return res.body.token as string;
 	}
 
 	async function connect(token: string): Promise<SignalingClient> {
@@ -141,7 +134,7 @@ describe('a call\'s room belongs to the call\'s current parties', () => {
 		const caller = await account('caller');
 		const callerDevice = await connect(caller.token);
 		const bobPhone = await connect(bob.token);
-		const bobLaptopToken = await login(bob);
+		const bobLaptopToken = await login(node, bob);
 		const bobLaptop = await connect(bobLaptopToken);
 		const carolDevice = await connect(carol.token);
 		const daveDevice = await connect(dave.token);

@@ -1,5 +1,7 @@
-import { canRing, type UserSettings } from '../../src/calls';
+import { canRing } from '../../src/calls';
+import type { UserSettings } from '../../src/store';
 import { api, device, signup, type TestAccount } from '../helpers/accounts';
+import { FakeClock } from '../helpers/fakeClock';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
 import type { SignalingClient } from '../helpers/signalingClient';
@@ -17,9 +19,12 @@ const SETTINGS: Record<string, Partial<UserSettings['calls']> & { enabled: boole
 };
 const RELATIONS: Relation[] = ['stranger', 'contact', 'followed', 'verified', 'calleeBlocked', 'callerBlocked'];
 const PERIODIC = new Set(['consumer.score', 'producer.score', 'room.activeSpeaker']);
+const RING_MS = 1000;
 
 describe('calls between accounts over HTTP, socket.io and SQLite', () => {
 	let node: TestNode;
+	// NOTE: the calls' clock: a ring times out when a test moves it on, not after a real wait.
+	const clock = new FakeClock();
 	const clients: SignalingClient[] = [];
 	let counter = 0;
 	const ADMIN = 'admin-token-for-tests-0123456789abcdef';
@@ -29,8 +34,8 @@ describe('calls between accounts over HTTP, socket.io and SQLite', () => {
 			media: { workers: 1 },
 			auth: { adminToken: ADMIN },
 			accounts: { signupsPerHour: 10_000, loginsPerMinute: 10_000, searchesPerMinute: 10_000 },
-			calls: { ringTimeoutSeconds: 1, invitesPerMinute: 1000, unansweredPerDay: 1000 },
-		});
+			calls: { ringTimeoutSeconds: RING_MS / 1000, invitesPerMinute: 1000, unansweredPerDay: 1000 },
+		}, { clock });
 	});
 	afterEach(() => clients.splice(0).forEach((c) => c.disconnect()));
 	afterAll(() => node.close());
@@ -92,8 +97,10 @@ describe('calls between accounts over HTTP, socket.io and SQLite', () => {
 		expect(rang).toBeGreaterThan(5);
 		expect(denied.length).toBeGreaterThan(5);
 		// ...and nothing afterwards on either side, past the ring timeout; no row for the callee.
-		await new Promise((resolve) => setTimeout(resolve, 1300));
+		await clock.advance(RING_MS);
 		for (const { label, caller, callee, account: calleeAccount } of denied) {
+			// A round trip on each connection: whatever the node sent it before has arrived.
+			await Promise.all([caller, callee].map((c) => c.request('media.capabilities', {})));
 			expect([label, callee.events.filter((e) => !PERIODIC.has(e.name))]).toEqual([label, []]);
 			expect([label, caller.events.filter((e) => !PERIODIC.has(e.name))]).toEqual([label, []]);
 			expect([label, (await api(node, calleeAccount.token, 'GET', '/api/me/calls')).body.calls]).toEqual([label, []]);
@@ -164,8 +171,10 @@ describe('calls between accounts over HTTP, socket.io and SQLite', () => {
 		const devices = await Promise.all([timeout, cancel, decline, denied].map((a) => device(node, a, clients)));
 
 		const t = await callerDevice.request('call.invite', { to: [timeout.handle], media: 'audio' });
-		await devices[0]!.waitFor('call.missed', undefined, 3000);
-		await callerDevice.waitFor('call.noAnswer', (e) => e.callId === t.callId, 3000);
+		await devices[0]!.waitFor('call.incoming');
+		await clock.advance(RING_MS);
+		await devices[0]!.waitFor('call.missed');
+		await callerDevice.waitFor('call.noAnswer', (e) => e.callId === t.callId);
 
 		const c = await callerDevice.request('call.invite', { to: [cancel.handle], media: 'audio' });
 		await devices[1]!.waitFor('call.incoming');
@@ -204,7 +213,8 @@ describe('calls between accounts over HTTP, socket.io and SQLite', () => {
 		await calleeDevice.waitFor('call.incoming');
 		await api(node, callee.token, 'PUT', `/api/me/blocks/${caller.handle}`);
 		await calleeDevice.waitFor('call.cancelled');
-		expect(await callerDevice.waitFor('call.noAnswer', undefined, 3000)).toEqual({ callId, handle: callee.handle });
+		await clock.advance(RING_MS);
+		expect(await callerDevice.waitFor('call.noAnswer')).toEqual({ callId, handle: callee.handle });
 		expect(callerDevice.events.map((e) => e.name).filter((n) => !PERIODIC.has(n))).toEqual(['call.ringing', 'call.noAnswer', 'call.ended']);
 	});
 

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { api, signup, type TestAccount } from '../helpers/accounts';
+import { api, login, signup, type TestAccount } from '../helpers/accounts';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
@@ -25,12 +25,6 @@ describe('live connections end with their login session', () => {
 		await node.close();
 	});
 
-	async function login(account: TestAccount): Promise<string> {
-		const res = await api(node, undefined, 'POST', '/api/auth/login', { handle: account.handle, password: `pw-${account.handle}-secret` });
-		expect(res.status).toBe(200);
-		return res.body.token as string;
-	}
-
 	async function connect(token: string): Promise<SignalingClient> {
 		const client = await SignalingClient.connect(node.url, { token });
 		clients.push(client);
@@ -41,7 +35,7 @@ describe('live connections end with their login session', () => {
 
 	test('logout: that session\'s connection gets session.ended and closes; another session\'s stays', async () => {
 		const alice = await signup(node, 'ended_alice');
-		const other = await connect(await login(alice));
+		const other = await connect(await login(node, alice));
 		const mine = await connect(alice.token);
 
 		expect((await api(node, alice.token, 'POST', '/api/auth/logout')).status).toBe(204);
@@ -54,7 +48,7 @@ describe('live connections end with their login session', () => {
 
 	test('password change ends the other sessions\' connections, not the one that changed it', async () => {
 		const carol = await signup(node, 'ended_carol');
-		const stolen = await connect(await login(carol));
+		const stolen = await connect(await login(node, carol));
 		const mine = await connect(carol.token);
 		const res = await api(node, carol.token, 'POST', '/api/me/password', { currentPassword: 'pw-ended_carol-secret', newPassword: 'a-new-password-1' });
 		expect(res.status).toBe(204);
@@ -68,7 +62,7 @@ describe('live connections end with their login session', () => {
 		await api(node, hank.token, 'PATCH', '/api/me/settings', { calls: { allowFrom: { everyone: true } } });
 		// Gina calls from her laptop; she is also signed in on her phone (another session).
 		const laptop = await connect(gina.token);
-		const phoneToken = await login(gina);
+		const phoneToken = await login(node, gina);
 		const phone = await connect(phoneToken);
 		const hankDevice = await connect(hank.token);
 		const { callId } = await laptop.request('call.invite', { to: [hank.handle], media: 'audio' });

@@ -1,0 +1,59 @@
+/**
+ * The layering of src/, as rules that `npm test` checks (test/unit/layers.test.ts).
+ * Dependencies point one way: signaling/http/web -> rooms/calls/accounts ->
+ * media/policy/store -> util/errors/config/logging; a folder is imported only
+ * through its index.ts; no import circle between any two files.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+	forbidden: [
+		{
+			name: 'no-circular',
+			comment: 'Two files of src/ that import each other, directly or around a circle.',
+			severity: 'error',
+			from: { path: '^src/' },
+			to: { circular: true },
+		},
+		{
+			name: 'through-index',
+			comment: 'A folder is imported only through its index.ts (its files import each other freely).',
+			severity: 'error',
+			from: { path: '^src/([^/]+)/' },
+			to: { path: '^src/[^/]+/', pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$'] },
+		},
+		{
+			name: 'through-index-from-the-root',
+			comment: 'main.ts, node.ts and app.ts import folders through their index.ts too.',
+			severity: 'error',
+			from: { path: '^src/[^/]+\\.ts$' },
+			to: { path: '^src/[^/]+/', pathNot: '^src/[^/]+/index\\.ts$' },
+		},
+		{
+			name: 'domain-not-wire',
+			comment: 'rooms/, calls/ and accounts/ know nothing of the wire: signaling/ and http/ map domain to wire.',
+			severity: 'error',
+			from: { path: '^src/(rooms|calls|accounts)/' },
+			to: { path: '^src/(signaling|http|web)/' },
+		},
+		{
+			name: 'foundations-not-domain',
+			comment: 'media/, policy/ and store/ sit below the domain and the wire.',
+			severity: 'error',
+			from: { path: '^src/(media|policy|store)/' },
+			to: { path: '^src/(rooms|calls|accounts|signaling|http|web|metrics)/' },
+		},
+		{
+			name: 'policy-is-pure',
+			comment: 'The bitrate and simulcast policy takes data and returns decisions: no mediasoup.',
+			severity: 'error',
+			from: { path: '^src/policy/' },
+			to: { path: '(^src/media/|mediasoup)' },
+		},
+	],
+	options: {
+		doNotFollow: { path: 'node_modules' },
+		exclude: { path: '\\.test\\.ts$' },
+		tsConfig: { fileName: 'tsconfig.json' },
+		tsPreCompilationDeps: true,
+	},
+};

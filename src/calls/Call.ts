@@ -1,0 +1,174 @@
+import type { Logger } from '../logging';
+import type { User } from '../store';
+import type { Clock, Timer } from '../util';
+import { CALL_STATES, type CallState } from './callState';
+import { LEG_STATES, type LegOutcome, type LegState } from './legState';
+import type { Device } from './Presence';
+
+export type Media = 'audio' | 'video';
+
+/** Rooms of calls are `call-<callId>`: the prefix is reserved, no other room may use it. */
+export const CALL_ROOM_PREFIX = 'call-';
+
+/** Whether `roomId` names a call's room, which only the call's parties may join (CallService.mayJoinRoom). */
+export function isCallRoom(roomId: string): boolean {
+	return roomId.startsWith(CALL_ROOM_PREFIX);
+}
+
+/** One callee of a call. Its call changes it (Call.settle, Call.silence); everyone else reads it. */
+export type Leg = {
+	readonly user: User;
+	readonly state: LegState;
+	/** Ringing was stopped on the callee's side (a block or settings change); the caller still sees it ring. */
+	readonly silenced: boolean;
+	/** When the callee answered. */
+	readonly acceptedAt?: number;
+	/** The login session that answered: the callee's room token is bound to it. */
+	readonly sid?: string;
+};
+
+type LegRecord = { -readonly [K in keyof Leg]: Leg[K] } & { timer?: Timer };
+
+/**
+ * One call: its caller, its legs (one per callee rung) and their ring timers,
+ * and its state (callState.ts). Every change of state goes through the
+ * tables, which throw InvalidStateError for an illegal one, and is logged
+ * `old -> new` once.
+ */
+export class Call {
+	readonly id: string;
+	readonly roomId: string;
+	readonly caller: User;
+	readonly callerDevice: Device;
+	/** The login session that placed the call: the caller's room token ends with it. */
+	readonly callerSid: string;
+	readonly media: Media;
+	readonly startedAt: number;
+	readonly #legs = new Map<string, LegRecord>();
+	readonly #clock: Clock;
+	readonly #logger: Logger;
+	#state: CallState = 'ringing';
+
+	constructor(init: { id: string; caller: User; callerDevice: Device; callerSid: string; media: Media; clock: Clock; logger: Logger }) {
+		this.id = init.id;
+		this.roomId = `${CALL_ROOM_PREFIX}${init.id}`;
+		this.caller = init.caller;
+		this.callerDevice = init.callerDevice;
+		this.callerSid = init.callerSid;
+		this.media = init.media;
+		this.#clock = init.clock;
+		this.startedAt = init.clock.now();
+		this.#logger = init.logger.child({ callId: init.id });
+	}
+
+	get state(): CallState {
+		return this.#state;
+	}
+
+	legs(): Leg[] {
+		return [...this.#legs.values()];
+	}
+
+	legOf(userId: string): Leg | undefined {
+		return this.#legs.get(userId);
+	}
+
+	/** Adds a ringing leg for `callee`; `onTimeout` runs if it still rings after `timeoutMs`. */
+	ring(callee: User, timeoutMs: number, onTimeout: (leg: Leg) => void): Leg {
+		const leg: LegRecord = { user: callee, state: 'ringing', silenced: false };
+		this.#legs.set(callee.id, leg);
+		leg.timer = this.#clock.setTimeout(() => {
+			leg.timer = undefined;
+			onTimeout(leg);
+		}, timeoutMs);
+		return leg;
+	}
+
+	/**
+	 * Moves a leg on (a leg that stops ringing loses its ring timer). The first
+	 * leg accepted, by the login session `sid`, makes the call active.
+	 * @throws InvalidStateError
+	 */
+	settle(leg: Leg, to: LegState, sid?: string): void {
+		const record = this.#record(leg);
+		LEG_STATES.assert(record.state, to);
+		this.#logger.debug(`call leg ${record.state} -> ${to}`, { calleeId: record.user.id, from: record.state, to });
+		record.state = to;
+		this.#clock.clearTimeout(record.timer);
+		record.timer = undefined;
+		if (to === 'accepted') {
+			record.acceptedAt = this.#clock.now();
+			record.sid = sid;
+			if (this.#state === 'ringing') {
+				this.#to('active');
+			}
+		}
+	}
+
+	/** Ringing stops on the callee's side only; the leg goes on ringing for the caller. */
+	silence(leg: Leg): void {
+		this.#record(leg).silenced = true;
+	}
+
+	/**
+	 * Ends the call, and with it every leg still going: a ringing one is
+	 * cancelled, one in the call ends answered. Returns those legs, in the
+	 * order they were rung, with their outcome; undefined when the call had
+	 * already ended.
+	 */
+	end(reason: 'hangup' | 'over'): { leg: Leg; outcome: LegOutcome }[] | undefined {
+		if (this.#state === 'ended') {
+			return undefined;
+		}
+		this.#to('ended', { reason });
+		const ended: { leg: Leg; outcome: LegOutcome }[] = [];
+		for (const leg of this.#legs.values()) {
+			if (leg.state === 'ringing' || leg.state === 'accepted') {
+				const outcome = leg.state === 'ringing' ? 'cancelled' : 'answered';
+				this.settle(leg, outcome);
+				ended.push({ leg, outcome });
+			}
+		}
+		return ended;
+	}
+
+	/** Whether no leg is ringing or in the call any more. */
+	get over(): boolean {
+		return this.legs().every((leg) => LEG_STATES.isFinal(leg.state));
+	}
+
+	isParty(userId: string): boolean {
+		return this.partySession(userId) !== undefined;
+	}
+
+	/** The login session through which `userId` is a party of the call (caller, or a callee in it), if it is one. */
+	partySession(userId: string): string | undefined {
+		if (this.caller.id === userId) {
+			return this.callerSid;
+		}
+		const leg = this.#legs.get(userId);
+		return leg?.state === 'accepted' ? leg.sid : undefined;
+	}
+
+	/** Stops every ring timer: the node is closing. */
+	close(): void {
+		for (const leg of this.#legs.values()) {
+			this.#clock.clearTimeout(leg.timer);
+			leg.timer = undefined;
+		}
+	}
+
+	#to(state: CallState, fields: Record<string, unknown> = {}): void {
+		CALL_STATES.assert(this.#state, state);
+		this.#logger.info(`call ${this.#state} -> ${state}`, { from: this.#state, to: state, ...fields });
+		this.#state = state;
+	}
+
+	#record(leg: Leg): LegRecord {
+		const record = this.#legs.get(leg.user.id);
+		if (record !== leg) {
+			throw new Error('the leg is not one of this call');
+		}
+		return record;
+	}
+}

@@ -1,0 +1,37 @@
+import type { Media } from './Call';
+
+/**
+ * What the call service tells an account's devices, by name, with its
+ * payload. signaling/ maps each to its wire event (src/signaling/callEvents.ts).
+ */
+export type CallNotifications = {
+	/** To each device of a callee: a call rings. `waiting`: the callee is in another call, which accepting ends. */
+	incoming: { callId: string; from: { handle: string; displayName: string; verified: boolean }; media: Media; waiting: boolean };
+	/** To the caller: the callee `handle` rings. */
+	ringing: { callId: string; handle: string };
+	/** To the caller: the callee `handle` answered; the call's room and a token for it. */
+	accepted: { callId: string; handle: string; roomId: string; token: string };
+	/** To the caller: the callee `handle` declined. */
+	declined: { callId: string; handle: string };
+	/** To the caller: the callee `handle` did not answer within the ring timeout. */
+	noAnswer: { callId: string; handle: string };
+	/** To the caller: the callee `handle` hung up; the call goes on with whoever is left. */
+	left: { callId: string; handle: string };
+	/** To each device of a callee: the call stopped ringing (the caller gave up, or it may no longer ring). */
+	cancelled: { callId: string };
+	/** To each device of a callee: the ring timed out. */
+	missed: { callId: string };
+	/** To the callee's other devices: one of them answered. */
+	answeredElsewhere: { callId: string };
+	/** The call is over for this device. */
+	ended: { callId: string; reason: CallEndedReason };
+};
+
+export type CallNotificationName = keyof CallNotifications;
+
+/**
+ * Why a call ended for a device: a party hung up (`hangup`), nobody is left
+ * ringing or in it (`over`), or another device of the callee declined it
+ * (`declinedElsewhere`).
+ */
+export type CallEndedReason = 'hangup' | 'over' | 'declinedElsewhere';

@@ -1,0 +1,26 @@
+import type { Logger } from '../logging';
+import type { Store, User } from '../store';
+import { canRing } from './canRing';
+import type { Presence } from './Presence';
+
+export type RingableDeps = { store: Store; presence: Presence; logger: Logger };
+
+/**
+ * The account `handle` if `caller` may ring it now, else undefined: one path
+ * for every reason (unknown handle, a block either way, the callee's
+ * settings, offline), so that nothing after it can tell them apart.
+ * `online: false` leaves out the presence check (an invite already ringing).
+ */
+export async function ringableCallee(deps: RingableDeps, caller: User, handle: string, { online = true } = {}): Promise<User | undefined> {
+	const callee = await deps.store.userByHandle(handle);
+	if (!callee) {
+		return undefined;
+	}
+	const relations = await deps.store.relationsBetween(caller.id, callee.id);
+	const decision = canRing({ id: caller.id, verified: caller.verified }, { id: callee.id }, relations, callee.settings);
+	if (!decision.allowed || (online && !deps.presence.isOnline(callee.id))) {
+		deps.logger.debug('invite denied', { callerId: caller.id, reason: decision.allowed ? 'offline' : decision.reason });
+		return undefined;
+	}
+	return callee;
+}

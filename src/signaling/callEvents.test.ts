@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { checkServerEvent, serverEventProblem, takeSchemaMismatches } from '../../test/helpers/serverEvents';
+import type { CallNotificationName, CallNotifications } from '../calls';
+import { callEvent } from './callEvents';
+import { serverEvents } from './protocol';
+
+const callId = randomUUID();
+/** One payload of each call notification, as CallService sends them. */
+const SAMPLES: { [N in CallNotificationName]: CallNotifications[N] } = {
+	incoming: { callId, from: { handle: 'alice', displayName: 'Alice', verified: true }, media: 'video', waiting: false },
+	ringing: { callId, handle: 'bob' },
+	accepted: { callId, handle: 'bob', roomId: `call-${callId}`, token: 'a.b.c' },
+	declined: { callId, handle: 'bob' },
+	noAnswer: { callId, handle: 'bob' },
+	left: { callId, handle: 'bob' },
+	cancelled: { callId },
+	missed: { callId },
+	answeredElsewhere: { callId },
+	ended: { callId, reason: 'declinedElsewhere' },
+};
+
+describe('call notifications on the wire', () => {
+	test.each(Object.keys(SAMPLES) as CallNotificationName[])('%s is a call.* event that matches its schema in protocol.ts', (name) => {
+		const event = callEvent(name, SAMPLES[name] as never);
+		expect(event.name).toBe(`call.${name}`);
+		expect(event.data).toEqual(SAMPLES[name]);
+		expect(serverEventProblem(event.name, event.data)).toBeUndefined();
+	});
+
+	test('every call.* server event of protocol.ts has its notification', () => {
+		const wire = Object.keys(SAMPLES).map((name) => callEvent(name as CallNotificationName, SAMPLES[name as CallNotificationName] as never).name);
+		expect(wire.sort()).toEqual(Object.keys(serverEvents).filter((name) => name.startsWith('call.')).sort());
+	});
+});
+
+describe('the server event check every SignalingClient runs', () => {
+	test('a payload off its schema, and an event protocol.ts does not have, are mismatches', () => {
+		expect(serverEventProblem('call.ended', { callId, reason: 'hungup' })).toMatch(/^reason: /);
+		expect(serverEventProblem('call.ringing', { callId })).toMatch(/^handle: /);
+		expect(serverEventProblem('call.rung', { callId })).toBe('protocol.ts has no such server event');
+		expect(serverEventProblem('peer.left', { peerId: 'p1' })).toBeUndefined();
+	});
+
+	test('checkServerEvent keeps mismatches until they are taken (the setup file fails the test then)', () => {
+		checkServerEvent('call.missed', { callId });
+		checkServerEvent('call.missed', { callId: 7 });
+		expect(takeSchemaMismatches()).toEqual([{ name: 'call.missed', data: { callId: 7 }, problem: expect.stringMatching(/^callId: /) }]);
+		expect(takeSchemaMismatches()).toEqual([]);
+	});
+});
