@@ -1,6 +1,7 @@
 import { Device, type types as msc } from 'mediasoup-client';
 import type { PeerInfo, ResponseData, ServerEventData, Source } from '../../signaling/protocol';
 import type { Recovery, SessionState } from './hookTypes';
+import { Mender } from './Mender';
 import { RequestError, type Signaling } from './signaling';
 
 export type { SessionState } from './hookTypes';
@@ -46,18 +47,14 @@ export const CAMERA_ENCODINGS: RTCRtpEncodingParameters[] = [
 type LocalTrack = { source: Source; track: MediaStreamTrack; paused: boolean; producer?: msc.Producer };
 type RemoteConsumer = { consumer: msc.Consumer; peerId: string; source: Source; paused: boolean };
 
-/** A failed recovery is tried again this many times, after 250 ms, 500 ms, ... up to 4 s (about 12 s in all). */
-const MEND_RETRIES = 6;
-const MEND_BACKOFF_MS = 250;
-const MEND_BACKOFF_MAX_MS = 4000;
-
 /** consumer.closed ids remembered for a consumer.new still on its way; bounded. */
 const CLOSED_EARLY_MAX = 256;
 
 /**
  * One participant's side of a room: a mediasoup-client Device, a send and a
  * receive transport, the local tracks it publishes and the remote tracks it
- * consumes. It mends itself without a page reload:
+ * consumes. It mends itself without a page reload, one recovery at a time
+ * (Mender):
  * - socket.io reconnected: room.resume; ICE restart on the transports the
  *   server kept, or (local transports dead) close them and build new ones
  *   and re-produce; a grace period that ran out means a fresh room.join;
@@ -78,8 +75,7 @@ export class CallSession {
 	#boundTo: string | undefined;
 	#joined = false;
 	#left = false;
-	/** A resume or rebuild under way; consumer.new waits for it. */
-	#mending?: Promise<void>;
+	readonly #mender: Mender;
 	readonly #closedEarly = new Set<string>();
 
 	constructor(
@@ -88,6 +84,7 @@ export class CallSession {
 		private readonly displayName: string,
 		private readonly listener: SessionListener,
 	) {
+		this.#mender = new Mender(() => signaling.connected, (state, detail) => listener.state(state, detail));
 		signaling.onConsumerNew((data) => this.#consume(data));
 		signaling.on('consumer.closed', ({ consumerId }) => this.#dropConsumer(consumerId));
 		signaling.on('consumer.paused', ({ consumerId }) => this.#setConsumerPaused(consumerId, true));
@@ -95,10 +92,10 @@ export class CallSession {
 		signaling.on('peer.joined', ({ peer }) => listener.peerJoined(peer));
 		signaling.on('peer.left', ({ peerId }) => listener.peerLeft(peerId));
 		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
-		signaling.on('session.reconnect', ({ reason }) => this.#mend(() => this.#rebuild(reason)));
+		signaling.on('session.reconnect', ({ reason }) => this.#mender.mend(() => this.#rebuild(reason)));
 		signaling.on('producer.encodings', ({ producerId, active }) => void this.#setEncodings(producerId, active));
 		signaling.on('session.ended', ({ reason }) => {
-			this.#left = true;
+			this.#stop();
 			this.#closeTransports();
 			listener.state('failed', reason === 'accountDeleted' ? 'the account was deleted' : 'you were signed out');
 		});
@@ -112,7 +109,7 @@ export class CallSession {
 		// before the socket is usable) marks each reconnection.
 		signaling.socket.on('connect', () => {
 			if (this.#joined && !this.#left) {
-				this.#mend(() => this.#resume());
+				this.#mender.mend(() => this.#resume());
 			}
 		});
 	}
@@ -158,9 +155,9 @@ export class CallSession {
 	/** Publishes another track (screen share). */
 	async publish(source: Source, track: MediaStreamTrack): Promise<void> {
 		this.local.set(source, { source, track, paused: false });
-		if (this.#mending) {
+		if (this.#mender.busy) {
 			// NOTE: a rebuild may have passed this source already; produce it after.
-			this.#mend(() => this.#produceMissing());
+			this.#mender.mend(() => this.#produceMissing());
 			return;
 		}
 		await this.#produceMissing();
@@ -190,11 +187,17 @@ export class CallSession {
 	/** Leaves the room (unless the server already put this peer out) and closes everything. */
 	async leave(): Promise<void> {
 		if (!this.#left) {
-			this.#left = true;
+			this.#stop();
 			await this.signaling.request('room.leave', {}).catch(() => undefined);
 		}
 		this.#finish();
 		this.listener.state('left');
+	}
+
+	/** The session is over: nothing reconnects, resumes or retries after this. */
+	#stop(): void {
+		this.#left = true;
+		this.#mender.close();
 	}
 
 	/**
@@ -205,7 +208,7 @@ export class CallSession {
 		if (this.#left) {
 			return;
 		}
-		this.#left = true;
+		this.#stop();
 		this.#finish();
 		this.listener.state('left', reason === 'hangup' ? 'you hung up' : 'the call ended');
 		this.listener.removed(reason);
@@ -242,33 +245,6 @@ export class CallSession {
 		await this.#buildTransports();
 		this.#joined = true;
 		this.listener.state('connected');
-	}
-
-	/**
-	 * Runs one recovery at a time. One that fails is tried again with backoff
-	 * (the server may have no worker for a moment: every worker died at once);
-	 * one that fails while disconnected waits for the next connect instead.
-	 */
-	#mend(run: () => Promise<void>, attempt = 0): void {
-		const previous = this.#mending ?? Promise.resolve();
-		const mending = previous.then(run).catch(async (error: Error) => {
-			if (this.#left || !this.signaling.connected) {
-				return;
-			}
-			if (attempt >= MEND_RETRIES) {
-				this.listener.state('failed', error.message);
-				return;
-			}
-			this.listener.state('reconnecting', `${error.message}; trying again`);
-			await new Promise((resolve) => setTimeout(resolve, Math.min(MEND_BACKOFF_MS * 2 ** attempt, MEND_BACKOFF_MAX_MS)));
-			// NOTE: queued before this one settles, so whoever waits on #mending waits for the retry too.
-			this.#mend(run, attempt + 1);
-		}).finally(() => {
-			if (this.#mending === mending) {
-				this.#mending = undefined;
-			}
-		});
-		this.#mending = mending;
 	}
 
 	/** After socket.io reconnected: take this peer back, then mend or rebuild the transports. */
@@ -413,11 +389,11 @@ export class CallSession {
 	}
 
 	#onTransportState(transport: msc.Transport, state: RTCPeerConnectionState): void {
-		if (this.#left || !this.signaling.connected || this.#mending || (transport !== this.#send && transport !== this.#recv)) {
+		if (this.#left || !this.signaling.connected || this.#mender.busy || (transport !== this.#send && transport !== this.#recv)) {
 			return;
 		}
 		if (state === 'failed') {
-			this.#mend(() => this.#rebuild('media failed'));
+			this.#mender.mend(() => this.#rebuild('media failed'));
 		} else if (state === 'disconnected') {
 			this.listener.state('reconnecting', 'media interrupted');
 		} else if (state === 'connected') {
@@ -469,9 +445,7 @@ export class CallSession {
 	async #consume(data: ServerEventData<'consumer.new'>): Promise<void> {
 		// NOTE: a consumer.new can arrive while the transports are being rebuilt;
 		// the consumer may then belong to a transport about to close.
-		while (this.#mending) {
-			await this.#mending;
-		}
+		await this.#mender.idle();
 		if (this.#closedEarly.delete(data.consumerId)) {
 			throw new Error('the consumer closed before it was offered');
 		}
