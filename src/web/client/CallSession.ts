@@ -3,24 +3,12 @@ import type { PeerInfo, ResponseData, ServerEventData, Source } from '../../sign
 import type { Recovery, SessionState } from './hookTypes';
 import { Mender } from './Mender';
 import { RequestError, type Signaling } from './signaling';
+import { Subscriber, type RemoteConsumer, type TrackListener } from './Subscriber';
 
 export type { SessionState } from './hookTypes';
 
-/** A remote track the session consumes, for the UI. */
-export type RemoteTrack = {
-	consumerId: string;
-	producerId: string;
-	peerId: string;
-	kind: 'audio' | 'video';
-	source: Source;
-	track: MediaStreamTrack;
-	ssrc: number | undefined;
-	/** The producer is paused (muted microphone, camera off). */
-	paused: boolean;
-};
-
 /** What the UI hears from the session. */
-export type SessionListener = {
+export type SessionListener = TrackListener & {
 	state(state: SessionState, detail?: string): void;
 	/** This participant's peer id: after room.join, and again after a rejoin (the old peer was forgotten). */
 	joined(peerId: string): void;
@@ -28,9 +16,6 @@ export type SessionListener = {
 	roster(peers: PeerInfo[]): void;
 	peerJoined(peer: PeerInfo): void;
 	peerLeft(peerId: string): void;
-	trackAdded(track: RemoteTrack): void;
-	trackRemoved(consumerId: string): void;
-	trackPaused(consumerId: string, paused: boolean): void;
 	activeSpeaker(peerId: string | null): void;
 	recovered(recovery: Recovery): void;
 	/** The server put this participant out of a call's room (room.removed); the session is over and closed. */
@@ -45,16 +30,12 @@ export const CAMERA_ENCODINGS: RTCRtpEncodingParameters[] = [
 ];
 
 type LocalTrack = { source: Source; track: MediaStreamTrack; paused: boolean; producer?: msc.Producer };
-type RemoteConsumer = { consumer: msc.Consumer; peerId: string; source: Source; paused: boolean };
-
-/** consumer.closed ids remembered for a consumer.new still on its way; bounded. */
-const CLOSED_EARLY_MAX = 256;
 
 /**
  * One participant's side of a room: a mediasoup-client Device, a send and a
  * receive transport, the local tracks it publishes and the remote tracks it
- * consumes. It mends itself without a page reload, one recovery at a time
- * (Mender):
+ * consumes (Subscriber). It mends itself without a page reload, one
+ * recovery at a time (Mender):
  * - socket.io reconnected: room.resume; ICE restart on the transports the
  *   server kept, or (local transports dead) close them and build new ones
  *   and re-produce; a grace period that ran out means a fresh room.join;
@@ -65,7 +46,6 @@ const CLOSED_EARLY_MAX = 256;
 export class CallSession {
 	readonly device = new Device();
 	peerId = '';
-	readonly consumers = new Map<string, RemoteConsumer>();
 	readonly local = new Map<Source, LocalTrack>();
 
 	#send?: msc.Transport;
@@ -76,7 +56,7 @@ export class CallSession {
 	#joined = false;
 	#left = false;
 	readonly #mender: Mender;
-	readonly #closedEarly = new Set<string>();
+	readonly #subscriber: Subscriber;
 
 	constructor(
 		private readonly signaling: Signaling,
@@ -85,10 +65,16 @@ export class CallSession {
 		private readonly listener: SessionListener,
 	) {
 		this.#mender = new Mender(() => signaling.connected, (state, detail) => listener.state(state, detail));
-		signaling.onConsumerNew((data) => this.#consume(data));
-		signaling.on('consumer.closed', ({ consumerId }) => this.#dropConsumer(consumerId));
-		signaling.on('consumer.paused', ({ consumerId }) => this.#setConsumerPaused(consumerId, true));
-		signaling.on('consumer.resumed', ({ consumerId }) => this.#setConsumerPaused(consumerId, false));
+		this.#subscriber = new Subscriber(() => this.#recv, listener);
+		signaling.onConsumerNew(async (data) => {
+			// NOTE: a consumer.new can arrive while the transports are being rebuilt;
+			// the consumer may then belong to a transport about to close.
+			await this.#mender.idle();
+			await this.#subscriber.consume(data);
+		});
+		signaling.on('consumer.closed', ({ consumerId }) => this.#subscriber.drop(consumerId));
+		signaling.on('consumer.paused', ({ consumerId }) => this.#subscriber.setPaused(consumerId, true));
+		signaling.on('consumer.resumed', ({ consumerId }) => this.#subscriber.setPaused(consumerId, false));
 		signaling.on('peer.joined', ({ peer }) => listener.peerJoined(peer));
 		signaling.on('peer.left', ({ peerId }) => listener.peerLeft(peerId));
 		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
@@ -120,6 +106,11 @@ export class CallSession {
 
 	get recvTransport(): msc.Transport | undefined {
 		return this.#recv;
+	}
+
+	/** The remote tracks consumed, by consumer id. */
+	get consumers(): ReadonlyMap<string, RemoteConsumer> {
+		return this.#subscriber.consumers;
 	}
 
 	/** Loads the device, joins, and publishes `tracks`. */
@@ -284,7 +275,7 @@ export class CallSession {
 		}
 		this.#boundTo = this.signaling.socket.id;
 		this.listener.roster(resumed.peers);
-		this.#reconcileConsumers(resumed.peers);
+		this.#subscriber.reconcile(resumed.peers);
 		const kept = new Set(resumed.transports.map((t) => t.id));
 		const onServer = new Map(resumed.producers.map((p) => [p.id, p]));
 		const transportsLive = [this.#send, this.#recv].every((t) => t && !t.closed && kept.has(t.id) && t.connectionState !== 'failed');
@@ -305,22 +296,6 @@ export class CallSession {
 		}
 		this.listener.recovered({ how: 'restartIce', why: 'resume', at: Date.now() });
 		this.listener.state('connected');
-	}
-
-	/**
-	 * Events lost while away: consumers of producers that closed meanwhile go,
-	 * and each consumer takes its producer's paused state.
-	 */
-	#reconcileConsumers(peers: PeerInfo[]): void {
-		const producers = new Map(peers.flatMap((p) => p.producers).map((p) => [p.id, p]));
-		for (const [consumerId, entry] of [...this.consumers]) {
-			const producer = producers.get(entry.consumer.producerId);
-			if (!producer) {
-				this.#dropConsumer(consumerId);
-			} else if (producer.paused !== entry.paused) {
-				this.#setConsumerPaused(consumerId, producer.paused);
-			}
-		}
 	}
 
 	/** New transports and producers; the server's copies of the old transports (`stale` and ours) are closed first. */
@@ -351,11 +326,8 @@ export class CallSession {
 		}
 	}
 
+	/** Closes the transports, and with them (mediasoup-client) their producers and consumers. */
 	#closeTransports(): void {
-		for (const consumerId of [...this.consumers.keys()]) {
-			this.listener.trackRemoved(consumerId);
-		}
-		this.consumers.clear();
 		this.#send?.close();
 		this.#recv?.close();
 		this.#send = undefined;
@@ -440,62 +412,5 @@ export class CallSession {
 		} catch (error) {
 			console.warn('switchyard: could not change the encodings sent', error);
 		}
-	}
-
-	async #consume(data: ServerEventData<'consumer.new'>): Promise<void> {
-		// NOTE: a consumer.new can arrive while the transports are being rebuilt;
-		// the consumer may then belong to a transport about to close.
-		await this.#mender.idle();
-		if (this.#closedEarly.delete(data.consumerId)) {
-			throw new Error('the consumer closed before it was offered');
-		}
-		const transport = this.#recv;
-		if (!transport || transport.closed) {
-			throw new Error('no receive transport');
-		}
-		const consumer = await transport.consume({
-			id: data.consumerId,
-			producerId: data.producerId,
-			kind: data.kind,
-			rtpParameters: data.rtpParameters as msc.RtpParameters,
-		});
-		if (this.#closedEarly.delete(consumer.id) || transport !== this.#recv) {
-			consumer.close();
-			throw new Error('the consumer closed while it was set up');
-		}
-		this.consumers.set(consumer.id, { consumer, peerId: data.peerId, source: data.source, paused: data.producerPaused });
-		this.listener.trackAdded({
-			consumerId: consumer.id,
-			producerId: data.producerId,
-			peerId: data.peerId,
-			kind: data.kind,
-			source: data.source,
-			track: consumer.track,
-			ssrc: consumer.rtpParameters.encodings?.[0]?.ssrc,
-			paused: data.producerPaused,
-		});
-	}
-
-	#dropConsumer(consumerId: string): void {
-		const entry = this.consumers.get(consumerId);
-		if (!entry) {
-			this.#closedEarly.add(consumerId);
-			if (this.#closedEarly.size > CLOSED_EARLY_MAX) {
-				this.#closedEarly.delete(this.#closedEarly.values().next().value!);
-			}
-			return;
-		}
-		entry.consumer.close();
-		this.consumers.delete(consumerId);
-		this.listener.trackRemoved(consumerId);
-	}
-
-	#setConsumerPaused(consumerId: string, paused: boolean): void {
-		const entry = this.consumers.get(consumerId);
-		if (!entry) {
-			return;
-		}
-		entry.paused = paused;
-		this.listener.trackPaused(consumerId, paused);
 	}
 }
