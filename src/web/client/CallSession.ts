@@ -2,6 +2,7 @@ import { Device, type types as msc } from 'mediasoup-client';
 import type { PeerInfo, ResponseData, ServerEventData, Source } from '../../signaling/protocol';
 import type { Recovery, SessionState } from './hookTypes';
 import { Mender } from './Mender';
+import { Publisher, type LocalTrack } from './Publisher';
 import { RequestError, type Signaling } from './signaling';
 import { Subscriber, type RemoteConsumer, type TrackListener } from './Subscriber';
 
@@ -22,20 +23,11 @@ export type SessionListener = TrackListener & {
 	removed(reason: ServerEventData<'room.removed'>['reason']): void;
 };
 
-/** The simulcast encodings of a camera: 1/4, 1/2 and full resolution (of a 720p capture). */
-export const CAMERA_ENCODINGS: RTCRtpEncodingParameters[] = [
-	{ scaleResolutionDownBy: 4, maxBitrate: 150_000 },
-	{ scaleResolutionDownBy: 2, maxBitrate: 500_000 },
-	{ scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
-];
-
-type LocalTrack = { source: Source; track: MediaStreamTrack; paused: boolean; producer?: msc.Producer };
-
 /**
  * One participant's side of a room: a mediasoup-client Device, a send and a
- * receive transport, the local tracks it publishes and the remote tracks it
- * consumes (Subscriber). It mends itself without a page reload, one
- * recovery at a time (Mender):
+ * receive transport, the local tracks it publishes (Publisher) and the
+ * remote tracks it consumes (Subscriber). It mends itself without a page
+ * reload, one recovery at a time (Mender):
  * - socket.io reconnected: room.resume; ICE restart on the transports the
  *   server kept, or (local transports dead) close them and build new ones
  *   and re-produce; a grace period that ran out means a fresh room.join;
@@ -46,7 +38,6 @@ type LocalTrack = { source: Source; track: MediaStreamTrack; paused: boolean; pr
 export class CallSession {
 	readonly device = new Device();
 	peerId = '';
-	readonly local = new Map<Source, LocalTrack>();
 
 	#send?: msc.Transport;
 	#recv?: msc.Transport;
@@ -56,6 +47,7 @@ export class CallSession {
 	#joined = false;
 	#left = false;
 	readonly #mender: Mender;
+	readonly #publisher: Publisher;
 	readonly #subscriber: Subscriber;
 
 	constructor(
@@ -65,6 +57,7 @@ export class CallSession {
 		private readonly listener: SessionListener,
 	) {
 		this.#mender = new Mender(() => signaling.connected, (state, detail) => listener.state(state, detail));
+		this.#publisher = new Publisher(this.device, signaling, () => this.#send);
 		this.#subscriber = new Subscriber(() => this.#recv, listener);
 		signaling.onConsumerNew(async (data) => {
 			// NOTE: a consumer.new can arrive while the transports are being rebuilt;
@@ -79,7 +72,7 @@ export class CallSession {
 		signaling.on('peer.left', ({ peerId }) => listener.peerLeft(peerId));
 		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
 		signaling.on('session.reconnect', ({ reason }) => this.#mender.mend(() => this.#rebuild(reason)));
-		signaling.on('producer.encodings', ({ producerId, active }) => void this.#setEncodings(producerId, active));
+		signaling.on('producer.encodings', ({ producerId, active }) => void this.#publisher.setEncodings(producerId, active));
 		signaling.on('session.ended', ({ reason }) => {
 			this.#stop();
 			this.#closeTransports();
@@ -108,6 +101,11 @@ export class CallSession {
 		return this.#recv;
 	}
 
+	/** The tracks this participant publishes, by source. */
+	get local(): ReadonlyMap<Source, LocalTrack> {
+		return this.#publisher.tracks;
+	}
+
 	/** The remote tracks consumed, by consumer id. */
 	get consumers(): ReadonlyMap<string, RemoteConsumer> {
 		return this.#subscriber.consumers;
@@ -118,51 +116,30 @@ export class CallSession {
 		const { routerRtpCapabilities } = await this.signaling.request('media.capabilities', {});
 		await this.device.load({ routerRtpCapabilities: routerRtpCapabilities as msc.RtpCapabilities });
 		for (const { source, track } of tracks) {
-			this.local.set(source, { source, track, paused: false });
+			this.#publisher.add(source, track);
 		}
 		await this.#join();
 	}
 
 	/** Mute / camera off: the producer is paused, not closed; a producer made later starts paused too. */
 	async setPaused(source: Source, paused: boolean): Promise<void> {
-		const local = this.local.get(source);
-		if (!local) {
-			return;
-		}
-		local.paused = paused;
-		const producer = local.producer;
-		if (!producer || producer.closed) {
-			return;
-		}
-		if (paused) {
-			producer.pause();
-		} else {
-			producer.resume();
-		}
-		// NOTE: while disconnected this fails; the resume reconciles it.
-		await this.signaling.request(paused ? 'producer.pause' : 'producer.resume', { producerId: producer.id }).catch(() => undefined);
+		await this.#publisher.setPaused(source, paused);
 	}
 
 	/** Publishes another track (screen share). */
 	async publish(source: Source, track: MediaStreamTrack): Promise<void> {
-		this.local.set(source, { source, track, paused: false });
+		this.#publisher.add(source, track);
 		if (this.#mender.busy) {
 			// NOTE: a rebuild may have passed this source already; produce it after.
-			this.#mender.mend(() => this.#produceMissing());
+			this.#mender.mend(() => this.#publisher.produceMissing());
 			return;
 		}
-		await this.#produceMissing();
+		await this.#publisher.produceMissing();
 	}
 
 	/** Stops publishing a source and forgets its track. */
 	async unpublish(source: Source): Promise<void> {
-		const local = this.local.get(source);
-		this.local.delete(source);
-		local?.track.stop();
-		if (local?.producer && !local.producer.closed) {
-			local.producer.close();
-			await this.signaling.request('producer.close', { producerId: local.producer.id }).catch(() => undefined);
-		}
+		await this.#publisher.remove(source);
 	}
 
 	/** How a remote video is shown (its tile's size and visibility), for the server's layer policy. */
@@ -208,9 +185,7 @@ export class CallSession {
 	/** The transports, the local tracks and the connection close. */
 	#finish(): void {
 		this.#closeTransports();
-		for (const { track } of this.local.values()) {
-			track.stop();
-		}
+		this.#publisher.close();
 		this.signaling.close();
 	}
 
@@ -279,7 +254,7 @@ export class CallSession {
 		const kept = new Set(resumed.transports.map((t) => t.id));
 		const onServer = new Map(resumed.producers.map((p) => [p.id, p]));
 		const transportsLive = [this.#send, this.#recv].every((t) => t && !t.closed && kept.has(t.id) && t.connectionState !== 'failed');
-		const producersLive = [...this.local.values()].every((l) => l.producer && !l.producer.closed && onServer.has(l.producer.id));
+		const producersLive = this.#publisher.producingOn(onServer);
 		if (!transportsLive || !producersLive) {
 			await this.#rebuild('resume', [...kept]);
 			return;
@@ -288,12 +263,7 @@ export class CallSession {
 			const { iceParameters } = await this.signaling.request('transport.restartIce', { transportId: transport.id });
 			await transport.restartIce({ iceParameters: iceParameters as msc.IceParameters });
 		}
-		// Mute and camera changes made while away.
-		for (const local of this.local.values()) {
-			if (local.producer && onServer.get(local.producer.id)?.paused !== local.paused) {
-				await this.signaling.request(local.paused ? 'producer.pause' : 'producer.resume', { producerId: local.producer.id });
-			}
-		}
+		await this.#publisher.syncPaused(onServer);
 		this.listener.recovered({ how: 'restartIce', why: 'resume', at: Date.now() });
 		this.listener.state('connected');
 	}
@@ -315,15 +285,7 @@ export class CallSession {
 	async #buildTransports(): Promise<void> {
 		this.#recv = await this.#createTransport('recv');
 		this.#send = await this.#createTransport('send');
-		await this.#produceMissing();
-	}
-
-	async #produceMissing(): Promise<void> {
-		for (const local of this.local.values()) {
-			if (!local.producer && this.#send && !this.#send.closed) {
-				await this.#produce(this.#send, local);
-			}
-		}
+		await this.#publisher.produceMissing();
 	}
 
 	/** Closes the transports, and with them (mediasoup-client) their producers and consumers. */
@@ -332,9 +294,6 @@ export class CallSession {
 		this.#recv?.close();
 		this.#send = undefined;
 		this.#recv = undefined;
-		for (const local of this.local.values()) {
-			local.producer = undefined;
-		}
 	}
 
 	async #createTransport(direction: 'send' | 'recv'): Promise<msc.Transport> {
@@ -370,47 +329,6 @@ export class CallSession {
 			this.listener.state('reconnecting', 'media interrupted');
 		} else if (state === 'connected') {
 			this.listener.state('connected');
-		}
-	}
-
-	async #produce(transport: msc.Transport, local: LocalTrack): Promise<void> {
-		const kind = local.track.kind as 'audio' | 'video';
-		if (!this.device.canProduce(kind) || local.track.readyState === 'ended') {
-			return;
-		}
-		const options: msc.ProducerOptions = { track: local.track, stopTracks: false, appData: { source: local.source, paused: local.paused } };
-		if (local.source === 'camera') {
-			options.encodings = CAMERA_ENCODINGS;
-			options.codecOptions = { videoGoogleStartBitrate: 1000 };
-			options.codec = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
-		} else if (local.source === 'mic') {
-			options.codecOptions = { opusFec: true, opusDtx: true, opusStereo: false };
-		} else if (local.source === 'screen') {
-			// Screen share favours resolution over frame rate.
-			local.track.contentHint = 'detail';
-		}
-		local.producer = await transport.produce(options);
-		if (local.paused) {
-			// The server made it paused already (producer.create with paused); this stops the track locally.
-			local.producer.pause();
-		}
-	}
-
-	/**
-	 * Dynacast: the server says which simulcast encodings anybody receives;
-	 * the others stop here (RTCRtpEncodingParameters.active). The server only
-	 * ever turns off encodings above the highest one needed, which is what
-	 * mediasoup-client's setMaxSpatialLayer does.
-	 */
-	async #setEncodings(producerId: string, active: boolean[]): Promise<void> {
-		const producer = [...this.local.values()].find((l) => l.producer?.id === producerId)?.producer;
-		if (!producer || producer.closed) {
-			return;
-		}
-		try {
-			await producer.setMaxSpatialLayer(Math.max(0, active.lastIndexOf(true)));
-		} catch (error) {
-			console.warn('switchyard: could not change the encodings sent', error);
 		}
 	}
 }
