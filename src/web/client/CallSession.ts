@@ -5,6 +5,7 @@ import { Mender } from './Mender';
 import { Publisher, type LocalTrack } from './Publisher';
 import { RequestError, type Signaling } from './signaling';
 import { Subscriber, type RemoteConsumer, type TrackListener } from './Subscriber';
+import { Transports } from './Transports';
 
 export type { SessionState } from './hookTypes';
 
@@ -24,10 +25,11 @@ export type SessionListener = TrackListener & {
 };
 
 /**
- * One participant's side of a room: a mediasoup-client Device, a send and a
- * receive transport, the local tracks it publishes (Publisher) and the
- * remote tracks it consumes (Subscriber). It mends itself without a page
- * reload, one recovery at a time (Mender):
+ * One participant's side of a room: a mediasoup-client Device, the
+ * transports (Transports), the local tracks it publishes (Publisher) and the
+ * remote tracks it consumes (Subscriber). This class holds the membership
+ * (join, resume, leave) and answers the server's events. It mends itself
+ * without a page reload, one recovery at a time (Mender):
  * - socket.io reconnected: room.resume; ICE restart on the transports the
  *   server kept, or (local transports dead) close them and build new ones
  *   and re-produce; a grace period that ran out means a fresh room.join;
@@ -37,18 +39,17 @@ export type SessionListener = TrackListener & {
  */
 export class CallSession {
 	readonly device = new Device();
-	peerId = '';
 
-	#send?: msc.Transport;
-	#recv?: msc.Transport;
+	readonly #transports: Transports;
+	readonly #publisher: Publisher;
+	readonly #subscriber: Subscriber;
+	readonly #mender: Mender;
+	#peerId = '';
 	#resumeToken = '';
 	/** The socket id of the connection that holds this peer on the server (room.join or room.resume done on it). */
 	#boundTo: string | undefined;
 	#joined = false;
 	#left = false;
-	readonly #mender: Mender;
-	readonly #publisher: Publisher;
-	readonly #subscriber: Subscriber;
 
 	constructor(
 		private readonly signaling: Signaling,
@@ -56,49 +57,24 @@ export class CallSession {
 		private readonly displayName: string,
 		private readonly listener: SessionListener,
 	) {
+		this.#transports = new Transports(this.device, signaling, (state) => this.#onTransportState(state));
+		this.#publisher = new Publisher(this.device, signaling, () => this.#transports.send);
+		this.#subscriber = new Subscriber(() => this.#transports.recv, listener);
 		this.#mender = new Mender(() => signaling.connected, (state, detail) => listener.state(state, detail));
-		this.#publisher = new Publisher(this.device, signaling, () => this.#send);
-		this.#subscriber = new Subscriber(() => this.#recv, listener);
-		signaling.onConsumerNew(async (data) => {
-			// NOTE: a consumer.new can arrive while the transports are being rebuilt;
-			// the consumer may then belong to a transport about to close.
-			await this.#mender.idle();
-			await this.#subscriber.consume(data);
-		});
-		signaling.on('consumer.closed', ({ consumerId }) => this.#subscriber.drop(consumerId));
-		signaling.on('consumer.paused', ({ consumerId }) => this.#subscriber.setPaused(consumerId, true));
-		signaling.on('consumer.resumed', ({ consumerId }) => this.#subscriber.setPaused(consumerId, false));
-		signaling.on('peer.joined', ({ peer }) => listener.peerJoined(peer));
-		signaling.on('peer.left', ({ peerId }) => listener.peerLeft(peerId));
-		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
-		signaling.on('session.reconnect', ({ reason }) => this.#mender.mend(() => this.#rebuild(reason)));
-		signaling.on('producer.encodings', ({ producerId, active }) => void this.#publisher.setEncodings(producerId, active));
-		signaling.on('session.ended', ({ reason }) => {
-			this.#stop();
-			this.#closeTransports();
-			listener.state('failed', reason === 'accountDeleted' ? 'the account was deleted' : 'you were signed out');
-		});
-		signaling.on('room.removed', ({ reason }) => this.#removed(reason));
-		signaling.socket.on('disconnect', () => {
-			if (!this.#left) {
-				listener.state('reconnecting', 'signaling connection lost');
-			}
-		});
-		// NOTE: the socket's connect (not the manager's reconnect, which fires
-		// before the socket is usable) marks each reconnection.
-		signaling.socket.on('connect', () => {
-			if (this.#joined && !this.#left) {
-				this.#mender.mend(() => this.#resume());
-			}
-		});
+		this.#listen();
+	}
+
+	/** This participant's peer id ('' before room.join; a rejoin changes it). */
+	get peerId(): string {
+		return this.#peerId;
 	}
 
 	get sendTransport(): msc.Transport | undefined {
-		return this.#send;
+		return this.#transports.send;
 	}
 
 	get recvTransport(): msc.Transport | undefined {
-		return this.#recv;
+		return this.#transports.recv;
 	}
 
 	/** The tracks this participant publishes, by source. */
@@ -162,6 +138,50 @@ export class CallSession {
 		this.listener.state('left');
 	}
 
+	/** What a lost network looks like: the socket is cut and, unless `keepTransports`, the transports are closed too. */
+	dropConnection({ keepTransports = false } = {}): void {
+		if (!keepTransports) {
+			this.#transports.close();
+		}
+		this.signaling.socket.io.engine.close();
+	}
+
+	#listen(): void {
+		const { signaling, listener } = this;
+		signaling.onConsumerNew(async (data) => {
+			// NOTE: a consumer.new can arrive while the transports are being rebuilt;
+			// the consumer may then belong to a transport about to close.
+			await this.#mender.idle();
+			await this.#subscriber.consume(data);
+		});
+		signaling.on('consumer.closed', ({ consumerId }) => this.#subscriber.drop(consumerId));
+		signaling.on('consumer.paused', ({ consumerId }) => this.#subscriber.setPaused(consumerId, true));
+		signaling.on('consumer.resumed', ({ consumerId }) => this.#subscriber.setPaused(consumerId, false));
+		signaling.on('peer.joined', ({ peer }) => listener.peerJoined(peer));
+		signaling.on('peer.left', ({ peerId }) => listener.peerLeft(peerId));
+		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
+		signaling.on('session.reconnect', ({ reason }) => this.#mender.mend(() => this.#rebuild(reason)));
+		signaling.on('producer.encodings', ({ producerId, active }) => void this.#publisher.setEncodings(producerId, active));
+		signaling.on('session.ended', ({ reason }) => {
+			this.#stop();
+			this.#transports.close();
+			listener.state('failed', reason === 'accountDeleted' ? 'the account was deleted' : 'you were signed out');
+		});
+		signaling.on('room.removed', ({ reason }) => this.#removed(reason));
+		signaling.socket.on('disconnect', () => {
+			if (!this.#left) {
+				listener.state('reconnecting', 'signaling connection lost');
+			}
+		});
+		// NOTE: the socket's connect (not the manager's reconnect, which fires
+		// before the socket is usable) marks each reconnection.
+		signaling.socket.on('connect', () => {
+			if (this.#joined && !this.#left) {
+				this.#mender.mend(() => this.#resume());
+			}
+		});
+	}
+
 	/** The session is over: nothing reconnects, resumes or retries after this. */
 	#stop(): void {
 		this.#left = true;
@@ -184,17 +204,9 @@ export class CallSession {
 
 	/** The transports, the local tracks and the connection close. */
 	#finish(): void {
-		this.#closeTransports();
+		this.#transports.close();
 		this.#publisher.close();
 		this.signaling.close();
-	}
-
-	/** What a lost network looks like: the socket is cut and, unless `keepTransports`, the transports are closed too. */
-	dropConnection({ keepTransports = false } = {}): void {
-		if (!keepTransports) {
-			this.#closeTransports();
-		}
-		this.signaling.socket.io.engine.close();
 	}
 
 	async #join(): Promise<void> {
@@ -203,12 +215,12 @@ export class CallSession {
 			rtpCapabilities: this.device.rtpCapabilities as never,
 			displayName: this.displayName,
 		});
-		this.peerId = joined.peerId;
+		this.#peerId = joined.peerId;
 		this.#resumeToken = joined.resumeToken;
 		this.#boundTo = this.signaling.socket.id;
 		this.listener.joined(joined.peerId);
 		this.listener.roster(joined.peers);
-		await this.#buildTransports();
+		await this.#openMedia();
 		this.#joined = true;
 		this.listener.state('connected');
 	}
@@ -230,20 +242,7 @@ export class CallSession {
 			resumed = await this.signaling.request('room.resume', { resumeToken: this.#resumeToken });
 		} catch (error) {
 			if (error instanceof RequestError && error.code === 'not_found') {
-				// The grace period ran out and the server forgot this peer: join afresh.
-				this.#closeTransports();
-				try {
-					await this.#join();
-				} catch (joinError) {
-					// NOTE: the token opens the room no more: a call's room, whose end
-					// (and room.removed) came while this was away. Retrying cannot help.
-					if (joinError instanceof RequestError && joinError.code === 'forbidden') {
-						this.#removed('callEnded');
-						return;
-					}
-					throw joinError;
-				}
-				this.listener.recovered({ how: 'rejoin', why: 'grace expired', at: Date.now() });
+				await this.#rejoin();
 				return;
 			}
 			throw error;
@@ -253,74 +252,52 @@ export class CallSession {
 		this.#subscriber.reconcile(resumed.peers);
 		const kept = new Set(resumed.transports.map((t) => t.id));
 		const onServer = new Map(resumed.producers.map((p) => [p.id, p]));
-		const transportsLive = [this.#send, this.#recv].every((t) => t && !t.closed && kept.has(t.id) && t.connectionState !== 'failed');
-		const producersLive = this.#publisher.producingOn(onServer);
-		if (!transportsLive || !producersLive) {
+		if (!this.#transports.keptBy(kept) || !this.#publisher.producingOn(onServer)) {
 			await this.#rebuild('resume', [...kept]);
 			return;
 		}
-		for (const transport of [this.#send!, this.#recv!]) {
-			const { iceParameters } = await this.signaling.request('transport.restartIce', { transportId: transport.id });
-			await transport.restartIce({ iceParameters: iceParameters as msc.IceParameters });
-		}
+		await this.#transports.restartIce();
 		await this.#publisher.syncPaused(onServer);
 		this.listener.recovered({ how: 'restartIce', why: 'resume', at: Date.now() });
 		this.listener.state('connected');
 	}
 
+	/** The grace period ran out and the server forgot this peer: join afresh. */
+	async #rejoin(): Promise<void> {
+		this.#transports.close();
+		try {
+			await this.#join();
+		} catch (joinError) {
+			// NOTE: the token opens the room no more: a call's room, whose end
+			// (and room.removed) came while this was away. Retrying cannot help.
+			if (joinError instanceof RequestError && joinError.code === 'forbidden') {
+				this.#removed('callEnded');
+				return;
+			}
+			throw joinError;
+		}
+		this.listener.recovered({ how: 'rejoin', why: 'grace expired', at: Date.now() });
+	}
+
 	/** New transports and producers; the server's copies of the old transports (`stale` and ours) are closed first. */
 	async #rebuild(why: string, stale: string[] = []): Promise<void> {
 		this.listener.state('reconnecting', why);
-		const ids = new Set([...stale, this.#send?.id, this.#recv?.id].filter((id): id is string => Boolean(id)));
-		this.#closeTransports();
-		// NOTE: after session.reconnect the server already lost them: not_found is expected.
-		for (const transportId of ids) {
-			await this.signaling.request('transport.close', { transportId }).catch(() => undefined);
-		}
-		await this.#buildTransports();
+		const ids = new Set([...stale, ...this.#transports.ids]);
+		this.#transports.close();
+		await this.#transports.closeOnServer(ids);
+		await this.#openMedia();
 		this.listener.recovered({ how: 'newTransports', why, at: Date.now() });
 		this.listener.state('connected');
 	}
 
-	async #buildTransports(): Promise<void> {
-		this.#recv = await this.#createTransport('recv');
-		this.#send = await this.#createTransport('send');
+	/** New transports, and a producer for each local track. */
+	async #openMedia(): Promise<void> {
+		await this.#transports.open();
 		await this.#publisher.produceMissing();
 	}
 
-	/** Closes the transports, and with them (mediasoup-client) their producers and consumers. */
-	#closeTransports(): void {
-		this.#send?.close();
-		this.#recv?.close();
-		this.#send = undefined;
-		this.#recv = undefined;
-	}
-
-	async #createTransport(direction: 'send' | 'recv'): Promise<msc.Transport> {
-		const info = await this.signaling.request('transport.create', { direction });
-		const options: msc.TransportOptions = {
-			id: info.id,
-			iceParameters: info.iceParameters as msc.IceParameters,
-			iceCandidates: info.iceCandidates as msc.IceCandidate[],
-			dtlsParameters: info.dtlsParameters as msc.DtlsParameters,
-			iceServers: info.iceServers as RTCIceServer[],
-			iceTransportPolicy: info.iceTransportPolicy,
-		};
-		const transport = direction === 'send' ? this.device.createSendTransport(options) : this.device.createRecvTransport(options);
-		transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-			this.signaling.request('transport.connect', { transportId: transport.id, dtlsParameters: dtlsParameters as never }).then(() => callback(), errback);
-		});
-		transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-			this.signaling.request('producer.create', {
-				transportId: transport.id, kind, rtpParameters: rtpParameters as never, source: appData.source as Source, paused: appData.paused === true,
-			}).then(({ id }) => callback({ id }), errback);
-		});
-		transport.on('connectionstatechange', (state) => this.#onTransportState(transport, state));
-		return transport;
-	}
-
-	#onTransportState(transport: msc.Transport, state: RTCPeerConnectionState): void {
-		if (this.#left || !this.signaling.connected || this.#mender.busy || (transport !== this.#send && transport !== this.#recv)) {
+	#onTransportState(state: RTCPeerConnectionState): void {
+		if (this.#left || !this.signaling.connected || this.#mender.busy) {
 			return;
 		}
 		if (state === 'failed') {
