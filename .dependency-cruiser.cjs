@@ -16,9 +16,10 @@ module.exports = {
 		},
 		{
 			name: 'through-index',
-			comment: 'A folder is imported only through its index.ts (its files import each other freely).',
+			comment: 'A folder is imported only through its index.ts (its files import each other freely). ' +
+				'The browser bundle and the protocol files it shares have rules of their own below.',
 			severity: 'error',
-			from: { path: '^src/([^/]+)/' },
+			from: { path: '^src/([^/]+)/', pathNot: ['^src/web/client/', '^src/signaling/(protocol|schemas)\\.ts$'] },
 			to: { path: '^src/[^/]+/', pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$'] },
 		},
 		{
@@ -27,6 +28,22 @@ module.exports = {
 			severity: 'error',
 			from: { path: '^src/[^/]+\\.ts$' },
 			to: { path: '^src/[^/]+/', pathNot: '^src/[^/]+/index\\.ts$' },
+		},
+		{
+			name: 'browser-client',
+			comment: 'The web client is its own program, bundled for the browser: of the server it imports only the ' +
+				'protocol, whose schemas its types are derived from, and the error catalogue.',
+			severity: 'error',
+			from: { path: '^src/web/client/' },
+			to: { path: '^src/', pathNot: ['^src/web/client/', '^src/signaling/protocol\\.ts$', '^src/errors/index\\.ts$'] },
+		},
+		{
+			name: 'protocol-is-browser-safe',
+			comment: 'protocol.ts and schemas.ts are bundled into the browser too: they import no Node-only module, ' +
+				'so files by path, never an index that pulls the server in.',
+			severity: 'error',
+			from: { path: '^src/signaling/(protocol|schemas)\\.ts$' },
+			to: { pathNot: ['^src/signaling/(protocol|schemas)\\.ts$', '^src/util/displayText\\.ts$', '^src/errors/index\\.ts$', 'node_modules/zod/'] },
 		},
 		{
 			name: 'domain-not-wire',

@@ -1,11 +1,11 @@
 import type { Logger } from '../logging';
-import type { User } from '../store';
+import type { CallMedia, User } from '../store';
 import type { Clock, Timer } from '../util';
 import { CALL_STATES, type CallState } from './callState';
 import { LEG_STATES, type LegOutcome, type LegState } from './legState';
 import type { Device } from './Presence';
 
-export type Media = 'audio' | 'video';
+export type Media = CallMedia;
 
 /** Rooms of calls are `call-<callId>`: the prefix is reserved, no other room may use it. */
 export const CALL_ROOM_PREFIX = 'call-';

@@ -1,4 +1,4 @@
-import type { Media } from './Call';
+import type { CallMedia as Media } from '../store';
 
 /**
  * What the call service tells an account's devices, by name, with its

@@ -2,5 +2,5 @@ export { MIGRATIONS, migrate } from './migrations';
 export { SqliteStore } from './SqliteStore';
 export { CALLER_OUTCOMES, DEFAULT_SETTINGS } from './types';
 export type {
-	CalleeOutcome, CallerOutcome, CallOutcome, CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings,
+	CallMedia, CalleeOutcome, CallerOutcome, CallOutcome, CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings,
 } from './types';

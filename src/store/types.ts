@@ -65,6 +65,9 @@ export type CalleeOutcome = 'answered' | 'declined' | 'missed';
 /** The outcome of a history row: the caller's on an outgoing row, the callee's on an incoming one. */
 export type CallOutcome = CallerOutcome | CalleeOutcome;
 
+/** What a call carries: audio alone, or audio and video. */
+export type CallMedia = 'audio' | 'video';
+
 /** One row of an account's call history: one call with one other party. */
 export type CallRecord = {
 	callId: string;
@@ -72,7 +75,7 @@ export type CallRecord = {
 	otherHandle: string;
 	otherDisplayName: string;
 	direction: 'outgoing' | 'incoming';
-	media: 'audio' | 'video';
+	media: CallMedia;
 	/** A CallerOutcome on an outgoing row, a CalleeOutcome on an incoming one. */
 	outcome: CallOutcome;
 	startedAt: number;

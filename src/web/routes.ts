@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router } from 'express';
-import { handle as handleSchema, roomId as roomIdSchema } from '../signaling/schemas';
+import { handle as handleSchema, roomId as roomIdSchema } from '../signaling';
 import { directoryPage, historyPage, profilePage, settingsPage, signinPage } from './accountPages';
 import { PAGE_CSP } from './csp';
 import { lobbyPage, roomPage, unavailablePage } from './pages';

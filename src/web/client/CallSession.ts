@@ -1,25 +1,16 @@
 import { Device, type types as msc } from 'mediasoup-client';
 import type { PeerInfo, ResponseData, ServerEventData, Source } from '../../signaling/protocol';
 import type { Recovery, SessionState } from './hookTypes';
+import { Mender } from './Mender';
+import { Publisher, type LocalTrack } from './Publisher';
 import { RequestError, type Signaling } from './signaling';
+import { Subscriber, type RemoteConsumer, type TrackListener } from './Subscriber';
+import { Transports } from './Transports';
 
 export type { SessionState } from './hookTypes';
 
-/** A remote track the session consumes, for the UI. */
-export type RemoteTrack = {
-	consumerId: string;
-	producerId: string;
-	peerId: string;
-	kind: 'audio' | 'video';
-	source: Source;
-	track: MediaStreamTrack;
-	ssrc: number | undefined;
-	/** The producer is paused (muted microphone, camera off). */
-	paused: boolean;
-};
-
 /** What the UI hears from the session. */
-export type SessionListener = {
+export type SessionListener = TrackListener & {
 	state(state: SessionState, detail?: string): void;
 	/** This participant's peer id: after room.join, and again after a rejoin (the old peer was forgotten). */
 	joined(peerId: string): void;
@@ -27,37 +18,18 @@ export type SessionListener = {
 	roster(peers: PeerInfo[]): void;
 	peerJoined(peer: PeerInfo): void;
 	peerLeft(peerId: string): void;
-	trackAdded(track: RemoteTrack): void;
-	trackRemoved(consumerId: string): void;
-	trackPaused(consumerId: string, paused: boolean): void;
 	activeSpeaker(peerId: string | null): void;
 	recovered(recovery: Recovery): void;
 	/** The server put this participant out of a call's room (room.removed); the session is over and closed. */
 	removed(reason: ServerEventData<'room.removed'>['reason']): void;
 };
 
-/** The simulcast encodings of a camera: 1/4, 1/2 and full resolution (of a 720p capture). */
-export const CAMERA_ENCODINGS: RTCRtpEncodingParameters[] = [
-	{ scaleResolutionDownBy: 4, maxBitrate: 150_000 },
-	{ scaleResolutionDownBy: 2, maxBitrate: 500_000 },
-	{ scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
-];
-
-type LocalTrack = { source: Source; track: MediaStreamTrack; paused: boolean; producer?: msc.Producer };
-type RemoteConsumer = { consumer: msc.Consumer; peerId: string; source: Source; paused: boolean };
-
-/** A failed recovery is tried again this many times, after 250 ms, 500 ms, ... up to 4 s (about 12 s in all). */
-const MEND_RETRIES = 6;
-const MEND_BACKOFF_MS = 250;
-const MEND_BACKOFF_MAX_MS = 4000;
-
-/** consumer.closed ids remembered for a consumer.new still on its way; bounded. */
-const CLOSED_EARLY_MAX = 256;
-
 /**
- * One participant's side of a room: a mediasoup-client Device, a send and a
- * receive transport, the local tracks it publishes and the remote tracks it
- * consumes. It mends itself without a page reload:
+ * One participant's side of a room: a mediasoup-client Device, the
+ * transports (Transports), the local tracks it publishes (Publisher) and the
+ * remote tracks it consumes (Subscriber). This class holds the membership
+ * (join, resume, leave) and answers the server's events. It mends itself
+ * without a page reload, one recovery at a time (Mender):
  * - socket.io reconnected: room.resume; ICE restart on the transports the
  *   server kept, or (local transports dead) close them and build new ones
  *   and re-produce; a grace period that ran out means a fresh room.join;
@@ -67,20 +39,17 @@ const CLOSED_EARLY_MAX = 256;
  */
 export class CallSession {
 	readonly device = new Device();
-	peerId = '';
-	readonly consumers = new Map<string, RemoteConsumer>();
-	readonly local = new Map<Source, LocalTrack>();
 
-	#send?: msc.Transport;
-	#recv?: msc.Transport;
+	readonly #transports: Transports;
+	readonly #publisher: Publisher;
+	readonly #subscriber: Subscriber;
+	readonly #mender: Mender;
+	#peerId = '';
 	#resumeToken = '';
 	/** The socket id of the connection that holds this peer on the server (room.join or room.resume done on it). */
 	#boundTo: string | undefined;
 	#joined = false;
 	#left = false;
-	/** A resume or rebuild under way; consumer.new waits for it. */
-	#mending?: Promise<void>;
-	readonly #closedEarly = new Set<string>();
 
 	constructor(
 		private readonly signaling: Signaling,
@@ -88,41 +57,34 @@ export class CallSession {
 		private readonly displayName: string,
 		private readonly listener: SessionListener,
 	) {
-		signaling.onConsumerNew((data) => this.#consume(data));
-		signaling.on('consumer.closed', ({ consumerId }) => this.#dropConsumer(consumerId));
-		signaling.on('consumer.paused', ({ consumerId }) => this.#setConsumerPaused(consumerId, true));
-		signaling.on('consumer.resumed', ({ consumerId }) => this.#setConsumerPaused(consumerId, false));
-		signaling.on('peer.joined', ({ peer }) => listener.peerJoined(peer));
-		signaling.on('peer.left', ({ peerId }) => listener.peerLeft(peerId));
-		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
-		signaling.on('session.reconnect', ({ reason }) => this.#mend(() => this.#rebuild(reason)));
-		signaling.on('producer.encodings', ({ producerId, active }) => void this.#setEncodings(producerId, active));
-		signaling.on('session.ended', ({ reason }) => {
-			this.#left = true;
-			this.#closeTransports();
-			listener.state('failed', reason === 'accountDeleted' ? 'the account was deleted' : 'you were signed out');
-		});
-		signaling.on('room.removed', ({ reason }) => this.#removed(reason));
-		signaling.socket.on('disconnect', () => {
-			if (!this.#left) {
-				listener.state('reconnecting', 'signaling connection lost');
-			}
-		});
-		// NOTE: the socket's connect (not the manager's reconnect, which fires
-		// before the socket is usable) marks each reconnection.
-		signaling.socket.on('connect', () => {
-			if (this.#joined && !this.#left) {
-				this.#mend(() => this.#resume());
-			}
-		});
+		this.#transports = new Transports(this.device, signaling, (state) => this.#onTransportState(state));
+		this.#publisher = new Publisher(this.device, signaling, () => this.#transports.send);
+		this.#subscriber = new Subscriber(() => this.#transports.recv, listener);
+		this.#mender = new Mender(() => signaling.connected, (state, detail) => listener.state(state, detail));
+		this.#listen();
+	}
+
+	/** This participant's peer id ('' before room.join; a rejoin changes it). */
+	get peerId(): string {
+		return this.#peerId;
 	}
 
 	get sendTransport(): msc.Transport | undefined {
-		return this.#send;
+		return this.#transports.send;
 	}
 
 	get recvTransport(): msc.Transport | undefined {
-		return this.#recv;
+		return this.#transports.recv;
+	}
+
+	/** The tracks this participant publishes, by source. */
+	get local(): ReadonlyMap<Source, LocalTrack> {
+		return this.#publisher.tracks;
+	}
+
+	/** The remote tracks consumed, by consumer id. */
+	get consumers(): ReadonlyMap<string, RemoteConsumer> {
+		return this.#subscriber.consumers;
 	}
 
 	/** Loads the device, joins, and publishes `tracks`. */
@@ -130,51 +92,30 @@ export class CallSession {
 		const { routerRtpCapabilities } = await this.signaling.request('media.capabilities', {});
 		await this.device.load({ routerRtpCapabilities: routerRtpCapabilities as msc.RtpCapabilities });
 		for (const { source, track } of tracks) {
-			this.local.set(source, { source, track, paused: false });
+			this.#publisher.add(source, track);
 		}
 		await this.#join();
 	}
 
 	/** Mute / camera off: the producer is paused, not closed; a producer made later starts paused too. */
 	async setPaused(source: Source, paused: boolean): Promise<void> {
-		const local = this.local.get(source);
-		if (!local) {
-			return;
-		}
-		local.paused = paused;
-		const producer = local.producer;
-		if (!producer || producer.closed) {
-			return;
-		}
-		if (paused) {
-			producer.pause();
-		} else {
-			producer.resume();
-		}
-		// NOTE: while disconnected this fails; the resume reconciles it.
-		await this.signaling.request(paused ? 'producer.pause' : 'producer.resume', { producerId: producer.id }).catch(() => undefined);
+		await this.#publisher.setPaused(source, paused);
 	}
 
 	/** Publishes another track (screen share). */
 	async publish(source: Source, track: MediaStreamTrack): Promise<void> {
-		this.local.set(source, { source, track, paused: false });
-		if (this.#mending) {
+		this.#publisher.add(source, track);
+		if (this.#mender.busy) {
 			// NOTE: a rebuild may have passed this source already; produce it after.
-			this.#mend(() => this.#produceMissing());
+			this.#mender.mend(() => this.#publisher.produceMissing());
 			return;
 		}
-		await this.#produceMissing();
+		await this.#publisher.produceMissing();
 	}
 
 	/** Stops publishing a source and forgets its track. */
 	async unpublish(source: Source): Promise<void> {
-		const local = this.local.get(source);
-		this.local.delete(source);
-		local?.track.stop();
-		if (local?.producer && !local.producer.closed) {
-			local.producer.close();
-			await this.signaling.request('producer.close', { producerId: local.producer.id }).catch(() => undefined);
-		}
+		await this.#publisher.remove(source);
 	}
 
 	/** How a remote video is shown (its tile's size and visibility), for the server's layer policy. */
@@ -190,11 +131,61 @@ export class CallSession {
 	/** Leaves the room (unless the server already put this peer out) and closes everything. */
 	async leave(): Promise<void> {
 		if (!this.#left) {
-			this.#left = true;
+			this.#stop();
 			await this.signaling.request('room.leave', {}).catch(() => undefined);
 		}
 		this.#finish();
 		this.listener.state('left');
+	}
+
+	/** What a lost network looks like: the socket is cut and, unless `keepTransports`, the transports are closed too. */
+	dropConnection({ keepTransports = false } = {}): void {
+		if (!keepTransports) {
+			this.#transports.close();
+		}
+		this.signaling.socket.io.engine.close();
+	}
+
+	#listen(): void {
+		const { signaling, listener } = this;
+		signaling.onConsumerNew(async (data) => {
+			// NOTE: a consumer.new can arrive while the transports are being rebuilt;
+			// the consumer may then belong to a transport about to close.
+			await this.#mender.idle();
+			await this.#subscriber.consume(data);
+		});
+		signaling.on('consumer.closed', ({ consumerId }) => this.#subscriber.drop(consumerId));
+		signaling.on('consumer.paused', ({ consumerId }) => this.#subscriber.setPaused(consumerId, true));
+		signaling.on('consumer.resumed', ({ consumerId }) => this.#subscriber.setPaused(consumerId, false));
+		signaling.on('peer.joined', ({ peer }) => listener.peerJoined(peer));
+		signaling.on('peer.left', ({ peerId }) => listener.peerLeft(peerId));
+		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
+		signaling.on('session.reconnect', ({ reason }) => this.#mender.mend(() => this.#rebuild(reason)));
+		signaling.on('producer.encodings', ({ producerId, active }) => void this.#publisher.setEncodings(producerId, active));
+		signaling.on('session.ended', ({ reason }) => {
+			this.#stop();
+			this.#transports.close();
+			listener.state('failed', reason === 'accountDeleted' ? 'the account was deleted' : 'you were signed out');
+		});
+		signaling.on('room.removed', ({ reason }) => this.#removed(reason));
+		signaling.socket.on('disconnect', () => {
+			if (!this.#left) {
+				listener.state('reconnecting', 'signaling connection lost');
+			}
+		});
+		// NOTE: the socket's connect (not the manager's reconnect, which fires
+		// before the socket is usable) marks each reconnection.
+		signaling.socket.on('connect', () => {
+			if (this.#joined && !this.#left) {
+				this.#mender.mend(() => this.#resume());
+			}
+		});
+	}
+
+	/** The session is over: nothing reconnects, resumes or retries after this. */
+	#stop(): void {
+		this.#left = true;
+		this.#mender.close();
 	}
 
 	/**
@@ -205,7 +196,7 @@ export class CallSession {
 		if (this.#left) {
 			return;
 		}
-		this.#left = true;
+		this.#stop();
 		this.#finish();
 		this.listener.state('left', reason === 'hangup' ? 'you hung up' : 'the call ended');
 		this.listener.removed(reason);
@@ -213,19 +204,9 @@ export class CallSession {
 
 	/** The transports, the local tracks and the connection close. */
 	#finish(): void {
-		this.#closeTransports();
-		for (const { track } of this.local.values()) {
-			track.stop();
-		}
+		this.#transports.close();
+		this.#publisher.close();
 		this.signaling.close();
-	}
-
-	/** What a lost network looks like: the socket is cut and, unless `keepTransports`, the transports are closed too. */
-	dropConnection({ keepTransports = false } = {}): void {
-		if (!keepTransports) {
-			this.#closeTransports();
-		}
-		this.signaling.socket.io.engine.close();
 	}
 
 	async #join(): Promise<void> {
@@ -234,41 +215,14 @@ export class CallSession {
 			rtpCapabilities: this.device.rtpCapabilities as never,
 			displayName: this.displayName,
 		});
-		this.peerId = joined.peerId;
+		this.#peerId = joined.peerId;
 		this.#resumeToken = joined.resumeToken;
 		this.#boundTo = this.signaling.socket.id;
 		this.listener.joined(joined.peerId);
 		this.listener.roster(joined.peers);
-		await this.#buildTransports();
+		await this.#openMedia();
 		this.#joined = true;
 		this.listener.state('connected');
-	}
-
-	/**
-	 * Runs one recovery at a time. One that fails is tried again with backoff
-	 * (the server may have no worker for a moment: every worker died at once);
-	 * one that fails while disconnected waits for the next connect instead.
-	 */
-	#mend(run: () => Promise<void>, attempt = 0): void {
-		const previous = this.#mending ?? Promise.resolve();
-		const mending = previous.then(run).catch(async (error: Error) => {
-			if (this.#left || !this.signaling.connected) {
-				return;
-			}
-			if (attempt >= MEND_RETRIES) {
-				this.listener.state('failed', error.message);
-				return;
-			}
-			this.listener.state('reconnecting', `${error.message}; trying again`);
-			await new Promise((resolve) => setTimeout(resolve, Math.min(MEND_BACKOFF_MS * 2 ** attempt, MEND_BACKOFF_MAX_MS)));
-			// NOTE: queued before this one settles, so whoever waits on #mending waits for the retry too.
-			this.#mend(run, attempt + 1);
-		}).finally(() => {
-			if (this.#mending === mending) {
-				this.#mending = undefined;
-			}
-		});
-		this.#mending = mending;
 	}
 
 	/** After socket.io reconnected: take this peer back, then mend or rebuild the transports. */
@@ -288,240 +242,70 @@ export class CallSession {
 			resumed = await this.signaling.request('room.resume', { resumeToken: this.#resumeToken });
 		} catch (error) {
 			if (error instanceof RequestError && error.code === 'not_found') {
-				// The grace period ran out and the server forgot this peer: join afresh.
-				this.#closeTransports();
-				try {
-					await this.#join();
-				} catch (joinError) {
-					// NOTE: the token opens the room no more: a call's room, whose end
-					// (and room.removed) came while this was away. Retrying cannot help.
-					if (joinError instanceof RequestError && joinError.code === 'forbidden') {
-						this.#removed('callEnded');
-						return;
-					}
-					throw joinError;
-				}
-				this.listener.recovered({ how: 'rejoin', why: 'grace expired', at: Date.now() });
+				await this.#rejoin();
 				return;
 			}
 			throw error;
 		}
 		this.#boundTo = this.signaling.socket.id;
 		this.listener.roster(resumed.peers);
-		this.#reconcileConsumers(resumed.peers);
+		this.#subscriber.reconcile(resumed.peers);
 		const kept = new Set(resumed.transports.map((t) => t.id));
 		const onServer = new Map(resumed.producers.map((p) => [p.id, p]));
-		const transportsLive = [this.#send, this.#recv].every((t) => t && !t.closed && kept.has(t.id) && t.connectionState !== 'failed');
-		const producersLive = [...this.local.values()].every((l) => l.producer && !l.producer.closed && onServer.has(l.producer.id));
-		if (!transportsLive || !producersLive) {
+		if (!this.#transports.keptBy(kept) || !this.#publisher.producingOn(onServer)) {
 			await this.#rebuild('resume', [...kept]);
 			return;
 		}
-		for (const transport of [this.#send!, this.#recv!]) {
-			const { iceParameters } = await this.signaling.request('transport.restartIce', { transportId: transport.id });
-			await transport.restartIce({ iceParameters: iceParameters as msc.IceParameters });
-		}
-		// Mute and camera changes made while away.
-		for (const local of this.local.values()) {
-			if (local.producer && onServer.get(local.producer.id)?.paused !== local.paused) {
-				await this.signaling.request(local.paused ? 'producer.pause' : 'producer.resume', { producerId: local.producer.id });
-			}
-		}
+		await this.#transports.restartIce();
+		await this.#publisher.syncPaused(onServer);
 		this.listener.recovered({ how: 'restartIce', why: 'resume', at: Date.now() });
 		this.listener.state('connected');
 	}
 
-	/**
-	 * Events lost while away: consumers of producers that closed meanwhile go,
-	 * and each consumer takes its producer's paused state.
-	 */
-	#reconcileConsumers(peers: PeerInfo[]): void {
-		const producers = new Map(peers.flatMap((p) => p.producers).map((p) => [p.id, p]));
-		for (const [consumerId, entry] of [...this.consumers]) {
-			const producer = producers.get(entry.consumer.producerId);
-			if (!producer) {
-				this.#dropConsumer(consumerId);
-			} else if (producer.paused !== entry.paused) {
-				this.#setConsumerPaused(consumerId, producer.paused);
+	/** The grace period ran out and the server forgot this peer: join afresh. */
+	async #rejoin(): Promise<void> {
+		this.#transports.close();
+		try {
+			await this.#join();
+		} catch (joinError) {
+			// NOTE: the token opens the room no more: a call's room, whose end
+			// (and room.removed) came while this was away. Retrying cannot help.
+			if (joinError instanceof RequestError && joinError.code === 'forbidden') {
+				this.#removed('callEnded');
+				return;
 			}
+			throw joinError;
 		}
+		this.listener.recovered({ how: 'rejoin', why: 'grace expired', at: Date.now() });
 	}
 
 	/** New transports and producers; the server's copies of the old transports (`stale` and ours) are closed first. */
 	async #rebuild(why: string, stale: string[] = []): Promise<void> {
 		this.listener.state('reconnecting', why);
-		const ids = new Set([...stale, this.#send?.id, this.#recv?.id].filter((id): id is string => Boolean(id)));
-		this.#closeTransports();
-		// NOTE: after session.reconnect the server already lost them: not_found is expected.
-		for (const transportId of ids) {
-			await this.signaling.request('transport.close', { transportId }).catch(() => undefined);
-		}
-		await this.#buildTransports();
+		const ids = new Set([...stale, ...this.#transports.ids]);
+		this.#transports.close();
+		await this.#transports.closeOnServer(ids);
+		await this.#openMedia();
 		this.listener.recovered({ how: 'newTransports', why, at: Date.now() });
 		this.listener.state('connected');
 	}
 
-	async #buildTransports(): Promise<void> {
-		this.#recv = await this.#createTransport('recv');
-		this.#send = await this.#createTransport('send');
-		await this.#produceMissing();
+	/** New transports, and a producer for each local track. */
+	async #openMedia(): Promise<void> {
+		await this.#transports.open();
+		await this.#publisher.produceMissing();
 	}
 
-	async #produceMissing(): Promise<void> {
-		for (const local of this.local.values()) {
-			if (!local.producer && this.#send && !this.#send.closed) {
-				await this.#produce(this.#send, local);
-			}
-		}
-	}
-
-	#closeTransports(): void {
-		for (const consumerId of [...this.consumers.keys()]) {
-			this.listener.trackRemoved(consumerId);
-		}
-		this.consumers.clear();
-		this.#send?.close();
-		this.#recv?.close();
-		this.#send = undefined;
-		this.#recv = undefined;
-		for (const local of this.local.values()) {
-			local.producer = undefined;
-		}
-	}
-
-	async #createTransport(direction: 'send' | 'recv'): Promise<msc.Transport> {
-		const info = await this.signaling.request('transport.create', { direction });
-		const options: msc.TransportOptions = {
-			id: info.id,
-			iceParameters: info.iceParameters as msc.IceParameters,
-			iceCandidates: info.iceCandidates as msc.IceCandidate[],
-			dtlsParameters: info.dtlsParameters as msc.DtlsParameters,
-			iceServers: info.iceServers as RTCIceServer[],
-			iceTransportPolicy: info.iceTransportPolicy,
-		};
-		const transport = direction === 'send' ? this.device.createSendTransport(options) : this.device.createRecvTransport(options);
-		transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-			this.signaling.request('transport.connect', { transportId: transport.id, dtlsParameters: dtlsParameters as never }).then(() => callback(), errback);
-		});
-		transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-			this.signaling.request('producer.create', {
-				transportId: transport.id, kind, rtpParameters: rtpParameters as never, source: appData.source as Source, paused: appData.paused === true,
-			}).then(({ id }) => callback({ id }), errback);
-		});
-		transport.on('connectionstatechange', (state) => this.#onTransportState(transport, state));
-		return transport;
-	}
-
-	#onTransportState(transport: msc.Transport, state: RTCPeerConnectionState): void {
-		if (this.#left || !this.signaling.connected || this.#mending || (transport !== this.#send && transport !== this.#recv)) {
+	#onTransportState(state: RTCPeerConnectionState): void {
+		if (this.#left || !this.signaling.connected || this.#mender.busy) {
 			return;
 		}
 		if (state === 'failed') {
-			this.#mend(() => this.#rebuild('media failed'));
+			this.#mender.mend(() => this.#rebuild('media failed'));
 		} else if (state === 'disconnected') {
 			this.listener.state('reconnecting', 'media interrupted');
 		} else if (state === 'connected') {
 			this.listener.state('connected');
 		}
-	}
-
-	async #produce(transport: msc.Transport, local: LocalTrack): Promise<void> {
-		const kind = local.track.kind as 'audio' | 'video';
-		if (!this.device.canProduce(kind) || local.track.readyState === 'ended') {
-			return;
-		}
-		const options: msc.ProducerOptions = { track: local.track, stopTracks: false, appData: { source: local.source, paused: local.paused } };
-		if (local.source === 'camera') {
-			options.encodings = CAMERA_ENCODINGS;
-			options.codecOptions = { videoGoogleStartBitrate: 1000 };
-			options.codec = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
-		} else if (local.source === 'mic') {
-			options.codecOptions = { opusFec: true, opusDtx: true, opusStereo: false };
-		} else if (local.source === 'screen') {
-			// Screen share favours resolution over frame rate.
-			local.track.contentHint = 'detail';
-		}
-		local.producer = await transport.produce(options);
-		if (local.paused) {
-			// The server made it paused already (producer.create with paused); this stops the track locally.
-			local.producer.pause();
-		}
-	}
-
-	/**
-	 * Dynacast: the server says which simulcast encodings anybody receives;
-	 * the others stop here (RTCRtpEncodingParameters.active). The server only
-	 * ever turns off encodings above the highest one needed, which is what
-	 * mediasoup-client's setMaxSpatialLayer does.
-	 */
-	async #setEncodings(producerId: string, active: boolean[]): Promise<void> {
-		const producer = [...this.local.values()].find((l) => l.producer?.id === producerId)?.producer;
-		if (!producer || producer.closed) {
-			return;
-		}
-		try {
-			await producer.setMaxSpatialLayer(Math.max(0, active.lastIndexOf(true)));
-		} catch (error) {
-			console.warn('switchyard: could not change the encodings sent', error);
-		}
-	}
-
-	async #consume(data: ServerEventData<'consumer.new'>): Promise<void> {
-		// NOTE: a consumer.new can arrive while the transports are being rebuilt;
-		// the consumer may then belong to a transport about to close.
-		while (this.#mending) {
-			await this.#mending;
-		}
-		if (this.#closedEarly.delete(data.consumerId)) {
-			throw new Error('the consumer closed before it was offered');
-		}
-		const transport = this.#recv;
-		if (!transport || transport.closed) {
-			throw new Error('no receive transport');
-		}
-		const consumer = await transport.consume({
-			id: data.consumerId,
-			producerId: data.producerId,
-			kind: data.kind,
-			rtpParameters: data.rtpParameters as msc.RtpParameters,
-		});
-		if (this.#closedEarly.delete(consumer.id) || transport !== this.#recv) {
-			consumer.close();
-			throw new Error('the consumer closed while it was set up');
-		}
-		this.consumers.set(consumer.id, { consumer, peerId: data.peerId, source: data.source, paused: data.producerPaused });
-		this.listener.trackAdded({
-			consumerId: consumer.id,
-			producerId: data.producerId,
-			peerId: data.peerId,
-			kind: data.kind,
-			source: data.source,
-			track: consumer.track,
-			ssrc: consumer.rtpParameters.encodings?.[0]?.ssrc,
-			paused: data.producerPaused,
-		});
-	}
-
-	#dropConsumer(consumerId: string): void {
-		const entry = this.consumers.get(consumerId);
-		if (!entry) {
-			this.#closedEarly.add(consumerId);
-			if (this.#closedEarly.size > CLOSED_EARLY_MAX) {
-				this.#closedEarly.delete(this.#closedEarly.values().next().value!);
-			}
-			return;
-		}
-		entry.consumer.close();
-		this.consumers.delete(consumerId);
-		this.listener.trackRemoved(consumerId);
-	}
-
-	#setConsumerPaused(consumerId: string, paused: boolean): void {
-		const entry = this.consumers.get(consumerId);
-		if (!entry) {
-			return;
-		}
-		entry.paused = paused;
-		this.listener.trackPaused(consumerId, paused);
 	}
 }

@@ -1,5 +1,5 @@
 import type { PeerInfo } from '../../signaling/protocol';
-import type { RemoteTrack } from './CallSession';
+import type { RemoteTrack } from './Subscriber';
 import { fitTiles } from './layout';
 
 const LOCAL = 'local';
