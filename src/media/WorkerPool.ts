@@ -50,8 +50,7 @@ export function resolveWorkerCount(setting: MediaConfig['workers']): number {
  * replaced in its slot on the same port; the process never exits for it.
  */
 export class WorkerPool {
-	readonly events: TypedEmitter<WorkerPoolEvents>;
-	/** For outside watchers (metrics); same events as `events`. */
+	/** For outside watchers (metrics): the pool has no owner that reacts to its events. */
 	readonly observer: TypedEmitter<WorkerPoolEvents>;
 
 	readonly #config: MediaConfig;
@@ -61,14 +60,13 @@ export class WorkerPool {
 	#closed = false;
 	#restarts = 0;
 	#routerRtpCapabilities: ms.RtpCapabilities | undefined;
+	/** waitForWorker() callers, woken when a replacement worker is up. */
+	readonly #waiting = new Set<() => void>();
 
 	private constructor({ config, logger }: WorkerPoolOptions) {
 		this.#config = config;
 		this.#logger = logger.child({ module: 'workers' });
-		const onListenerError = (event: string, error: unknown) =>
-			this.#logger.error('worker pool listener failed', { event, error });
-		this.events = new TypedEmitter(onListenerError);
-		this.observer = new TypedEmitter(onListenerError);
+		this.observer = new TypedEmitter((event, error) => this.#logger.error('worker pool listener failed', { event, error }));
 	}
 
 	/**
@@ -150,16 +148,14 @@ export class WorkerPool {
 			return true;
 		}
 		return new Promise((resolve) => {
-			const timer = setTimeout(() => {
-				this.events.off('workerReplaced', onReplaced);
-				resolve(false);
-			}, timeoutMs);
-			const onReplaced = () => {
+			const done = (up: boolean) => {
 				clearTimeout(timer);
-				this.events.off('workerReplaced', onReplaced);
-				resolve(true);
+				this.#waiting.delete(wake);
+				resolve(up);
 			};
-			this.events.on('workerReplaced', onReplaced);
+			const wake = () => done(true);
+			const timer = setTimeout(() => done(false), timeoutMs);
+			this.#waiting.add(wake);
 		});
 	}
 
@@ -252,7 +248,6 @@ export class WorkerPool {
 		}
 		slot.state = 'restarting';
 		this.#logger.error('worker died', { worker: slot.index, pid: worker.pid, error: error.message });
-		this.events.safeEmit('workerDied', worker, error);
 		this.observer.safeEmit('workerDied', worker, error);
 		this.#scheduleRestart(slot, this.#config.restartDelayMs);
 	}
@@ -273,7 +268,6 @@ export class WorkerPool {
 			this.#logger.error('worker restart failed', {
 				worker: slot.index, failures: slot.restartFailures, error: (error as Error).message,
 			});
-			this.events.safeEmit('workerRestartFailed', slot.index, error as Error);
 			this.observer.safeEmit('workerRestartFailed', slot.index, error as Error);
 			const next = Math.min(Math.max(delayMs * 2, 100), this.#config.restartMaxDelayMs);
 			this.#scheduleRestart(slot, next);
@@ -285,7 +279,9 @@ export class WorkerPool {
 		}
 		this.#restarts++;
 		this.#install(slot, worker);
-		this.events.safeEmit('workerReplaced', worker);
+		for (const wake of [...this.#waiting]) {
+			wake();
+		}
 		this.observer.safeEmit('workerReplaced', worker);
 	}
 }

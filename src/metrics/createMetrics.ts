@@ -166,12 +166,12 @@ export function createMetrics({ pool, registry: rooms, calls, config }: MetricsD
 	new client.Gauge({
 		name: 'switchyard_policy_paused_consumers', help: 'Consumers the bitrate policy has paused (hidden tiles, downlinks too small).', registers,
 		collect() {
-			this.set([...rooms?.rooms() ?? []].reduce((n, room) => n + room.policy.pausedCount, 0));
+			this.set([...rooms?.rooms() ?? []].reduce((n, room) => n + room.policyPausedConsumers, 0));
 		},
 	});
 	rooms?.observer.on('roomCreated', (room) => {
-		room.policy.observer.on('layerSwitch', (deferred) => layerSwitches.inc({ result: deferred ? 'deferred' : 'applied' }));
-		room.policy.observer.on('encodings', () => dynacast.inc());
+		room.observer.on('layerSwitch', (deferred) => layerSwitches.inc({ result: deferred ? 'deferred' : 'applied' }));
+		room.observer.on('encodings', () => dynacast.inc());
 		room.observer.on('peerJoined', () => roomSize.observe(room.peers.size));
 		room.observer.on('firstConsumer', (_peer, seconds) => joinDuration.observe(seconds));
 		room.observer.on('limitReached', (limit) => limitHits.inc({ limit }));

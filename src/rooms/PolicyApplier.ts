@@ -1,34 +1,67 @@
 import type { PolicyConfig } from '../config';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
-import { TypedEmitter } from '../util';
 import { decideSubscriber, neededEncodings, publisherCap, type ConsumerDecision, type ConsumerInput, type PolicyTable } from '../policy';
-import type { ConsumerAppData, Peer } from './Peer';
-
-type Tile = { height: number; visible: boolean; pinned?: boolean };
-type Downlink = { estimate?: number; cap?: number; used?: number };
+import type { PeerNotice } from './PeerLink';
+import { policyTable, spatialLayers, topLayers, underCeiling } from './policyInputs';
+import type { ConsumerAppData, PeerTransport, ProducerAppData } from './types';
 
 /** A bandwidth estimate that moved less than this (relative) since the last pass does not start another. */
 const DOWNLINK_HYSTERESIS = 0.2;
 
-/** The policy table (src/policy) of the config's `policy` section. */
-export function policyTable(config: PolicyConfig): PolicyTable {
-	return {
-		thumbnailMaxHeight: config.thumbnailMaxHeight,
-		mediumMaxHeight: config.mediumMaxHeight,
-		maxLayerByRoomSize: [[2, 2], [config.midLayerFromPeers, 1], [config.lowLayerFromPeers, 0]],
-		layerBitrates: config.layerBitrates,
-		audioBitrate: config.audioBitrate,
-		publisherCapByRoomSize: config.publisherCapFromPeers.map((peers, i) => [peers, config.publisherCapBitrates[i]!]),
-	};
-}
+type Tile = { height: number; visible: boolean; pinned?: boolean };
+type Layers = { spatialLayer: number; temporalLayer?: number };
+type Downlink = { estimate?: number; cap?: number; used?: number };
+/** The policy's inputs and its last decision for one consumer. */
+type ConsumerState = {
+	tile?: Tile;
+	/** The highest layers the client asked for itself (consumer.setPreferredLayers): the policy never goes above. */
+	clientMax?: Layers;
+	/** Its score fell below policy.lowScore and has not climbed back to policy.recoverScore. */
+	degraded: boolean;
+	/** The policy paused it (and so may resume it); a client's own pause is left alone. */
+	paused: boolean;
+	applied?: ConsumerDecision;
+};
 
-/** Spatial layers of a consumer's stream, from its scalability mode (L3T3 -> 3). */
-function spatialLayers(consumer: ms.Consumer): number {
-	const mode = consumer.rtpParameters.encodings?.[0]?.scalabilityMode;
-	const match = mode ? /^S?L(\d+)/.exec(mode) : null;
-	return consumer.type === 'simulcast' || consumer.type === 'svc' ? Number(match?.[1] ?? 1) : 1;
-}
+/** What the policy reads of a peer. */
+export type PolicyPeer = {
+	readonly id: string;
+	readonly transports: ReadonlyMap<string, PeerTransport>;
+	readonly producers: ReadonlyMap<string, ms.Producer<ProducerAppData>>;
+	/** Its consumers the client acknowledged: offered ones still unanswered are left alone. */
+	acknowledgedConsumers(): ms.Consumer<ConsumerAppData>[];
+	notify(notice: PeerNotice): void;
+};
+
+/**
+ * A consumer's inputs to the policy, held by the consumer's owner; release()
+ * forgets them (the consumer closed). Idempotent.
+ */
+export type ConsumerPolicy = {
+	setViewport(viewport: { height: number; visible: boolean }): void;
+	setPinned(pinned: boolean): void;
+	/** The client's own ceiling for the consumer's layers. */
+	setClientMax(layers: Layers): void;
+	/**
+	 * The consumer's score (mediasoup's 0-10 for the stream as the subscriber
+	 * gets it). Below `policy.lowScore` the consumer gets one layer less until
+	 * the score is back at `policy.recoverScore`: the gap keeps a borderline
+	 * link from flapping between layers.
+	 */
+	setScore(score: number): void;
+	release(): void;
+};
+
+export type PolicyEvents = {
+	/** The layers of a consumer changed (`deferred`: a change that had to wait for the key-frame spacing). */
+	layerSwitch: [deferred: boolean];
+	/** A publisher was told which encodings to send. */
+	encodings: [];
+};
+
+/** Where the applier reports what it does, for metrics (the room's observer). */
+export type PolicyReport = { safeEmit<K extends keyof PolicyEvents>(event: K, ...args: PolicyEvents[K]): void };
 
 /**
  * Applies the bitrate and simulcast policy (src/policy) to a room: when an
@@ -47,32 +80,18 @@ function spatialLayers(consumer: ms.Consumer): number {
  * With `policy.enabled` false every consumer gets the top layer and nothing is
  * paused, capped or stopped: what a naive SFU does, kept for comparison.
  */
-export type PolicyEvents = {
-	/** The layers of a consumer changed (`deferred`: a change that had to wait for the key-frame spacing). */
-	layerSwitch: [deferred: boolean];
-	/** A publisher was told which encodings to send. */
-	encodings: [];
-};
-
 export class PolicyApplier {
-	/** What the policy does, for metrics. */
-	readonly observer: TypedEmitter<PolicyEvents>;
-	readonly #peers: () => Iterable<Peer>;
+	readonly #observer: PolicyReport;
+	readonly #peers: () => Iterable<PolicyPeer>;
 	readonly #speaker: () => string | null;
 	readonly #logger: Logger;
 	readonly #config: PolicyConfig;
 	readonly #table: PolicyTable;
 	readonly #maxIncomingBitrate: number;
 	readonly #now: () => number;
-	readonly #tiles = new Map<string, Tile>();
-	/** Consumers whose score fell below policy.lowScore and has not climbed back to policy.recoverScore. */
-	readonly #degraded = new Set<string>();
-	/** The highest layers a client asked for itself (consumer.setPreferredLayers): the policy never goes above. */
-	readonly #clientMax = new Map<string, { spatialLayer: number; temporalLayer?: number }>();
+	/** Each tracked consumer's state, by consumer id. */
+	readonly #consumers = new Map<string, ConsumerState>();
 	readonly #downlinks = new Map<string, Downlink>();
-	/** Consumers the policy paused (and so may resume); a client's own pause is left alone. */
-	readonly #paused = new Set<string>();
-	readonly #applied = new Map<string, ConsumerDecision>();
 	readonly #encodings = new Map<string, string>();
 	readonly #publisherCaps = new Map<string, number>();
 	/** When the layers taken from each producer last changed. */
@@ -82,12 +101,13 @@ export class PolicyApplier {
 	#again = false;
 
 	constructor(options: {
-		peers: () => Iterable<Peer>;
+		peers: () => Iterable<PolicyPeer>;
 		activeSpeaker: () => string | null;
 		config: PolicyConfig;
 		/** media.maxIncomingBitrate: no publisher cap goes above it. */
 		maxIncomingBitrate: number;
 		logger: Logger;
+		observer: PolicyReport;
 		now?: () => number;
 	}) {
 		this.#peers = options.peers;
@@ -97,40 +117,42 @@ export class PolicyApplier {
 		this.#table = policyTable(options.config);
 		this.#maxIncomingBitrate = options.maxIncomingBitrate;
 		this.#now = options.now ?? Date.now;
-		this.observer = new TypedEmitter((event, error) => this.#logger.error('policy listener failed', { event, error }));
+		this.#observer = options.observer;
 	}
 
-	setViewport(consumerId: string, viewport: { height: number; visible: boolean }): void {
-		const tile = this.#tiles.get(consumerId);
-		this.#tiles.set(consumerId, { ...tile, height: viewport.height, visible: viewport.visible });
-		this.schedule();
-	}
-
-	setPinned(consumerId: string, pinned: boolean): void {
-		const tile = this.#tiles.get(consumerId) ?? { height: 10_000, visible: true };
-		this.#tiles.set(consumerId, { ...tile, pinned });
-		this.schedule();
-	}
-
-	/**
-	 * A consumer's score (mediasoup's 0-10 for the stream as the subscriber
-	 * gets it). Below `policy.lowScore` the consumer gets one layer less until
-	 * the score is back at `policy.recoverScore`: the gap keeps a borderline
-	 * link from flapping between layers.
-	 */
-	setScore(consumerId: string, score: number): void {
-		if (score < this.#config.lowScore && !this.#degraded.has(consumerId)) {
-			this.#degraded.add(consumerId);
-			this.schedule();
-		} else if (score >= this.#config.recoverScore && this.#degraded.delete(consumerId)) {
-			this.schedule();
-		}
-	}
-
-	/** The client's own ceiling for a consumer's layers. */
-	setClientMax(consumerId: string, layers: { spatialLayer: number; temporalLayer?: number }): void {
-		this.#clientMax.set(consumerId, layers);
-		this.schedule();
+	/** Starts tracking a consumer's inputs; the handle's release() forgets them. */
+	track(consumerId: string): ConsumerPolicy {
+		const state: ConsumerState = { degraded: false, paused: false };
+		this.#consumers.set(consumerId, state);
+		return {
+			setViewport: (viewport) => {
+				state.tile = { ...state.tile, height: viewport.height, visible: viewport.visible };
+				this.schedule();
+			},
+			setPinned: (pinned) => {
+				state.tile = { ...state.tile ?? { height: 10_000, visible: true }, pinned };
+				this.schedule();
+			},
+			setClientMax: (layers) => {
+				state.clientMax = layers;
+				this.schedule();
+			},
+			setScore: (score) => {
+				if (score < this.#config.lowScore && !state.degraded) {
+					state.degraded = true;
+					this.schedule();
+				} else if (score >= this.#config.recoverScore && state.degraded) {
+					state.degraded = false;
+					this.schedule();
+				}
+			},
+			release: () => {
+				if (this.#consumers.get(consumerId) === state) {
+					this.#consumers.delete(consumerId);
+					this.schedule();
+				}
+			},
+		};
 	}
 
 	/**
@@ -155,23 +177,21 @@ export class PolicyApplier {
 		this.schedule();
 	}
 
-	forget(consumerId: string): void {
-		this.#tiles.delete(consumerId);
-		this.#clientMax.delete(consumerId);
-		this.#degraded.delete(consumerId);
-		this.#paused.delete(consumerId);
-		this.#applied.delete(consumerId);
-	}
-
 	/** Consumers paused by the policy now (hidden tiles, downlinks too small). */
 	get pausedCount(): number {
-		return this.#paused.size;
+		let count = 0;
+		for (const state of this.#consumers.values()) {
+			count += state.paused ? 1 : 0;
+		}
+		return count;
 	}
 
+	/** Forgets a peer's downlink (the peer closed). */
 	forgetPeer(peerId: string): void {
 		this.#downlinks.delete(peerId);
 	}
 
+	/** Forgets what the publisher was told of a producer's encodings (the producer closed). */
 	forgetProducer(producerId: string): void {
 		this.#encodings.delete(producerId);
 		this.#layerSwitchAt.delete(producerId);
@@ -223,7 +243,7 @@ export class PolicyApplier {
 			const subscribers: { consumers: ConsumerInput[]; decisions: Map<string, ConsumerDecision> }[] = [];
 			const switched = new Set<string>();
 			for (const peer of peers) {
-				const consumers = [...peer.consumers.values()].filter((c) => !c.closed && !peer.pendingConsumers.has(c.id));
+				const consumers = peer.acknowledgedConsumers();
 				const inputs: ConsumerInput[] = consumers.map((consumer) => ({
 					id: consumer.id,
 					kind: consumer.kind,
@@ -231,8 +251,8 @@ export class PolicyApplier {
 					producerId: consumer.producerId,
 					producerPeerId: consumer.appData.producerPeerId,
 					spatialLayers: spatialLayers(consumer),
-					tile: this.#tiles.get(consumer.id),
-					degraded: this.#degraded.has(consumer.id),
+					tile: this.#state(consumer).tile,
+					degraded: this.#state(consumer).degraded,
 				}));
 				const downlink = this.#downlink(peer.id);
 				downlink.used = this.#budget(downlink);
@@ -248,7 +268,7 @@ export class PolicyApplier {
 					? decideSubscriber({ ...input, consumers: inputs.map((c) => ({ ...c, degraded: false })) }, this.#table)
 					: decisions;
 				for (const consumer of consumers) {
-					const ceiling = this.#clientMax.get(consumer.id);
+					const ceiling = this.#state(consumer).clientMax;
 					const decision = ceiling ? underCeiling(decisions.get(consumer.id)!, ceiling) : decisions.get(consumer.id)!;
 					// NOTE: preferredLayers is what the consumer has now, whoever set it
 					// (mediasoup starts a consumer at the top); only simulcast has any.
@@ -259,7 +279,7 @@ export class PolicyApplier {
 						// Too soon after the last switch of this producer's layers: keep
 						// the layers for now; dynacast keeps both encodings meanwhile.
 						retryAt = Math.min(retryAt ?? Infinity, waitUntil);
-						this.observer.safeEmit('layerSwitch', true);
+						this.#observer.safeEmit('layerSwitch', true);
 						const held = wanted.get(consumer.id)!;
 						wanted.set(consumer.id, { ...held, spatialLayer: Math.max(current.spatialLayer, held.spatialLayer) });
 						await this.#applyOne(consumer, { ...decision, spatialLayer: current.spatialLayer, temporalLayer: current.temporalLayer ?? decision.temporalLayer });
@@ -268,7 +288,7 @@ export class PolicyApplier {
 					if (switching) {
 						this.#layerSwitchAt.set(consumer.producerId, now);
 						switched.add(consumer.producerId);
-						this.observer.safeEmit('layerSwitch', false);
+						this.#observer.safeEmit('layerSwitch', false);
 					}
 					await this.#applyOne(consumer, decision);
 				}
@@ -292,7 +312,7 @@ export class PolicyApplier {
 	}
 
 	/** Each publisher's send transport may carry at most the cap of the room's size. */
-	async #applyPublisherCaps(peers: Peer[]): Promise<void> {
+	async #applyPublisherCaps(peers: PolicyPeer[]): Promise<void> {
 		const cap = Math.min(this.#maxIncomingBitrate, publisherCap(peers.length, this.#table));
 		for (const peer of peers) {
 			for (const transport of peer.transports.values()) {
@@ -310,7 +330,7 @@ export class PolicyApplier {
 	}
 
 	/** Tells each simulcast publisher which encodings anybody needs, when that changes. */
-	#dynacast(peers: Peer[], subscribers: { consumers: ConsumerInput[]; decisions: Map<string, ConsumerDecision> }[]): void {
+	#dynacast(peers: PolicyPeer[], subscribers: { consumers: ConsumerInput[]; decisions: Map<string, ConsumerDecision> }[]): void {
 		const producers = peers.flatMap((peer) => [...peer.producers.values()]
 			.filter((p) => p.kind === 'video' && (p.rtpParameters.encodings?.length ?? 1) > 1)
 			.map((p) => ({ producer: p, peer })));
@@ -320,20 +340,29 @@ export class PolicyApplier {
 			const key = active.join(',');
 			if (this.#encodings.get(producer.id) !== key) {
 				this.#encodings.set(producer.id, key);
-				peer.notify('producer.encodings', { producerId: producer.id, active });
-				this.observer.safeEmit('encodings');
+				peer.notify({ type: 'producerEncodings', producerId: producer.id, active });
+				this.#observer.safeEmit('encodings');
 			}
 		}
 	}
 
+	/**
+	 * A tracked consumer's state. NOTE: one that closed during a pass gets a
+	 * fresh state nobody keeps: what the pass writes there is dropped with it.
+	 */
+	#state(consumer: ms.Consumer): ConsumerState {
+		return this.#consumers.get(consumer.id) ?? { degraded: false, paused: false };
+	}
+
 	async #applyOne(consumer: ms.Consumer<ConsumerAppData>, decision: ConsumerDecision): Promise<void> {
-		const last = this.#applied.get(consumer.id);
+		const state = this.#state(consumer);
+		const last = state.applied;
 		try {
 			if (decision.paused && !consumer.paused) {
 				await consumer.pause();
-				this.#paused.add(consumer.id);
-			} else if (!decision.paused && this.#paused.has(consumer.id)) {
-				this.#paused.delete(consumer.id);
+				state.paused = true;
+			} else if (!decision.paused && state.paused) {
+				state.paused = false;
 				await consumer.resume();
 			}
 			if (consumer.type === 'simulcast' && (last?.spatialLayer !== decision.spatialLayer || last?.temporalLayer !== decision.temporalLayer)) {
@@ -342,22 +371,9 @@ export class PolicyApplier {
 			if (last?.priority !== decision.priority) {
 				await consumer.setPriority(decision.priority);
 			}
-			this.#applied.set(consumer.id, decision);
+			state.applied = decision;
 		} catch {
 			// The consumer closed meanwhile.
 		}
 	}
-}
-
-/** The policy off: every video at its top layer, nothing paused, equal priority. */
-function topLayers(consumers: ConsumerInput[]): Map<string, ConsumerDecision> {
-	return new Map(consumers.map((c) => [c.id, { paused: false, spatialLayer: Math.max(0, c.spatialLayers - 1), temporalLayer: 2, priority: 1 }]));
-}
-
-function underCeiling(decision: ConsumerDecision, ceiling: { spatialLayer: number; temporalLayer?: number }): ConsumerDecision {
-	return {
-		...decision,
-		spatialLayer: Math.min(decision.spatialLayer, ceiling.spatialLayer),
-		temporalLayer: Math.min(decision.temporalLayer, ceiling.temporalLayer ?? Infinity),
-	};
 }

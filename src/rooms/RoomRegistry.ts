@@ -3,10 +3,14 @@ import type { Logger } from '../logging';
 import type { WorkerPool } from '../media';
 import { TypedEmitter } from '../util';
 import type { Peer } from './Peer';
-import { Room, type CloseReason, type RoomConfig } from './Room';
+import { Room, type CloseReason } from './Room';
+import type { RoomConfig } from './types';
 
+/** For outside watchers (metrics), and drain(). */
 export type RoomRegistryEvents = {
+	/** A room was created; before the join that asked for it gets it. */
 	roomCreated: [room: Room];
+	/** A room closed and the registry forgot it. */
 	roomClosed: [room: Room, reason: CloseReason];
 };
 

@@ -1,8 +1,14 @@
 import type { Logger } from '../logging';
 import { MEDIA_CODECS, type MediaWorker, type ms } from '../media';
+import { newLease, type Lease } from './lease';
 
 type PipePair = { local: ms.PipeTransport; remote: ms.PipeTransport; producers: number };
 type PipedProducer = { ready: Promise<void>; users: number; close: () => void };
+
+/** A lease on a producer made consumable on a router; `ready` settles once it is (or the pipe failed). */
+export type PipeLease = Lease & { ready: Promise<void> };
+
+const LOCAL: PipeLease = { ready: Promise.resolve(), release: () => undefined };
 
 /**
  * One router of a room, on one worker. A room spans several when it outgrows
@@ -10,21 +16,21 @@ type PipedProducer = { ready: Promise<void>; users: number; close: () => void };
  * a pipe: a PipeTransport pair between the two routers, a pipe consumer on the
  * source and a pipe producer (same id) on the target.
  *
- * Pipes are reference counted: `acquire(producer)` makes the producer usable
- * here (piping it on first use), `release(producerId)` gives it back; the pipe
- * producer closes with its last user, the transport pair with its last pipe.
+ * What it carries is handed out as leases: a peer's seat, a consumer's count,
+ * a producer's pipe. Pipes are reference counted: the pipe producer closes
+ * with its last lease, the transport pair with its last pipe.
  */
 export class RoomRouter {
 	readonly worker: MediaWorker;
 	readonly router: ms.Router;
-	/** Peers of the room assigned to this router. */
-	peers = 0;
 
 	readonly #logger: Logger;
 	/** Pipe transport pairs from other routers into this one, by source router id. */
 	readonly #pipePairs = new Map<string, Promise<PipePair>>();
 	/** Producers of other routers piped into this one, by producer id. */
 	readonly #piped = new Map<string, PipedProducer>();
+	#peers = 0;
+	#consumers = 0;
 
 	private constructor(worker: MediaWorker, router: ms.Router, logger: Logger) {
 		this.worker = worker;
@@ -41,23 +47,14 @@ export class RoomRouter {
 		return this.router.closed;
 	}
 
+	/** Peers of the room seated on this router. */
+	get peers(): number {
+		return this.#peers;
+	}
+
 	/** Consumers on this router's transports. */
 	get consumers(): number {
 		return this.#consumers;
-	}
-
-	#consumers = 0;
-
-	/** Counts a consumer created on this router; call the returned function when it closes. */
-	countConsumer(): () => void {
-		this.#consumers++;
-		let counted = true;
-		return () => {
-			if (counted) {
-				counted = false;
-				this.#consumers--;
-			}
-		};
 	}
 
 	/** Pipe producers that other routers' producers have here now. */
@@ -65,39 +62,54 @@ export class RoomRouter {
 		return this.#piped.size;
 	}
 
+	/** A peer's place on this router, held until the peer leaves it. */
+	seat(): Lease {
+		this.#peers++;
+		return newLease(() => this.#peers--);
+	}
+
+	/** Counts a consumer created on this router, until it closes. */
+	countConsumer(): Lease {
+		this.#consumers++;
+		return newLease(() => this.#consumers--);
+	}
+
 	/**
-	 * Makes `producer` (living on `source`) consumable on this router.
-	 * Resolves once it is; every acquire needs one release.
+	 * Makes `producer` (living on `source`) consumable on this router, piping
+	 * it on first use. The lease is held from now on, also while `ready` is
+	 * pending; `ready` rejects when the pipe fails (release the lease then too).
 	 */
-	async acquire(producer: ms.Producer, source: RoomRouter): Promise<void> {
+	lease(producer: ms.Producer, source: RoomRouter): PipeLease {
 		if (source === this) {
-			return;
+			return LOCAL;
 		}
 		let piped = this.#piped.get(producer.id);
 		if (!piped) {
 			piped = this.#pipe(producer, source);
 			this.#piped.set(producer.id, piped);
 		}
-		piped.users++;
-		await piped.ready;
-	}
-
-	/** Gives back one use of a piped producer; the last one closes the pipe producer. */
-	release(producerId: string): void {
-		const piped = this.#piped.get(producerId);
-		if (!piped) {
-			return;
-		}
-		piped.users--;
-		if (piped.users <= 0) {
-			piped.close();
-		}
+		const entry = piped;
+		entry.users++;
+		return {
+			ready: entry.ready,
+			...newLease(() => {
+				entry.users--;
+				if (entry.users <= 0) {
+					entry.close();
+				}
+			}),
+		};
 	}
 
 	close(): void {
 		this.router.close();
 	}
 
+	/**
+	 * Pipes `producer` from `source` into this router, as mediasoup's
+	 * Router.pipeToRouter does: a pipe consumer there, a pipe producer (same
+	 * id) here, over the pair of PipeTransports between the two routers.
+	 */
 	#pipe(producer: ms.Producer, source: RoomRouter): PipedProducer {
 		let pipeConsumer: ms.Consumer | undefined;
 		let pipeProducer: ms.Producer | undefined;
@@ -147,13 +159,20 @@ export class RoomRouter {
 				consumerSide.observer.on('resume', () => void producerSide.resume().catch(() => undefined));
 				consumerSide.observer.once('close', () => entry.close());
 				producerSide.observer.once('close', () => entry.close());
+				// NOTE: a pause or resume during the pipe producer's round trip reached
+				// the pipe consumer before the listeners above existed: sync the pipe
+				// producer now, as mediasoup's Router.pipeToRouter does (after the
+				// listeners here, so that a change during this sync is not lost either).
+				if (producerSide.paused !== producer.paused) {
+					await (producer.paused ? producerSide.pause() : producerSide.resume());
+				}
 				this.#logger.debug('producer piped', { producerId: producer.id, from: source.router.id });
 			} catch (error) {
 				entry.close();
 				throw error;
 			}
 		})();
-		// NOTE: acquire() callers see the error; this keeps it from being unhandled.
+		// NOTE: lease holders see the error; this keeps it from being unhandled.
 		entry.ready.catch(() => undefined);
 		return entry;
 	}

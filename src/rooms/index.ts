@@ -1,4 +1,6 @@
-export { Peer, type PeerConnection, type PeerTransport, type TransportDirection } from './Peer';
-export { Room, type CloseReason, type PlainTransportInfo, type PlainTransportOptions, type RoomEvents } from './Room';
+export { Peer, type PlainTransportOptions, type ProduceOptions } from './Peer';
+export type { PeerLink, PeerNotice, PeerView } from './PeerLink';
+export { Room, type CloseReason, type JoinOptions, type RoomEvents, type RoomObserverEvents, type WebRtcTransportOffer } from './Room';
 export { RoomRegistry, type RoomRegistryEvents } from './RoomRegistry';
 export { RoomRouter } from './RoomRouter';
+export type { ConsumerAppData, PeerLimit, PeerTransport, ProducerAppData, RoomConfig, Source, TransportAppData, TransportDirection } from './types';

@@ -7,13 +7,11 @@ import { AppError, InvalidStateError, NotFoundError, toWire, ValidationError, ty
 import type { Logger } from '../logging';
 import { fromMediasoupError, type ms } from '../media';
 import { isCallRoom, type CallService, type Device, type Presence } from '../calls';
-import type { Peer, PeerConnection, Room, RoomRegistry } from '../rooms';
+import type { Peer, PeerLink, Room, RoomRegistry } from '../rooms';
 import { SerialQueue, type TypedEmitter } from '../util';
 import { callEvent } from './callEvents';
-import {
-	isRequestName, requests, type Ack, type RequestData, type RequestName, type ResponseData, type ServerEventData,
-	type ServerEventName,
-} from './protocol';
+import { isRequestName, requests, type Ack, type RequestData, type RequestName, type ResponseData } from './protocol';
+import { consumerNew, otherPeers, peerInfo, plainTransportInfo, serverEvent, transportInfo } from './wire';
 
 type Handler<N extends RequestName> = (data: RequestData<N>) => Promise<ResponseData<N>>;
 type Handlers = { [N in RequestName]: Handler<N> };
@@ -175,7 +173,7 @@ export class Session {
 			this.#deps.presence.remove(this.#claims.sub, this.#device);
 			void this.#deps.calls.deviceGone(this.#claims, this.#device);
 		}
-		if (this.#room && this.#peer && this.#peer.connection === this.#connection) {
+		if (this.#room && this.#peer && this.#peer.link === this.#link) {
 			this.#room.disconnected(this.#peer);
 		}
 		this.#room = undefined;
@@ -203,14 +201,17 @@ export class Session {
 		return { room: this.#room, peer: this.#peer };
 	}
 
-	readonly #connection: PeerConnection = {
-		notify: <N extends ServerEventName>(event: N, data: ServerEventData<N>) => {
+	/** How the room reaches this client: its notices as protocol events (wire.ts). */
+	readonly #link: PeerLink = {
+		notify: (notice) => {
+			const [event, data] = serverEvent(notice);
 			this.#socket.emit(event, data);
 		},
-		request: async (event, data) => {
-			const reply = await this.#socket.timeout(this.#deps.config.requestTimeoutMs).emitWithAck(event, data) as Ack<unknown> | undefined;
+		offer: async (consumer) => {
+			const socket = this.#socket.timeout(this.#deps.config.requestTimeoutMs);
+			const reply = await socket.emitWithAck('consumer.new', consumerNew(consumer)) as Ack<unknown> | undefined;
 			if (!reply || reply.ok !== true) {
-				throw new Error(`client refused ${event}`);
+				throw new Error('client refused consumer.new');
 			}
 		},
 	};
@@ -234,7 +235,7 @@ export class Session {
 					displayName: this.#claims.name ?? displayName ?? 'Guest',
 					claims: this.#claims,
 					rtpCapabilities: rtpCapabilities as ms.RtpCapabilities,
-					connection: this.#connection,
+					link: this.#link,
 				});
 				// NOTE: a call's room access can end (a hang-up) while the peer was
 				// being placed, before the room had it to put out: check again.
@@ -252,7 +253,7 @@ export class Session {
 					roomId,
 					resumeToken: peer.resumeToken,
 					routerRtpCapabilities: this.#deps.routerRtpCapabilities(),
-					peers: room.otherPeers(peer),
+					peers: otherPeers(room, peer),
 					transports: [],
 					producers: [],
 				};
@@ -268,7 +269,7 @@ export class Session {
 					throw new NotFoundError('no such session to resume');
 				}
 				const { room, peer } = found;
-				room.resumed(peer, this.#connection);
+				room.resumed(peer, this.#link);
 				this.#room = room;
 				this.#peer = peer;
 				this.#logger.info('resumed', { roomId: room.id, peerId: peer.id });
@@ -277,9 +278,9 @@ export class Session {
 					roomId: room.id,
 					resumeToken: peer.resumeToken,
 					routerRtpCapabilities: this.#deps.routerRtpCapabilities(),
-					peers: room.otherPeers(peer),
+					peers: otherPeers(room, peer),
 					transports: [...peer.transports.values()].map((t) => ({ id: t.id, direction: t.appData.direction })),
-					producers: room.peerInfo(peer).producers,
+					producers: peerInfo(peer).producers,
 				};
 			},
 
@@ -293,7 +294,7 @@ export class Session {
 
 			'transport.create': async ({ direction }) => {
 				const { room, peer } = this.#joined();
-				return room.createTransport(peer, direction);
+				return transportInfo(await room.createTransport(peer, direction));
 			},
 
 			'transport.createPlain': async (request) => {
@@ -302,18 +303,18 @@ export class Session {
 					throw new AppError('forbidden', 'transport.createPlain needs a token with the loadtest grant');
 				}
 				const { room, peer } = this.#joined();
-				return room.createPlainTransport(peer, request);
+				return plainTransportInfo(await room.createPlainTransport(peer, request));
 			},
 
 			'transport.connect': async ({ transportId, dtlsParameters }) => {
-				const { room, peer } = this.#joined();
-				await room.connectTransport(peer, transportId, dtlsParameters as ms.DtlsParameters);
+				const { peer } = this.#joined();
+				await peer.connectTransport(transportId, dtlsParameters as ms.DtlsParameters);
 				return {};
 			},
 
 			'transport.restartIce': async ({ transportId }) => {
-				const { room, peer } = this.#joined();
-				const iceParameters = await room.webRtcTransportOf(peer, transportId).restartIce();
+				const { peer } = this.#joined();
+				const iceParameters = await peer.webRtcTransportOf(transportId).restartIce();
 				return { iceParameters };
 			},
 
@@ -330,14 +331,14 @@ export class Session {
 			},
 
 			'producer.pause': async ({ producerId }) => {
-				const { room, peer } = this.#joined();
-				await mediasoupCall('producer', () => room.producerOf(peer, producerId).pause());
+				const { peer } = this.#joined();
+				await mediasoupCall('producer', () => peer.producerOf(producerId).pause());
 				return {};
 			},
 
 			'producer.resume': async ({ producerId }) => {
-				const { room, peer } = this.#joined();
-				await mediasoupCall('producer', () => room.producerOf(peer, producerId).resume());
+				const { peer } = this.#joined();
+				await mediasoupCall('producer', () => peer.producerOf(producerId).resume());
 				return {};
 			},
 
@@ -348,40 +349,37 @@ export class Session {
 			},
 
 			'consumer.pause': async ({ consumerId }) => {
-				const { room, peer } = this.#joined();
-				await mediasoupCall('consumer', () => room.consumerOf(peer, consumerId).pause());
+				const { peer } = this.#joined();
+				await mediasoupCall('consumer', () => peer.consumerOf(consumerId).pause());
 				return {};
 			},
 
 			'consumer.resume': async ({ consumerId }) => {
-				const { room, peer } = this.#joined();
-				await mediasoupCall('consumer', () => room.consumerOf(peer, consumerId).resume());
+				const { peer } = this.#joined();
+				await mediasoupCall('consumer', () => peer.consumerOf(consumerId).resume());
 				return {};
 			},
 
 			'consumer.setPreferredLayers': async ({ consumerId, spatialLayer, temporalLayer }) => {
 				const { room, peer } = this.#joined();
-				await mediasoupCall('consumer', () => room.consumerOf(peer, consumerId).setPreferredLayers({ spatialLayer, temporalLayer }));
-				room.policy.setClientMax(consumerId, { spatialLayer, temporalLayer });
+				await mediasoupCall('consumer', () => peer.consumerOf(consumerId).setPreferredLayers({ spatialLayer, temporalLayer }));
+				room.setClientMax(peer, consumerId, { spatialLayer, temporalLayer });
 				return {};
 			},
 
 			'consumer.setViewport': async ({ consumerId, height, visible }) => {
 				const { room, peer } = this.#joined();
-				room.consumerOf(peer, consumerId);
-				room.policy.setViewport(consumerId, { height, visible });
+				room.setViewport(peer, consumerId, { height, visible });
 				return {};
 			},
 			'consumer.pin': async ({ consumerId }) => {
 				const { room, peer } = this.#joined();
-				room.consumerOf(peer, consumerId);
-				room.policy.setPinned(consumerId, true);
+				room.setPinned(peer, consumerId, true);
 				return {};
 			},
 			'consumer.unpin': async ({ consumerId }) => {
 				const { room, peer } = this.#joined();
-				room.consumerOf(peer, consumerId);
-				room.policy.setPinned(consumerId, false);
+				room.setPinned(peer, consumerId, false);
 				return {};
 			},
 

@@ -122,7 +122,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 		for (const peer of [...room.peers.values()]) {
 			if (peer.claims.sub === userId) {
 				// NOTE: the event first: leave() drops the peer's connection.
-				peer.notify('room.removed', { reason });
+				peer.notify({ type: 'removed', reason });
 				room.leave(peer, 'removed');
 			}
 		}

@@ -83,7 +83,7 @@ describe('peer-controlled text and the SDP of the other browsers', () => {
 
 		// Every producer was offered to the victim and its page answered each offer.
 		const victimPeer = suite.node.registry.get(ROOM)!.peers.get(victimId)!;
-		await pollUntil('the victim answered every consumer.new', () => victimPeer.consuming.size === 0 && victimPeer.pendingConsumers.size === 0, { timeoutMs: 20000, intervalMs: 100 });
+		await pollUntil('the victim answered every consumer.new', () => victimPeer.subscriptions.inFlight === 0, { timeoutMs: 20000, intervalMs: 100 });
 		// The victim's own (chromium's) parameters pass the node's checks.
 		expect([...victimPeer.producers.values()].map((p) => p.appData.source).sort()).toEqual(['camera', 'mic']);
 

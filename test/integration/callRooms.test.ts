@@ -228,7 +228,7 @@ describe('a call\'s room belongs to the call\'s current parties', () => {
 		const bob = await enter(calleeToken!, roomId);
 		bob.client.disconnect();
 		const room = node.registry.get(roomId)!;
-		await pollUntil('the node noticed the drop', () => room.peers.get(bob.peerId)?.connection === undefined);
+		await pollUntil('the node noticed the drop', () => room.peers.get(bob.peerId)?.link === undefined);
 
 		await callerDevice.request('call.hangup', { callId });
 		await ada.client.waitFor('room.removed');

@@ -2,6 +2,7 @@ import { MediaClient } from '../helpers/mediaClient';
 import { poolObjects } from '../helpers/dump';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
+import { vp8Parameters } from '../helpers/rtp';
 import { SignalingClient } from '../helpers/signalingClient';
 
 type Party = { signaling: SignalingClient; media: MediaClient };
@@ -65,6 +66,58 @@ describe('a room spanning two workers', () => {
 		await alice.signaling.request('room.leave', {});
 		await pollUntil('room closed', () => node.registry.get('span') === undefined);
 		expect(await poolObjects(node.pool)).toEqual({ routers: 0, webRtcTransports: 0, consumers: 0, producers: 0, transports: 0 });
+	});
+
+	// NOTE: deterministic: the pipe producer's creation on bob's router waits
+	// until alice's producer is paused on its own worker, so the pause lands
+	// after the pipe read the producer's paused state and before the pipe
+	// producer exists (the pipe consumer's producerpause comes first).
+	test('a producer paused while it is being piped to another router is paused there too', async () => {
+		const clients: SignalingClient[] = [];
+		const connect = async (name: string) => {
+			const client = await SignalingClient.connect(node.url, { token: await node.tokens.issue({ sub: name, name, rooms: ['*'] }) });
+			clients.push(client);
+			const { routerRtpCapabilities } = await client.request('media.capabilities', {});
+			const joined = await client.request('room.join', { roomId: 'pipe-pause', rtpCapabilities: routerRtpCapabilities as never });
+			return { client, joined };
+		};
+		const alice = await connect('alice');
+		const bob = await connect('bob');
+		bob.client.onConsumerNew(() => undefined);
+		const room = node.registry.get('pipe-pause')!;
+		const alicePeer = room.peers.get(alice.joined.peerId)!;
+		const bobPeer = room.peers.get(bob.joined.peerId)!;
+		const bobRouter = room.routerOf(bobPeer)!;
+		expect(bobRouter).not.toBe(room.routerOf(alicePeer));
+
+		let pausedMidPipe = false;
+		bobRouter.router.observer.on('newtransport', (transport) => {
+			if (transport.constructor.name !== 'PipeTransport') {
+				return;
+			}
+			const produce = transport.produce.bind(transport);
+			transport.produce = async (options) => {
+				const producer = alicePeer.producers.get(options.id ?? '');
+				if (producer && !producer.paused) {
+					pausedMidPipe = true;
+					await producer.pause();
+				}
+				return produce(options);
+			};
+		});
+		await bob.client.request('transport.create', { direction: 'recv' });
+		const send = await alice.client.request('transport.create', { direction: 'send' });
+		const { id } = await alice.client.request('producer.create', { transportId: send.id, kind: 'video', rtpParameters: vp8Parameters(4242) as never, source: 'camera' });
+
+		const offer = await bob.client.waitFor('consumer.new', (data) => data.producerId === id);
+		expect(pausedMidPipe).toBe(true);
+		expect(alicePeer.producers.get(id)!.paused).toBe(true);
+		// Bob is told: paused from the offer on, or by consumer.paused right after it.
+		await pollUntil('bob knows the producer is paused', () => offer.producerPaused
+			|| bob.client.events.some((e) => e.name === 'consumer.paused' && e.data.consumerId === offer.consumerId), { timeoutMs: 2000 });
+		expect([...bobPeer.consumers.values()].find((c) => c.producerId === id)?.producerPaused).toBe(true);
+
+		clients.forEach((client) => client.disconnect());
 	});
 });
 

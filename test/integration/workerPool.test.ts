@@ -74,8 +74,8 @@ describe('WorkerPool with real mediasoup workers', () => {
 		const victim = pool.workers[1]!;
 		const died = jest.fn();
 		const replaced = jest.fn();
-		pool.events.on('workerDied', died);
-		pool.events.on('workerReplaced', replaced);
+		pool.observer.on('workerDied', died);
+		pool.observer.on('workerReplaced', replaced);
 
 		process.kill(victim.pid, 'SIGKILL');
 		const replacement = await pollUntil('a replacement worker in slot 1', () =>
@@ -101,12 +101,12 @@ describe('WorkerPool with real mediasoup workers', () => {
 
 		// Hold the worker's port as soon as it dies, so every restart fails.
 		let squatter: dgram.Socket | undefined;
-		pool.events.on('workerDied', () => {
+		pool.observer.on('workerDied', () => {
 			squatter = dgram.createSocket('udp4');
 			squatter.bind(port, '127.0.0.1');
 		});
 		const failures = jest.fn();
-		pool.events.on('workerRestartFailed', failures);
+		pool.observer.on('workerRestartFailed', failures);
 
 		process.kill(victim.pid, 'SIGKILL');
 		await pollUntil('no worker', () => pool!.readiness().reason === 'no_worker');

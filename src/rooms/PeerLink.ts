@@ -1,0 +1,53 @@
+import type { Claims } from '../auth';
+import type { ms } from '../media';
+import type { ConsumerAppData, PeerLimit, ProducerAppData } from './types';
+
+/** A peer as the others see it. */
+export type PeerView = {
+	readonly id: string;
+	readonly displayName: string;
+	readonly claims: Claims;
+	readonly producers: ReadonlyMap<string, ms.Producer<ProducerAppData>>;
+};
+
+/**
+ * What the room tells a peer's client, in the room's terms. The signaling
+ * layer maps each notice to its wire event (src/signaling/wire.ts).
+ */
+export type PeerNotice =
+	/** Another peer joined (sent to those already in the room, before the new peer is added). */
+	| { type: 'peerJoined'; peer: PeerView }
+	/** Another peer left for good. */
+	| { type: 'peerLeft'; peerId: string }
+	/** The dominant speaker changed; null when the speaker left. */
+	| { type: 'activeSpeaker'; peerId: string | null; producerId: string | null }
+	/** One of the peer's consumers closed (its producer or transport closed, the client refused it, ...). */
+	| { type: 'consumerClosed'; consumerId: string }
+	/** A consumer's producer paused or resumed. */
+	| { type: 'consumerPaused' | 'consumerResumed'; consumerId: string }
+	| { type: 'consumerLayersChanged'; consumerId: string; layers: ms.ConsumerLayers | undefined }
+	/** A consumer's score, at most once per `rooms.scoreIntervalMs`. */
+	| { type: 'consumerScore'; consumerId: string; score: ms.ConsumerScore }
+	/** One of the peer's producers' scores, at most once per `rooms.scoreIntervalMs`. */
+	| { type: 'producerScore'; producerId: string; scores: ms.ProducerScore[] }
+	/** Dynacast: the simulcast encodings of the peer's producer that anybody receives. */
+	| { type: 'producerEncodings'; producerId: string; active: boolean[] }
+	/** The room stopped doing something for the peer at a limit (once per limit and peer). */
+	| { type: 'limitReached'; limit: PeerLimit; max: number }
+	/** The peer's router was lost with its worker: the client should rebuild its transports. */
+	| { type: 'reconnect'; reason: 'workerDied' }
+	/** The peer was put out of a call's room (it hung up, or the call ended); it leaves right after. */
+	| { type: 'removed'; reason: 'hangup' | 'callEnded' };
+
+/**
+ * How a room reaches a peer's client. The signaling layer implements it over
+ * the peer's socket; while the peer is disconnected it has none.
+ */
+export interface PeerLink {
+	notify(notice: PeerNotice): void;
+	/**
+	 * Offers a paused consumer to the client. Resolves once the client
+	 * acknowledged it (the room then resumes it); rejects on refusal or timeout.
+	 */
+	offer(consumer: ms.Consumer<ConsumerAppData>): Promise<void>;
+}

@@ -1,0 +1,39 @@
+import type { PolicyConfig } from '../config';
+import type { ms } from '../media';
+import type { ConsumerDecision, ConsumerInput, PolicyTable } from '../policy';
+
+// Pure helpers of the PolicyApplier: what it feeds the policy (src/policy)
+// and the two decisions it makes without it.
+
+/** The policy table (src/policy) of the config's `policy` section. */
+export function policyTable(config: PolicyConfig): PolicyTable {
+	return {
+		thumbnailMaxHeight: config.thumbnailMaxHeight,
+		mediumMaxHeight: config.mediumMaxHeight,
+		maxLayerByRoomSize: [[2, 2], [config.midLayerFromPeers, 1], [config.lowLayerFromPeers, 0]],
+		layerBitrates: config.layerBitrates,
+		audioBitrate: config.audioBitrate,
+		publisherCapByRoomSize: config.publisherCapFromPeers.map((peers, i) => [peers, config.publisherCapBitrates[i]!]),
+	};
+}
+
+/** Spatial layers of a consumer's stream, from its scalability mode (L3T3 -> 3). */
+export function spatialLayers(consumer: ms.Consumer): number {
+	const mode = consumer.rtpParameters.encodings?.[0]?.scalabilityMode;
+	const match = mode ? /^S?L(\d+)/.exec(mode) : null;
+	return consumer.type === 'simulcast' || consumer.type === 'svc' ? Number(match?.[1] ?? 1) : 1;
+}
+
+/** The policy off: every video at its top layer, nothing paused, equal priority. */
+export function topLayers(consumers: ConsumerInput[]): Map<string, ConsumerDecision> {
+	return new Map(consumers.map((c) => [c.id, { paused: false, spatialLayer: Math.max(0, c.spatialLayers - 1), temporalLayer: 2, priority: 1 }]));
+}
+
+/** A decision held under the layers a client asked for itself. */
+export function underCeiling(decision: ConsumerDecision, ceiling: { spatialLayer: number; temporalLayer?: number }): ConsumerDecision {
+	return {
+		...decision,
+		spatialLayer: Math.min(decision.spatialLayer, ceiling.spatialLayer),
+		temporalLayer: Math.min(decision.temporalLayer, ceiling.temporalLayer ?? Infinity),
+	};
+}

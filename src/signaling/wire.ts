@@ -1,0 +1,98 @@
+import type { ms } from '../media';
+import type { ConsumerAppData, PeerNotice, PeerView, ProducerAppData, Room, TransportAppData, WebRtcTransportOffer } from '../rooms';
+import type { PeerInfo, ProducerInfo, ResponseData, ServerEventData, ServerEventName, TransportInfo } from './protocol';
+
+/**
+ * The one place the room's domain objects become the protocol's wire types
+ * (protocol.ts): what a client is told of peers, producers, transports and
+ * consumers, and which server event carries each of the room's notices.
+ */
+
+/** A server event and its data, as socket.io sends them. */
+export type ServerEvent = { [N in ServerEventName]: [event: N, data: ServerEventData<N>] }[ServerEventName];
+
+export function producerInfo(producer: ms.Producer<ProducerAppData>): ProducerInfo {
+	return { id: producer.id, peerId: producer.appData.peerId, kind: producer.kind, source: producer.appData.source, paused: producer.paused };
+}
+
+export function peerInfo(peer: PeerView): PeerInfo {
+	return {
+		id: peer.id,
+		displayName: peer.displayName,
+		handle: peer.claims.handle,
+		producers: [...peer.producers.values()].map(producerInfo),
+	};
+}
+
+/** Everyone in the room but `peer`. */
+export function otherPeers(room: Room, peer: PeerView): PeerInfo[] {
+	return [...room.peers.values()].filter((p) => p !== peer).map(peerInfo);
+}
+
+export function transportInfo({ transport, iceServers, iceTransportPolicy }: WebRtcTransportOffer): TransportInfo {
+	return {
+		id: transport.id,
+		direction: transport.appData.direction,
+		iceParameters: transport.iceParameters,
+		iceCandidates: transport.iceCandidates,
+		dtlsParameters: transport.dtlsParameters,
+		iceServers,
+		iceTransportPolicy,
+	};
+}
+
+export function plainTransportInfo(transport: ms.PlainTransport<TransportAppData>): ResponseData<'transport.createPlain'> {
+	return {
+		id: transport.id,
+		direction: transport.appData.direction,
+		ip: transport.tuple.localIp,
+		port: transport.tuple.localPort,
+		// NOTE: mediasoup's PlainTransport always has them once enableSrtp is set.
+		srtpParameters: transport.srtpParameters as ms.SrtpParameters,
+	};
+}
+
+export function consumerNew(consumer: ms.Consumer<ConsumerAppData>): ServerEventData<'consumer.new'> {
+	return {
+		consumerId: consumer.id,
+		producerId: consumer.producerId,
+		peerId: consumer.appData.producerPeerId,
+		kind: consumer.kind,
+		source: consumer.appData.source,
+		rtpParameters: consumer.rtpParameters,
+		type: consumer.type,
+		producerPaused: consumer.producerPaused,
+	};
+}
+
+/** The server event that tells a client a room's notice. */
+export function serverEvent(notice: PeerNotice): ServerEvent {
+	switch (notice.type) {
+		case 'peerJoined':
+			return ['peer.joined', { peer: peerInfo(notice.peer) }];
+		case 'peerLeft':
+			return ['peer.left', { peerId: notice.peerId }];
+		case 'activeSpeaker':
+			return ['room.activeSpeaker', { peerId: notice.peerId, producerId: notice.producerId }];
+		case 'consumerClosed':
+			return ['consumer.closed', { consumerId: notice.consumerId }];
+		case 'consumerPaused':
+			return ['consumer.paused', { consumerId: notice.consumerId }];
+		case 'consumerResumed':
+			return ['consumer.resumed', { consumerId: notice.consumerId }];
+		case 'consumerLayersChanged':
+			return ['consumer.layersChanged', { consumerId: notice.consumerId, layers: notice.layers ?? null }];
+		case 'consumerScore':
+			return ['consumer.score', { consumerId: notice.consumerId, score: notice.score }];
+		case 'producerScore':
+			return ['producer.score', { producerId: notice.producerId, scores: notice.scores }];
+		case 'producerEncodings':
+			return ['producer.encodings', { producerId: notice.producerId, active: notice.active }];
+		case 'limitReached':
+			return ['limit.exceeded', { code: 'limit_exceeded', limit: notice.limit, max: notice.max }];
+		case 'reconnect':
+			return ['session.reconnect', { reason: notice.reason }];
+		case 'removed':
+			return ['room.removed', { reason: notice.reason }];
+	}
+}
