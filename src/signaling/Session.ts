@@ -5,16 +5,14 @@ import { mayJoinRoom, type Claims } from '../auth';
 import type { SignalingConfig } from '../config';
 import { AppError, InvalidStateError, NotFoundError, toWire, ValidationError, type ErrorCode } from '../errors';
 import type { Logger } from '../logging';
-import { fromMediasoupError, type ms } from '../media';
+import type { ms } from '../media';
 import { isCallRoom, type CallService, type Device, type Presence } from '../calls';
 import type { Peer, PeerLink, Room, RoomRegistry } from '../rooms';
 import { SerialQueue, type TypedEmitter } from '../util';
 import { callEvent } from './callEvents';
-import { isRequestName, requests, type Ack, type RequestData, type RequestName, type ResponseData } from './protocol';
-import { consumerNew, otherPeers, peerInfo, plainTransportInfo, serverEvent, transportInfo } from './wire';
-
-type Handler<N extends RequestName> = (data: RequestData<N>) => Promise<ResponseData<N>>;
-type Handlers = { [N in RequestName]: Handler<N> };
+import { isRequestName, requests, type Ack, type RequestName } from './protocol';
+import { mediaHandlers, type Handlers } from './mediaHandlers';
+import { consumerNew, otherPeers, peerInfo, serverEvent } from './wire';
 
 export type SignalingEvents = {
 	/** A request was answered: its method ("unknown" outside the protocol), error code if refused, and time taken. */
@@ -292,96 +290,7 @@ export class Session {
 				return {};
 			},
 
-			'transport.create': async ({ direction }) => {
-				const { room, peer } = this.#joined();
-				return transportInfo(await room.createTransport(peer, direction));
-			},
-
-			'transport.createPlain': async (request) => {
-				// NOTE: the grant is checked first: without it the request says nothing about state.
-				if (!this.#claims.loadtest) {
-					throw new AppError('forbidden', 'transport.createPlain needs a token with the loadtest grant');
-				}
-				const { room, peer } = this.#joined();
-				return plainTransportInfo(await room.createPlainTransport(peer, request));
-			},
-
-			'transport.connect': async ({ transportId, dtlsParameters }) => {
-				const { peer } = this.#joined();
-				await peer.connectTransport(transportId, dtlsParameters as ms.DtlsParameters);
-				return {};
-			},
-
-			'transport.restartIce': async ({ transportId }) => {
-				const { peer } = this.#joined();
-				const iceParameters = await peer.webRtcTransportOf(transportId).restartIce();
-				return { iceParameters };
-			},
-
-			'transport.close': async ({ transportId }) => {
-				const { room, peer } = this.#joined();
-				room.closeTransport(peer, transportId);
-				return {};
-			},
-
-			'producer.create': async ({ transportId, kind, rtpParameters, source, paused }) => {
-				const { room, peer } = this.#joined();
-				const producer = await room.produce(peer, { transportId, kind, rtpParameters: rtpParameters as ms.RtpParameters, source, paused });
-				return { id: producer.id };
-			},
-
-			'producer.pause': async ({ producerId }) => {
-				const { peer } = this.#joined();
-				await mediasoupCall('producer', () => peer.producerOf(producerId).pause());
-				return {};
-			},
-
-			'producer.resume': async ({ producerId }) => {
-				const { peer } = this.#joined();
-				await mediasoupCall('producer', () => peer.producerOf(producerId).resume());
-				return {};
-			},
-
-			'producer.close': async ({ producerId }) => {
-				const { room, peer } = this.#joined();
-				room.closeProducer(peer, producerId);
-				return {};
-			},
-
-			'consumer.pause': async ({ consumerId }) => {
-				const { peer } = this.#joined();
-				await mediasoupCall('consumer', () => peer.consumerOf(consumerId).pause());
-				return {};
-			},
-
-			'consumer.resume': async ({ consumerId }) => {
-				const { peer } = this.#joined();
-				await mediasoupCall('consumer', () => peer.consumerOf(consumerId).resume());
-				return {};
-			},
-
-			'consumer.setPreferredLayers': async ({ consumerId, spatialLayer, temporalLayer }) => {
-				const { room, peer } = this.#joined();
-				await mediasoupCall('consumer', () => peer.consumerOf(consumerId).setPreferredLayers({ spatialLayer, temporalLayer }));
-				room.setClientMax(peer, consumerId, { spatialLayer, temporalLayer });
-				return {};
-			},
-
-			'consumer.setViewport': async ({ consumerId, height, visible }) => {
-				const { room, peer } = this.#joined();
-				room.setViewport(peer, consumerId, { height, visible });
-				return {};
-			},
-			'consumer.pin': async ({ consumerId }) => {
-				const { room, peer } = this.#joined();
-				room.setPinned(peer, consumerId, true);
-				return {};
-			},
-			'consumer.unpin': async ({ consumerId }) => {
-				const { room, peer } = this.#joined();
-				room.setPinned(peer, consumerId, false);
-				return {};
-			},
+			...mediaHandlers(this.#claims, () => this.#joined()),
 
 			'call.invite': async (request) => this.#deps.calls.invite(this.#claims, this.#device, request),
 			'call.accept': async ({ callId }) => this.#deps.calls.accept(this.#claims, this.#device, callId),
@@ -399,14 +308,6 @@ export class Session {
 			},
 			'call.token': async ({ callId }) => this.#deps.calls.token(this.#claims, callId),
 		};
-	}
-}
-
-async function mediasoupCall<T>(what: string, call: () => Promise<T>): Promise<T> {
-	try {
-		return await call();
-	} catch (error) {
-		throw fromMediasoupError(error, what);
 	}
 }
 
