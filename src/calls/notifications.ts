@@ -2,7 +2,7 @@ import type { CallMedia as Media } from '../store';
 
 /**
  * What the call service tells an account's devices, by name, with its
- * payload. signaling/ maps each to its wire event (src/signaling/callEvents.ts).
+ * payload. signaling/ maps each to its wire event (src/signaling/wire.ts).
  */
 export type CallNotifications = {
 	/** To each device of a callee: a call rings. `waiting`: the callee is in another call, which accepting ends. */

@@ -9,10 +9,9 @@ import type { ms } from '../media';
 import { isCallRoom, type CallService, type Device, type Presence } from '../calls';
 import type { Peer, PeerLink, Room, RoomRegistry } from '../rooms';
 import { SerialQueue, type TypedEmitter } from '../util';
-import { callEvent } from './callEvents';
 import { isRequestName, requests, type Ack, type RequestName } from './protocol';
 import { mediaHandlers, type Handlers } from './mediaHandlers';
-import { consumerNew, otherPeers, peerInfo, serverEvent } from './wire';
+import { callEvent, consumerNew, otherPeers, peerInfo, serverEvent } from './wire';
 
 export type SignalingEvents = {
 	/** A request was answered: its method ("unknown" outside the protocol), error code if refused, and time taken. */
@@ -66,8 +65,8 @@ export class Session {
 	readonly #device: Device = {
 		id: randomUUID(),
 		notify: (name, data) => {
-			const event = callEvent(name, data);
-			this.#socket.emit(event.name, event.data);
+			const [event, payload] = callEvent(name, data);
+			this.#socket.emit(event, payload);
 		},
 	};
 

@@ -1,11 +1,13 @@
+import type { CallNotificationName, CallNotifications } from '../calls';
 import type { ms } from '../media';
 import type { ConsumerAppData, PeerNotice, PeerView, ProducerAppData, Room, TransportAppData, WebRtcTransportOffer } from '../rooms';
 import type { PeerInfo, ProducerInfo, ResponseData, ServerEventData, ServerEventName, TransportInfo } from './protocol';
 
 /**
- * The one place the room's domain objects become the protocol's wire types
+ * The one place the domain's objects become the protocol's wire types
  * (protocol.ts): what a client is told of peers, producers, transports and
- * consumers, and which server event carries each of the room's notices.
+ * consumers, which server event carries each of the room's notices, and
+ * which carries each of the calls' notifications.
  */
 
 /** A server event and its data, as socket.io sends them. */
@@ -95,4 +97,27 @@ export function serverEvent(notice: PeerNotice): ServerEvent {
 		case 'removed':
 			return ['room.removed', { reason: notice.reason }];
 	}
+}
+
+/**
+ * Each call notification as its wire event (`call.*` of protocol.ts). NOTE:
+ * one function per notification, so a payload that does not fit its event's
+ * schema does not compile.
+ */
+const CALL_EVENTS: { [N in CallNotificationName]: (data: CallNotifications[N]) => ServerEvent } = {
+	incoming: (data) => ['call.incoming', data],
+	ringing: (data) => ['call.ringing', data],
+	accepted: (data) => ['call.accepted', data],
+	declined: (data) => ['call.declined', data],
+	noAnswer: (data) => ['call.noAnswer', data],
+	left: (data) => ['call.left', data],
+	cancelled: (data) => ['call.cancelled', data],
+	missed: (data) => ['call.missed', data],
+	answeredElsewhere: (data) => ['call.answeredElsewhere', data],
+	ended: (data) => ['call.ended', data],
+};
+
+/** The server event that tells a device the call notification `name`. */
+export function callEvent<N extends CallNotificationName>(name: N, data: CallNotifications[N]): ServerEvent {
+	return CALL_EVENTS[name](data);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { checkServerEvent, serverEventProblem, takeSchemaMismatches } from '../../test/helpers/serverEvents';
 import type { CallNotificationName, CallNotifications } from '../calls';
-import { callEvent } from './callEvents';
+import { callEvent } from './wire';
 import { serverEvents } from './protocol';
 
 const callId = randomUUID();
@@ -21,14 +21,14 @@ const SAMPLES: { [N in CallNotificationName]: CallNotifications[N] } = {
 
 describe('call notifications on the wire', () => {
 	test.each(Object.keys(SAMPLES) as CallNotificationName[])('%s is a call.* event that matches its schema in protocol.ts', (name) => {
-		const event = callEvent(name, SAMPLES[name] as never);
-		expect(event.name).toBe(`call.${name}`);
-		expect(event.data).toEqual(SAMPLES[name]);
-		expect(serverEventProblem(event.name, event.data)).toBeUndefined();
+		const [event, data] = callEvent(name, SAMPLES[name] as never);
+		expect(event).toBe(`call.${name}`);
+		expect(data).toEqual(SAMPLES[name]);
+		expect(serverEventProblem(event, data)).toBeUndefined();
 	});
 
 	test('every call.* server event of protocol.ts has its notification', () => {
-		const wire = Object.keys(SAMPLES).map((name) => callEvent(name as CallNotificationName, SAMPLES[name as CallNotificationName] as never).name);
+		const wire = Object.keys(SAMPLES).map((name) => callEvent(name as CallNotificationName, SAMPLES[name as CallNotificationName] as never)[0]);
 		expect(wire.sort()).toEqual(Object.keys(serverEvents).filter((name) => name.startsWith('call.')).sort());
 	});
 });
