@@ -47,14 +47,23 @@ test('the capacity estimate falls as consumers are added', async () => {
 			await addConsumers(received === 0 && node.pool.workers[0]!.load.consumers === 0 ? 1 : 0);
 			return received > 50;
 		}, { timeoutMs: 15000, intervalMs: 300 });
-		const steps: { consumers: number; headroom: number | undefined }[] = [];
+		// NOTE: up to three steps of 60, none after the worker passed half its core: a worker near
+		// saturation (or sharing its core with another test) forwards no more for more consumers, so
+		// its CPU per consumer, and the estimate, say nothing there. A machine that forwards a packet
+		// in 20 µs passes half its core at the second step.
+		const steps: { consumers: number; headroom: number | undefined; cpu: number }[] = [];
 		for (const batch of [60, 60, 60]) {
 			await addConsumers(batch);
-			steps.push({ consumers: node.pool.workers[0]!.load.consumers, headroom: await headroom() });
+			const worker = node.pool.workers[0]!;
+			steps.push({ consumers: worker.load.consumers, headroom: await headroom(), cpu: worker.load.cpu });
+			if (worker.load.cpu > 0.5) {
+				break;
+			}
 		}
 		process.stdout.write(`capacity steps: ${JSON.stringify(steps)}\n`);
+		expect(steps.length).toBeGreaterThanOrEqual(2);
 		expect(steps.every((s) => s.headroom !== undefined && s.headroom > 0)).toBe(true);
-		expect(steps[2]!.headroom!).toBeLessThan(steps[0]!.headroom!);
+		expect(steps.at(-1)!.headroom!).toBeLessThan(steps[0]!.headroom!);
 	} finally {
 		await media.close();
 		signaling.disconnect();
