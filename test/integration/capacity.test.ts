@@ -9,6 +9,16 @@ import { SignalingClient } from '../helpers/signalingClient';
 // and batches of consumers (PlainTransports on the room's router, sending to
 // a UDP sink here) make the worker forward more and more packets. The
 // capacity gauge, estimated from the worker's measured CPU, must fall.
+//
+// NOTE: the worker's CPU share is only a measure of its work while it has a
+// core to itself. Beside another test file (npm test runs two at once on two
+// cores) the worker and this process's publisher are starved at times: a
+// step reads 0 % CPU, or less at more consumers, and the gauge rises. Such a
+// run is tried again on a fresh node, twice at most; a gauge that does not
+// fall fails all three. The benchmark (npm run bench:capacity) measures the
+// gauge against the load test with a pinned, unshared core.
+jest.retryTimes(2, { logErrorsBeforeRetry: true });
+
 test('the capacity estimate falls as consumers are added', async () => {
 	const node: TestNode = await startTestNode({ media: { workers: 1, usageIntervalMs: 400 }, metrics: { statsIntervalMs: 600_000 } });
 	const sink = dgram.createSocket('udp4');
