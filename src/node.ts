@@ -11,13 +11,13 @@ import type { Logger } from './logging';
 import { WorkerPool } from './media';
 import { createMetrics, type Metrics } from './metrics';
 import { RoomRegistry } from './rooms';
-import { SqliteStore } from './store';
+import { openStore, type Store } from './store';
 import type { Clock } from './util';
 
 export type SwitchyardNode = {
 	config: Readonly<Config>;
 	tokens: TokenService;
-	store: SqliteStore;
+	store: Store;
 	accounts: AccountService;
 	presence: Presence;
 	calls: CallService;
@@ -37,12 +37,12 @@ export type SwitchyardNode = {
 };
 
 /**
- * Builds a node: tokens, the SQLite store, accounts and calls, the worker pool, rooms, metrics, the app.
+ * Builds a node: tokens, the store (SQLite, or PostgreSQL with store.url), accounts and calls, the worker pool, rooms, metrics, the app.
  * `clock`: the calls' (ring timeouts, history times, invite limits), the system's by default; tests pass a fake one.
  */
 export async function createNode(config: Readonly<Config>, logger: Logger, { dev, clock }: { dev: boolean; clock?: Clock }): Promise<SwitchyardNode> {
 	const tokens = await TokenService.create(config.auth, { dev });
-	const store = SqliteStore.open(config.store.path);
+	const store = await openStore(config.store, logger);
 	const accounts = new AccountService({ store, tokens, config, logger });
 	const presence = new Presence();
 	const calls = new CallService({ store, presence, tokens, config: config.calls, logger, clock });

@@ -29,6 +29,7 @@ function badValues({ key, value }: Leaf): string[] {
 		'turn.secret': ['short'],
 		'auth.publicKey': ['not a pem'],
 		'auth.audience': ['x'.repeat(513)],
+		'store.url': ['mysql://db.example.org/switchyard', 'postgres://'],
 	};
 	if (special[key]) {
 		return special[key]!;

@@ -46,6 +46,11 @@ export const configSchema = z.strictObject({
 	}),
 	store: z.strictObject({
 		path: z.string().min(1).max(4096),
+		url: z.string().max(4096).regex(/^postgres(ql)?:\/\/[^\s]+$/, { error: 'expected a postgres:// URL' }).nullable(),
+		poolSize: z.number().int().min(1).max(1000),
+		connectTimeoutMs: z.number().int().min(100).max(120_000),
+		queryTimeoutMs: z.number().int().min(100).max(600_000),
+		startupTimeoutSeconds: z.number().int().min(0).max(3600),
 	}),
 	accounts: z.strictObject({
 		scryptCost: z.number().int().min(1024).max(1_048_576).refine((n) => (n & (n - 1)) === 0, { error: 'expected a power of two' }),
@@ -174,4 +179,4 @@ export type MetricsConfig = Config['metrics'];
 export type TurnConfig = Config['turn'];
 
 /** Keys whose values are secrets: printed as "[redacted]". */
-export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken', 'metrics.token', 'turn.secret']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken', 'metrics.token', 'turn.secret', 'store.url']);

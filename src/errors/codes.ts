@@ -19,6 +19,7 @@ export const ERROR_CODES = {
 	rate_limited: { status: 429, message: 'too many requests' },
 	not_ready: { status: 503, message: 'the node is not ready' },
 	draining: { status: 503, message: 'the node is shutting down; try another node' },
+	service_unavailable: { status: 503, message: 'a service the node needs is unavailable; try again shortly' },
 	internal: { status: 500, message: 'internal error' },
 } as const;
 

@@ -22,7 +22,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 				? new AppError('validation_failed', 'the request could not be read') :
 			err;
 		const { status, error } = toWire(mapped);
-		if (status >= 500) {
+		if (error.code === 'service_unavailable') {
+			// The store is down or restarting: expected to pass, one warning per request, no stack.
+			logger.warn('request failed: store unavailable', { method: req.method, path: req.path, error: (mapped as Error).cause });
+			res.set('Retry-After', '5');
+		} else if (status >= 500) {
 			logger.error('request failed', { method: req.method, path: req.path, error: err });
 		} else {
 			logger.debug('request refused', { method: req.method, path: req.path, code: error.code });

@@ -1,5 +1,9 @@
-export { MIGRATIONS, migrate } from './migrations';
-export { SqliteStore } from './SqliteStore';
+export { openStore } from './openStore';
+export { describeUrl } from './postgres/pool';
+export { MIGRATIONS as POSTGRES_MIGRATIONS } from './postgres/migrations';
+export { PostgresStore } from './postgres/PostgresStore';
+export { MIGRATIONS, migrate } from './sqlite/migrations';
+export { SqliteStore } from './sqlite/SqliteStore';
 export { CALLER_OUTCOMES, DEFAULT_SETTINGS } from './types';
 export type {
 	CallMedia, CalleeOutcome, CallerOutcome, CallOutcome, CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings,

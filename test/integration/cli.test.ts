@@ -26,6 +26,33 @@ describe('the switchyard process', () => {
 		expect(printed.media.workers).toBe(3);
 	});
 
+	test('--print-config and a refused store.url never show the PostgreSQL password', async () => {
+		const url = 'postgres://fleet:hunter2-in-the-url@db.example.org:5432/switchyard';
+		const printing = startMain(['--print-config'], { SWITCHYARD_STORE_URL: url });
+		expect(await printing.exited).toBe(0);
+		expect(JSON.parse(printing.output()).store.url).toBe('[redacted]');
+		expect(printing.output()).not.toContain('hunter2');
+		const refused = startMain([], { SWITCHYARD_STORE_URL: 'mysql://fleet:hunter2@db/switchyard' });
+		expect(await refused.exited).toBe(1);
+		expect(refused.output()).toContain('store.url: expected a postgres:// URL, got [redacted] (from env SWITCHYARD_STORE_URL)');
+		expect(refused.output()).not.toContain('hunter2');
+	});
+
+	test('an unreachable PostgreSQL: the node gives up after store.startupTimeoutSeconds, naming the server but not the password', async () => {
+		// A free loopback port with nobody listening: every connection is refused.
+		const [httpPort, nobody] = [await findFreePorts(2), await findFreePorts(1)];
+		const started = Date.now();
+		const main = startMain([], {
+			PORT: String(httpPort), MEDIA_PORT: String(httpPort + 1), SWITCHYARD_MEDIA_WORKERS: '1',
+			SWITCHYARD_STORE_URL: `postgres://fleet:hunter2-secret@127.0.0.1:${nobody}/switchyard`, SWITCHYARD_STORE_STARTUP_TIMEOUT_SECONDS: '2',
+		});
+		expect(await main.exited).toBe(1);
+		expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+		expect(main.output()).toContain(`cannot open the PostgreSQL store at fleet@127.0.0.1:${nobody}/switchyard within 2 s: connect ECONNREFUSED`);
+		expect(main.output()).toContain('store not reachable yet');
+		expect(main.output()).not.toContain('hunter2');
+	});
+
 	test('an unknown argument is refused', async () => {
 		const main = startMain(['--frobnicate'], {});
 		expect(await main.exited).toBe(1);

@@ -2,21 +2,17 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { AppError } from '../errors';
-import { withoutUnsafe } from '../util';
+import { AppError } from '../../errors';
+import { handleKey, missingAccount, prefixPattern, searchFold, storeUnavailable, toCallRecord, toPublic, toSession, toUser, type CallRow, type SessionRow, type UserRow } from '../rows';
+import { DEFAULT_SETTINGS } from '../types';
+import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings } from '../types';
 import { migrate } from './migrations';
-import { DEFAULT_SETTINGS } from './types';
-import type { CallOutcome, CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings } from './types';
 
-type UserRow = {
-	id: string;
-	handle: string;
-	display_name: string;
-	verified: number;
-	premium: number;
-	settings: string;
-	created_at: number;
-};
+/** A users row as SQLite keeps it: 0/1 for booleans, settings as JSON text. */
+type SqliteUserRow = Omit<UserRow, 'verified' | 'premium' | 'settings'> & { verified: number; premium: number; settings: string };
+
+/** Errors that mean the database cannot answer now, not that the request is wrong. */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|PROTOCOL)/;
 
 /**
  * The embedded store: one SQLite file (better-sqlite3), WAL journal,
@@ -26,7 +22,8 @@ type UserRow = {
  * on power loss; see docs/store.md.)
  *
  * better-sqlite3 is synchronous; the methods are async to fit the Store
- * interface. Statements are prepared once.
+ * interface. Statements are prepared once. Every method runs through
+ * `#guard`, which turns "cannot answer now" errors into `service_unavailable`.
  */
 export class SqliteStore implements Store {
 	readonly #db: Database.Database;
@@ -37,8 +34,12 @@ export class SqliteStore implements Store {
 		this.#statements = prepare(db);
 	}
 
-	/** Opens (creating folders and the file if needed) and migrates the database at `file`. */
-	static open(file: string): SqliteStore {
+	/**
+	 * Opens (creating folders and the file if needed) and migrates the database at `file`.
+	 * `busyTimeoutMs`: how long a statement waits for another process's lock before
+	 * `service_unavailable`.
+	 */
+	static open(file: string, { busyTimeoutMs = 5000 }: { busyTimeoutMs?: number } = {}): SqliteStore {
 		if (file !== ':memory:') {
 			fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
 		}
@@ -46,10 +47,9 @@ export class SqliteStore implements Store {
 		db.pragma('journal_mode = WAL');
 		db.pragma('synchronous = FULL');
 		db.pragma('foreign_keys = ON');
-		db.pragma('busy_timeout = 5000');
-		// NOTE: SQLite's lower() folds ASCII only; searches fold with JavaScript's,
-		// which knows all of Unicode ("Émile" finds "émile").
-		db.function('js_lower', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
+		db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+		// NOTE: SQLite's lower() folds ASCII only; searches fold with JavaScript's (rows.ts searchFold).
+		db.function('js_lower', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? searchFold(text) : text));
 		migrate(db);
 		return new SqliteStore(db);
 	}
@@ -61,51 +61,53 @@ export class SqliteStore implements Store {
 	}
 
 	async createUser({ handle, displayName, passwordHash }: { handle: string; displayName: string; passwordHash: string }): Promise<User> {
-		const row: UserRow = {
+		const row: SqliteUserRow = {
 			id: randomUUID(),
-			handle,
+			handle: handleKey(handle),
 			display_name: displayName,
 			verified: 0,
 			premium: 0,
 			settings: JSON.stringify(DEFAULT_SETTINGS),
 			created_at: Date.now(),
 		};
-		try {
-			this.#statements.insertUser.run({ ...row, password_hash: passwordHash });
-		} catch (error) {
-			if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-				throw new AppError('conflict', 'that handle is taken');
+		this.#guard(() => {
+			try {
+				this.#statements.insertUser.run({ ...row, password_hash: passwordHash });
+			} catch (error) {
+				if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+					throw new AppError('conflict', 'that handle is taken');
+				}
+				throw error;
 			}
-			throw error;
-		}
-		return toUser(row);
+		});
+		return toUser(fromSqlite(row));
 	}
 
 	async userById(id: string): Promise<User | undefined> {
-		const row = this.#statements.userById.get(id) as UserRow | undefined;
-		return row && toUser(row);
+		const row = this.#guard(() => this.#statements.userById.get(id) as SqliteUserRow | undefined);
+		return row && toUser(fromSqlite(row));
 	}
 
 	async userByHandle(handle: string): Promise<User | undefined> {
-		const row = this.#statements.userByHandle.get(handle) as UserRow | undefined;
-		return row && toUser(row);
+		const row = this.#guard(() => this.#statements.userByHandle.get(handleKey(handle)) as SqliteUserRow | undefined);
+		return row && toUser(fromSqlite(row));
 	}
 
 	async passwordHash(userId: string): Promise<string | undefined> {
-		return (this.#statements.passwordHash.get(userId) as { password_hash: string } | undefined)?.password_hash;
+		return this.#guard(() => (this.#statements.passwordHash.get(userId) as { password_hash: string } | undefined)?.password_hash);
 	}
 
 	async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
-		this.#statements.setPasswordHash.run(passwordHash, userId);
+		this.#guard(() => this.#statements.setPasswordHash.run(passwordHash, userId));
 	}
 
 	async updateUser(userId: string, changes: { displayName?: string; verified?: boolean; premium?: boolean; settings?: UserSettings }): Promise<User> {
 		const update = this.#db.transaction(() => {
-			const row = this.#statements.userById.get(userId) as UserRow | undefined;
+			const row = this.#statements.userById.get(userId) as SqliteUserRow | undefined;
 			if (!row) {
 				throw new AppError('not_found', 'no such account');
 			}
-			const next: UserRow = {
+			const next: SqliteUserRow = {
 				...row,
 				display_name: changes.displayName ?? row.display_name,
 				verified: changes.verified === undefined ? row.verified : Number(changes.verified),
@@ -115,38 +117,37 @@ export class SqliteStore implements Store {
 			this.#statements.updateUser.run(next);
 			return next;
 		});
-		return toUser(update());
+		return toUser(fromSqlite(this.#guard(update)));
 	}
 
 	async deleteUser(userId: string): Promise<void> {
 		// Relations and sessions go with it (ON DELETE CASCADE).
-		this.#statements.deleteUser.run(userId);
+		this.#guard(() => this.#statements.deleteUser.run(userId));
 	}
 
 	async searchUsers({ prefix, after, limit }: { prefix: string; after?: string; limit: number }): Promise<PublicUser[]> {
-		const pattern = `${prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-		const rows = this.#statements.searchUsers.all({ pattern, after: after ?? '', limit }) as UserRow[];
-		return rows.map((row) => toPublic(toUser(row)));
+		const rows = this.#guard(() => this.#statements.searchUsers.all({ pattern: prefixPattern(prefix), after: after ?? '', limit }) as SqliteUserRow[]);
+		return rows.map((row) => toPublic(fromSqlite(row)));
 	}
 
 	async setRelation(kind: RelationKind, ownerId: string, targetHandle: string, on: boolean): Promise<string | undefined> {
-		return this.#db.transaction(() => {
-			const target = this.#statements.userIdByHandle.get(targetHandle) as { id: string } | undefined;
+		return this.#guard(this.#db.transaction(() => {
+			const params = { kind, ownerId, targetHandle: handleKey(targetHandle), now: Date.now() };
+			const target = this.#statements.userIdByHandle.get(params.targetHandle) as { id: string } | undefined;
 			// NOTE: the same statements run whether or not the handle exists (they look it up again, by
 			// the same index), and the count always changes, so every call commits one write.
-			const params = { kind, ownerId, targetHandle, now: Date.now() };
 			(on ? this.#statements.addRelation : this.#statements.removeRelation).run(params);
 			this.#statements.countRelationWrite.run(ownerId);
 			return target?.id;
-		})();
+		}));
 	}
 
 	async listRelations(kind: RelationKind, ownerId: string): Promise<PublicUser[]> {
-		return (this.#statements.listRelations.all(kind, ownerId) as UserRow[]).map((row) => toPublic(toUser(row)));
+		return this.#guard(() => this.#statements.listRelations.all(kind, ownerId) as SqliteUserRow[]).map((row) => toPublic(fromSqlite(row)));
 	}
 
 	async relationsBetween(callerId: string, calleeId: string): Promise<RelationsBetween> {
-		const rows = this.#statements.relationsBetween.all({ callerId, calleeId }) as { kind: RelationKind; owner_id: string }[];
+		const rows = this.#guard(() => this.#statements.relationsBetween.all({ callerId, calleeId }) as { kind: RelationKind; owner_id: string }[]);
 		const has = (kind: RelationKind, ownerId: string) => rows.some((r) => r.kind === kind && r.owner_id === ownerId);
 		return {
 			calleeHasCallerAsContact: has('contact', calleeId),
@@ -157,26 +158,26 @@ export class SqliteStore implements Store {
 	}
 
 	async createSession({ id, userId, refreshHash, expiresAt }: { id: string; userId: string; refreshHash: string; expiresAt: number }): Promise<void> {
-		this.#statements.createSession.run(id, userId, refreshHash, expiresAt);
+		this.#guard(() => this.#statements.createSession.run(id, userId, refreshHash, expiresAt));
 	}
 
 	async session(id: string): Promise<Session | undefined> {
-		return toSession(this.#statements.session.get(id) as SessionRow | undefined);
+		return toSession(this.#guard(() => this.#statements.session.get(id) as SessionRow | undefined));
 	}
 
 	async sessionByRefreshHash(refreshHash: string): Promise<Session | undefined> {
-		return toSession(this.#statements.sessionByRefreshHash.get(refreshHash) as SessionRow | undefined);
+		return toSession(this.#guard(() => this.#statements.sessionByRefreshHash.get(refreshHash) as SessionRow | undefined));
 	}
 
 	async sessionByRetiredRefreshHash(refreshHash: string): Promise<(Session & { retiredAt: number; latest: boolean }) | undefined> {
-		const row = this.#statements.sessionByRetiredRefreshHash.get(refreshHash) as (SessionRow & { retired_at: number; latest: number }) | undefined;
+		const row = this.#guard(() => this.#statements.sessionByRetiredRefreshHash.get(refreshHash) as (SessionRow & { retired_at: number; latest: number }) | undefined);
 		const session = toSession(row);
 		return session && { ...session, retiredAt: row!.retired_at, latest: row!.latest === 1 };
 	}
 
 	async rotateSession(id: string, fromHash: string, toHash: string, expiresAt: number): Promise<boolean> {
 		const now = Date.now();
-		return this.#db.transaction(() => {
+		return this.#guard(this.#db.transaction(() => {
 			if (this.#statements.rotateSession.run({ id, fromHash, toHash, expiresAt }).changes !== 1) {
 				return false;
 			}
@@ -184,19 +185,19 @@ export class SqliteStore implements Store {
 			// Older than one refresh lifetime: that token would have expired anyway.
 			this.#statements.pruneRetiredRefreshHashes.run({ sessionId: id, before: now - (expiresAt - now) });
 			return true;
-		})();
+		}));
 	}
 
 	async revokeSession(id: string): Promise<void> {
-		this.#statements.revokeSession.run(Date.now(), id);
+		this.#guard(() => this.#statements.revokeSession.run(Date.now(), id));
 	}
 
 	async revokeSessions(userId: string, exceptId?: string): Promise<void> {
-		this.#statements.revokeSessions.run(Date.now(), userId, exceptId ?? '');
+		this.#guard(() => this.#statements.revokeSessions.run(Date.now(), userId, exceptId ?? ''));
 	}
 
 	async addCallRecord(record: CallRecord): Promise<void> {
-		this.#statements.addCallRecord.run({
+		this.#guard(() => this.#statements.addCallRecord.run({
 			call_id: record.callId,
 			user_id: record.userId,
 			other_handle: record.otherHandle,
@@ -206,25 +207,14 @@ export class SqliteStore implements Store {
 			outcome: record.outcome,
 			started_at: record.startedAt,
 			duration_ms: record.durationMs,
-		});
+		}));
 	}
 
 	async callHistory(userId: string, { before, limit }: { before?: HistoryCursor; limit: number }): Promise<CallRecord[]> {
-		const rows = this.#statements.callHistory.all({
+		const rows = this.#guard(() => this.#statements.callHistory.all({
 			userId, startedAt: before?.startedAt ?? Number.MAX_SAFE_INTEGER, seq: before?.seq ?? Number.MAX_SAFE_INTEGER, limit,
-		}) as (CallRow & { seq: number })[];
-		return rows.map((row) => ({
-			callId: row.call_id,
-			userId: row.user_id,
-			otherHandle: row.other_handle,
-			otherDisplayName: withoutUnsafe(row.other_display_name, row.other_handle),
-			direction: row.direction,
-			media: row.media,
-			outcome: row.outcome,
-			startedAt: row.started_at,
-			durationMs: row.duration_ms,
-			cursor: { startedAt: row.started_at, seq: row.seq },
-		}));
+		}) as CallRow[]);
+		return rows.map(toCallRecord);
 	}
 
 	async close(): Promise<void> {
@@ -232,21 +222,27 @@ export class SqliteStore implements Store {
 			this.#db.close();
 		}
 	}
+
+	/**
+	 * Runs `work`: a lock held past the busy timeout, a full disk or an I/O error becomes
+	 * `service_unavailable`, a row for an account that is gone `not_found` (as PostgresStore maps them).
+	 */
+	#guard<T>(work: () => T): T {
+		try {
+			return work();
+		} catch (error) {
+			const code = (error as { code?: unknown }).code;
+			throw typeof code !== 'string' ? error
+				: UNAVAILABLE.test(code) ? storeUnavailable(error)
+				: code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ? missingAccount(error)
+				: error;
+		}
+	}
 }
 
-type CallRow = {
-	call_id: string;
-	user_id: string;
-	other_handle: string;
-	other_display_name: string;
-	direction: 'outgoing' | 'incoming';
-	media: 'audio' | 'video';
-	outcome: CallOutcome;
-	started_at: number;
-	duration_ms: number;
-};
-
-type SessionRow = { id: string; user_id: string; expires_at: number; revoked_at: number | null };
+function fromSqlite(row: SqliteUserRow): UserRow {
+	return { ...row, verified: row.verified === 1, premium: row.premium === 1, settings: JSON.parse(row.settings) as UserSettings };
+}
 
 function prepare(db: Database.Database) {
 	return {
@@ -296,26 +292,4 @@ function prepare(db: Database.Database) {
 			AND (started_at < @startedAt OR (started_at = @startedAt AND rowid < @seq))
 			ORDER BY started_at DESC, rowid DESC LIMIT @limit`),
 	};
-}
-
-function toUser(row: UserRow): User {
-	return {
-		id: row.id,
-		handle: row.handle,
-		// NOTE: names stored before display names were checked (util/displayText) are shown without
-		// the unsafe characters, so that no old name reaches a token or another client as it is.
-		displayName: withoutUnsafe(row.display_name, row.handle),
-		verified: row.verified === 1,
-		premium: row.premium === 1,
-		settings: JSON.parse(row.settings) as UserSettings,
-		createdAt: row.created_at,
-	};
-}
-
-function toPublic(user: User): PublicUser {
-	return { handle: user.handle, displayName: user.displayName, verified: user.verified };
-}
-
-function toSession(row: SessionRow | undefined): Session | undefined {
-	return row && { id: row.id, userId: row.user_id, expiresAt: row.expires_at, revoked: row.revoked_at !== null };
 }
