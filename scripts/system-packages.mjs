@@ -17,8 +17,10 @@ export const packages = {
 	worker: ['meson', 'ninja-build', 'pkg-config', 'g++', 'patch', 'libssl-dev', 'libuv1-dev', 'libsrtp2-dev',
 		'libusrsctp-dev', 'libabsl-dev', 'nlohmann-json3-dev'],
 	// npm test and npm run test:worker: DTLS certificates for mediasoup's suite,
-	// a real Prometheus for the dashboards.
-	test: ['openssl', 'ca-certificates', 'prometheus'],
+	// a real Prometheus for the dashboards, and PostgreSQL (initdb, pg_ctl) for
+	// the run's throwaway server (test/globalSetup.js); Debian's cluster on 5432
+	// is left alone.
+	test: ['openssl', 'ca-certificates', 'prometheus', 'postgresql'],
 	// npm run test:e2e: Debian's chromium for the browser tests, coturn for TURN,
 	// openssl for the HTTPS deployment test.
 	e2e: ['chromium', 'coturn', 'openssl', 'ca-certificates'],
