@@ -31,7 +31,7 @@ export async function startTestNode(overrides: Parameters<typeof testConfig>[0] 
 	const config = testConfig({
 		...overrides,
 		media: { workers, port, ...overrides.media },
-		store: { path: storePath },
+		store: { ...overrides.store, path: storePath },
 		// NOTE: a cheap scrypt keeps account tests fast, and tests that open many
 		// connections from 127.0.0.1 or send bursts are not the ones about limits
 		// (test/integration/limits.test.ts sets its own); production uses the defaults.

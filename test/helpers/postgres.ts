@@ -9,9 +9,11 @@ export interface PostgresDatabases {
 	readonly port: number;
 	/**
 	 * CREATE DATABASE `name` (default: a unique `switchyard_test_…`); returns its
-	 * URL. Names are lowercase letters, digits and underscores.
+	 * URL. Names are lowercase letters, digits and underscores. `icuLocale`:
+	 * collate with ICU in that locale (as `en-US`, how many production databases
+	 * sort) instead of the cluster's byte order.
 	 */
-	createDatabase(name?: string): Promise<string>;
+	createDatabase(name?: string, options?: { icuLocale?: string }): Promise<string>;
 	/** DROP DATABASE … WITH (FORCE), ending its sessions; nothing when it is gone already. */
 	dropDatabase(url: string): Promise<void>;
 }
@@ -42,9 +44,9 @@ export function testPostgres(): PostgresDatabases {
 }
 
 /** A new database on the run's server, for one test file: drop() it in afterAll. */
-export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function freshDatabase(options?: { icuLocale?: string }): Promise<{ url: string; drop(): Promise<void> }> {
 	const server = testPostgres();
-	const url = await server.createDatabase();
+	const url = await server.createDatabase(undefined, options);
 	return { url, drop: () => server.dropDatabase(url) };
 }
 
@@ -53,9 +55,13 @@ const SYSTEM_DATABASES = new Set(['postgres', 'template0', 'template1']);
 
 function databasesOf(adminUrl: () => string): Pick<PostgresDatabases, 'createDatabase' | 'dropDatabase'> {
 	return {
-		async createDatabase(name = `switchyard_test_${crypto.randomBytes(6).toString('hex')}`) {
+		async createDatabase(name = `switchyard_test_${crypto.randomBytes(6).toString('hex')}`, { icuLocale } = {}) {
 			checkName(name);
-			await asAdmin(adminUrl(), `CREATE DATABASE "${name}"`);
+			if (icuLocale !== undefined && !/^[A-Za-z0-9-]{2,32}$/.test(icuLocale)) {
+				throw new Error(`ICU locale ${JSON.stringify(icuLocale)}: want letters, digits and -`);
+			}
+			await asAdmin(adminUrl(), icuLocale === undefined ? `CREATE DATABASE "${name}"`
+				: `CREATE DATABASE "${name}" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${icuLocale}'`);
 			const url = new URL(adminUrl());
 			url.pathname = `/${name}`;
 			return url.toString();

@@ -1,0 +1,372 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { AppError } from '../../src/errors';
+import { PostgresStore, SqliteStore, type CallRecord, type Store, type UserSettings } from '../../src/store';
+import { PROJECT_DIR } from '../helpers/child';
+import { testLogger } from '../helpers/logger';
+import { freshDatabase } from '../helpers/postgres';
+
+/**
+ * The contract of `Store` (src/store/types.ts), run against both stores: the
+ * embedded SQLite file and PostgreSQL (a real server, test/helpers/postgres.ts).
+ * Whatever a node does through the interface must answer the same on either,
+ * errors included. The kill -9 durability half of the contract is
+ * test/integration/accountsDurability.test.ts, run on both stores as well.
+ */
+
+type Opened = {
+	store: Store;
+	/** Where a second process finds the same database: a file or a URL. */
+	location: string;
+	/** Holds a lock that blocks every write (and, on PostgreSQL, every read of users) until `release`. */
+	lockUsers(): Promise<{ release(): Promise<void> }>;
+	/** The same database opened again with a short lock wait, for the lock test. */
+	impatient(): Promise<Store>;
+	close(): Promise<void>;
+};
+
+const { logger } = testLogger('error');
+const tempDirs: string[] = [];
+afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+async function openSqlite(): Promise<Opened> {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-contract-'));
+	tempDirs.push(dir);
+	const file = path.join(dir, 'switchyard.db');
+	const store = SqliteStore.open(file);
+	const others: Store[] = [];
+	return {
+		store,
+		location: file,
+		async lockUsers() {
+			const db = new Database(file);
+			db.exec('BEGIN EXCLUSIVE');
+			return { async release() { db.exec('COMMIT'); db.close(); } };
+		},
+		async impatient() {
+			const other = SqliteStore.open(file, { busyTimeoutMs: 100 });
+			others.push(other);
+			return other;
+		},
+		async close() {
+			await Promise.all([store, ...others].map((s) => s.close()));
+		},
+	};
+}
+
+async function openPostgres(): Promise<Opened> {
+	// NOTE: collated as many production databases are (ICU, en-US: "_" and case are ignored at the first
+	// level, so "a_b" sorts after "aa"), not in the test cluster's byte order: the store must not follow it.
+	const database = await freshDatabase({ icuLocale: 'en-US' });
+	const options = { url: database.url, poolSize: 4, connectTimeoutMs: 5000, queryTimeoutMs: 10_000, startupTimeoutMs: 10_000 };
+	const store = await PostgresStore.open(options, logger);
+	const others: Store[] = [];
+	return {
+		store,
+		location: database.url,
+		async lockUsers() {
+			const client = new pg.Client({ connectionString: database.url });
+			await client.connect();
+			await client.query('BEGIN');
+			await client.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+			return { async release() { await client.query('COMMIT'); await client.end(); } };
+		},
+		async impatient() {
+			const other = await PostgresStore.open({ ...options, queryTimeoutMs: 300 }, logger);
+			others.push(other);
+			return other;
+		},
+		async close() {
+			await Promise.all([store, ...others].map((s) => s.close()));
+			await database.drop();
+		},
+	};
+}
+
+/** The AppError code a promise rejects with (or what else it did). */
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+	try {
+		await promise;
+		return 'resolved';
+	} catch (error) {
+		return error instanceof AppError ? error.code : `not an AppError: ${(error as Error).message}`;
+	}
+}
+
+const hidden = (settings: UserSettings): UserSettings => ({ ...settings, discoverable: false });
+
+describe.each([
+	['SQLite', openSqlite],
+	['PostgreSQL', openPostgres],
+])('the %s store', (_name, open) => {
+	let opened: Opened;
+	let store: Store;
+	beforeEach(async () => {
+		opened = await open();
+		store = opened.store;
+	});
+	afterEach(() => opened.close());
+
+	const signUp = (handle: string, displayName = handle) => store.createUser({ handle, displayName, passwordHash: `hash-of-${handle}` });
+
+	describe('accounts', () => {
+		test('handles are case-insensitive: stored lowercase, found in any case, taken in any case', async () => {
+			const ada = await signUp('Ada_L', 'Ada Lovelace');
+			expect(ada).toMatchObject({ handle: 'ada_l', displayName: 'Ada Lovelace', verified: false, premium: false });
+			expect(ada.settings).toEqual({ discoverable: true, calls: { enabled: true, allowFrom: { contacts: true, following: true, verified: false, everyone: false } } });
+			expect((await store.userByHandle('ADA_L'))?.id).toBe(ada.id);
+			expect((await store.userByHandle('ada_l'))?.id).toBe(ada.id);
+			expect(await store.userById(ada.id)).toEqual(ada);
+			expect(await codeOf(signUp('ada_L'))).toBe('conflict');
+			expect(await store.userByHandle('nobody')).toBeUndefined();
+			expect(await store.userById('no-such-id')).toBeUndefined();
+		});
+
+		test('passwords, flags, names and settings are updated as asked, the rest kept', async () => {
+			const bob = await signUp('bob');
+			expect(await store.passwordHash(bob.id)).toBe('hash-of-bob');
+			await store.setPasswordHash(bob.id, 'new-hash');
+			expect(await store.passwordHash(bob.id)).toBe('new-hash');
+			expect(await store.passwordHash('no-such-id')).toBeUndefined();
+			expect(await store.updateUser(bob.id, { verified: true })).toMatchObject({ verified: true, premium: false, displayName: 'bob' });
+			expect(await store.updateUser(bob.id, { premium: true, displayName: 'Bob Ørsted' })).toMatchObject({ verified: true, premium: true, displayName: 'Bob Ørsted' });
+			const settings = { discoverable: false, calls: { enabled: false, allowFrom: { contacts: false, following: true, verified: true, everyone: false } } };
+			expect((await store.updateUser(bob.id, { settings })).settings).toEqual(settings);
+			expect(await store.userById(bob.id)).toMatchObject({ verified: true, premium: true, displayName: 'Bob Ørsted', settings });
+			expect(await codeOf(store.updateUser('no-such-id', { verified: true }))).toBe('not_found');
+		});
+
+		test('deleting an account deletes its relations both ways, its sessions and its history', async () => {
+			const [ada, bob] = [await signUp('ada'), await signUp('bob')];
+			await store.setRelation('contact', ada.id, 'bob', true);
+			await store.setRelation('block', bob.id, 'ada', true);
+			await store.createSession({ id: 'bob-session', userId: bob.id, refreshHash: 'bob-refresh', expiresAt: Date.now() + 60_000 });
+			await store.addCallRecord(record(bob.id, 'c1', 1000));
+			await store.deleteUser(bob.id);
+			expect(await store.userById(bob.id)).toBeUndefined();
+			expect(await store.listRelations('contact', ada.id)).toEqual([]);
+			expect(await store.relationsBetween(ada.id, bob.id)).toEqual({ calleeHasCallerAsContact: false, calleeFollowsCaller: false, calleeBlockedCaller: false, callerBlockedCallee: false });
+			expect(await store.session('bob-session')).toBeUndefined();
+			expect(await store.callHistory(bob.id, { limit: 10 })).toEqual([]);
+			// A write for the deleted account: not_found on both stores, never an internal error.
+			expect(await codeOf(store.createSession({ id: 'late', userId: bob.id, refreshHash: 'late', expiresAt: Date.now() + 60_000 }))).toBe('not_found');
+			expect(await codeOf(store.addCallRecord(record(bob.id, 'c2', 2000)))).toBe('not_found');
+			// The handle is free again.
+			expect((await signUp('bob')).id).not.toBe(bob.id);
+		});
+	});
+
+	describe('directory search', () => {
+		test('non-ASCII display names are found by any case of a prefix, the same on both stores', async () => {
+			await signUp('emile', 'Émile Zola');
+			await signUp('omega', 'Ωmega Point');
+			await signUp('strasse', 'STRASSE Straße');
+			await signUp('ascii', 'Plain Name');
+			const find = async (prefix: string) => (await store.searchUsers({ prefix, limit: 10 })).map((u) => u.handle);
+			expect(await find('émi')).toEqual(['emile']);
+			expect(await find('ÉMI')).toEqual(['emile']);
+			expect(await find('Émile Z')).toEqual(['emile']);
+			expect(await find('ωm')).toEqual(['omega']);
+			expect(await find('ΩM')).toEqual(['omega']);
+			expect(await find('strasse s')).toEqual(['strasse']);
+			expect(await find('pla')).toEqual(['ascii']);
+			expect(await find('E')).toEqual(['emile']);
+			expect(await find('zola')).toEqual([]);
+			expect((await store.searchUsers({ prefix: 'émi', limit: 10 }))[0]).toEqual({ handle: 'emile', displayName: 'Émile Zola', verified: false });
+		});
+
+		test('% and _ are plain characters; order is by handle byte by byte (digits, then _, then letters); pages follow', async () => {
+			for (const handle of ['a_b', 'ab', 'a1', 'a_', 'aa', 'a9z']) {
+				await signUp(handle, `Name ${handle}`);
+			}
+			await signUp('percent', '100% Sure');
+			const page = (prefix: string, after?: string, limit = 10) => store.searchUsers({ prefix, after, limit }).then((users) => users.map((u) => u.handle));
+			expect(await page('a')).toEqual(['a1', 'a9z', 'a_', 'a_b', 'aa', 'ab']);
+			expect(await page('a_')).toEqual(['a_', 'a_b']);
+			expect(await page('100%')).toEqual(['percent']);
+			expect(await page('100_')).toEqual([]);
+			expect(await page('a', undefined, 4)).toEqual(['a1', 'a9z', 'a_', 'a_b']);
+			expect(await page('a', 'a_b', 4)).toEqual(['aa', 'ab']);
+		});
+
+		test('accounts that are not discoverable are left out', async () => {
+			const shy = await signUp('shy_one', 'Shy');
+			await signUp('shy_two', 'Shy Too');
+			await store.updateUser(shy.id, { settings: hidden(shy.settings) });
+			expect((await store.searchUsers({ prefix: 'shy', limit: 10 })).map((u) => u.handle)).toEqual(['shy_two']);
+		});
+	});
+
+	describe('relations', () => {
+		test('set, idempotent, removed; an unknown handle stores nothing and never binds to a later sign-up', async () => {
+			const [ada, bob] = [await signUp('ada'), await signUp('bob')];
+			expect(await store.setRelation('contact', ada.id, 'BOB', true)).toBe(bob.id);
+			expect(await store.setRelation('contact', ada.id, 'bob', true)).toBe(bob.id);
+			expect(await store.setRelation('follow', ada.id, 'bob', true)).toBe(bob.id);
+			expect(await store.listRelations('contact', ada.id)).toEqual([{ handle: 'bob', displayName: 'bob', verified: false }]);
+			expect(await store.relationsBetween(bob.id, ada.id)).toEqual({ calleeHasCallerAsContact: true, calleeFollowsCaller: true, calleeBlockedCaller: false, callerBlockedCallee: false });
+			expect(await store.setRelation('contact', ada.id, 'bob', false)).toBe(bob.id);
+			expect(await store.listRelations('contact', ada.id)).toEqual([]);
+			expect(await store.listRelations('follow', ada.id)).toHaveLength(1);
+
+			expect(await store.setRelation('contact', ada.id, 'carol', true)).toBeUndefined();
+			expect(await store.setRelation('block', ada.id, 'carol', false)).toBeUndefined();
+			const carol = await signUp('carol');
+			expect(await store.listRelations('contact', ada.id)).toEqual([]);
+			expect(await store.relationsBetween(carol.id, ada.id)).toMatchObject({ calleeHasCallerAsContact: false });
+		});
+
+		test('blocks both ways, and hidden targets listed only when they have the owner as a contact or follow it', async () => {
+			const [ada, bob, cat] = [await signUp('ada'), await signUp('bob'), await signUp('cat')];
+			await store.setRelation('block', ada.id, 'bob', true);
+			await store.setRelation('block', bob.id, 'ada', true);
+			expect(await store.relationsBetween(bob.id, ada.id)).toEqual({ calleeHasCallerAsContact: false, calleeFollowsCaller: false, calleeBlockedCaller: true, callerBlockedCallee: true });
+			await store.setRelation('contact', ada.id, 'cat', true);
+			await store.updateUser(cat.id, { settings: hidden(cat.settings) });
+			expect(await store.listRelations('contact', ada.id)).toEqual([]);
+			await store.setRelation('block', cat.id, 'ada', true);
+			expect(await store.listRelations('contact', ada.id)).toEqual([]);
+			await store.setRelation('follow', cat.id, 'ada', true);
+			expect(await store.listRelations('contact', ada.id)).toEqual([{ handle: 'cat', displayName: 'cat', verified: false }]);
+			expect(await store.listRelations('block', ada.id)).toEqual([{ handle: 'bob', displayName: 'bob', verified: false }]);
+		});
+	});
+
+	describe('login sessions', () => {
+		test('create, look up, rotate by compare-and-swap, remember retired tokens, revoke', async () => {
+			const ada = await signUp('ada');
+			const later = Date.now() + 3_600_000;
+			await store.createSession({ id: 's1', userId: ada.id, refreshHash: 'r0', expiresAt: later });
+			await store.createSession({ id: 's2', userId: ada.id, refreshHash: 'other', expiresAt: later });
+			expect(await store.session('s1')).toEqual({ id: 's1', userId: ada.id, expiresAt: later, revoked: false });
+			expect(await store.sessionByRefreshHash('r0')).toMatchObject({ id: 's1' });
+			expect(await store.rotateSession('s1', 'not-current', 'r1', later)).toBe(false);
+			expect(await store.rotateSession('s1', 'r0', 'r1', later + 1)).toBe(true);
+			expect(await store.rotateSession('s1', 'r0', 'r1b', later + 1)).toBe(false);
+			expect(await store.sessionByRefreshHash('r0')).toBeUndefined();
+			expect(await store.sessionByRefreshHash('r1')).toMatchObject({ id: 's1', expiresAt: later + 1 });
+			expect(await store.sessionByRetiredRefreshHash('r0')).toMatchObject({ id: 's1', userId: ada.id, latest: true, revoked: false });
+			expect(await store.rotateSession('s1', 'r1', 'r2', later)).toBe(true);
+			expect(await store.sessionByRetiredRefreshHash('r0')).toMatchObject({ id: 's1', latest: false });
+			expect(await store.sessionByRetiredRefreshHash('r1')).toMatchObject({ id: 's1', latest: true });
+			expect(await store.sessionByRetiredRefreshHash('r2')).toBeUndefined();
+
+			await store.createSession({ id: 's4', userId: ada.id, refreshHash: 'r4', expiresAt: later });
+			await store.revokeSessions(ada.id, 's4');
+			expect([(await store.session('s1'))?.revoked, (await store.session('s2'))?.revoked, (await store.session('s4'))?.revoked]).toEqual([true, true, false]);
+			await store.revokeSession('s4');
+			expect((await store.session('s4'))?.revoked).toBe(true);
+			expect(await store.session('nope')).toBeUndefined();
+		});
+
+		test('two processes rotate the same refresh token at the same moment: exactly one wins, every time', async () => {
+			const ada = await signUp('ada');
+			const ROUNDS = 25;
+			for (let i = 0; i < ROUNDS; i++) {
+				await store.createSession({ id: `race-${i}`, userId: ada.id, refreshHash: `start-${i}`, expiresAt: Date.now() + 3_600_000 });
+			}
+			const children = [await child(opened.location), await child(opened.location)];
+			try {
+				for (let i = 0; i < ROUNDS; i++) {
+					const answers = await Promise.all(children.map((c, n) => c.ask(`rotate race-${i} start-${i} won-by-${n}-${i}`)));
+					expect([i, answers.filter((a) => a === 'rotated true').length, answers.filter((a) => a === 'rotated false').length]).toEqual([i, 1, 1]);
+					const winner = answers.indexOf('rotated true');
+					expect((await store.sessionByRefreshHash(`won-by-${winner}-${i}`))?.id).toBe(`race-${i}`);
+					expect(await store.sessionByRefreshHash(`won-by-${1 - winner}-${i}`)).toBeUndefined();
+				}
+			} finally {
+				children.forEach((c) => c.close());
+			}
+		}, 60_000);
+	});
+
+	describe('call history', () => {
+		test('pages newest first; calls started in the same millisecond are neither lost nor repeated across pages', async () => {
+			const [ada, bob] = [await signUp('ada'), await signUp('bob')];
+			// 23 calls: runs of 4 in one millisecond, inserted out of time order.
+			const times = Array.from({ length: 23 }, (_, i) => 10_000 + Math.floor(((i * 7) % 23) / 4) * 1000);
+			for (const [i, startedAt] of times.entries()) {
+				await store.addCallRecord(record(ada.id, `call-${i}`, startedAt, i));
+			}
+			await store.addCallRecord(record(bob.id, 'bobs-own', 99_000));
+			const seen: CallRecord[] = [];
+			let before: CallRecord['cursor'];
+			for (let pages = 0; pages < 10; pages++) {
+				const page = await store.callHistory(ada.id, { before, limit: 5 });
+				seen.push(...page);
+				if (page.length < 5) {
+					break;
+				}
+				before = page[page.length - 1]!.cursor;
+			}
+			expect(seen.map((r) => r.callId).sort()).toEqual(times.map((_, i) => `call-${i}`).sort());
+			const order = seen.map((r) => r.startedAt);
+			expect(order).toEqual([...order].sort((a, b) => b - a));
+			// Within one millisecond, newest insert first.
+			for (let i = 1; i < seen.length; i++) {
+				if (seen[i]!.startedAt === seen[i - 1]!.startedAt) {
+					expect(Number(seen[i]!.callId.split('-')[1])).toBeLessThan(Number(seen[i - 1]!.callId.split('-')[1]));
+				}
+			}
+			expect(seen[0]).toEqual({
+				callId: seen[0]!.callId, userId: ada.id, otherHandle: 'bob', otherDisplayName: 'Bob B', direction: 'outgoing', media: 'video',
+				outcome: 'answered', startedAt: seen[0]!.startedAt, durationMs: seen[0]!.durationMs, cursor: seen[0]!.cursor,
+			});
+			expect((await store.callHistory(bob.id, { limit: 50 })).map((r) => r.callId)).toEqual(['bobs-own']);
+		});
+	});
+
+	test('a lock held past the wait: service_unavailable, and the store answers again once it is released', async () => {
+		const ada = await signUp('ada');
+		const impatient = await opened.impatient();
+		const lock = await opened.lockUsers();
+		try {
+			expect(await codeOf(impatient.updateUser(ada.id, { verified: true }))).toBe('service_unavailable');
+			expect(await codeOf(impatient.setRelation('contact', ada.id, 'bob', true))).toBe('service_unavailable');
+		} finally {
+			await lock.release();
+		}
+		expect(await impatient.updateUser(ada.id, { verified: true })).toMatchObject({ verified: true });
+	});
+});
+
+function record(userId: string, callId: string, startedAt: number, durationMs = 0): CallRecord {
+	return { callId, userId, otherHandle: 'bob', otherDisplayName: 'Bob B', direction: 'outgoing', media: 'video', outcome: 'answered', startedAt, durationMs };
+}
+
+/** test/helpers/storeChild.ts on `location`: `ask` sends one line and resolves with the answer. */
+async function child(location: string): Promise<{ ask(line: string): Promise<string>; close(): void }> {
+	const kind = location.startsWith('postgres') ? 'postgres' : 'sqlite';
+	const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_DIR, 'test', 'helpers', 'storeChild.ts'), kind, location], {
+		cwd: PROJECT_DIR, stdio: ['pipe', 'pipe', 'pipe'],
+	});
+	let stderr = '';
+	proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+	const lines = readline.createInterface({ input: proc.stdout! });
+	const waiting: ((line: string) => void)[] = [];
+	lines.on('line', (line) => waiting.shift()?.(line));
+	const next = () => new Promise<string>((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(`no answer from the store process:\n${stderr}`)), 20_000);
+		waiting.push((line) => {
+			clearTimeout(timer);
+			resolve(line);
+		});
+	});
+	expect(await next()).toBe('ready');
+	return {
+		ask(line) {
+			const answer = next();
+			proc.stdin!.write(`${line}\n`);
+			return answer;
+		},
+		close() {
+			proc.stdin!.end();
+			proc.kill();
+		},
+	};
+}
