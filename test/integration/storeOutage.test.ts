@@ -80,7 +80,7 @@ test('PostgreSQL stopped mid-call: 503 service_unavailable for accounts, media g
 
 	// Account routes and the token checks that read sessions: 503 with the new code, a Retry-After, and the node serves on.
 	const me = await fetch(`${node.url}/api/me`, { headers: { Authorization: `Bearer ${caller.token}` } });
-	expect([me.status, (await me.json()).error.code, me.headers.get('retry-after')]).toEqual([503, 'service_unavailable', '5']);
+	expect([me.status, ((await me.json()) as { error: { code: string } }).error.code, me.headers.get('retry-after')]).toEqual([503, 'service_unavailable', '5']);
 	expect(await status('POST', '/api/auth/login', { handle: caller.handle, password: passwordOf(caller) })).toEqual([503, 'service_unavailable']);
 	expect(await status('POST', '/api/auth/signup', { handle: 'outage_new', password: 'outage new password', displayName: 'New' })).toEqual([503, 'service_unavailable']);
 	expect(await status('POST', '/api/auth/refresh', { refreshToken: caller.refreshToken })).toEqual([503, 'service_unavailable']);

@@ -15,6 +15,7 @@ const FRIENDLY: Partial<Record<ApiError['code'], string>> = {
 	unavailable: 'This person cannot take your call right now.',
 	premium_required: 'Placing calls needs a premium account on this node.',
 	draining: 'This node is shutting down and starts no new calls. Try again in a moment.',
+	service_unavailable: 'Accounts are unavailable on this node for a moment (calls in progress go on). Try again shortly.',
 	network: 'The node cannot be reached. Check your connection and try again.',
 	internal: 'Something went wrong on the node. Try again.',
 };

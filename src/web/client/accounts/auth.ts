@@ -13,6 +13,8 @@ type Stored = { token: string; refreshToken: string; expiresAt: number; user: Me
 export const SESSION_KEY = 'switchyard.session';
 /** Refresh this long before the access token expires, so that a request or a reconnection never carries an expired one. */
 const REFRESH_MARGIN_MS = 60_000;
+/** How long after a refresh the node could not answer (its store down, the network) to try again. */
+const REFRESH_RETRY_MS = 5000;
 
 function read(): Stored | undefined {
 	try {
@@ -122,7 +124,13 @@ export class Account {
 	#schedule(): void {
 		clearTimeout(this.#timer);
 		const due = Math.max(0, this.#stored.expiresAt - REFRESH_MARGIN_MS - Date.now());
-		this.#timer = setTimeout(() => void this.#refresh().catch(() => undefined), due);
+		this.#timer = setTimeout(() => void this.#refresh().catch((error: unknown) => {
+			// The session is over (401: #refresh has signed out), or the node could not answer now
+			// (its store down, the network): try again shortly rather than let the token lapse.
+			if ((error as ApiError).code !== 'unauthorized') {
+				this.#timer = setTimeout(() => this.#schedule(), REFRESH_RETRY_MS);
+			}
+		}), due);
 	}
 
 	async #refresh(): Promise<string> {
