@@ -2,7 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, SqliteStore } from '../../src/store';
+import pg from 'pg';
+import { MIGRATIONS, POSTGRES_MIGRATIONS, PostgresStore, type Store } from '../../src/store';
+import { SqliteStore } from '../../src/store';
+import { testLogger } from '../helpers/logger';
+import { freshDatabase } from '../helpers/postgres';
 
 // Migrations on a real SQLite file: a database made by an older node is
 // brought up to date with its data kept; one made by a newer node is refused.
@@ -99,5 +103,52 @@ describe('store migrations', () => {
 		const db = new Database(file, { readonly: true });
 		expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length + 1);
 		db.close();
+	});
+});
+
+// PostgreSQL: several nodes of a fleet start at once on an empty database.
+describe('PostgreSQL store migrations', () => {
+	const { logger } = testLogger('error');
+	const options = (url: string) => ({ url, poolSize: 2, connectTimeoutMs: 5000, queryTimeoutMs: 10_000, startupTimeoutMs: 10_000 });
+	const applied = async (url: string) => {
+		const client = new pg.Client({ connectionString: url });
+		await client.connect();
+		try {
+			return (await client.query('SELECT version FROM switchyard_migrations ORDER BY version')).rows.map((r) => r.version as number);
+		} finally {
+			await client.end();
+		}
+	};
+
+	test('six nodes starting at once: each migration runs once, under the advisory lock, and every node opens', async () => {
+		const database = await freshDatabase();
+		const stores: Store[] = [];
+		try {
+			stores.push(...await Promise.all(Array.from({ length: 6 }, () => PostgresStore.open(options(database.url), logger))));
+			expect(await applied(database.url)).toEqual(POSTGRES_MIGRATIONS.map((_, i) => i + 1));
+			// Every node sees the others' writes: one shared store.
+			await stores[0]!.createUser({ handle: 'shared_ada', displayName: 'Ada', passwordHash: 'x' });
+			expect(await Promise.all(stores.map(async (s) => (await s.userByHandle('shared_ada'))?.displayName))).toEqual(Array(6).fill('Ada'));
+		} finally {
+			await Promise.all(stores.map((s) => s.close()));
+			await database.drop();
+		}
+	});
+
+	test('a database of a newer node is refused, untouched', async () => {
+		const database = await freshDatabase();
+		try {
+			await (await PostgresStore.open(options(database.url), logger)).close();
+			const newer = POSTGRES_MIGRATIONS.length + 1;
+			const client = new pg.Client({ connectionString: database.url });
+			await client.connect();
+			await client.query('INSERT INTO switchyard_migrations (version, applied_at) VALUES ($1, 0)', [newer]);
+			await client.end();
+			await expect(PostgresStore.open(options(database.url), logger)).rejects.toThrow(
+				`the database is at schema version ${newer}, newer than this node's ${POSTGRES_MIGRATIONS.length}: upgrade the node`);
+			expect(await applied(database.url)).toEqual([...POSTGRES_MIGRATIONS.map((_, i) => i + 1), newer]);
+		} finally {
+			await database.drop();
+		}
 	});
 });
