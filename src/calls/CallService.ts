@@ -275,6 +275,7 @@ export class CallService {
 			call.close();
 		}
 		this.#calls.clear();
+		this.#history.close();
 	}
 
 	#ring(call: Call, callee: User): void {

@@ -102,20 +102,28 @@ test('PostgreSQL stopped mid-call: 503 service_unavailable for accounts, media g
 	expect((await api(node, caller.token, 'GET', '/api/me/follows')).body.users).toEqual([{ handle: callee.handle, displayName: 'Callee', verified: false }]);
 	await mediaFlows(calleeMedia, 'media to flow after PostgreSQL is back');
 
-	// A crash this time (SIGKILL), not a clean stop: what was acknowledged survives it, and the node reconnects again.
+	// A crash this time (SIGKILL), not a clean stop; the call ends while PostgreSQL is dead.
 	expect((await api(node, callee.token, 'PUT', `/api/me/follows/${caller.handle}`)).status).toBe(204);
 	await server.kill();
 	expect(await status('GET', '/api/me', undefined, callee.token)).toEqual([503, 'service_unavailable']);
+	await callerDevice.request('call.hangup', { callId });
+	await calleeDevice.waitFor('call.ended');
+	await pollUntil('the history rows to wait for the store', async () => node.logLines().some((line) => line.message === 'call history waiting for the store'),
+		{ timeoutMs: 5000, intervalMs: 100 });
 	await server.start();
+
+	// What was acknowledged survived the crash; the node reconnects again; the call's history, kept
+	// while PostgreSQL was down, is written once it is back, on both sides.
 	await pollUntil('sign-in to work after the crash', async () =>
 		(await api(node, undefined, 'POST', '/api/auth/login', { handle: callee.handle, password: passwordOf(callee) })).status === 200, { timeoutMs: 15_000, intervalMs: 250 });
 	expect((await api(node, callee.token, 'GET', '/api/me/follows')).body.users).toEqual([{ handle: caller.handle, displayName: 'Caller', verified: false }]);
-
-	// The call ends normally and its history is written.
-	await callerDevice.request('call.hangup', { callId });
-	await calleeDevice.waitFor('call.ended');
-	await pollUntil('the call in the caller\'s history', async () =>
-		(await api(node, caller.token, 'GET', '/api/me/calls')).body.calls?.some((c: { callId: string }) => c.callId === callId), { timeoutMs: 5000, intervalMs: 100 });
+	for (const [account, direction] of [[caller, 'outgoing'], [callee, 'incoming']] as const) {
+		const calls = await pollUntil(`the call in the history of ${account.handle}`, async () => {
+			const res = await api(node, account.token, 'GET', '/api/me/calls');
+			return res.body.calls?.length > 0 ? res.body.calls : undefined;
+		}, { timeoutMs: 20_000, intervalMs: 250 });
+		expect(calls).toEqual([expect.objectContaining({ callId, direction, outcome: 'answered', media: 'video' })]);
+	}
 }, 120_000);
 
 async function status(method: string, route: string, body?: unknown, token?: string): Promise<[number, string | undefined]> {
