@@ -1,15 +1,34 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/** What both projects share. */
+const common = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/src', '<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   cacheDirectory: '<rootDir>/.cache/jest',
   // Fails a test when a server event a SignalingClient got does not match protocol.ts.
   setupFilesAfterEnv: ['<rootDir>/test/helpers/failOnServerEventMismatch.ts'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'sqlite',
+      roots: ['<rootDir>/src', '<rootDir>/test'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/'],
+    },
+    {
+      // The account and call tests once more, with every node they start on PostgreSQL
+      // (test/helpers/node.ts); the store contract itself is storeContract.test.ts.
+      ...common,
+      displayName: 'postgres',
+      roots: ['<rootDir>/test'],
+      testMatch: ['<rootDir>/test/integration/{accounts,accountsApi,accountsPrivacy,calls,callRooms,sessionEnded,limits}.test.ts'],
+      setupFiles: ['<rootDir>/test/helpers/onPostgres.js'],
+    },
+  ],
   // One PostgreSQL server for the run (test/helpers/postgres.ts: testPostgres, freshDatabase).
   globalSetup: '<rootDir>/test/globalSetup.js',
   globalTeardown: '<rootDir>/test/globalTeardown.js',

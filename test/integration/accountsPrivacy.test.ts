@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
 import { signup, type TestAccount } from '../helpers/accounts';
 import { startTestNode, type TestNode } from '../helpers/node';
+import { storeSql, watchCommits } from '../helpers/storeSql';
 
 /**
  * What the account routes tell an attacker, over real HTTP against a whole
@@ -31,14 +31,7 @@ const visible = (reply: Reply) => ({
 	...Object.fromEntries(['content-type', 'content-length', 'retry-after'].map((name) => [name, reply.headers.get(name)])),
 });
 
-function rows(node: TestNode, sql: string, ...params: unknown[]): unknown[] {
-	const db = new Database(node.storePath, { readonly: true, fileMustExist: true });
-	try {
-		return db.prepare(sql).all(...params);
-	} finally {
-		db.close();
-	}
-}
+const rows = storeSql;
 
 const handles = (reply: Reply): string[] => (reply.body?.users as { handle: string }[] | undefined)?.map((u) => u.handle) ?? [`no users: ${reply.status} ${reply.text}`];
 const KINDS = ['contacts', 'follows', 'blocks'] as const;
@@ -95,21 +88,20 @@ describe('blocks and hidden accounts do not show', () => {
 	});
 
 	test('the same work too: every PUT and DELETE commits a write (an fsync), whether or not the handle exists or the relation changes', async () => {
-		// NOTE: SQLite's data_version, read on a second connection, moves when another connection commits.
-		const db = new Database(node.storePath, { readonly: true, fileMustExist: true });
+		// NOTE: a second connection sees each commit (test/helpers/storeSql.ts watchCommits).
+		const commitsSeen = await watchCommits(node, owner.id);
 		try {
-			const version = () => db.pragma('data_version', { simple: true }) as number;
 			const commits: [string, string, string, boolean][] = [];
 			for (const target of ['priv_visible', 'priv_hidden', 'priv_nobody']) {
 				for (const [method, kind] of [['PUT', 'follows'], ['PUT', 'follows'], ['DELETE', 'follows'], ['DELETE', 'blocks']]) {
-					const before = version();
+					const before = await commitsSeen.version();
 					expect((await request(node, method!, `/api/me/${kind}/${target}`, { token: owner.token })).status).toBe(204);
-					commits.push([target, method!, kind!, version() !== before]);
+					commits.push([target, method!, kind!, (await commitsSeen.version()) !== before]);
 				}
 			}
 			expect(commits.filter(([, , , committed]) => !committed)).toEqual([]);
 		} finally {
-			db.close();
+			await commitsSeen.close();
 		}
 	});
 
@@ -117,12 +109,12 @@ describe('blocks and hidden accounts do not show', () => {
 		for (const kind of KINDS) {
 			expect((await request(node, 'PUT', `/api/me/${kind}/priv_later`, { token: owner.token })).status).toBe(204);
 		}
-		expect(rows(node, 'SELECT * FROM relations WHERE owner_id = ?', owner.id)).toEqual([]);
+		expect(await rows(node, 'SELECT * FROM relations WHERE owner_id = ?', owner.id)).toEqual([]);
 		const later = await signup(node, 'priv_later', 'Priv Later');
 		for (const kind of KINDS) {
 			expect([kind, handles(await request(node, 'GET', `/api/me/${kind}`, { token: owner.token }))]).toEqual([kind, []]);
 		}
-		expect(rows(node, 'SELECT * FROM relations WHERE owner_id = ? OR target_id = ?', owner.id, later.id)).toEqual([]);
+		expect(await rows(node, 'SELECT * FROM relations WHERE owner_id = ? OR target_id = ?', owner.id, later.id)).toEqual([]);
 		expect(await node.store.relationsBetween(later.id, owner.id)).toEqual({
 			calleeHasCallerAsContact: false, calleeFollowsCaller: false, calleeBlockedCaller: false, callerBlockedCallee: false,
 		});
@@ -193,7 +185,7 @@ describe('relation writes per account', () => {
 			expect(Number(res.headers.get('retry-after'))).toBeLessThanOrEqual(60);
 		}
 		// The refused ones changed nothing: the block is still there, no contact came.
-		expect(rows(node, 'SELECT kind FROM relations WHERE owner_id = ?', busy.id)).toEqual([{ kind: 'block' }]);
+		expect(await rows(node, 'SELECT kind FROM relations WHERE owner_id = ?', busy.id)).toEqual([{ kind: 'block' }]);
 		// Reading is not limited, and another account from the same address has its own count.
 		expect((await request(node, 'GET', '/api/me/blocks', { token: busy.token })).status).toBe(200);
 		expect((await request(node, 'PUT', '/api/me/contacts/rw_target', { token: calm.token })).status).toBe(204);
@@ -209,7 +201,7 @@ describe('failed logins per handle', () => {
 		body: { handle, password }, headers: { 'X-Forwarded-For': `203.0.113.${++address % 250}` },
 	});
 	const retryAfter = (reply: Reply) => Number(reply.headers.get('retry-after'));
-	const sessions = (account: TestAccount) => rows(node, 'SELECT id FROM sessions WHERE user_id = ?', account.id).length;
+	const sessions = async (account: TestAccount) => (await rows(node, 'SELECT id FROM sessions WHERE user_id = ?', account.id)).length;
 
 	beforeAll(async () => {
 		// NOTE: the per-address limit is high, so that failures from this one test address trip
@@ -225,18 +217,18 @@ describe('failed logins per handle', () => {
 		for (let i = 0; i < FAILURES; i++) {
 			expect([i, (await login('guess_victim', `guess number ${i}`)).status]).toEqual([i, 401]);
 		}
-		const before = sessions(victim);
+		const before = await sessions(victim);
 		for (const password of ['pw-guess_victim-secret', 'yet another guess']) {
 			const res = await login('GUESS_VICTIM', password);
 			expect([password, res.status, res.body.error?.code, res.body.token]).toEqual([password, 429, 'rate_limited', undefined]);
 			expect(retryAfter(res)).toBeGreaterThanOrEqual(1);
 			expect(retryAfter(res)).toBeLessThanOrEqual(900);
 		}
-		expect(sessions(victim)).toBe(before);
+		expect(await sessions(victim)).toBe(before);
 		// Sessions already open go on, and other accounts log in.
 		expect((await request(node, 'GET', '/api/me', { token: victim.token })).status).toBe(200);
 		expect((await login('guess_bystander', 'pw-guess_bystander-secret')).status).toBe(200);
-		expect(sessions(bystander)).toBe(2);
+		expect(await sessions(bystander)).toBe(2);
 	});
 
 	test('an unknown handle gets the same answers as a wrong password, under the limit and over it', async () => {

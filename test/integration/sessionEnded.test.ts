@@ -1,8 +1,8 @@
-import Database from 'better-sqlite3';
 import { api, login, signup, type TestAccount } from '../helpers/accounts';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
+import { storeSql } from '../helpers/storeSql';
 
 // NOTE: long, so that a peer still there after a moment has not left.
 const GRACE_MS = 60_000;
@@ -110,13 +110,8 @@ describe('live connections end with their login session', () => {
 	});
 
 	/** Makes every retired refresh token of the node's store a minute older: out of the reuse grace. */
-	function aMinuteLater(): void {
-		const db = new Database(node.storePath);
-		try {
-			db.prepare('UPDATE retired_refresh_tokens SET retired_at = retired_at - 60000').run();
-		} finally {
-			db.close();
-		}
+	async function aMinuteLater(): Promise<void> {
+		await storeSql(node, 'UPDATE retired_refresh_tokens SET retired_at = retired_at - 60000');
 	}
 
 	test('a refresh token used again after its rotation revokes the session and ends its connections; seconds after, it gets the same answer', async () => {
@@ -134,7 +129,7 @@ describe('live connections end with their login session', () => {
 		expect(socket.connected).toBe(true);
 
 		// Later: a copy of the replaced token is being used. As if a minute passed since the rotation:
-		aMinuteLater();
+		await aMinuteLater();
 		expect((await refresh(second.body.refreshToken)).status).toBe(401);
 		await pollUntil('the session\'s connection ended', () => ended(socket)?.reason === 'loggedOut' && !socket.connected);
 		// The whole session is gone: its latest refresh token and its access tokens too.
@@ -178,7 +173,7 @@ describe('live connections end with their login session', () => {
 		const shared = thief.body.refreshToken as string;
 		const rotated = await refresh(shared);
 		expect(rotated.status).toBe(200);
-		aMinuteLater();
+		await aMinuteLater();
 		expect((await refresh(shared)).status).toBe(401);
 		await pollUntil('both sides\' connections ended', () =>
 			[victimSocket, thiefSocket].every((c) => ended(c)?.reason === 'loggedOut' && !c.connected));
