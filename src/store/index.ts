@@ -1,4 +1,4 @@
-export { openStore } from './openStore';
+export { openStore, postgresOptions } from './openStore';
 export { describeUrl } from './postgres/pool';
 export { MIGRATIONS as POSTGRES_MIGRATIONS } from './postgres/migrations';
 export { PostgresStore } from './postgres/PostgresStore';
