@@ -293,6 +293,28 @@ describe('npm run store:copy: what it refuses', () => {
 		expect(result.stderr).toBe(`switchyard store:copy: cannot open the SQLite store at ${notDb}: file is not a database\n`);
 	});
 
+	test('a copy that fails midway writes nothing: one transaction', async () => {
+		const file = path.join(dir, 'orphan.db');
+		const store = SqliteStore.open(file);
+		const kept = await store.createUser({ handle: 'kept', displayName: 'Kept', passwordHash: 'x' });
+		await store.setRelation('follow', kept.id, 'kept', true);
+		await store.close();
+		// A history row whose account is gone, as only a file written with foreign keys off can hold:
+		// PostgreSQL refuses it after the users and relations went in.
+		const db = new Database(file);
+		db.pragma('foreign_keys = OFF');
+		db.prepare(`INSERT INTO call_history (call_id, user_id, other_handle, other_display_name, direction, media, outcome, started_at)
+			VALUES ('c', 'no-such-user', 'kept', 'Kept', 'incoming', 'audio', 'missed', 1)`).run();
+		db.close();
+
+		const url = await emptyDatabase();
+		const result = storeCopy([file], url);
+		expect(result.status).toBe(1);
+		expect(result.stderr).toMatch(/^switchyard store:copy: cannot copy .*: insert or update on table "call_history" violates foreign key constraint/);
+		const dump = await dumpPostgres(url) as Record<string, unknown[]>;
+		expect(TABLES.map((table) => dump[table])).toEqual(TABLES.map(() => []));
+	});
+
 	test('no store.url, a wrong password, no file argument', async () => {
 		const file = path.join(dir, 'any.db');
 		await SqliteStore.open(file).close();
