@@ -1,5 +1,6 @@
-export { openStore } from './openStore';
-export { describeUrl } from './postgres/pool';
+export { openStore, postgresOptions } from './openStore';
+export { copySqliteToPostgres, type CopiedTable, type CopyCounts } from './postgres/copyFromSqlite';
+export { describeUrl, type PostgresOptions } from './postgres/pool';
 export { MIGRATIONS as POSTGRES_MIGRATIONS } from './postgres/migrations';
 export { PostgresStore } from './postgres/PostgresStore';
 export { MIGRATIONS, migrate } from './sqlite/migrations';

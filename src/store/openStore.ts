@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { Logger } from '../logging';
+import type { PostgresOptions } from './postgres/pool';
 import { PostgresStore } from './postgres/PostgresStore';
 import { SqliteStore } from './sqlite/SqliteStore';
 import type { Store } from './types';
@@ -11,14 +12,20 @@ import type { Store } from './types';
  * @throws naming the database (never its password) when it cannot be opened
  */
 export async function openStore(config: Readonly<Config['store']>, logger: Logger): Promise<Store> {
+	const options = postgresOptions(config);
+	return options ? PostgresStore.open(options, logger) : SqliteStore.open(config.path);
+}
+
+/** How to reach the PostgreSQL store of config's `store` section; null when `store.url` is not set (SQLite). */
+export function postgresOptions(config: Readonly<Config['store']>): (PostgresOptions & { startupTimeoutMs: number }) | null {
 	if (config.url === null) {
-		return SqliteStore.open(config.path);
+		return null;
 	}
-	return PostgresStore.open({
+	return {
 		url: config.url,
 		poolSize: config.poolSize,
 		connectTimeoutMs: config.connectTimeoutMs,
 		queryTimeoutMs: config.queryTimeoutMs,
 		startupTimeoutMs: config.startupTimeoutSeconds * 1000,
-	}, logger);
+	};
 }
