@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import { withoutUnsafe } from '../util';
-import type { CallOutcome, CallRecord, PublicUser, Session, User, UserSettings } from './types';
+import type { CallOutcome, CallRecord, PublicUser, RelationKind, RelationsBetween, Session, User, UserSettings } from './types';
 
 /**
  * What both stores share: how a stored row becomes what the node sees, how a
@@ -19,6 +19,9 @@ export type UserRow = {
 	settings: UserSettings;
 	created_at: number;
 };
+
+/** A relation between two accounts, as relationsBetween reads it: the callee's towards the caller, and blocks both ways. */
+export type RelationRow = { kind: RelationKind; owner_id: string };
 
 export type SessionRow = { id: string; user_id: string; expires_at: number; revoked_at: number | null };
 
@@ -76,6 +79,16 @@ export function toUser(row: UserRow): User {
 export function toPublic(row: UserRow): PublicUser {
 	const user = toUser(row);
 	return { handle: user.handle, displayName: user.displayName, verified: user.verified };
+}
+
+export function toRelationsBetween(rows: readonly RelationRow[], callerId: string, calleeId: string): RelationsBetween {
+	const has = (kind: RelationKind, ownerId: string) => rows.some((r) => r.kind === kind && r.owner_id === ownerId);
+	return {
+		calleeHasCallerAsContact: has('contact', calleeId),
+		calleeFollowsCaller: has('follow', calleeId),
+		calleeBlockedCaller: has('block', calleeId),
+		callerBlockedCallee: has('block', callerId),
+	};
 }
 
 export function toSession(row: SessionRow | undefined): Session | undefined {

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { AppError } from '../../errors';
 import type { Logger } from '../../logging';
-import { handleKey, prefixPattern, searchFold, toCallRecord, toPublic, toSession, toUser, type CallRow, type SessionRow, type UserRow } from '../rows';
+import { handleKey, prefixPattern, searchFold, toCallRecord, toPublic, toRelationsBetween, toSession, toUser, type CallRow, type RelationRow, type SessionRow, type UserRow } from '../rows';
 import { DEFAULT_SETTINGS } from '../types';
 import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings } from '../types';
 import { migrate } from './migrations';
 import { createPool, describeUrl, isUnavailable, storeError, type PostgresOptions } from './pool';
+import { inTransaction } from './transaction';
 
 const USER_COLUMNS = 'id, handle, display_name, verified, premium, settings, created_at';
 const SESSION_COLUMNS = 'id, user_id, expires_at, revoked_at';
@@ -145,15 +146,9 @@ export class PostgresStore implements Store {
 	}
 
 	async relationsBetween(callerId: string, calleeId: string): Promise<RelationsBetween> {
-		const rows = await this.#query<{ kind: RelationKind; owner_id: string }>(`SELECT kind, owner_id FROM relations
+		const rows = await this.#query<RelationRow>(`SELECT kind, owner_id FROM relations
 			WHERE (owner_id = $2 AND target_id = $1) OR (owner_id = $1 AND target_id = $2 AND kind = 'block')`, [callerId, calleeId]);
-		const has = (kind: RelationKind, ownerId: string) => rows.some((r) => r.kind === kind && r.owner_id === ownerId);
-		return {
-			calleeHasCallerAsContact: has('contact', calleeId),
-			calleeFollowsCaller: has('follow', calleeId),
-			calleeBlockedCaller: has('block', calleeId),
-			callerBlockedCallee: has('block', callerId),
-		};
+		return toRelationsBetween(rows, callerId, calleeId);
 	}
 
 	async createSession({ id, userId, refreshHash, expiresAt }: { id: string; userId: string; refreshHash: string; expiresAt: number }): Promise<void> {
@@ -232,28 +227,12 @@ export class PostgresStore implements Store {
 		}
 	}
 
-	/** `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
+	/** `work` in one transaction on one connection (transaction.ts), with the store's error mapping. */
 	async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-		let client: pg.PoolClient;
 		try {
-			client = await this.#pool.connect();
+			return await inTransaction(this.#pool, work);
 		} catch (error) {
 			throw storeError(error);
-		}
-		let broken: unknown;
-		try {
-			await client.query('BEGIN');
-			const result = await work(client);
-			await client.query('COMMIT');
-			return result;
-		} catch (error) {
-			await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-				broken = rollbackError;
-			});
-			throw storeError(error);
-		} finally {
-			// A connection that could not roll back is thrown away, not given to the next request.
-			client.release(broken instanceof Error ? broken : undefined);
 		}
 	}
 }

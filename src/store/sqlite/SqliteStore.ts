@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../../errors';
-import { handleKey, missingAccount, prefixPattern, searchFold, storeUnavailable, toCallRecord, toPublic, toSession, toUser, type CallRow, type SessionRow, type UserRow } from '../rows';
+import { handleKey, missingAccount, prefixPattern, searchFold, storeUnavailable, toCallRecord, toPublic, toRelationsBetween, toSession, toUser, type CallRow, type RelationRow, type SessionRow, type UserRow } from '../rows';
 import { DEFAULT_SETTINGS } from '../types';
 import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings } from '../types';
 import { migrate } from './migrations';
@@ -147,14 +147,8 @@ export class SqliteStore implements Store {
 	}
 
 	async relationsBetween(callerId: string, calleeId: string): Promise<RelationsBetween> {
-		const rows = this.#guard(() => this.#statements.relationsBetween.all({ callerId, calleeId }) as { kind: RelationKind; owner_id: string }[]);
-		const has = (kind: RelationKind, ownerId: string) => rows.some((r) => r.kind === kind && r.owner_id === ownerId);
-		return {
-			calleeHasCallerAsContact: has('contact', calleeId),
-			calleeFollowsCaller: has('follow', calleeId),
-			calleeBlockedCaller: has('block', calleeId),
-			callerBlockedCallee: has('block', callerId),
-		};
+		const rows = this.#guard(() => this.#statements.relationsBetween.all({ callerId, calleeId }) as RelationRow[]);
+		return toRelationsBetween(rows, callerId, calleeId);
 	}
 
 	async createSession({ id, userId, refreshHash, expiresAt }: { id: string; userId: string; refreshHash: string; expiresAt: number }): Promise<void> {
