@@ -55,7 +55,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		throw error;
 	}
 	const registry = new RoomRegistry({ pool, config, logger });
-	const metrics = createMetrics({ pool, registry, calls, config: config.metrics });
+	const metrics = createMetrics({ pool, registry, calls, store, config: config.metrics });
 	let app: App;
 	try {
 		app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, dev });

@@ -5,6 +5,7 @@ import type { MetricsConfig } from '../config';
 import { ERROR_CODES } from '../errors';
 import type { WorkerPool } from '../media';
 import type { RoomRegistry } from '../rooms';
+import type { Store } from '../store';
 import { requests, type SignalingEvents } from '../signaling';
 import type { TypedEmitter } from '../util';
 import { CapacityEstimator } from './CapacityEstimator';
@@ -23,6 +24,7 @@ export type MetricsDeps = {
 	pool: WorkerPool;
 	registry?: RoomRegistry;
 	calls?: CallService;
+	store?: Store;
 	config: MetricsConfig;
 };
 
@@ -35,7 +37,7 @@ const KINDS = ['audio', 'video'] as const;
  * room, peer or call id, and labelled counters start at zero for every known
  * label value, so a quiet node shows zeros rather than no data.
  */
-export function createMetrics({ pool, registry: rooms, calls, config }: MetricsDeps): Metrics {
+export function createMetrics({ pool, registry: rooms, calls, store, config }: MetricsDeps): Metrics {
 	const registry = new client.Registry();
 	client.collectDefaultMetrics({ register: registry });
 	const registers = [registry];
@@ -90,6 +92,27 @@ export function createMetrics({ pool, registry: rooms, calls, config }: MetricsD
 		name: 'switchyard_peers', help: 'Peers in rooms (connected or within their reconnect grace).', registers,
 		collect() {
 			this.set(rooms ? [...rooms.rooms()].reduce((n, room) => n + room.peers.size, 0) : 0);
+		},
+	});
+	new client.Gauge({
+		name: 'switchyard_store_available', help: 'Whether the account store answers (0 from a query that found it unreachable until one succeeds), by store kind.',
+		labelNames: ['store'], registers,
+		collect() {
+			const health = store?.health();
+			this.reset();
+			if (health) {
+				this.set({ store: health.kind }, health.available ? 1 : 0);
+			}
+		},
+	});
+	new client.Gauge({
+		name: 'switchyard_store_connections', help: 'PostgreSQL pool connections: open (total), idle, and requests waiting for one (0 on SQLite).',
+		labelNames: ['state'], registers,
+		collect() {
+			const connections = store?.health().connections ?? { total: 0, idle: 0, waiting: 0 };
+			for (const [state, value] of Object.entries(connections)) {
+				this.set({ state }, value);
+			}
 		},
 	});
 	new client.Gauge({

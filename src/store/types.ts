@@ -90,6 +90,15 @@ export type HistoryCursor = { startedAt: number; seq: number };
 
 export type Session = { id: string; userId: string; expiresAt: number; revoked: boolean };
 
+/** How a store is doing, as metrics read it when scraped. */
+export type StoreHealth = {
+	kind: 'sqlite' | 'postgres';
+	/** False from an operation that found the database unable to answer until one succeeds again. */
+	available: boolean;
+	/** PostgreSQL's pool: connections open, idle among them, and requests waiting for one. */
+	connections?: { total: number; idle: number; waiting: number };
+};
+
 /**
  * Accounts, relations and login sessions. Every method resolves only after
  * its write has committed. Async so that a networked database can follow the
@@ -151,6 +160,9 @@ export interface Store {
 	addCallRecord(record: CallRecord): Promise<void>;
 	/** Newest first, after the cursor `before` (a row's `cursor` from an earlier page). */
 	callHistory(userId: string, options: { before?: HistoryCursor; limit: number }): Promise<CallRecord[]>;
+
+	/** Cheap and synchronous: no query. */
+	health(): StoreHealth;
 
 	close(): Promise<void>;
 }

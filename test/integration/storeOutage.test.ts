@@ -1,5 +1,6 @@
 import { api, signup, type TestAccount } from '../helpers/accounts';
 import { MediaClient } from '../helpers/mediaClient';
+import { metricValue } from '../helpers/metrics';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
@@ -73,6 +74,8 @@ test('PostgreSQL stopped mid-call: 503 service_unavailable for accounts, media g
 	await calleeMedia.join(accepted.roomId);
 	await callerMedia.produceSynthetic({ audio: true, video: { width: 160, height: 120 }, maxDurationMs: 120_000 });
 	await mediaFlows(calleeMedia, 'the callee to receive the caller before the outage');
+	expect(await storeMetrics()).toEqual({ available: 1, open: expect.any(Number) });
+	expect((await storeMetrics()).open).toBeGreaterThan(0);
 	// Acknowledged just before the outage: must be there after it.
 	expect((await api(node, caller.token, 'PUT', `/api/me/follows/${callee.handle}`)).status).toBe(204);
 
@@ -90,6 +93,7 @@ test('PostgreSQL stopped mid-call: 503 service_unavailable for accounts, media g
 	// The call's media goes on through the outage.
 	await mediaFlows(calleeMedia, 'media to keep flowing while PostgreSQL is down');
 	expect(node.logLines().some((line) => line.message === 'request failed: store unavailable')).toBe(true);
+	expect((await storeMetrics()).available).toBe(0);
 
 	await server.start();
 
@@ -99,6 +103,7 @@ test('PostgreSQL stopped mid-call: 503 service_unavailable for accounts, media g
 		return res.status === 200 ? res : undefined;
 	}, { timeoutMs: 15_000, intervalMs: 250 });
 	expect((await api(node, login.body.token, 'GET', '/api/me')).body).toMatchObject({ handle: caller.handle });
+	expect((await storeMetrics()).available).toBe(1);
 	expect((await api(node, caller.token, 'GET', '/api/me/follows')).body.users).toEqual([{ handle: callee.handle, displayName: 'Callee', verified: false }]);
 	await mediaFlows(calleeMedia, 'media to flow after PostgreSQL is back');
 
@@ -125,6 +130,12 @@ test('PostgreSQL stopped mid-call: 503 service_unavailable for accounts, media g
 		expect(calls).toEqual([expect.objectContaining({ callId, direction, outcome: 'answered', media: 'video' })]);
 	}
 }, 120_000);
+
+/** What /metrics says of the store: available (0/1) and open pool connections. */
+async function storeMetrics(): Promise<{ available?: number; open?: number }> {
+	const text = await (await fetch(`${node.url}/metrics`)).text();
+	return { available: metricValue(text, 'switchyard_store_available{store="postgres"}'), open: metricValue(text, 'switchyard_store_connections{state="total"}') };
+}
 
 async function status(method: string, route: string, body?: unknown, token?: string): Promise<[number, string | undefined]> {
 	const res = await api(node, token, method, route, body);

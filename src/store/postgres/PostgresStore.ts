@@ -4,7 +4,7 @@ import { AppError } from '../../errors';
 import type { Logger } from '../../logging';
 import { handleKey, prefixPattern, searchFold, toCallRecord, toPublic, toRelationsBetween, toSession, toUser, type CallRow, type RelationRow, type SessionRow, type UserRow } from '../rows';
 import { DEFAULT_SETTINGS } from '../types';
-import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings } from '../types';
+import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, StoreHealth, User, UserSettings } from '../types';
 import { migrate } from './migrations';
 import { createPool, describeUrl, isUnavailable, storeError, type PostgresOptions } from './pool';
 import { inTransaction } from './transaction';
@@ -21,6 +21,7 @@ const UNIQUE_VIOLATION = '23505';
  */
 export class PostgresStore implements Store {
 	readonly #pool: pg.Pool;
+	#available = true;
 
 	private constructor(pool: pg.Pool) {
 		this.#pool = pool;
@@ -212,6 +213,11 @@ export class PostgresStore implements Store {
 		return rows.map(toCallRecord);
 	}
 
+	health(): StoreHealth {
+		const pool = this.#pool;
+		return { kind: 'postgres', available: this.#available, connections: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } };
+	}
+
 	async close(): Promise<void> {
 		if (!this.#pool.ended) {
 			await this.#pool.end();
@@ -221,18 +227,30 @@ export class PostgresStore implements Store {
 	/** One statement on any connection of the pool. */
 	async #query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
 		try {
-			return (await this.#pool.query<R>(text, values)).rows;
+			const { rows } = await this.#pool.query<R>(text, values);
+			this.#available = true;
+			return rows;
 		} catch (error) {
-			throw storeError(error);
+			throw this.#failed(error);
 		}
 	}
 
 	/** `work` in one transaction on one connection (transaction.ts), with the store's error mapping. */
 	async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
 		try {
-			return await inTransaction(this.#pool, work);
+			const result = await inTransaction(this.#pool, work);
+			this.#available = true;
+			return result;
 		} catch (error) {
-			throw storeError(error);
+			throw this.#failed(error);
 		}
+	}
+
+	/** The error to throw for `error`; notes an unavailable database for health(). */
+	#failed(error: unknown): unknown {
+		if (isUnavailable(error)) {
+			this.#available = false;
+		}
+		return storeError(error);
 	}
 }

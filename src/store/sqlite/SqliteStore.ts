@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { AppError } from '../../errors';
 import { handleKey, missingAccount, prefixPattern, searchFold, storeUnavailable, toCallRecord, toPublic, toRelationsBetween, toSession, toUser, type CallRow, type RelationRow, type SessionRow, type UserRow } from '../rows';
 import { DEFAULT_SETTINGS } from '../types';
-import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, User, UserSettings } from '../types';
+import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, StoreHealth, User, UserSettings } from '../types';
 import { migrate } from './migrations';
 
 /** A users row as SQLite keeps it: 0/1 for booleans, settings as JSON text. */
@@ -28,6 +28,7 @@ const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|PROTOCOL)/;
 export class SqliteStore implements Store {
 	readonly #db: Database.Database;
 	readonly #statements: ReturnType<typeof prepare>;
+	#available = true;
 
 	private constructor(db: Database.Database) {
 		this.#db = db;
@@ -211,6 +212,10 @@ export class SqliteStore implements Store {
 		return rows.map(toCallRecord);
 	}
 
+	health(): StoreHealth {
+		return { kind: 'sqlite', available: this.#available };
+	}
+
 	async close(): Promise<void> {
 		if (this.#db.open) {
 			this.#db.close();
@@ -223,9 +228,12 @@ export class SqliteStore implements Store {
 	 */
 	#guard<T>(work: () => T): T {
 		try {
-			return work();
+			const result = work();
+			this.#available = true;
+			return result;
 		} catch (error) {
 			const code = (error as { code?: unknown }).code;
+			this.#available &&= !(typeof code === 'string' && UNAVAILABLE.test(code));
 			throw typeof code !== 'string' ? error
 				: UNAVAILABLE.test(code) ? storeUnavailable(error)
 				: code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ? missingAccount(error)
