@@ -72,7 +72,10 @@ export class AccountService {
 		// An account token's own session, or the session a call's room token was issued to.
 		const sessionId = claims.sid ?? claims.psid;
 		if (sessionId) {
-			const session = await this.#store.session(sessionId);
+			const session = await this.#sessionForToken(claims, sessionId);
+			if (session === 'unchecked') {
+				return claims;
+			}
 			if (!session || session.revoked || session.userId !== claims.sub) {
 				throw new AppError('unauthorized', 'the session has ended');
 			}
@@ -83,6 +86,26 @@ export class AccountService {
 			}
 		}
 		return claims;
+	}
+
+	/**
+	 * The login session a token names. NOTE: a call's room token (`psid`) is let
+	 * through unchecked while the store cannot answer, so that a party whose
+	 * connection drops during an outage can rejoin its call: the room itself
+	 * still admits only a current party of the live call, on that session
+	 * (CallService.mayJoinRoom, in memory), and no session can be revoked
+	 * meanwhile. An account token (`sid`) opens account routes: it answers 503.
+	 */
+	async #sessionForToken(claims: Claims, sessionId: string): Promise<Session | undefined | 'unchecked'> {
+		try {
+			return await this.#store.session(sessionId);
+		} catch (error) {
+			if (claims.sid === undefined && error instanceof AppError && error.code === 'service_unavailable') {
+				this.#logger.warn('room token let through unchecked: store unavailable', { userId: claims.sub });
+				return 'unchecked';
+			}
+			throw error;
+		}
 	}
 
 	async signup({ handle, password, displayName }: { handle: string; password: string; displayName: string }): Promise<LoginResult> {

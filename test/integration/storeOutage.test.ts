@@ -89,6 +89,12 @@ test('PostgreSQL stopped mid-call: 503 service_unavailable for accounts, media g
 	expect(await status('POST', '/api/auth/refresh', { refreshToken: caller.refreshToken })).toEqual([503, 'service_unavailable']);
 	// A new signaling connection is refused with the same code (the token check reads the session).
 	await expect(SignalingClient.connect(node.url, { token: caller.token })).rejects.toMatchObject({ code: 'service_unavailable' });
+	// A call's room token still opens a connection (a party whose network dropped can come back to its call;
+	// the room admits only current parties of the live call, checked in memory).
+	const back = await connect(accepted.token);
+	expect((await back.request('media.capabilities', {})).routerRtpCapabilities.codecs?.length).toBeGreaterThan(0);
+	back.disconnect();
+	expect(node.logLines().some((line) => line.message === 'room token let through unchecked: store unavailable')).toBe(true);
 	expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
 	// The call's media goes on through the outage.
 	await mediaFlows(calleeMedia, 'media to keep flowing while PostgreSQL is down');

@@ -14,6 +14,8 @@ export const PROTOCOL_VERSION: typeof SERVER_PROTOCOL_VERSION = 1;
 
 /** How long a request waits for its ack. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long after a handshake refused for a passing cause (the node's store down, the node starting) to try again. */
+const RETRY_REFUSED_MS = 3000;
 
 /** A refused or failed request: the server's error code, or `disconnected` / `timeout` from this side. */
 export class RequestError extends Error {
@@ -27,10 +29,13 @@ export class RequestError extends Error {
  * The signaling connection of the web client: typed requests with acks,
  * typed server events, and `consumer.new` answered by a handler. socket.io
  * reconnects by itself; the socket's `connect` event fires after each
- * reconnection.
+ * reconnection. A handshake the node refused for a passing cause
+ * (`service_unavailable`, `not_ready`) is tried again every 3 s, which
+ * socket.io would not do.
  */
 export class Signaling {
 	readonly socket: Socket;
+	#closed = false;
 
 	/** `token` as a function: asked again at each (re)connection, for tokens that are refreshed. */
 	constructor(token: string | (() => Promise<string>)) {
@@ -42,6 +47,15 @@ export class Signaling {
 				: (cb) => void token().then((t) => cb({ token: t, protocol: PROTOCOL_VERSION }), () => cb({ protocol: PROTOCOL_VERSION })),
 			reconnectionDelay: 300,
 			reconnectionDelayMax: 2000,
+		});
+		this.socket.on('connect_error', (error: Error & { data?: { code?: ErrorCode } }) => {
+			if (error.data?.code === 'service_unavailable' || error.data?.code === 'not_ready') {
+				setTimeout(() => {
+					if (!this.#closed && !this.socket.connected) {
+						this.socket.connect();
+					}
+				}, RETRY_REFUSED_MS);
+			}
 		});
 	}
 
@@ -106,6 +120,7 @@ export class Signaling {
 	}
 
 	close(): void {
+		this.#closed = true;
 		this.socket.disconnect();
 	}
 }

@@ -7,9 +7,6 @@ import type { CallScreens, Party } from './CallScreens';
 import { byId, formatDuration } from './dom';
 import { RingTone } from './ringTone';
 
-/** How long after a handshake refused for a passing cause (the node's store down, the node starting) to try again. */
-const RECONNECT_AFTER_MS = 3000;
-
 type Media = 'audio' | 'video';
 
 /** An invite ringing here. Several can ring at once (call waiting). */
@@ -121,12 +118,10 @@ export class Phone {
 		socket.on('disconnect', () => this.#o.state('offline'));
 		socket.on('connect_error', (error: Error & { data?: { code: string } }) => {
 			this.#o.state('offline');
-			// socket.io does not retry a refused handshake. The node's account store
-			// down or the node not ready: try again in a few seconds. An expired or
-			// revoked token: the API call refreshes it, or (session over) goes to sign-in.
-			if (error.data?.code === 'service_unavailable' || error.data?.code === 'not_ready') {
-				setTimeout(() => socket.connect(), RECONNECT_AFTER_MS);
-			} else if (error.data) {
+			// socket.io does not retry a refused handshake (Signaling does, for a
+			// store that is down). An expired or revoked token: the API call
+			// refreshes it, or (session over) goes to sign-in.
+			if (error.data && error.data.code !== 'service_unavailable' && error.data.code !== 'not_ready') {
 				void this.#o.account.api('GET', '/api/me').then(() => setTimeout(() => socket.connect(), 1000), () => undefined);
 			}
 		});
