@@ -22,8 +22,8 @@ export const packages = {
 	// is left alone.
 	test: ['openssl', 'ca-certificates', 'prometheus', 'postgresql'],
 	// npm run test:e2e: Debian's chromium for the browser tests, coturn for TURN,
-	// openssl for the HTTPS deployment test.
-	e2e: ['chromium', 'coturn', 'openssl', 'ca-certificates'],
+	// openssl for the HTTPS deployment test, PostgreSQL for the store-outage test.
+	e2e: ['chromium', 'coturn', 'openssl', 'ca-certificates', 'postgresql'],
 };
 
 /** The packages of these groups, each once, in order. */

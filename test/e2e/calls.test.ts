@@ -2,6 +2,7 @@ import { api, signup } from '../helpers/accounts';
 import { startTestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
 import { hook, newParticipant, receivesFrom, screenshotPath, type Participant } from './browser';
+import { callFromDirectory as call, online, signInThroughPage as signIn } from './pages';
 import { browserSuite } from './suite';
 
 /** Small captures: two participants and the node share a 2-core machine. */
@@ -28,32 +29,8 @@ describe('the calling pages in a real browser', () => {
 		await p.page.waitForURL(`${suite.node.url}${next}`);
 	}
 
-	/** Signs in through the /signin page (an account made with the API helper); lands on `next`. */
-	async function signInThroughPage(p: Participant, handle: string, next: string, on = suite.node): Promise<void> {
-		await p.page.goto(`${on.url}/signin?next=${encodeURIComponent(next)}`);
-		await p.page.fill('input[name="handle"]', handle);
-		await p.page.fill('input[name="password"]', `pw-${handle}-secret`);
-		await p.page.click('#signin button[type="submit"]');
-		await p.page.waitForURL(`${on.url}${next}`);
-	}
-
-	/** The page's account connection is up: calls ring here. */
-	async function online(p: Participant): Promise<void> {
-		await p.page.waitForSelector('body[data-phone="online"]', { state: 'attached', timeout: 15000 });
-	}
-
-	/** From the directory: search, open the profile, press a Call button; the outgoing screen shows. */
-	async function callFromDirectory(caller: Participant, handle: string, button: '#call-video' | '#call-audio'): Promise<void> {
-		await caller.page.fill('#search input[name="q"]', handle);
-		await caller.page.click('#search button[type="submit"]');
-		await caller.page.click(`#result-list li[data-handle="${handle}"] a`);
-		await caller.page.waitForURL(`${suite.node.url}/u/${handle}`);
-		await online(caller);
-		await caller.page.waitForSelector(`${button}:not([disabled])`);
-		await caller.page.screenshot({ path: screenshotPath(`call-profile-${handle}.png`) });
-		await caller.page.click(button);
-		await caller.page.waitForSelector('#outgoing', { state: 'visible' });
-	}
+	const signInThroughPage = (p: Participant, handle: string, next: string, on = suite.node) => signIn(p, on.url, handle, next);
+	const callFromDirectory = (caller: Participant, handle: string, button: '#call-video' | '#call-audio') => call(caller, suite.node.url, handle, button);
 
 	test('the caller finds the callee in the directory and video-calls; the callee accepts; both decode each other; call waiting; hang-up ends it on both sides and both histories list it', reported(async () => {
 		const ada = await person('Ada');

@@ -6,6 +6,8 @@ import { SignalingClient } from '../helpers/signalingClient';
 
 // The policy applied by a room: viewport hints choose the layer, hidden tiles
 // pause, and the publisher hears which encodings anybody needs (dynacast).
+// NOTE: each wait is a bound on convergence, not a timing claim: 20 s, since a
+// CI run starves the synthetic publishers while the test file beside it runs.
 describe('bitrate and simulcast policy in a room', () => {
 	let node: TestNode;
 	const parties: { signaling: SignalingClient; media: MediaClient }[] = [];
@@ -69,14 +71,14 @@ describe('bitrate and simulcast policy in a room', () => {
 		await pollUntil('the top layer at first', () => video.preferredLayers?.spatialLayer === 2);
 		// 700 kbit/s: audio (40 k) and the middle layer (500 k) fit, the top does not.
 		await room.capDownlink(bobPeer, 700_000);
-		await pollUntil('the middle layer', () => video.preferredLayers?.spatialLayer === 1, { timeoutMs: 5000 });
+		await pollUntil('the middle layer', () => video.preferredLayers?.spatialLayer === 1, { timeoutMs: 20_000 });
 		// 100 kbit/s: not even the lowest layer fits; audio does.
 		await room.capDownlink(bobPeer, 100_000);
-		await pollUntil('video paused', () => video.paused, { timeoutMs: 5000 });
+		await pollUntil('video paused', () => video.paused, { timeoutMs: 20_000 });
 		expect(audio.paused).toBe(false);
 		expect(metricValue(await node.metrics.registry.metrics(), 'switchyard_policy_paused_consumers')).toBeGreaterThanOrEqual(1);
 		const before = (await audio.getStats()).find((s) => s.type === 'outbound-rtp')?.packetCount ?? 0;
-		await pollUntil('audio still sent', async () => ((await audio.getStats()).find((s) => s.type === 'outbound-rtp')?.packetCount ?? 0) > before + 10, { timeoutMs: 5000 });
+		await pollUntil('audio still sent', async () => ((await audio.getStats()).find((s) => s.type === 'outbound-rtp')?.packetCount ?? 0) > before + 10, { timeoutMs: 20_000 });
 		await room.capDownlink(bobPeer, 10_000_000);
 		// NOTE: the estimate climbs back by probing, which takes some seconds.
 		await pollUntil('video back', () => !video.paused && video.preferredLayers?.spatialLayer === 2, { timeoutMs: 20_000 });
@@ -98,14 +100,18 @@ describe('bitrate and simulcast policy in a room', () => {
 				await bob.signaling.request('consumer.setViewport', { consumerId: video.id, width: height * 16 / 9, height, visible: true });
 				await new Promise((resolve) => setTimeout(resolve, 250));
 			}
-			await pollUntil('it settles on the last size', () => video.preferredLayers?.spatialLayer === 2 && switches.length > 2, { timeoutMs: 5000 });
+			await pollUntil('it settles on the last size', () => video.preferredLayers?.spatialLayer === 2 && switches.length > 2, { timeoutMs: 20_000 });
 		} finally {
 			clearInterval(watch);
 		}
 		const gaps = switches.slice(1).map((s, i) => s.at - switches[i]!.at);
 		// Four sizes in a second: the switches that follow are at least a second apart (a little slack for timers).
 		expect(gaps.slice(1).every((gap) => gap >= node.config.policy.layerSwitchIntervalMs - 100)).toBe(true);
-		expect(switches.map((s) => s.layer)).toEqual([2, 0, 2]);
+		// Down to the thumbnail layer once, then back up: not down and up twice. (Under load a step
+		// through the middle layer may show too: a consumer scored low gets one layer less.)
+		const layers = switches.map((s) => s.layer);
+		expect([layers[0], layers.filter((layer) => layer === 0).length, layers.at(-1)]).toEqual([2, 1, 2]);
+		expect(layers.filter((layer) => layer !== 1)).toEqual([2, 0, 2]);
 		// SREs see it: held-back switches, applied ones, dynacast updates.
 		const text = await node.metrics.registry.metrics();
 		expect(metricValue(text, 'switchyard_policy_layer_switches_total{result="deferred"}')).toBeGreaterThan(0);
@@ -117,19 +123,19 @@ describe('bitrate and simulcast policy in a room', () => {
 		const { bob, video } = await aliceToBob(node, 'policy-score');
 		// NOTE: a medium tile (the middle layer) leaves the bandwidth estimate out of it on a busy machine.
 		await bob.signaling.request('consumer.setViewport', { consumerId: video.id, width: 533, height: 300, visible: true });
-		await pollUntil('the middle layer at first', () => video.preferredLayers?.spatialLayer === 1, { timeoutMs: 5000 });
+		await pollUntil('the middle layer at first', () => video.preferredLayers?.spatialLayer === 1, { timeoutMs: 20_000 });
 		// NOTE: scores as a lossy link would give them, to the room's own listeners,
 		// which stop hearing the worker's real ones (all 10 on loopback).
 		const listeners = video.listeners('score') as ((score: unknown) => void)[];
 		video.removeAllListeners('score');
 		const score = (value: number) => listeners.forEach((listener) => listener({ score: value, producerScore: 10, producerScores: [10, 10, 10] }));
 		score(3);
-		await pollUntil('one layer less', () => video.preferredLayers?.spatialLayer === 0, { timeoutMs: 5000 });
+		await pollUntil('one layer less', () => video.preferredLayers?.spatialLayer === 0, { timeoutMs: 20_000 });
 		score(6);
 		await new Promise((resolve) => setTimeout(resolve, 1500));
 		expect(video.preferredLayers?.spatialLayer).toBe(0);
 		score(9);
-		await pollUntil('back at the middle layer', () => video.preferredLayers?.spatialLayer === 1, { timeoutMs: 10_000 });
+		await pollUntil('back at the middle layer', () => video.preferredLayers?.spatialLayer === 1, { timeoutMs: 20_000 });
 	});
 
 	test('layers a client sets itself are a ceiling the policy keeps to', async () => {
@@ -142,7 +148,7 @@ describe('bitrate and simulcast policy in a room', () => {
 		expect(video.preferredLayers?.spatialLayer).toBe(1);
 		// A small one calls for less: the policy goes below the ceiling.
 		await bob.signaling.request('consumer.setViewport', { consumerId: video.id, width: 160, height: 90, visible: true });
-		await pollUntil('the low layer', () => video.preferredLayers?.spatialLayer === 0, { timeoutMs: 5000 });
+		await pollUntil('the low layer', () => video.preferredLayers?.spatialLayer === 0, { timeoutMs: 20_000 });
 	});
 
 	test('with the policy off, every consumer gets the top layer and nothing is paused or stopped', async () => {

@@ -91,7 +91,10 @@ test('PostgreSQL stopped mid-call: 503 service_unavailable for accounts, media g
 	await expect(SignalingClient.connect(node.url, { token: caller.token })).rejects.toMatchObject({ code: 'service_unavailable' });
 	// A call's room token still opens a connection (a party whose network dropped can come back to its call;
 	// the room admits only current parties of the live call, checked in memory).
-	const back = await connect(accepted.token);
+	// A fresh room token comes from the call as the node holds it, without the store.
+	const renewed = await calleeDevice.request('call.token', { callId });
+	expect(renewed.roomId).toBe(accepted.roomId);
+	const back = await connect(renewed.token);
 	expect(await back.request('media.capabilities', {})).toMatchObject({ routerRtpCapabilities: { codecs: expect.any(Array) } });
 	back.disconnect();
 	expect(node.logLines().some((line) => line.message === 'room token let through unchecked: store unavailable')).toBe(true);
