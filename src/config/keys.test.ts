@@ -30,6 +30,10 @@ function badValues({ key, value }: Leaf): string[] {
 		'auth.publicKey': ['not a pem'],
 		'auth.audience': ['x'.repeat(513)],
 		'store.url': ['mysql://db.example.org/switchyard', 'postgres://'],
+		'cluster.redisUrl': ['http://redis.example.org', 'redis://'],
+		'cluster.nodeId': ['has space', 'x'.repeat(65)],
+		'cluster.nodeUrl': ['ftp://media.example.org', 'not a url'],
+		'cluster.keyPrefix': ['', 'with space'],
 	};
 	if (special[key]) {
 		return special[key]!;

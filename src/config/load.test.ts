@@ -82,6 +82,15 @@ describe('loadConfig', () => {
 		expect(loadConfig({ env: { SWITCHYARD_HTTP_TRUST_PROXY: '2' } }).http.trustProxy).toBe(2);
 	});
 
+	test('a cluster needs auth.secret: the nodes must verify each other\'s tokens', () => {
+		const redis = { SWITCHYARD_CLUSTER_REDIS_URL: 'redis://:hunter2@127.0.0.1:6380' };
+		const message = configError(redis);
+		expect(message).toContain('auth.secret: expected auth.secret with cluster.redisUrl');
+		expect(message).not.toContain('hunter2');
+		expect(loadConfig({ env: { ...redis, SWITCHYARD_AUTH_SECRET: 'a-cluster-wide-secret-0123456789abcdef' } }).cluster.redisUrl).toBe(redis.SWITCHYARD_CLUSTER_REDIS_URL);
+		expect(loadConfig({ env: {} }).cluster).toMatchObject({ redisUrl: null, nodeId: null, nodeUrl: null, heartbeatMs: 2000 });
+	});
+
 	test('every bad key is reported at once, with the file it came from', () => {
 		const dir = tempConfigDir({ 'production.yaml': 'http:\n  port: -5\nmedia:\n  wokers: 2\n' });
 		const message = configError({ NODE_ENV: 'production', SWITCHYARD_LOG_FORMAT: 'xml' }, dir);

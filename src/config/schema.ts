@@ -117,6 +117,13 @@ export const configSchema = z.strictObject({
 		credentialTtlSeconds: z.number().int().min(60).max(7 * 86_400),
 		relayOnly: z.boolean(),
 	}),
+	cluster: z.strictObject({
+		redisUrl: z.string().max(4096).regex(/^rediss?:\/\/[^\s]+$/, { error: 'expected a redis:// or rediss:// URL' }).nullable(),
+		nodeId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'expected 1-64 letters, digits, ".", "_" or "-"' }).nullable(),
+		nodeUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).max(2048).nullable(),
+		heartbeatMs: z.number().int().min(100).max(60_000),
+		keyPrefix: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, { error: 'expected 1-64 letters, digits, ":", ".", "_" or "-"' }),
+	}),
 	log: z.strictObject({
 		level: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']),
 		format: z.enum(['auto', 'json', 'pretty']),
@@ -145,7 +152,11 @@ export const configSchema = z.strictObject({
 	if (policy.publisherCapFromPeers.some((n, i, all) => i > 0 && n <= all[i - 1]!)) {
 		ctx.issues.push({ code: 'custom', path: ['policy', 'publisherCapFromPeers'], input: policy.publisherCapFromPeers, message: 'expected room sizes in ascending order' });
 	}
-	const { http, turn } = ctx.value;
+	const { http, turn, cluster } = ctx.value;
+	if (cluster.redisUrl !== null && auth.secret === null) {
+		// NOTE: every node must verify every node's tokens and compute the same next refresh token.
+		ctx.issues.push({ code: 'custom', path: ['auth', 'secret'], input: undefined, message: 'expected auth.secret with cluster.redisUrl: the nodes of a cluster must share it (dev mode\'s random per-start secret cannot work)' });
+	}
 	if ((http.tlsCertFile === null) !== (http.tlsKeyFile === null)) {
 		ctx.issues.push({ code: 'custom', path: ['http', 'tlsKeyFile'], input: http.tlsKeyFile, message: 'expected http.tlsCertFile and http.tlsKeyFile together' });
 	}
@@ -177,6 +188,7 @@ export type AccountsConfig = Config['accounts'];
 export type CallsConfig = Config['calls'];
 export type MetricsConfig = Config['metrics'];
 export type TurnConfig = Config['turn'];
+export type ClusterConfig = Config['cluster'];
 
 /** Keys whose values are secrets: printed as "[redacted]". */
-export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken', 'metrics.token', 'turn.secret', 'store.url']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken', 'metrics.token', 'turn.secret', 'store.url', 'cluster.redisUrl']);
