@@ -54,9 +54,9 @@ module.exports = {
 		},
 		{
 			name: 'foundations-not-domain',
-			comment: 'media/, policy/ and store/ sit below the domain and the wire.',
+			comment: 'media/, policy/, store/ and cluster/ sit below the domain and the wire.',
 			severity: 'error',
-			from: { path: '^src/(media|policy|store)/' },
+			from: { path: '^src/(media|policy|store|cluster)/' },
 			to: { path: '^src/(rooms|calls|accounts|signaling|http|web|metrics)/' },
 		},
 		{

@@ -5,8 +5,9 @@ import express from 'express';
 import type { AccountService } from './accounts';
 import type { TokenService } from './auth';
 import type { CallService, Presence } from './calls';
+import { memoryLimiters, type LimiterFactory, type NodeRegistry } from './cluster';
 import { proxyHops, type Config } from './config';
-import { accountRoutes, crossOrigin, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
+import { accountRoutes, clusterRoutes, crossOrigin, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
 import type { Logger } from './logging';
 import type { WorkerPool } from './media';
 import type { Metrics } from './metrics';
@@ -24,6 +25,10 @@ export type AppDeps = {
 	calls: CallService;
 	presence: Presence;
 	registry: RoomRegistry;
+	/** The fleet's node registry, when the node is one of a cluster (cluster.redisUrl). */
+	cluster?: NodeRegistry;
+	/** The limits' counters: in the fleet's Redis on a cluster node, in memory by default. */
+	limiters?: LimiterFactory;
 	/** Dev mode: the open token route is mounted and loopback origins are allowed. */
 	dev: boolean;
 };
@@ -52,13 +57,14 @@ export function buildApp(deps: AppDeps): App {
 	}
 
 	// Public: health, readiness and metrics.
-	app.use(healthRoutes({ pool: deps.pool, metrics: deps.metrics, metricsToken: deps.config.metrics.token, draining: () => deps.registry.draining }));
+	app.use(healthRoutes({ pool: deps.pool, metrics: deps.metrics, metricsToken: deps.config.metrics.token, draining: () => deps.registry.draining, cluster: deps.cluster }));
 	app.use('/api', crossOrigin(deps.config.http.allowedOrigins, deps.dev), originCheck(deps.config.http.allowedOrigins, deps.dev));
 	if (deps.dev) {
 		logger.warn('dev mode is on', { detail: 'POST /api/dev/token hands out tokens to anyone on this host; set auth.dev to false in production' });
 		app.use(devRoutes({ tokens: deps.tokens, perMinute: deps.config.auth.devTokensPerMinute }));
 	}
-	app.use(accountRoutes({ accounts: deps.accounts, config: deps.config.accounts }));
+	app.use(accountRoutes({ accounts: deps.accounts, config: deps.config.accounts, limiters: deps.limiters ?? memoryLimiters }));
+	app.use(clusterRoutes({ accounts: deps.accounts, cluster: deps.cluster }));
 	app.use(webRoutes());
 	app.use(notFoundHandler);
 	app.use(errorHandler(logger));

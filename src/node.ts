@@ -2,17 +2,21 @@
  * The node's parts, wired together: what `src/main.ts` starts and what the
  * tests start in-process (test/helpers/node.ts), so both run the same wiring.
  */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { AccountService } from './accounts';
 import { buildApp, type App } from './app';
 import { TokenService } from './auth';
 import { CallService, Presence } from './calls';
+import { NodeRegistry, createRedis, memoryLimiters, redisLimiters } from './cluster';
 import type { Config } from './config';
 import type { Logger } from './logging';
 import { WorkerPool } from './media';
 import { createMetrics, type Metrics } from './metrics';
 import { RoomRegistry } from './rooms';
 import { openStore, type Store } from './store';
-import type { Clock } from './util';
+import { systemClock, type Clock } from './util';
 
 export type SwitchyardNode = {
 	config: Readonly<Config>;
@@ -23,6 +27,8 @@ export type SwitchyardNode = {
 	calls: CallService;
 	pool: WorkerPool;
 	registry: RoomRegistry;
+	/** The fleet's node registry, when cluster.redisUrl is set. */
+	cluster?: NodeRegistry;
 	metrics: Metrics;
 	/** The HTTP server and socket.io, not listening yet. */
 	app: App;
@@ -55,18 +61,43 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		throw error;
 	}
 	const registry = new RoomRegistry({ pool, config, logger });
-	const metrics = createMetrics({ pool, registry, calls, store, config: config.metrics });
+	let metrics: Metrics | undefined;
+	// One connection to the fleet's Redis, owned here: the registry and the limits share it.
+	const redis = config.cluster.redisUrl === null ? undefined : createRedis(config.cluster.redisUrl, logger, config.cluster.nodeId ?? 'node');
+	await redis?.connect().catch(() => undefined);
+	const cluster = redis && new NodeRegistry({
+		redis,
+		nodeId: config.cluster.nodeId ?? `node-${randomUUID().slice(0, 8)}`,
+		url: config.cluster.nodeUrl,
+		heartbeatMs: config.cluster.heartbeatMs,
+		keyPrefix: config.cluster.keyPrefix,
+		release: RELEASE,
+		status: () => ({
+			state: registry.draining ? 'draining' : pool.readiness().ready ? 'ready' : 'not_ready',
+			rooms: registry.size,
+			peers: [...registry.rooms()].reduce((n, room) => n + room.peers.size, 0),
+			headroom: metrics?.headroom() ?? null,
+		}),
+		clock: clock ?? systemClock,
+		logger,
+	});
+	metrics = createMetrics({ pool, registry, calls, store, cluster, config: config.metrics });
 	let app: App;
 	try {
-		app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, dev });
+		const limiters = redis ? redisLimiters(redis, config.cluster.keyPrefix) : memoryLimiters;
+		app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, cluster, limiters, dev });
 	} catch (error) {
 		metrics.close();
+		await cluster?.close();
+		redis?.disconnect();
 		await pool.close();
 		await store.close();
 		throw new Error(`cannot start the HTTP server: ${(error as Error).message}`);
 	}
+	// NOTE: the node starts even while Redis is away (its /readyz says cluster_unavailable until it is back).
+	await cluster?.start();
 	return {
-		config, tokens, store, accounts, presence, calls, pool, registry, metrics, app,
+		config, tokens, store, accounts, presence, calls, pool, registry, cluster, metrics, app,
 		async drain(timeoutSeconds) {
 			calls.drain();
 			let timer: NodeJS.Timeout | undefined;
@@ -83,12 +114,17 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 			registry.close();
 			calls.close();
 			await app.close();
-			metrics.close();
+			metrics!.close();
+			await cluster?.close();
+			redis?.disconnect();
 			await pool.close();
 			await store.close();
 		},
 	};
 }
+
+/** The release this node runs (package.json's version), as the node registry publishes it. */
+const RELEASE = (JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 /**
  * Keeps ringing in line with accounts: a block, a settings change or a

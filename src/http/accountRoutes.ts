@@ -6,6 +6,7 @@ import { AppError } from '../errors';
 import { displayName, handle } from '../signaling';
 import type { RelationKind } from '../store';
 import { bearerToken, claimsOf, requireAuth } from './auth';
+import type { LimiterFactory } from '../cluster';
 import { failureLimit, rateLimitPerAccount, rateLimitPerIp } from './rateLimit';
 import { validate } from './validate';
 
@@ -52,24 +53,24 @@ const RELATIONS: Record<string, RelationKind> = { contacts: 'contact', follows: 
  * per account) and settings (token required), the directory (token required,
  * rate-limited) and the admin API (admin token).
  */
-export function accountRoutes({ accounts, config }: { accounts: AccountService; config: AccountsConfig }): Router {
+export function accountRoutes({ accounts, config, limiters }: { accounts: AccountService; config: AccountsConfig; limiters: LimiterFactory }): Router {
 	const router = Router();
 	const auth = requireAuth((token) => accounts.authenticate(token));
 	router.use('/api', json({ limit: '16kb' }));
 
-	const signupLimit = rateLimitPerIp(config.signupsPerHour, 3600);
-	const loginLimit = rateLimitPerIp(config.loginsPerMinute, 60);
+	const signupLimit = rateLimitPerIp(limiters('signup', config.signupsPerHour, 3600));
+	const loginLimit = rateLimitPerIp(limiters('login', config.loginsPerMinute, 60));
 	// NOTE: counters of their own, so that refreshing clients behind one
 	// address cannot lock out logins; and password checks with a stolen access
 	// token (password change, deletion) are as limited as logins.
-	const refreshLimit = rateLimitPerIp(config.loginsPerMinute, 60);
-	const passwordLimit = rateLimitPerIp(config.loginsPerMinute, 60);
-	const searchLimit = rateLimitPerIp(config.searchesPerMinute, 60);
-	const relationLimit = rateLimitPerAccount(config.relationWritesPerMinute, 60);
+	const refreshLimit = rateLimitPerIp(limiters('refresh', config.loginsPerMinute, 60));
+	const passwordLimit = rateLimitPerIp(limiters('password', config.loginsPerMinute, 60));
+	const searchLimit = rateLimitPerIp(limiters('search', config.searchesPerMinute, 60));
+	const relationLimit = rateLimitPerAccount(limiters('relations', config.relationWritesPerMinute, 60));
 	// NOTE: per handle as typed, whether or not an account has it (an unknown handle and a wrong
 	// password get the same answers, over the limit too), and whatever the address: a guesser
 	// cannot spread over addresses, and the owner's own login starts the count again.
-	const loginFailures = failureLimit(config.loginFailuresPerAccount, config.loginFailureWindowSeconds,
+	const loginFailures = failureLimit(limiters('loginFailures', config.loginFailuresPerAccount, config.loginFailureWindowSeconds),
 		'too many failed logins for this handle; try again later');
 
 	router.post('/api/auth/signup', signupLimit, async (req, res) => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, json } from 'express';
 import { z } from 'zod';
 import { fromThisHost, type TokenService } from '../auth';
+import { memoryLimiters } from '../cluster';
 import { CALL_ROOM_PREFIX, isCallRoom } from '../calls';
 import { ValidationError } from '../errors';
 import { displayName, roomId } from '../signaling';
@@ -26,7 +27,8 @@ export function devRoutes({ tokens, perMinute }: { tokens: TokenService; perMinu
 		'/api/dev/token',
 		// NOTE: the TCP peer, not req.ip: with http.trustProxy req.ip comes from a header.
 		(req, _res, next) => next(fromThisHost(req.socket.remoteAddress, req.headers) ? undefined : 'route'),
-		rateLimitPerIp(perMinute, 60, (req) => req.socket.remoteAddress),
+		// In memory: dev mode is one node on a developer's machine.
+		rateLimitPerIp(memoryLimiters('devToken', perMinute, 60), (req) => req.socket.remoteAddress),
 		json({ limit: '4kb' }),
 		async (req, res, next) => {
 			try {

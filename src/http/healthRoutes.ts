@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { NodeRegistry } from '../cluster';
 import type { WorkerPool } from '../media';
 import { secretEquals } from '../auth';
 import { AppError } from '../errors';
@@ -7,10 +8,13 @@ import { bearerToken } from './auth';
 
 /**
  * GET /healthz: the process is alive (200 while it can answer at all).
- * GET /readyz: the node can take new sessions: 200, or 503 with a reason.
+ * GET /readyz: the node can take new sessions: 200, or 503 with a reason
+ * (`draining`, the workers', or `cluster_unavailable` while a cluster node cannot reach Redis).
  * GET /metrics: Prometheus exposition; public unless metrics.token is set.
  */
-export function healthRoutes({ pool, metrics, metricsToken, draining }: { pool: WorkerPool; metrics: Metrics; metricsToken: string | null; draining: () => boolean }): Router {
+export function healthRoutes({ pool, metrics, metricsToken, draining, cluster }: {
+	pool: WorkerPool; metrics: Metrics; metricsToken: string | null; draining: () => boolean; cluster?: NodeRegistry;
+}): Router {
 	const router = Router();
 
 	router.get('/healthz', (_req, res) => {
@@ -19,10 +23,11 @@ export function healthRoutes({ pool, metrics, metricsToken, draining }: { pool: 
 
 	router.get('/readyz', (_req, res) => {
 		const readiness = pool.readiness();
-		const ready = readiness.ready && !draining();
+		const clusterDown = cluster !== undefined && !cluster.available;
+		const ready = readiness.ready && !draining() && !clusterDown;
 		res.status(ready ? 200 : 503).json({
 			status: ready ? 'ready' : 'not_ready',
-			reason: draining() ? 'draining' : readiness.reason,
+			reason: draining() ? 'draining' : clusterDown && readiness.ready ? 'cluster_unavailable' : readiness.reason,
 			workers: readiness.workers,
 		});
 	});

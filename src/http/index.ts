@@ -1,4 +1,5 @@
 export { accountRoutes } from './accountRoutes';
+export { clusterRoutes } from './clusterRoutes';
 export { bearerToken, requireAuth, type Authenticate } from './auth';
 export { devRoutes } from './devRoutes';
 export { errorHandler, notFoundHandler } from './errorHandler';

@@ -1,15 +1,15 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from '../errors';
 import { claimsOf } from './auth';
 
 /**
- * At most `points` requests per `durationSeconds` per client IP (`req.ip`,
- * or what `keyOf` says); over it, 429 rate_limited with Retry-After. In
- * memory: this release is one node.
+ * At most the limiter's points per its duration per client IP (`req.ip`, or
+ * what `keyOf` says); over it, 429 rate_limited with Retry-After. The limiter
+ * counts in memory or, on a cluster node, in the fleet's Redis
+ * (cluster/limiters.ts).
  */
-export function rateLimitPerIp(points: number, durationSeconds: number, keyOf: (req: Request) => string | undefined = (req) => req.ip): RequestHandler {
-	const limiter = new RateLimiterMemory({ points, duration: durationSeconds });
+export function rateLimitPerIp(limiter: RateLimiterAbstract, keyOf: (req: Request) => string | undefined = (req) => req.ip): RequestHandler {
 	return (req, res, next) => {
 		limiter.consume(keyOf(req) ?? 'unknown').then(() => next(), (rejection: unknown) =>
 			next(refusal(res, rejection, 'too many requests from this address; try again later')));
@@ -27,12 +27,11 @@ function refusal(res: Response, rejection: unknown, message: string): unknown {
 }
 
 /**
- * At most `points` requests per `durationSeconds` per account, after
+ * At most the limiter's points per its duration per account, after
  * requireAuth (keyed by the token's subject); over it, 429 rate_limited with
  * Retry-After.
  */
-export function rateLimitPerAccount(points: number, durationSeconds: number): RequestHandler {
-	const limiter = new RateLimiterMemory({ points, duration: durationSeconds });
+export function rateLimitPerAccount(limiter: RateLimiterAbstract): RequestHandler {
 	return (_req, res, next) => {
 		limiter.consume(claimsOf(res).sub).then(() => next(), (rejection: unknown) =>
 			next(refusal(res, rejection, 'too many requests from this account; try again later')));
@@ -41,13 +40,12 @@ export function rateLimitPerAccount(points: number, durationSeconds: number): Re
 
 /**
  * Failed attempts per key, as rate-limiter-flexible's login endpoint
- * protection: at most `points` failures per `durationSeconds` window, which
+ * protection: at most the limiter's points in failures per window, which
  * starts with the first failure; a success starts the count again. Over the
  * limit every attempt is refused with 429 rate_limited and Retry-After, a
  * good one too, until the window ends.
  */
-export function failureLimit(points: number, durationSeconds: number, message: string) {
-	const limiter = new RateLimiterMemory({ points, duration: durationSeconds });
+export function failureLimit(limiter: RateLimiterAbstract, message: string) {
 	return {
 		/** Runs `attempt` unless `key` is over the limit; a throw counts as a failure. */
 		async attempt<T>(key: string, res: Response, attempt: () => Promise<T>): Promise<T> {

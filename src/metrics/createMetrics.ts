@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import client from 'prom-client';
 import { INVITE_OUTCOMES, type CallService } from '../calls';
+import type { NodeRegistry } from '../cluster';
 import type { MetricsConfig } from '../config';
 import { ERROR_CODES } from '../errors';
 import type { WorkerPool } from '../media';
@@ -17,6 +18,8 @@ export type Metrics = {
 	watchSignaling(observer: TypedEmitter<SignalingEvents>): void;
 	/** One stats sample now (tests; the timer does it every metrics.statsIntervalMs). */
 	sampleNow(): Promise<void>;
+	/** The last capacity estimate (switchyard_capacity_consumers); undefined before there is one. */
+	headroom(): number | undefined;
 	close(): void;
 };
 
@@ -25,6 +28,7 @@ export type MetricsDeps = {
 	registry?: RoomRegistry;
 	calls?: CallService;
 	store?: Store;
+	cluster?: NodeRegistry;
 	config: MetricsConfig;
 };
 
@@ -37,7 +41,7 @@ const KINDS = ['audio', 'video'] as const;
  * room, peer or call id, and labelled counters start at zero for every known
  * label value, so a quiet node shows zeros rather than no data.
  */
-export function createMetrics({ pool, registry: rooms, calls, store, config }: MetricsDeps): Metrics {
+export function createMetrics({ pool, registry: rooms, calls, store, cluster, config }: MetricsDeps): Metrics {
 	const registry = new client.Registry();
 	client.collectDefaultMetrics({ register: registry });
 	const registers = [registry];
@@ -112,6 +116,31 @@ export function createMetrics({ pool, registry: rooms, calls, store, config }: M
 			const connections = store?.health().connections ?? { total: 0, idle: 0, waiting: 0 };
 			for (const [state, value] of Object.entries(connections)) {
 				this.set({ state }, value);
+			}
+		},
+	});
+	new client.Gauge({
+		name: 'switchyard_cluster_nodes', help: 'Nodes of the fleet this node hears from (itself included); 0 alone or while Redis is away.', registers,
+		collect() {
+			this.set(cluster?.available ? cluster.nodes.length : 0);
+		},
+	});
+	new client.Gauge({
+		name: 'switchyard_cluster_available', help: 'Whether this node reaches the fleet\'s Redis (1) or not (0); 0 on a node alone.', registers,
+		collect() {
+			this.set(cluster?.available ? 1 : 0);
+		},
+	});
+	new client.Gauge({
+		// NOTE: one series per node of the fleet: bounded by the fleet's size, not by traffic.
+		name: 'switchyard_cluster_node_headroom', help: 'Consumers each node of the fleet says it can still take (its switchyard_capacity_consumers).',
+		labelNames: ['node'], registers,
+		collect() {
+			this.reset();
+			for (const node of cluster?.available ? cluster.nodes : []) {
+				if (node.headroom !== null) {
+					this.set({ node: node.id }, node.headroom);
+				}
 			}
 		},
 	});
@@ -233,8 +262,10 @@ export function createMetrics({ pool, registry: rooms, calls, store, config }: M
 		if (perConsumer !== undefined && headroom !== undefined) {
 			cpuPerConsumer.set(perConsumer);
 			capacity.set(headroom);
+			lastHeadroom = headroom;
 		}
 	};
+	let lastHeadroom: number | undefined;
 	const sampleNow = async () => {
 		await Promise.all([sampleWorkers(), sampler.sample()]);
 	};
@@ -243,6 +274,7 @@ export function createMetrics({ pool, registry: rooms, calls, store, config }: M
 
 	return {
 		registry,
+		headroom: () => lastHeadroom,
 		watchSignaling(observer) {
 			observer.on('limit', (limit) => limitHits.inc({ limit }));
 			observer.on('request', (method, code, seconds) => {

@@ -5,7 +5,8 @@ import type { AccountService } from '../../src/accounts';
 import type { TokenService } from '../../src/auth';
 import { loadConfig } from '../../src/config';
 import { ERROR_CODES } from '../../src/errors';
-import { accountRoutes, devRoutes, healthRoutes } from '../../src/http';
+import { memoryLimiters } from '../../src/cluster';
+import { accountRoutes, clusterRoutes, devRoutes, healthRoutes } from '../../src/http';
 import type { WorkerPool } from '../../src/media';
 import type { Metrics } from '../../src/metrics';
 import { webRoutes } from '../../src/web';
@@ -35,7 +36,8 @@ function routesOf(router: Router): string[] {
 // NOTE: building a router only registers handlers; none of these stubs is called.
 const config = loadConfig({ env: {} });
 const apiRoutes = [
-	...routesOf(accountRoutes({ accounts: {} as AccountService, config: config.accounts })),
+	...routesOf(accountRoutes({ accounts: {} as AccountService, config: config.accounts, limiters: memoryLimiters })),
+	...routesOf(clusterRoutes({ accounts: {} as AccountService, cluster: undefined })),
 	...routesOf(healthRoutes({ pool: {} as WorkerPool, metrics: {} as Metrics, metricsToken: null, draining: () => false })),
 	...routesOf(devRoutes({ tokens: {} as TokenService, perMinute: config.auth.devTokensPerMinute })),
 ];

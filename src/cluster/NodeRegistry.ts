@@ -1,0 +1,158 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logging';
+import { TypedEmitter, type Clock } from '../util';
+import { NODE_RECORD_VERSION, nodeRecordSchema, type NodeRecord, type NodeStatus } from './nodeRecord';
+import { clusterUnavailable } from './redis';
+
+export type NodeRegistryEvents = {
+	/** Redis answered again after a failure (or for the first time): this node is registered. */
+	up: [];
+	/** A heartbeat failed: Redis is away; the node keeps trying every heartbeat. */
+	down: [error: Error];
+};
+
+/**
+ * The fleet's node registry, in Redis: each node keeps its record under
+ * `PREFIX node:ID` with a time to live of two heartbeats, and its id in the
+ * sorted set `PREFIX nodes` scored by its last heartbeat. A node that stops
+ * heartbeating (killed, cut off) drops out within two heartbeats; one that
+ * closes leaves at once. Every heartbeat also reads the others' records, so
+ * `nodes` and metrics need no query of their own. It uses a Redis connection
+ * it does not own (node.ts's, shared with the limits).
+ */
+export class NodeRegistry {
+	readonly observer = new TypedEmitter<NodeRegistryEvents>((event, error) => this.#logger.error('node registry listener failed', { event, error }));
+	readonly nodeId: string;
+	readonly #redis: Redis;
+	readonly #keyPrefix: string;
+	readonly #heartbeatMs: number;
+	readonly #url: string | null;
+	readonly #status: () => NodeStatus;
+	readonly #release: string;
+	readonly #startedAt: number;
+	readonly #clock: Clock;
+	readonly #logger: Logger;
+	#timer: ReturnType<Clock['setTimeout']> | undefined;
+	#available = false;
+	#seen: NodeRecord[] = [];
+	#closed = false;
+
+	constructor(deps: {
+		redis: Redis; nodeId: string; url: string | null; heartbeatMs: number; keyPrefix: string; release: string;
+		status: () => NodeStatus; clock: Clock; logger: Logger;
+	}) {
+		this.nodeId = deps.nodeId;
+		this.#redis = deps.redis;
+		this.#keyPrefix = deps.keyPrefix;
+		this.#heartbeatMs = deps.heartbeatMs;
+		this.#url = deps.url;
+		this.#status = deps.status;
+		this.#release = deps.release;
+		this.#clock = deps.clock;
+		this.#startedAt = deps.clock.now();
+		this.#logger = deps.logger.child({ module: 'cluster', nodeId: deps.nodeId });
+	}
+
+	/** Whether the last heartbeat reached Redis: false while it is away (/readyz says `cluster_unavailable`). */
+	get available(): boolean {
+		return this.#available;
+	}
+
+	/** The live nodes as of the last heartbeat, this one included, by id. */
+	get nodes(): readonly NodeRecord[] {
+		return this.#seen;
+	}
+
+	/** Registers and heartbeats from now on; resolves after the first attempt, registered or not. */
+	async start(): Promise<void> {
+		await this.#beat();
+	}
+
+	/** Stops heartbeating and leaves the registry (best effort: Redis may be away); idempotent. The connection is the caller's. */
+	async close(): Promise<void> {
+		if (this.#closed) {
+			return;
+		}
+		this.#closed = true;
+		this.#clock.clearTimeout(this.#timer);
+		await this.#redis.multi().del(this.#recordKey(this.nodeId)).zrem(this.#key('nodes'), this.nodeId).exec().catch(() => undefined);
+	}
+
+	async #beat(): Promise<void> {
+		try {
+			await this.#publish();
+			this.#seen = await this.#read();
+			if (!this.#available) {
+				this.#available = true;
+				this.#logger.info('cluster node registered', { nodes: this.#seen.length });
+				this.observer.safeEmit('up');
+			}
+		} catch (error) {
+			if (this.#available || this.#seen.length === 0) {
+				this.#logger.warn('cluster heartbeat failed', { error: (error as Error).message });
+			}
+			this.#available = false;
+			this.observer.safeEmit('down', error as Error);
+		}
+		if (!this.#closed) {
+			this.#timer = this.#clock.setTimeout(() => void this.#beat(), this.#heartbeatMs);
+		}
+	}
+
+	async #publish(): Promise<void> {
+		const now = this.#clock.now();
+		const record: NodeRecord = {
+			v: NODE_RECORD_VERSION, id: this.nodeId, url: this.#url, ...this.#status(), release: this.#release, startedAt: this.#startedAt, at: now,
+		};
+		const result = await this.#redis.multi()
+			.set(this.#recordKey(this.nodeId), JSON.stringify(record), 'PX', 2 * this.#heartbeatMs)
+			.zadd(this.#key('nodes'), now, this.nodeId)
+			// Ids whose record expired long ago: the set must not grow with every restart of a fleet.
+			.zremrangebyscore(this.#key('nodes'), '-inf', now - 10 * this.#heartbeatMs)
+			.exec();
+		const failed = result?.find(([error]) => error);
+		if (!result || failed) {
+			throw clusterUnavailable(failed?.[0] ?? new Error('the transaction was discarded'));
+		}
+	}
+
+	/** The records of the nodes heard from within two heartbeats, each checked against the schema. */
+	async #read(): Promise<NodeRecord[]> {
+		const ids = await this.#redis.zrangebyscore(this.#key('nodes'), this.#clock.now() - 2 * this.#heartbeatMs, '+inf');
+		if (ids.length === 0) {
+			return [];
+		}
+		const texts = await this.#redis.mget(ids.map((id) => this.#recordKey(id)));
+		const records: NodeRecord[] = [];
+		for (const [i, text] of texts.entries()) {
+			if (text === null) {
+				continue; // Expired between the two reads: gone.
+			}
+			const parsed = parseRecord(text);
+			if (parsed) {
+				records.push(parsed);
+			} else {
+				this.#logger.warn('cluster node record refused', { nodeId: ids[i]!.slice(0, 64) });
+			}
+		}
+		return records.sort((a, b) => a.id.localeCompare(b.id));
+	}
+
+	#key(name: string): string {
+		return `${this.#keyPrefix}${name}`;
+	}
+
+	#recordKey(id: string): string {
+		return this.#key(`node:${id}`);
+	}
+}
+
+/** A record another node published, or undefined when it is not one this node can read (garbage, a newer version). */
+function parseRecord(text: string): NodeRecord | undefined {
+	try {
+		const parsed = nodeRecordSchema.safeParse(JSON.parse(text));
+		return parsed.success ? parsed.data : undefined;
+	} catch {
+		return undefined;
+	}
+}

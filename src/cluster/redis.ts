@@ -1,0 +1,50 @@
+import { Redis } from 'ioredis';
+import { AppError } from '../errors';
+import type { Logger } from '../logging';
+
+/**
+ * A connection to the fleet's Redis, not connected yet (`connect()`; a first
+ * attempt that fails goes on in the background). It reconnects by itself (backoff up to
+ * 2 s, for ever). NOTE: no offline queue and one try per command: while Redis
+ * is away a command fails at once (`service_unavailable` through
+ * `clusterUnavailable`) instead of waiting in memory for a Redis that may not
+ * come back, and nothing is sent twice.
+ */
+export function createRedis(url: string, logger: Logger, name: string): Redis {
+	const redis = new Redis(url, {
+		connectionName: `switchyard-${name}`,
+		lazyConnect: true,
+		enableOfflineQueue: false,
+		maxRetriesPerRequest: 1,
+		connectTimeout: 5000,
+		retryStrategy: (times) => Math.min(2000, 100 * times),
+	});
+	let up = false;
+	redis.on('ready', () => {
+		up = true;
+		logger.info('cluster redis connected', { connection: name, redis: describeRedisUrl(url) });
+	});
+	// NOTE: without a listener an 'error' event would crash the process; ioredis reconnects by itself.
+	redis.on('error', (error: Error) => {
+		if (up) {
+			logger.warn('cluster redis connection lost', { connection: name, error: error.message });
+		}
+		up = false;
+	});
+	return redis;
+}
+
+/** The URL without its password: `host:port/db`, for messages. */
+export function describeRedisUrl(url: string): string {
+	try {
+		const parsed = new URL(url);
+		return `${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+	} catch {
+		return '(an unreadable URL)';
+	}
+}
+
+/** What cross-node work throws while Redis cannot answer: 503 `service_unavailable`. */
+export function clusterUnavailable(cause: unknown): AppError {
+	return new AppError('service_unavailable', 'the cluster is unavailable; try again shortly', { cause });
+}
