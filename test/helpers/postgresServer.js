@@ -12,7 +12,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { alive, childrenOf, freePort, signal, tail, untilDead } = require('./processes');
+const { alive, killWithChildren, signal, startOnFreePort, stopAndRemove, tail, untilDead } = require('./processes');
 
 /** The admin URL of the run's one server, set by test/globalSetup.js. */
 const PG_URL_ENV = 'SWITCHYARD_TEST_PG_URL';
@@ -162,11 +162,7 @@ class PostgresProcess {
 		// of its children and their SIGKILL. Its children each have their own
 		// session (postgres calls setsid), so a process group would not do.
 		signal(pid, 'SIGSTOP');
-		const pids = [pid, ...childrenOf(pid)];
-		for (const p of pids) {
-			signal(p, 'SIGKILL');
-		}
-		return pids;
+		return killWithChildren(pid);
 	}
 
 	/** Stops the server if it runs (SIGKILL if it will not stop) and removes its directory. Idempotent. */
@@ -174,13 +170,8 @@ class PostgresProcess {
 		if (this.#destroyed) {
 			return;
 		}
-		try {
-			await this.stop();
-		} catch {
-			await this.kill();
-		}
+		await stopAndRemove(this, this.#dir);
 		this.#destroyed = true;
-		fs.rmSync(this.#dir, { recursive: true, force: true });
 	}
 
 	/** @returns {number | undefined} */
@@ -233,18 +224,8 @@ async function startPostgresProcess(options = {}) {
 		if (initdb.code !== 0) {
 			throw new Error(`initdb failed (${initdb.code}): ${initdb.output.trim()}`);
 		}
-		for (let attempt = 1; ; attempt++) {
-			const server = new PostgresProcess({ bin: found.bin, dir, password, port: options.port ?? (await freePort(PORTS)) });
-			try {
-				await server.start();
-				return server;
-			} catch (error) {
-				const taken = /could not bind|Address already in use/.test(String(error));
-				if (options.port !== undefined || !taken || attempt === 3) {
-					throw error;
-				}
-			}
-		}
+		return await startOnFreePort({ port: options.port, range: PORTS, taken: /could not bind|Address already in use/ },
+			(port) => new PostgresProcess({ bin: found.bin, dir, password, port }));
 	} catch (error) {
 		fs.rmSync(dir, { recursive: true, force: true });
 		throw error;

@@ -25,6 +25,30 @@ async function freePort({ from, to }) {
 	throw new Error(`no free TCP port in ${from}-${to} of 127.0.0.1`);
 }
 
+/**
+ * Makes a server with `create(port)` and starts it, on `port` or else on a
+ * free one of `range`. When start() fails with an error matching `taken`
+ * (another process took the free port meanwhile), makes it again on another
+ * one, three tries in all; a given `port` is tried once.
+ * @template {{ start(): Promise<void> }} S
+ * @param {{ port?: number; range: { from: number; to: number }; taken: RegExp }} where
+ * @param {(port: number) => S} create
+ * @returns {Promise<S>}
+ */
+async function startOnFreePort({ port, range, taken }, create) {
+	for (let attempt = 1; ; attempt++) {
+		const server = create(port ?? (await freePort(range)));
+		try {
+			await server.start();
+			return server;
+		} catch (error) {
+			if (port !== undefined || !taken.test(String(error)) || attempt === 3) {
+				throw error;
+			}
+		}
+	}
+}
+
 /** @returns {Promise<boolean>} */
 function tcpFree(port) {
 	return new Promise((resolve) => {
@@ -50,6 +74,34 @@ async function untilDead(pids, timeoutMs) {
 		await new Promise((resolve) => setTimeout(resolve, 20));
 	}
 	return [];
+}
+
+/**
+ * SIGKILLs `pid` and its children (a process stopped first forks no more);
+ * returns the pids it signalled.
+ * @returns {number[]}
+ */
+function killWithChildren(pid) {
+	const pids = [pid, ...childrenOf(pid)];
+	for (const p of pids) {
+		signal(p, 'SIGKILL');
+	}
+	return pids;
+}
+
+/**
+ * The work of a server's destroy(): stop() it (kill() when it will not stop)
+ * and remove the directory it owns.
+ * @param {{ stop(): Promise<void>; kill(): Promise<void> }} server
+ * @param {string} dir
+ */
+async function stopAndRemove(server, dir) {
+	try {
+		await server.stop();
+	} catch {
+		await server.kill();
+	}
+	fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** The pids whose parent is `pid`, from /proc. */
@@ -101,4 +153,4 @@ function tail(file, lines) {
 	}
 }
 
-module.exports = { alive, childrenOf, freePort, signal, tail, untilDead };
+module.exports = { alive, freePort, killWithChildren, signal, startOnFreePort, stopAndRemove, tail, untilDead };
