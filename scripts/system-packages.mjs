@@ -17,10 +17,11 @@ export const packages = {
 	worker: ['meson', 'ninja-build', 'pkg-config', 'g++', 'patch', 'libssl-dev', 'libuv1-dev', 'libsrtp2-dev',
 		'libusrsctp-dev', 'libabsl-dev', 'nlohmann-json3-dev'],
 	// npm test and npm run test:worker: DTLS certificates for mediasoup's suite,
-	// a real Prometheus for the dashboards, and PostgreSQL (initdb, pg_ctl) for
-	// the run's throwaway server (test/globalSetup.js); Debian's cluster on 5432
-	// is left alone.
-	test: ['openssl', 'ca-certificates', 'prometheus', 'postgresql'],
+	// a real Prometheus for the dashboards, PostgreSQL (initdb, pg_ctl) and
+	// Redis (redis-server; redis-cli comes with it) for the run's throwaway
+	// servers (test/globalSetup.js); Debian's own cluster on 5432 and its redis
+	// service on 6379 are left alone.
+	test: ['openssl', 'ca-certificates', 'prometheus', 'postgresql', 'redis-server'],
 	// npm run test:e2e: Debian's chromium for the browser tests, coturn for TURN,
 	// openssl for the HTTPS deployment test, PostgreSQL for the store-outage test.
 	e2e: ['chromium', 'coturn', 'openssl', 'ca-certificates', 'postgresql'],

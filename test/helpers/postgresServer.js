@@ -10,9 +10,9 @@
 const { execFile, execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { alive, killWithChildren, signal, startOnFreePort, stopAndRemove, tail, untilDead } = require('./processes');
 
 /** The admin URL of the run's one server, set by test/globalSetup.js. */
 const PG_URL_ENV = 'SWITCHYARD_TEST_PG_URL';
@@ -23,6 +23,12 @@ const PG_BIN_ENV = 'SWITCHYARD_TEST_PG_BIN';
 
 const DEBIAN_ROOT = '/usr/lib/postgresql';
 const USER = 'switchyard';
+/**
+ * Where a server's port is drawn from: below Linux's ephemeral ports
+ * (32768-60999, where port-0 servers land), apart from the media ports (40000,
+ * and 42000-57999 of test/helpers/ports.ts), never 5432.
+ */
+const PORTS = { from: 20000, to: 31999 };
 
 /**
  * The directory of initdb and pg_ctl: $SWITCHYARD_TEST_PG_BIN, else the newest
@@ -130,13 +136,9 @@ class PostgresProcess {
 	 * when they are dead. start() then recovers from the write-ahead log.
 	 */
 	async kill() {
-		const pids = this.killSync();
-		const deadline = Date.now() + 10_000;
-		while (pids.some(alive)) {
-			if (Date.now() > deadline) {
-				throw new Error(`postgres processes ${pids.filter(alive).join(', ')} outlived SIGKILL`);
-			}
-			await new Promise((resolve) => setTimeout(resolve, 20));
+		const left = await untilDead(this.killSync(), 10_000);
+		if (left.length > 0) {
+			throw new Error(`postgres processes ${left.join(', ')} outlived SIGKILL`);
 		}
 		// NOTE: the init of some containers reaps orphans late, and a zombie's pid
 		// still answers kill(pid, 0): postgres would take it for a live postmaster
@@ -160,11 +162,7 @@ class PostgresProcess {
 		// of its children and their SIGKILL. Its children each have their own
 		// session (postgres calls setsid), so a process group would not do.
 		signal(pid, 'SIGSTOP');
-		const pids = [pid, ...childrenOf(pid)];
-		for (const p of pids) {
-			signal(p, 'SIGKILL');
-		}
-		return pids;
+		return killWithChildren(pid);
 	}
 
 	/** Stops the server if it runs (SIGKILL if it will not stop) and removes its directory. Idempotent. */
@@ -172,13 +170,8 @@ class PostgresProcess {
 		if (this.#destroyed) {
 			return;
 		}
-		try {
-			await this.stop();
-		} catch {
-			await this.kill();
-		}
+		await stopAndRemove(this, this.#dir);
 		this.#destroyed = true;
-		fs.rmSync(this.#dir, { recursive: true, force: true });
 	}
 
 	/** @returns {number | undefined} */
@@ -231,18 +224,8 @@ async function startPostgresProcess(options = {}) {
 		if (initdb.code !== 0) {
 			throw new Error(`initdb failed (${initdb.code}): ${initdb.output.trim()}`);
 		}
-		for (let attempt = 1; ; attempt++) {
-			const server = new PostgresProcess({ bin: found.bin, dir, password, port: options.port ?? (await freePort()) });
-			try {
-				await server.start();
-				return server;
-			} catch (error) {
-				const taken = /could not bind|Address already in use/.test(String(error));
-				if (options.port !== undefined || !taken || attempt === 3) {
-					throw error;
-				}
-			}
-		}
+		return await startOnFreePort({ port: options.port, range: PORTS, taken: /could not bind|Address already in use/ },
+			(port) => new PostgresProcess({ bin: found.bin, dir, password, port }));
 	} catch (error) {
 		fs.rmSync(dir, { recursive: true, force: true });
 		throw error;
@@ -280,76 +263,6 @@ function run(bin, program, args, cwd) {
 			}
 		});
 	});
-}
-
-/**
- * A TCP port of 127.0.0.1 free now, from 20000-31999: below Linux's ephemeral
- * ports (32768-60999, where port-0 servers land), apart from the media ports
- * (40000, and 42000-57999 of test/helpers/ports.ts), never 5432.
- */
-async function freePort() {
-	for (let i = 0; i < 50; i++) {
-		const port = 20000 + crypto.randomInt(12000);
-		if (await tcpFree(port)) {
-			return port;
-		}
-	}
-	throw new Error('no free TCP port in 20000-31999 of 127.0.0.1');
-}
-
-function tcpFree(port) {
-	return new Promise((resolve) => {
-		const server = net.createServer();
-		server.once('error', () => resolve(false));
-		server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-	});
-}
-
-/** The pids whose parent is `pid`, from /proc. */
-function childrenOf(pid) {
-	const children = [];
-	for (const entry of fs.readdirSync('/proc')) {
-		if (/^\d+$/.test(entry) && stat(Number(entry))?.ppid === pid) {
-			children.push(Number(entry));
-		}
-	}
-	return children;
-}
-
-/** Alive: exists and is not a zombie. */
-function alive(pid) {
-	const s = stat(pid);
-	return s !== undefined && s.state !== 'Z';
-}
-
-/** @returns {{ state: string; ppid: number } | undefined} */
-function stat(pid) {
-	try {
-		// NOTE: the command name (field 2) may hold spaces and parentheses: split after its last ')'.
-		const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-		const [state, ppid] = text.slice(text.lastIndexOf(')') + 2).split(' ');
-		return { state: state ?? '', ppid: Number(ppid) };
-	} catch {
-		return undefined;
-	}
-}
-
-function signal(pid, name) {
-	try {
-		process.kill(pid, name);
-	} catch (error) {
-		if (error.code !== 'ESRCH') {
-			throw error;
-		}
-	}
-}
-
-function tail(file, lines) {
-	try {
-		return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-	} catch (error) {
-		return `(no log: ${error.message})`;
-	}
 }
 
 module.exports = { PG_URL_ENV, PG_MISSING_ENV, PG_BIN_ENV, PostgresProcess, findPostgresBin, startPostgresProcess };

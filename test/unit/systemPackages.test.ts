@@ -19,8 +19,8 @@ describe('scripts/system-packages.mjs: the README commands install what their te
 		expect(pkg.scripts['pretest:e2e']).toBe('node scripts/system-packages.mjs --ensure e2e');
 	});
 
-	test('the groups hold the programs the tests run: prometheus and postgresql for npm test, chromium and coturn for the browser tests', () => {
-		expect(run(['test']).stdout.trim().split(' ')).toEqual(expect.arrayContaining(['prometheus', 'postgresql', 'openssl']));
+	test('the groups hold the programs the tests run: prometheus, postgresql and redis-server for npm test, chromium and coturn for the browser tests', () => {
+		expect(run(['test']).stdout.trim().split(' ')).toEqual(expect.arrayContaining(['prometheus', 'postgresql', 'redis-server', 'openssl']));
 		expect(run(['e2e']).stdout.trim().split(' ')).toEqual(expect.arrayContaining(['chromium', 'coturn', 'openssl', 'postgresql']));
 		// .ci/run installs every group: each package once.
 		const all = run([]).stdout.trim().split(' ');
