@@ -78,7 +78,8 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 			peers: [...registry.rooms()].reduce((n, room) => n + room.peers.size, 0),
 			headroom: metrics?.headroom() ?? null,
 		}),
-		clock: clock ?? systemClock,
+		// NOTE: the system's clock, not the calls' (tests fake that one): the fleet lives in real time.
+		clock: systemClock,
 		logger,
 	});
 	metrics = createMetrics({ pool, registry, calls, store, cluster, config: config.metrics });

@@ -6,6 +6,9 @@ import { REDIS_MISSING_ENV, REDIS_URL_ENV, startRedisProcess, type RedisProcess,
  * 127.0.0.1 (see redisServer.js for its settings): for a test that stops,
  * kills or restarts it. Destroy it in afterAll.
  */
+/** A Redis server of a test's own (stop, start, kill, destroy). */
+export type RedisServer = RedisProcess;
+
 export function startRedis(options?: StartRedisOptions): Promise<RedisProcess> {
 	return startRedisProcess(options);
 }

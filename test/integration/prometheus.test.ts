@@ -10,6 +10,7 @@ import { findFreePorts } from '../helpers/ports';
 import { SignalingClient } from '../helpers/signalingClient';
 import { dashboards } from '../helpers/dashboards';
 import { FakeClock } from '../helpers/fakeClock';
+import { freshRedisPrefix, testRedis } from '../helpers/redis';
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 
@@ -39,6 +40,9 @@ describe('every dashboard query against a real Prometheus scraping a node with c
 			media: { workers: 1, usageIntervalMs: 500 },
 			metrics: { statsIntervalMs: 1000 },
 			calls: { ringTimeoutSeconds: 1 },
+			// A node of a cluster, for the cluster panel: the fleet is this node.
+			auth: { secret: 'prometheus-test-secret-0123456789abcdef' },
+			cluster: { redisUrl: testRedis().url, keyPrefix: freshRedisPrefix(), heartbeatMs: 500 },
 		}, { clock });
 
 		// A call with media...
