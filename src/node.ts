@@ -8,8 +8,8 @@ import path from 'node:path';
 import { AccountService } from './accounts';
 import { buildApp, type App } from './app';
 import { TokenService } from './auth';
-import { CallService, Presence } from './calls';
-import { NodeRegistry, createRedis, memoryLimiters, redisLimiters } from './cluster';
+import { CallService, InviteLimiter, Presence } from './calls';
+import { NodeRegistry, RedisInviteLimiter, createRedis, memoryLimiters, redisLimiters } from './cluster';
 import type { Config } from './config';
 import type { Logger } from './logging';
 import { WorkerPool } from './media';
@@ -51,20 +51,24 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	const store = await openStore(config.store, logger);
 	const accounts = new AccountService({ store, tokens, config, logger });
 	const presence = new Presence();
-	const calls = new CallService({ store, presence, tokens, config: config.calls, logger, clock });
+	// One connection to the fleet's Redis, owned here: the registry and the limits share it.
+	const redis = config.cluster.redisUrl === null ? undefined : createRedis(config.cluster.redisUrl, logger, config.cluster.nodeId ?? 'node');
+	await redis?.connect().catch(() => undefined);
+	const inviteLimits = redis && new RedisInviteLimiter({
+		redis, keyPrefix: config.cluster.keyPrefix, config: config.calls, clock: clock ?? systemClock, insurance: new InviteLimiter(config.calls, clock ?? systemClock), logger,
+	});
+	const calls = new CallService({ store, presence, tokens, config: config.calls, logger, clock, inviteLimits });
 	followAccountChanges(accounts, calls);
 	let pool: WorkerPool;
 	try {
 		pool = await WorkerPool.start({ config: config.media, logger });
 	} catch (error) {
+		redis?.disconnect();
 		await store.close();
 		throw error;
 	}
 	const registry = new RoomRegistry({ pool, config, logger });
 	let metrics: Metrics | undefined;
-	// One connection to the fleet's Redis, owned here: the registry and the limits share it.
-	const redis = config.cluster.redisUrl === null ? undefined : createRedis(config.cluster.redisUrl, logger, config.cluster.nodeId ?? 'node');
-	await redis?.connect().catch(() => undefined);
 	const cluster = redis && new NodeRegistry({
 		redis,
 		nodeId: config.cluster.nodeId ?? `node-${randomUUID().slice(0, 8)}`,

@@ -8,7 +8,7 @@ import { systemClock, TypedEmitter, type Clock } from '../util';
 import { Call, CALL_ROOM_PREFIX, isCallRoom, type Leg, type Media } from './Call';
 import { CallHistory } from './CallHistory';
 import type { CallServiceAccessEvents, CallServiceEvents, PartyRemovedReason } from './events';
-import { InviteLimiter } from './InviteLimiter';
+import { InviteLimiter, type InviteLimits } from './InviteLimiter';
 import { LEG_STATES, type LegOutcome } from './legState';
 import type { Device, Presence } from './Presence';
 import { ringableCallee, type RingableDeps } from './ringable';
@@ -20,6 +20,8 @@ export type CallServiceDeps = {
 	config: CallsConfig;
 	logger: Logger;
 	clock?: Clock;
+	/** The unsolicited-call limits: in memory by default; a cluster node's count in Redis. */
+	inviteLimits?: InviteLimits;
 };
 
 /**
@@ -42,7 +44,7 @@ export class CallService {
 	readonly #config: CallsConfig;
 	readonly #logger: Logger;
 	readonly #clock: Clock;
-	readonly #limiter: InviteLimiter;
+	readonly #limiter: InviteLimits;
 	readonly #history: CallHistory;
 	/** Calls in progress: a call leaves the map as it ends. */
 	readonly #calls = new Map<string, Call>();
@@ -56,7 +58,7 @@ export class CallService {
 		this.#logger = deps.logger.child({ module: 'calls' });
 		this.#ringDeps = { store: deps.store, presence: deps.presence, logger: this.#logger };
 		this.#clock = deps.clock ?? systemClock;
-		this.#limiter = new InviteLimiter(deps.config, this.#clock);
+		this.#limiter = deps.inviteLimits ?? new InviteLimiter(deps.config, this.#clock);
 		this.#history = new CallHistory({ store: deps.store, clock: this.#clock, logger: this.#logger });
 		this.observer = new TypedEmitter((event, error) => this.#logger.error('calls listener failed', { event, error }));
 		this.events = new TypedEmitter((event, error) => this.#logger.error('calls listener failed', { event, error }));
@@ -88,7 +90,7 @@ export class CallService {
 		}
 		const handles = [...new Set(request.to)];
 		try {
-			this.#limiter.check(caller.id, handles.length);
+			await this.#limiter.check(caller.id, handles.length);
 		} catch (error) {
 			this.observer.safeEmit('outcome', 'rate_limited');
 			throw error;
@@ -107,7 +109,7 @@ export class CallService {
 		const media = call?.media ?? request.media ?? 'video';
 		for (const [handle, state] of Object.entries(invited)) {
 			if (state === 'unavailable') {
-				this.#limiter.unanswered(caller.id, handle);
+				void this.#limiter.unanswered(caller.id, handle);
 				this.observer.safeEmit('outcome', 'unavailable');
 				await this.#history.unavailable(caller, handle, { callId: call?.id ?? randomUUID(), media, at: now });
 			}
@@ -155,7 +157,7 @@ export class CallService {
 		call.settle(leg, 'declined');
 		this.#presence.notifyUser(leg.user.id, 'ended', { callId, reason: 'declinedElsewhere' }, device);
 		call.callerDevice.notify('declined', { callId, handle: leg.user.handle });
-		this.#limiter.unanswered(call.caller.id, leg.user.handle);
+		void this.#limiter.unanswered(call.caller.id, leg.user.handle);
 		await this.#recordLeg(call, leg, 'declined');
 		this.#endIfOver(call);
 	}
@@ -299,7 +301,7 @@ export class CallService {
 			this.#presence.notifyUser(leg.user.id, 'missed', { callId: call.id });
 		}
 		call.callerDevice.notify('noAnswer', { callId: call.id, handle: leg.user.handle });
-		this.#limiter.unanswered(call.caller.id, leg.user.handle);
+		void this.#limiter.unanswered(call.caller.id, leg.user.handle);
 		await this.#recordLeg(call, leg, 'no_answer');
 		this.#endIfOver(call);
 	}

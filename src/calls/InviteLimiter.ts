@@ -14,12 +14,23 @@ type CallerState = {
 const DAY_MS = 24 * 3600 * 1000;
 
 /**
+ * What CallService asks of its invite limits: this class in memory, or on a
+ * cluster node cluster/RedisInviteLimiter.ts, the same rules across the fleet.
+ */
+export type InviteLimits = {
+	/** Counts `count` invites by the caller. @throws rate_limited */
+	check(callerId: string, count: number): Promise<void> | void;
+	/** A callee (by handle) did not answer this caller. Never throws. */
+	unanswered(callerId: string, calleeHandle: string): Promise<void> | void;
+};
+
+/**
  * Unsolicited-call protection, per caller: at most `invitesPerMinute`
  * invites a minute and `unansweredPerDay` distinct callees who did not answer
  * in 24 h; crossing either starts a cool-down of `coolDownSeconds` during which
- * every invite is refused with rate_limited. In memory: this release is one node.
+ * every invite is refused with rate_limited. In this process: a node alone.
  */
-export class InviteLimiter {
+export class InviteLimiter implements InviteLimits {
 	readonly #config: CallsConfig;
 	readonly #clock: Clock;
 	readonly #callers = new Map<string, CallerState>();

@@ -1,4 +1,5 @@
-import { api } from '../helpers/accounts';
+import { api, signup } from '../helpers/accounts';
+import { SignalingClient } from '../helpers/signalingClient';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { freshDatabase } from '../helpers/postgres';
 import { freshRedisPrefix, startRedis, testRedis, type RedisServer } from '../helpers/redis';
@@ -32,6 +33,7 @@ async function fleetNode(redisUrl: string, keyPrefix: string, storeUrl: string):
 		store: { url: storeUrl },
 		auth: { secret: SECRET },
 		accounts: { signupsPerHour: 4, loginFailuresPerAccount: 3, loginFailureWindowSeconds: 600 },
+		calls: { invitesPerMinute: 3, coolDownSeconds: 60 },
 		cluster: { redisUrl, keyPrefix, heartbeatMs: 500 },
 	}, { dev: false });
 	nodes.push(node);
@@ -64,6 +66,29 @@ test('sign-ups from one address over two nodes trip at the same count as on one;
 	expect([await login(a, 'wrong one'), await login(b, 'wrong two'), await login(a, 'wrong three')]).toEqual([401, 401, 401]);
 	expect(await login(b, 'pw-spread_0-secret')).toBe(429);
 	expect(await login(a, 'pw-spread_0-secret')).toBe(429);
+});
+
+test('invites from one caller spread over two nodes trip the per-minute limit at the same count as on one node', async () => {
+	const { url } = testRedis();
+	const prefix = freshRedisPrefix();
+	const store = await sharedStore();
+	const [a, b] = [await fleetNode(url, prefix, store), await fleetNode(url, prefix, store)];
+	const caller = await signup(a, 'inviting_caller');
+	await signup(a, 'offline_callee');
+	// One device of the caller on each node (one account store, one auth.secret: the token works on both).
+	const devices = [await SignalingClient.connect(a.url, { token: caller.token }), await SignalingClient.connect(b.url, { token: caller.token })];
+	try {
+		const codes = [];
+		for (const device of [devices[0]!, devices[1]!, devices[0]!, devices[1]!, devices[0]!]) {
+			const reply = await device.requestRaw('call.invite', { to: ['offline_callee'], media: 'audio' }) as { ok: boolean; error?: { code: string } };
+			codes.push(reply.ok ? 'ok' : reply.error!.code);
+		}
+		// Each invite counts (an offline callee rings nobody: unavailable); the fourth is over the limit
+		// wherever it is placed, and the cool-down holds on the other node too.
+		expect(codes).toEqual(['unavailable', 'unavailable', 'unavailable', 'rate_limited', 'rate_limited']);
+	} finally {
+		devices.forEach((d) => d.disconnect());
+	}
 });
 
 test('Redis away: each node goes on limiting in its own memory (no 500, no free pass); back, the fleet counts again', async () => {
