@@ -275,9 +275,14 @@ class ClusterNode implements FleetNode {
 		child.stderr!.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
 
 		let exitedEarly = false;
+		// NOTE: ends the poll too when the process exited first (pollUntil would go on to its timeout).
+		let settled = false;
 		try {
 			await Promise.race([
 				pollUntil(`${this.id} to answer /readyz 200`, async () => {
+					if (settled) {
+						return true;
+					}
 					const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(2000) });
 					await res.arrayBuffer();
 					return res.status === 200;
@@ -292,6 +297,8 @@ class ClusterNode implements FleetNode {
 				await this.kill('SIGKILL');
 			}
 			throw new Error(`${this.id} did not start: ${(error as Error).message}\n${this.describe()}`);
+		} finally {
+			settled = true;
 		}
 	}
 
