@@ -17,7 +17,8 @@ module.exports = {
       displayName: 'sqlite',
       roots: ['<rootDir>/src', '<rootDir>/test'],
       testMatch: ['**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/'],
+      // test/e2e: jest.e2e.config.js; test/cluster: jest.cluster.config.js, alone (three node processes).
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/cluster/'],
     },
     {
       // The account and call tests once more, with every node they start on PostgreSQL

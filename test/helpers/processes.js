@@ -153,4 +153,4 @@ function tail(file, lines) {
 	}
 }
 
-module.exports = { alive, freePort, killWithChildren, signal, startOnFreePort, stopAndRemove, tail, untilDead };
+module.exports = { alive, childrenOf, freePort, killWithChildren, signal, startOnFreePort, stopAndRemove, tail, untilDead };

@@ -13,8 +13,10 @@ function run(args: string[], options: { uid?: number } = {}) {
 describe('scripts/system-packages.mjs: the README commands install what their tests need', () => {
 	const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 
-	test('npm test, npm run test:worker and npm run test:e2e ensure their package groups first', () => {
+	test('npm test, npm run test:cluster, npm run test:worker and npm run test:e2e ensure their package groups first', () => {
 		expect(pkg.scripts.pretest).toBe('node scripts/system-packages.mjs --ensure test');
+		// npm test runs the cluster tests itself (jest --config jest.cluster.config.js), after pretest.
+		expect(pkg.scripts['pretest:cluster']).toBe('node scripts/system-packages.mjs --ensure test');
 		expect(pkg.scripts['pretest:worker']).toBe('node scripts/system-packages.mjs --ensure test');
 		expect(pkg.scripts['pretest:e2e']).toBe('node scripts/system-packages.mjs --ensure e2e');
 	});
