@@ -6,7 +6,8 @@
  * named without its password (describeUrl), in the output and in errors.
  */
 import { ConfigError, loadConfig } from './config';
-import { copySqliteToPostgres, describeUrl, postgresOptions } from './store';
+import { copySqliteToPostgres, postgresOptions } from './store';
+import { describeUrl } from './util';
 
 const USAGE = 'usage: npm run store:copy -- SQLITE_FILE';
 

@@ -1,5 +1,5 @@
 export { NodeRegistry, type NodeRegistryEvents } from './NodeRegistry';
 export { NODE_RECORD_VERSION, NODE_STATES, nodeRecordSchema, type NodeRecord, type NodeState, type NodeStatus } from './nodeRecord';
-export { clusterUnavailable, createRedis, describeRedisUrl } from './redis';
+export { clusterUnavailable, createRedis } from './redis';
 export { memoryLimiters, redisLimiters, type LimiterFactory } from './limiters';
 export { RedisInviteLimiter } from './RedisInviteLimiter';

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { AppError } from '../errors';
 import type { Logger } from '../logging';
+import { describeUrl } from '../util';
 
 /**
  * A connection to the fleet's Redis, not connected yet (`connect()`; a first
@@ -22,7 +23,7 @@ export function createRedis(url: string, logger: Logger, name: string): Redis {
 	let up = false;
 	redis.on('ready', () => {
 		up = true;
-		logger.info('cluster redis connected', { connection: name, redis: describeRedisUrl(url) });
+		logger.info('cluster redis connected', { connection: name, redis: describeUrl(url) });
 	});
 	// NOTE: without a listener an 'error' event would crash the process; ioredis reconnects by itself.
 	redis.on('error', (error: Error) => {
@@ -32,16 +33,6 @@ export function createRedis(url: string, logger: Logger, name: string): Redis {
 		up = false;
 	});
 	return redis;
-}
-
-/** The URL without its password: `host:port/db`, for messages. */
-export function describeRedisUrl(url: string): string {
-	try {
-		const parsed = new URL(url);
-		return `${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
-	} catch {
-		return '(an unreadable URL)';
-	}
 }
 
 /** What cross-node work throws while Redis cannot answer: 503 `service_unavailable`. */

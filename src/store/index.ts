@@ -1,6 +1,6 @@
 export { openStore, postgresOptions } from './openStore';
 export { copySqliteToPostgres, type CopiedTable, type CopyCounts } from './postgres/copyFromSqlite';
-export { describeUrl, type PostgresOptions } from './postgres/pool';
+export { type PostgresOptions } from './postgres/pool';
 export { MIGRATIONS as POSTGRES_MIGRATIONS } from './postgres/migrations';
 export { PostgresStore } from './postgres/PostgresStore';
 export { MIGRATIONS, migrate } from './sqlite/migrations';

@@ -3,3 +3,4 @@ export { TypedEmitter, type EventMap } from './TypedEmitter';
 export { throttle } from './throttle';
 export { SerialQueue } from './SerialQueue';
 export { displayText, withoutUnsafe } from './displayText';
+export { describeUrl } from './describeUrl';

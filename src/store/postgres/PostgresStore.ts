@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { AppError } from '../../errors';
 import type { Logger } from '../../logging';
+import { describeUrl } from '../../util';
 import { handleKey, prefixPattern, searchFold, toCallRecord, toPublic, toRelationsBetween, toSession, toUser, type CallRow, type RelationRow, type SessionRow, type UserRow } from '../rows';
 import { DEFAULT_SETTINGS } from '../types';
 import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, StoreHealth, User, UserSettings } from '../types';
 import { migrate } from './migrations';
-import { createPool, describeUrl, isUnavailable, storeError, type PostgresOptions } from './pool';
+import { createPool, isUnavailable, storeError, type PostgresOptions } from './pool';
 import { inTransaction } from './transaction';
 
 const USER_COLUMNS = 'id, handle, display_name, verified, premium, settings, created_at';

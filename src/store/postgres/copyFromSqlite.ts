@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
+import { describeUrl } from '../../util';
 import { searchFold } from '../rows';
 import { migrate as migrateSqlite } from '../sqlite/migrations';
 import { migrate } from './migrations';
-import { createPool, describeUrl, type PostgresOptions } from './pool';
+import { createPool, type PostgresOptions } from './pool';
 import { inTransaction } from './transaction';
 
 /** The tables a copy fills, in the order it fills them (a row after the rows it refers to). */

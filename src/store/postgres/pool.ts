@@ -74,13 +74,3 @@ export function storeError(error: unknown): AppError | unknown {
 	}
 	return (error as { code?: unknown } | null)?.code === FOREIGN_KEY_VIOLATION ? missingAccount(error) : error;
 }
-
-/** The URL without its password or parameters, for messages: `user@host:port/database`. */
-export function describeUrl(url: string): string {
-	try {
-		const parsed = new URL(url);
-		return `${parsed.username ? `${decodeURIComponent(parsed.username)}@` : ''}${parsed.host}${parsed.pathname}`;
-	} catch {
-		return '(an unreadable URL)';
-	}
-}
