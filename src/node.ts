@@ -79,7 +79,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		status: () => ({
 			state: registry.draining ? 'draining' : pool.readiness().ready ? 'ready' : 'not_ready',
 			rooms: registry.size,
-			peers: [...registry.rooms()].reduce((n, room) => n + room.peers.size, 0),
+			peers: registry.peerCount,
 			headroom: metrics?.headroom() ?? null,
 		}),
 		// NOTE: the system's clock, not the calls' (tests fake that one): the fleet lives in real time.

@@ -95,7 +95,7 @@ export function createMetrics({ pool, registry: rooms, calls, store, cluster, co
 	new client.Gauge({
 		name: 'switchyard_peers', help: 'Peers in rooms (connected or within their reconnect grace).', registers,
 		collect() {
-			this.set(rooms ? [...rooms.rooms()].reduce((n, room) => n + room.peers.size, 0) : 0);
+			this.set(rooms?.peerCount ?? 0);
 		},
 	});
 	new client.Gauge({

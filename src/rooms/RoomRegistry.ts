@@ -40,6 +40,15 @@ export class RoomRegistry {
 		return this.#rooms.size;
 	}
 
+	/** Peers in all rooms (connected or within their reconnect grace). */
+	get peerCount(): number {
+		let count = 0;
+		for (const room of this.#rooms.values()) {
+			count += room.peers.size;
+		}
+		return count;
+	}
+
 	get(roomId: string): Room | undefined {
 		return this.#rooms.get(roomId);
 	}
