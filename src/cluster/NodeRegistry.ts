@@ -1,15 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging';
-import { TypedEmitter, type Clock } from '../util';
+import type { Clock } from '../util';
 import { NODE_RECORD_VERSION, nodeRecordSchema, type NodeRecord, type NodeStatus } from './nodeRecord';
 import { clusterUnavailable } from './redis';
-
-export type NodeRegistryEvents = {
-	/** Redis answered again after a failure (or for the first time): this node is registered. */
-	up: [];
-	/** A heartbeat failed: Redis is away; the node keeps trying every heartbeat. */
-	down: [error: Error];
-};
 
 /**
  * The fleet's node registry, in Redis: each node keeps its record under
@@ -21,7 +14,6 @@ export type NodeRegistryEvents = {
  * it does not own (node.ts's, shared with the limits).
  */
 export class NodeRegistry {
-	readonly observer = new TypedEmitter<NodeRegistryEvents>((event, error) => this.#logger.error('node registry listener failed', { event, error }));
 	readonly nodeId: string;
 	readonly #redis: Redis;
 	readonly #keyPrefix: string;
@@ -34,6 +26,8 @@ export class NodeRegistry {
 	readonly #logger: Logger;
 	#timer: ReturnType<Clock['setTimeout']> | undefined;
 	#available = false;
+	/** A failed heartbeat has been logged since the last good one (one warning an outage). */
+	#warned = false;
 	#seen: NodeRecord[] = [];
 	#closed = false;
 
@@ -84,15 +78,15 @@ export class NodeRegistry {
 			this.#seen = await this.#read();
 			if (!this.#available) {
 				this.#available = true;
+				this.#warned = false;
 				this.#logger.info('cluster node registered', { nodes: this.#seen.length });
-				this.observer.safeEmit('up');
 			}
 		} catch (error) {
-			if (this.#available || this.#seen.length === 0) {
+			if (!this.#warned) {
+				this.#warned = true;
 				this.#logger.warn('cluster heartbeat failed', { error: (error as Error).message });
 			}
 			this.#available = false;
-			this.observer.safeEmit('down', error as Error);
 		}
 		if (!this.#closed) {
 			this.#timer = this.#clock.setTimeout(() => void this.#beat(), this.#heartbeatMs);

@@ -1,4 +1,4 @@
-export { NodeRegistry, type NodeRegistryEvents } from './NodeRegistry';
+export { NodeRegistry } from './NodeRegistry';
 export { NODE_RECORD_VERSION, NODE_STATES, nodeRecordSchema, type NodeRecord, type NodeState, type NodeStatus } from './nodeRecord';
 export { clusterUnavailable, createRedis } from './redis';
 export { memoryLimiters, redisLimiters, type LimiterFactory } from './limiters';
