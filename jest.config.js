@@ -18,7 +18,8 @@ module.exports = {
       roots: ['<rootDir>/src', '<rootDir>/test'],
       testMatch: ['**/*.test.ts'],
       // test/e2e: jest.e2e.config.js; test/cluster: jest.cluster.config.js, alone (three node processes).
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/cluster/'],
+      // capacity.test.ts runs alone, in jest.cluster.config.js.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/cluster/', '<rootDir>/test/integration/capacity.test.ts'],
     },
     {
       // The account and call tests once more, with every node they start on PostgreSQL
