@@ -12,7 +12,7 @@ import type { Logger } from './logging';
 import type { WorkerPool } from './media';
 import type { Metrics } from './metrics';
 import type { RoomRegistry } from './rooms';
-import { createSignalingServer, type SignalingServer } from './signaling';
+import { createSignalingServer, type SignalingDeps, type SignalingServer } from './signaling';
 import { webRoutes } from './web';
 
 export type AppDeps = {
@@ -29,6 +29,8 @@ export type AppDeps = {
 	cluster?: NodeRegistry;
 	/** The limits' counters: in the fleet's Redis on a cluster node, in memory by default. */
 	limiters?: LimiterFactory;
+	/** A cluster node's socket.io adapter (signaling/SignalingServer.ts). */
+	adapter?: SignalingDeps['adapter'];
 	/** Dev mode: the open token route is mounted and loopback origins are allowed. */
 	dev: boolean;
 };
@@ -36,6 +38,8 @@ export type AppDeps = {
 export type App = {
 	httpServer: http.Server | https.Server;
 	io: SignalingServer['io'];
+	/** Tells devices of their calls, on every node of a fleet. */
+	devices: SignalingServer['devices'];
 	/** Stops taking connections and closes open ones (HTTP and socket.io). Idempotent. */
 	close(): Promise<void>;
 };
@@ -86,6 +90,7 @@ export function buildApp(deps: AppDeps): App {
 		dev: deps.dev,
 		routerRtpCapabilities: () => deps.pool.routerRtpCapabilities,
 		onSessionsEnded: (listener) => deps.accounts.observer.on('sessionsEnded', listener),
+		adapter: deps.adapter,
 	});
 	deps.metrics.watchSignaling(signaling.observer);
 	let closing: Promise<void> | undefined;
@@ -93,6 +98,7 @@ export function buildApp(deps: AppDeps): App {
 	return {
 		httpServer,
 		io: signaling.io,
+		devices: signaling.devices,
 		close() {
 			closing ??= (async () => {
 				const listening = httpServer.listening;

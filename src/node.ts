@@ -8,8 +8,13 @@ import path from 'node:path';
 import { AccountService } from './accounts';
 import { buildApp, type App } from './app';
 import { TokenService } from './auth';
-import { CallService, InviteLimiter, Presence } from './calls';
-import { NodeRegistry, RedisInviteLimiter, createRedis, memoryLimiters, redisLimiters } from './cluster';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import type { Redis } from 'ioredis';
+import type { ServerOptions } from 'socket.io';
+import { CallService, InviteLimiter, LocalPresence, type Presence } from './calls';
+import {
+	Bus, FleetCalls, FleetPresence, NodeRegistry, RedisInviteLimiter, createRedis, memoryLimiters, redisLimiters, type DeviceSender, type NodeStatus,
+} from './cluster';
 import type { Config } from './config';
 import type { Logger } from './logging';
 import { WorkerPool } from './media';
@@ -50,57 +55,42 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	const tokens = await TokenService.create(config.auth, { dev });
 	const store = await openStore(config.store, logger);
 	const accounts = new AccountService({ store, tokens, config, logger });
-	const presence = new Presence();
-	// One connection to the fleet's Redis, owned here: the registry and the limits share it.
-	const redis = config.cluster.redisUrl === null ? undefined : createRedis(config.cluster.redisUrl, logger, config.cluster.nodeId ?? 'node');
-	await redis?.connect().catch(() => undefined);
-	const inviteLimits = redis && new RedisInviteLimiter({
-		redis, keyPrefix: config.cluster.keyPrefix, config: config.calls, clock: clock ?? systemClock, insurance: new InviteLimiter(config.calls, clock ?? systemClock), logger,
-	});
-	const calls = new CallService({ store, presence, tokens, config: config.calls, logger, clock, inviteLimits });
-	followAccountChanges(accounts, calls);
 	let pool: WorkerPool;
 	try {
 		pool = await WorkerPool.start({ config: config.media, logger });
 	} catch (error) {
-		redis?.disconnect();
 		await store.close();
 		throw error;
 	}
 	const registry = new RoomRegistry({ pool, config, logger });
 	let metrics: Metrics | undefined;
-	const cluster = redis && new NodeRegistry({
-		redis,
-		nodeId: config.cluster.nodeId ?? `node-${randomUUID().slice(0, 8)}`,
-		url: config.cluster.nodeUrl,
-		heartbeatMs: config.cluster.heartbeatMs,
-		keyPrefix: config.cluster.keyPrefix,
-		release: RELEASE,
-		status: () => ({
-			state: registry.draining ? 'draining' : pool.readiness().ready ? 'ready' : 'not_ready',
-			rooms: registry.size,
-			peers: registry.peerCount,
-			headroom: metrics?.headroom() ?? null,
-		}),
-		// NOTE: the system's clock, not the calls' (tests fake that one): the fleet lives in real time.
-		clock: systemClock,
-		logger,
+	const fleet = config.cluster.redisUrl === null ? undefined : await joinFleet(config, config.cluster.redisUrl, logger, () => ({
+		state: registry.draining ? 'draining' : pool.readiness().ready ? 'ready' : 'not_ready',
+		rooms: registry.size,
+		peers: registry.peerCount,
+		headroom: metrics?.headroom() ?? null,
+	}));
+	const presence = fleet?.presence ?? new LocalPresence();
+	const inviteLimits = fleet && new RedisInviteLimiter({
+		redis: fleet.redis, keyPrefix: config.cluster.keyPrefix, config: config.calls, clock: clock ?? systemClock, insurance: new InviteLimiter(config.calls, clock ?? systemClock), logger,
 	});
+	const calls = new CallService({ store, presence, tokens, config: config.calls, logger, clock, inviteLimits, fleet: fleet?.calls });
+	followAccountChanges(accounts, calls);
+	const cluster = fleet?.registry;
 	metrics = createMetrics({ pool, registry, calls, store, cluster, config: config.metrics });
 	let app: App;
 	try {
-		const limiters = redis ? redisLimiters(redis, config.cluster.keyPrefix) : memoryLimiters;
-		app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, cluster, limiters, dev });
+		const limiters = fleet ? redisLimiters(fleet.redis, config.cluster.keyPrefix) : memoryLimiters;
+		app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, cluster, limiters, adapter: fleet?.adapter, dev });
 	} catch (error) {
 		metrics.close();
-		await cluster?.close();
-		redis?.disconnect();
+		await fleet?.close();
 		await pool.close();
 		await store.close();
 		throw new Error(`cannot start the HTTP server: ${(error as Error).message}`);
 	}
 	// NOTE: the node starts even while Redis is away (its /readyz says cluster_unavailable until it is back).
-	await cluster?.start();
+	await fleet?.start(calls, app.devices);
 	return {
 		config, tokens, store, accounts, presence, calls, pool, registry, cluster, metrics, app,
 		async drain(timeoutSeconds) {
@@ -120,10 +110,67 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 			calls.close();
 			await app.close();
 			metrics!.close();
-			await cluster?.close();
-			redis?.disconnect();
+			await fleet?.close();
 			await pool.close();
 			await store.close();
+		},
+	};
+}
+
+/** A node's part in a fleet (cluster.redisUrl): its Redis connections and what uses them, owned here. */
+type Fleet = {
+	redis: Redis;
+	registry: NodeRegistry;
+	presence: FleetPresence;
+	calls: FleetCalls;
+	adapter: NonNullable<ServerOptions['adapter']>;
+	/** Heartbeats, serves the other nodes' requests and reaches devices through `devices`. */
+	start(calls: CallService, devices: DeviceSender): Promise<void>;
+	close(): Promise<void>;
+};
+
+/**
+ * Connects to the fleet's Redis: one connection for commands (the registry,
+ * presence, calls and limits share it), one for the bus's subscription and
+ * one for socket.io's adapter (both wait while Redis is away, rather than
+ * fail: see createRedis).
+ */
+async function joinFleet(config: Readonly<Config>, url: string, logger: Logger, status: () => NodeStatus): Promise<Fleet> {
+	const nodeId = config.cluster.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
+	const { keyPrefix } = config.cluster;
+	const redis = createRedis(url, logger, nodeId);
+	const subscriber = createRedis(url, logger, `${nodeId}-bus`, { waitWhileAway: true });
+	const adapterRedis = createRedis(url, logger, `${nodeId}-socket.io`, { waitWhileAway: true });
+	await redis.connect().catch(() => undefined);
+	const registry = new NodeRegistry({
+		redis, nodeId, url: config.cluster.nodeUrl, heartbeatMs: config.cluster.heartbeatMs, keyPrefix, release: RELEASE, status,
+		// NOTE: the system's clock, not the calls' (tests fake that one): the fleet lives in real time.
+		clock: systemClock,
+		logger,
+	});
+	const bus = new Bus({ publisher: redis, subscriber, nodeId, keyPrefix, logger });
+	const presence = new FleetPresence({ redis, registry, keyPrefix, logger });
+	const calls = new FleetCalls({ redis, bus, registry, keyPrefix, logger });
+	// Redis back after a restart has forgotten what this node had published: publish it again.
+	redis.on('ready', () => {
+		presence.republish();
+		calls.republish();
+	});
+	return {
+		redis, registry, presence, calls,
+		adapter: createAdapter(adapterRedis, { streamName: `${keyPrefix}socket.io`, channelPrefix: `${keyPrefix}socket.io` }),
+		async start(callService, devices) {
+			presence.attach(devices);
+			await bus.start();
+			await registry.start();
+			calls.serve(callService);
+		},
+		async close() {
+			bus.close();
+			await registry.close();
+			subscriber.disconnect();
+			adapterRedis.disconnect();
+			redis.disconnect();
 		},
 	};
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../logging';
 import type { CallMedia, User } from '../store';
 import type { Clock, Timer } from '../util';
 import { CALL_STATES, type CallState } from './callState';
+import type { CallSnapshot } from './fleet';
 import { LEG_STATES, type LegOutcome, type LegState } from './legState';
 import type { Device } from './Presence';
 
@@ -49,7 +50,7 @@ export class Call {
 	readonly #logger: Logger;
 	#state: CallState = 'ringing';
 
-	constructor(init: { id: string; caller: User; callerDevice: Device; callerSid: string; media: Media; clock: Clock; logger: Logger }) {
+	constructor(init: { id: string; caller: User; callerDevice: Device; callerSid: string; media: Media; clock: Clock; logger: Logger; startedAt?: number }) {
 		this.id = init.id;
 		this.roomId = `${CALL_ROOM_PREFIX}${init.id}`;
 		this.caller = init.caller;
@@ -57,8 +58,48 @@ export class Call {
 		this.callerSid = init.callerSid;
 		this.media = init.media;
 		this.#clock = init.clock;
-		this.startedAt = init.clock.now();
+		this.startedAt = init.startedAt ?? init.clock.now();
 		this.#logger = init.logger.child({ callId: init.id });
+	}
+
+	/**
+	 * A call another node owned, as it last published it (a fleet's node took
+	 * it over: its owner died). Its legs come back in their states, without
+	 * ring timers: the taker settles those still ringing. `users`: the
+	 * accounts of the caller and callees, by id.
+	 */
+	static restore(snapshot: CallSnapshot, users: ReadonlyMap<string, User>, init: { callerDevice: Device; clock: Clock; logger: Logger }): Call {
+		const caller = users.get(snapshot.caller.id);
+		if (!caller) {
+			throw new Error('the caller of the call is not known');
+		}
+		const call = new Call({ id: snapshot.id, caller, callerSid: snapshot.caller.sid, media: snapshot.media, startedAt: snapshot.startedAt, ...init });
+		for (const leg of snapshot.legs) {
+			const user = users.get(leg.id);
+			if (user) {
+				call.#legs.set(user.id, { user, state: leg.state, silenced: leg.silenced, acceptedAt: leg.acceptedAt, sid: leg.sid });
+			}
+		}
+		if (snapshot.legs.some((leg) => leg.acceptedAt !== undefined)) {
+			call.#state = 'active';
+		}
+		return call;
+	}
+
+	/** The call as the fleet sees it (calls/fleet.ts), owned by the node `owner`. */
+	snapshot(owner: string): CallSnapshot {
+		return {
+			id: this.id,
+			owner,
+			media: this.media,
+			startedAt: this.startedAt,
+			caller: { id: this.caller.id, handle: this.caller.handle, sid: this.callerSid, device: this.callerDevice.id },
+			legs: this.legs().map((leg) => ({
+				id: leg.user.id, handle: leg.user.handle, state: leg.state, silenced: leg.silenced,
+				...(leg.sid === undefined ? {} : { sid: leg.sid }),
+				...(leg.acceptedAt === undefined ? {} : { acceptedAt: leg.acceptedAt }),
+			})),
+		};
 	}
 
 	get state(): CallState {
@@ -82,6 +123,13 @@ export class Call {
 			onTimeout(leg);
 		}, timeoutMs);
 		return leg;
+	}
+
+	/** Takes back a leg just rung that could not be published (a fleet's Redis is away): as if it never rang. */
+	unring(leg: Leg): void {
+		const record = this.#record(leg);
+		this.#clock.clearTimeout(record.timer);
+		this.#legs.delete(record.user.id);
 	}
 
 	/**

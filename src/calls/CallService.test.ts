@@ -11,7 +11,7 @@ import { SqliteStore, type User } from '../store';
 import { CallService } from './CallService';
 import type { CallServiceAccessEvents, InviteOutcome } from './events';
 import type { CallNotificationName, CallNotifications } from './notifications';
-import { Presence, type Device } from './Presence';
+import { LocalPresence, type Device } from './Presence';
 
 type Notification = { [N in CallNotificationName]: { name: N; data: CallNotifications[N] } }[CallNotificationName];
 
@@ -25,7 +25,7 @@ describe('CallService with a fake clock', () => {
 	let store: SqliteStore;
 	let tokens: TokenService;
 	let clock: FakeClock;
-	let presence: Presence;
+	let presence: LocalPresence;
 	let calls!: CallService;
 	let logLines: () => Record<string, unknown>[];
 	let outcomes: InviteOutcome[];
@@ -39,7 +39,7 @@ describe('CallService with a fake clock', () => {
 		}
 		const { logger, lines } = testLogger('debug');
 		logLines = lines;
-		presence = new Presence();
+		presence = new LocalPresence();
 		calls = new CallService({ store, presence, tokens, config: testConfig({ calls: { ringTimeoutSeconds: RING_MS / 1000, ...config } }).calls, logger, clock });
 		outcomes = [];
 		started = [];
@@ -187,7 +187,7 @@ describe('CallService with a fake clock', () => {
 		expect(toCaller).toMatchObject({ name: 'accepted', data: { callId, handle: callee!.user.handle, roomId: accepted.roomId } });
 		expect(await tokens.verify(accepted.token)).toMatchObject({ sub: callee!.user.id, rooms: [accepted.roomId], psid: callee!.claims.sid });
 		expect(await tokens.verify((toCaller!.data as { token: string }).token)).toMatchObject({ sub: caller.user.id, rooms: [accepted.roomId], psid: caller.claims.sid });
-		expect(calls.mayJoinRoom({ ...callee!.claims, rooms: [accepted.roomId] }, accepted.roomId)).toBe(true);
+		expect(await calls.mayJoinRoom({ ...callee!.claims, rooms: [accepted.roomId] }, accepted.roomId)).toBe(true);
 		expect(started).toEqual([callId]);
 		expect(outcomes).toEqual(['answered']);
 		// The ring timer is gone with the ringing: the call goes on past it.
@@ -228,7 +228,7 @@ describe('CallService with a fake clock', () => {
 		expect(row).toMatchObject({ outcome: 'answered', durationMs: 62_000, startedAt: Date.UTC(2030, 0, 1) });
 		expect(await history(callee!.user)).toEqual([['incoming', 'answered']]);
 		expect(ended).toEqual([callId]);
-		expect(calls.mayJoinRoom({ ...caller.claims, rooms: [roomId] }, roomId)).toBe(false);
+		expect(await calls.mayJoinRoom({ ...caller.claims, rooms: [roomId] }, roomId)).toBe(false);
 		await expect(calls.token(caller.claims, callId)).rejects.toMatchObject({ code: 'not_found' });
 		await expect(calls.hangup(caller.claims, callId)).rejects.toMatchObject({ code: 'not_found' });
 	});

@@ -8,6 +8,7 @@ import { systemClock, TypedEmitter, type Clock } from '../util';
 import { Call, CALL_ROOM_PREFIX, isCallRoom, type Leg, type Media } from './Call';
 import { CallHistory } from './CallHistory';
 import type { CallServiceAccessEvents, CallServiceEvents, PartyRemovedReason } from './events';
+import { snapshotPartySession, type CallFleet, type CallSnapshot, type Party, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
 import { InviteLimiter, type InviteLimits } from './InviteLimiter';
 import { LEG_STATES, type LegOutcome } from './legState';
 import type { Device, Presence } from './Presence';
@@ -22,6 +23,8 @@ export type CallServiceDeps = {
 	clock?: Clock;
 	/** The unsolicited-call limits: in memory by default; a cluster node's count in Redis. */
 	inviteLimits?: InviteLimits;
+	/** The other nodes of a fleet (cluster/FleetCalls.ts); none for a node alone. */
+	fleet?: CallFleet;
 };
 
 /**
@@ -32,6 +35,12 @@ export type CallServiceDeps = {
  * Privacy: a callee who may not be rung (blocked either way, not allowed by
  * settings, calls off, unknown handle, offline) is `unavailable`, decided by
  * one code path, and nothing that follows differs between those reasons.
+ *
+ * In a fleet a call is owned by the node it was placed on: that node holds
+ * its state, runs its timers and writes its history, and publishes it
+ * (`fleet.save`) so that a callee's device on another node can answer it
+ * there (its request is sent to the owner). A node that takes over the calls
+ * of a dead owner `adopt`s them.
  */
 export class CallService {
 	readonly observer: TypedEmitter<CallServiceEvents>;
@@ -46,7 +55,8 @@ export class CallService {
 	readonly #clock: Clock;
 	readonly #limiter: InviteLimits;
 	readonly #history: CallHistory;
-	/** Calls in progress: a call leaves the map as it ends. */
+	readonly #fleet: CallFleet | undefined;
+	/** Calls in progress that this node owns: a call leaves the map as it ends. */
 	readonly #calls = new Map<string, Call>();
 	#draining = false;
 
@@ -60,6 +70,7 @@ export class CallService {
 		this.#clock = deps.clock ?? systemClock;
 		this.#limiter = deps.inviteLimits ?? new InviteLimiter(deps.config, this.#clock);
 		this.#history = new CallHistory({ store: deps.store, clock: this.#clock, logger: this.#logger });
+		this.#fleet = deps.fleet;
 		this.observer = new TypedEmitter((event, error) => this.#logger.error('calls listener failed', { event, error }));
 		this.events = new TypedEmitter((event, error) => this.#logger.error('calls listener failed', { event, error }));
 	}
@@ -118,29 +129,60 @@ export class CallService {
 			throw new AppError('unavailable');
 		}
 
+		const waiting = new Map<string, boolean>();
+		for (const callee of ringable) {
+			waiting.set(callee.id, await this.#inAnotherCall(callee.id, call?.id));
+		}
+		const isNew = !call;
 		if (!call) {
 			call = new Call({ id: randomUUID(), caller, callerDevice: device, callerSid: loginSession(claims), media, clock: this.#clock, logger: this.#logger });
 			this.#calls.set(call.id, call);
 		}
+		const ringing = call;
 		for (const callee of ringable) {
-			this.#ring(call, callee);
+			ringing.ring(callee, this.#config.ringTimeoutSeconds * 1000, (leg) => void this.#timeout(ringing, leg));
+		}
+		try {
+			// NOTE: published before anyone rings, so that a device on another node can answer at once.
+			await this.#fleet?.save(call.snapshot(this.#fleet.nodeId));
+		} catch (error) {
+			for (const callee of ringable) {
+				call.unring(call.legOf(callee.id)!);
+			}
+			if (isNew) {
+				call.close();
+				this.#calls.delete(call.id);
+			}
+			throw error;
+		}
+		for (const callee of ringable) {
+			this.#notifyRinging(call, callee, waiting.get(callee.id)!);
 		}
 		this.observer.safeEmit('invited', call.id, ringable.length);
 		return { callId: call.id, invited };
 	}
 
 	/** A callee's device answers: the other devices stop ringing; both sides get the room and a token. */
-	async accept(claims: Claims, device: Device, callId: string): Promise<{ callId: string; roomId: string; token: string }> {
+	async accept(claims: Party, device: Device, callId: string): Promise<{ callId: string; roomId: string; token: string }> {
+		if (!this.#calls.has(callId)) {
+			return this.#remote(claims, callId, 'accept', { party: party(claims), device: device.id });
+		}
 		const { call, leg } = this.#ringingLegOf(claims, callId, 'accepted');
-		// Call waiting: answering ends the callee's other calls.
+		// Call waiting: answering ends the callee's other calls, here and on other nodes.
 		for (const other of this.#calls.values()) {
 			if (other !== call && other.isParty(leg.user.id)) {
 				await this.hangup(claims, other.id);
 			}
 		}
+		for (const other of await this.#fleet?.partyCalls(leg.user.id) ?? []) {
+			await this.#fleet!.send(other, 'hangup', { party: party(claims) })
+				.catch((error: unknown) => this.#logger.warn('call waiting: the other call did not hang up', { callId: other.id, error: (error as Error).message }));
+		}
+		LEG_STATES.assert(leg.state, 'accepted');
 		const starts = call.state === 'ringing';
 		const sid = loginSession(claims);
 		call.settle(leg, 'accepted', sid);
+		this.#changed(call);
 		this.#presence.notifyUser(leg.user.id, 'answeredElsewhere', { callId }, device);
 		const token = await this.#roomToken(leg.user, call.roomId, sid);
 		const callerToken = await this.#roomToken(call.caller, call.roomId, call.callerSid);
@@ -152,9 +194,14 @@ export class CallService {
 		return { callId, roomId: call.roomId, token };
 	}
 
-	async decline(claims: Claims, device: Device, callId: string): Promise<void> {
+	async decline(claims: Party, device: Device, callId: string): Promise<void> {
+		if (!this.#calls.has(callId)) {
+			await this.#remote(claims, callId, 'decline', { party: party(claims), device: device.id });
+			return;
+		}
 		const { call, leg } = this.#ringingLegOf(claims, callId, 'declined');
 		call.settle(leg, 'declined');
+		this.#changed(call);
 		this.#presence.notifyUser(leg.user.id, 'ended', { callId, reason: 'declinedElsewhere' }, device);
 		call.callerDevice.notify('declined', { callId, handle: leg.user.handle });
 		void this.#limiter.unanswered(call.caller.id, leg.user.handle);
@@ -163,10 +210,14 @@ export class CallService {
 	}
 
 	/** The caller gives up: every ringing callee's devices get call.cancelled. */
-	async cancel(claims: Claims, callId: string): Promise<void> {
+	async cancel(claims: Party, callId: string): Promise<void> {
 		this.#assertAccount(claims);
 		const call = this.#calls.get(callId);
-		if (!call || call.caller.id !== claims.sub) {
+		if (!call) {
+			await this.#remote(claims, callId, 'cancel', { party: party(claims) });
+			return;
+		}
+		if (call.caller.id !== claims.sub) {
 			throw new NotFoundError('no such call');
 		}
 		const ringing = call.legs().filter((leg) => leg.state === 'ringing');
@@ -175,6 +226,9 @@ export class CallService {
 		}
 		for (const leg of ringing) {
 			call.settle(leg, 'cancelled');
+		}
+		this.#changed(call);
+		for (const leg of ringing) {
 			this.#presence.notifyUser(leg.user.id, 'cancelled', { callId });
 			await this.#recordLeg(call, leg, 'cancelled');
 		}
@@ -188,10 +242,13 @@ export class CallService {
 	 * one. @throws not_found when the caller is not (or no longer) in it, the
 	 * same for every reason
 	 */
-	async token(claims: Claims, callId: string): Promise<{ roomId: string; token: string }> {
+	async token(claims: Party, callId: string): Promise<{ roomId: string; token: string }> {
 		const sid = loginSession(claims);
 		const call = this.#calls.get(callId);
-		if (!call || call.partySession(claims.sub) !== sid) {
+		if (!call) {
+			return this.#remote(claims, callId, 'token', { party: party(claims) });
+		}
+		if (call.partySession(claims.sub) !== sid) {
 			throw new NotFoundError('no such call');
 		}
 		// NOTE: the party as the call holds it, not read from the store again, so that a party can get back
@@ -207,12 +264,17 @@ export class CallService {
 	 * has not hung up), on the login session the token was issued to when the
 	 * token names one (`psid`). False for a room of no live call.
 	 */
-	mayJoinRoom(claims: Claims, roomId: string): boolean {
+	async mayJoinRoom(claims: Claims, roomId: string): Promise<boolean> {
 		if (!isCallRoom(roomId) || !claims.rooms?.includes(roomId)) {
 			return false;
 		}
-		const call = this.#calls.get(roomId.slice(CALL_ROOM_PREFIX.length));
-		const sid = call?.partySession(claims.sub);
+		const callId = roomId.slice(CALL_ROOM_PREFIX.length);
+		const call = this.#calls.get(callId);
+		let sid = call?.partySession(claims.sub);
+		if (!call && this.#fleet) {
+			const elsewhere = await this.#fleet.get(callId);
+			sid = elsewhere && snapshotPartySession(elsewhere, claims.sub);
+		}
 		if (sid === undefined) {
 			return false;
 		}
@@ -221,10 +283,14 @@ export class CallService {
 	}
 
 	/** A party hangs up: the caller ends the call for everyone; a callee leaves it. */
-	async hangup(claims: Claims, callId: string): Promise<void> {
+	async hangup(claims: Party, callId: string): Promise<void> {
 		this.#assertAccount(claims);
 		const call = this.#calls.get(callId);
-		if (!call || !call.isParty(claims.sub)) {
+		if (!call) {
+			await this.#remote(claims, callId, 'hangup', { party: party(claims) });
+			return;
+		}
+		if (!call.isParty(claims.sub)) {
 			throw new NotFoundError('no such call');
 		}
 		if (call.caller.id === claims.sub) {
@@ -233,6 +299,7 @@ export class CallService {
 		}
 		const leg = call.legOf(claims.sub)!;
 		call.settle(leg, 'answered');
+		this.#changed(call);
 		this.#removeParty(call, leg.user.id, 'hangup');
 		await this.#recordLeg(call, leg, 'answered');
 		this.#presence.notifyUser(leg.user.id, 'ended', { callId, reason: 'hangup' });
@@ -245,7 +312,10 @@ export class CallService {
 	 * the callee's devices. The caller's side keeps ringing until the timeout,
 	 * exactly like a call nobody answers, so the change is not revealed.
 	 */
-	async recheck(userId: string): Promise<void> {
+	async recheck(userId: string, { fleet = true } = {}): Promise<void> {
+		if (fleet) {
+			this.#fleet?.recheck(userId);
+		}
 		for (const call of this.#calls.values()) {
 			for (const leg of call.legs()) {
 				if (leg.state !== 'ringing' || leg.silenced || (leg.user.id !== userId && call.caller.id !== userId)) {
@@ -254,6 +324,7 @@ export class CallService {
 				const callee = await ringableCallee(this.#ringDeps, call.caller, leg.user.handle, { online: false });
 				if (!callee) {
 					call.silence(leg);
+					this.#changed(call);
 					this.#presence.notifyUser(leg.user.id, 'cancelled', { callId: call.id });
 				}
 			}
@@ -263,10 +334,15 @@ export class CallService {
 	/** A device went away: a caller's only device ending means its ringing calls are cancelled. */
 	async deviceGone(claims: Claims, device: Device): Promise<void> {
 		for (const call of [...this.#calls.values()]) {
-			if (call.callerDevice === device && call.state === 'ringing') {
+			if (call.callerDevice.id === device.id && call.state === 'ringing') {
 				await this.cancel(claims, call.id).catch(() => undefined);
 			}
 		}
+	}
+
+	/** The calls this node owns, as the fleet sees them (owned by `owner`, this node's id). */
+	snapshots(owner: string): CallSnapshot[] {
+		return [...this.#calls.values()].map((call) => call.snapshot(owner));
 	}
 
 	/** Stops placing new calls; running ones go on. */
@@ -282,9 +358,78 @@ export class CallService {
 		this.#history.close();
 	}
 
-	#ring(call: Call, callee: User): void {
-		const waiting = [...this.#calls.values()].some((other) => other !== call && other.isParty(callee.id));
-		call.ring(callee, this.#config.ringTimeoutSeconds * 1000, (leg) => void this.#timeout(call, leg));
+	/**
+	 * Takes over a call whose owner died, as the fleet last saw it (the fleet
+	 * has already made this node its owner): the legs still ringing end as
+	 * missed at once (their caller's device went with the owner), and a call
+	 * that someone is in goes on here, to end with the right history when they
+	 * hang up.
+	 */
+	async adopt(snapshot: CallSnapshot): Promise<void> {
+		if (this.#calls.has(snapshot.id)) {
+			return;
+		}
+		const users = new Map<string, User>();
+		for (const id of [snapshot.caller.id, ...snapshot.legs.map((leg) => leg.id)]) {
+			const user = await this.#store.userById(id);
+			if (user) {
+				users.set(id, user);
+			}
+		}
+		if (!users.has(snapshot.caller.id)) {
+			this.#fleet?.remove(snapshot);
+			return;
+		}
+		const call = Call.restore(snapshot, users, { callerDevice: this.#presence.device(snapshot.caller.device), clock: this.#clock, logger: this.#logger });
+		this.#calls.set(call.id, call);
+		this.#logger.info('call taken over', { callId: call.id, from: snapshot.owner, state: call.state });
+		this.#changed(call);
+		for (const leg of call.legs().filter((l) => l.state === 'ringing')) {
+			await this.#timeout(call, leg);
+		}
+		this.#endIfOver(call);
+	}
+
+	/** A request from another node for a call this node owns. @throws not_found when it does not own it (any more) */
+	async answerRemote<R extends RemoteCallRequest>(callId: string, request: R, args: RemoteCallRequests[R]['args']): Promise<RemoteCallRequests[R]['result']> {
+		if (!this.#calls.has(callId)) {
+			throw new NotFoundError('no such call');
+		}
+		const answers: { [K in RemoteCallRequest]: (a: RemoteCallRequests[K]['args']) => Promise<RemoteCallRequests[K]['result']> } = {
+			accept: (a) => this.accept(a.party, this.#presence.device(a.device), callId),
+			decline: async (a) => (await this.decline(a.party, this.#presence.device(a.device), callId), null),
+			cancel: async (a) => (await this.cancel(a.party, callId), null),
+			hangup: async (a) => (await this.hangup(a.party, callId), null),
+			token: (a) => this.token(a.party, callId),
+		};
+		return answers[request](args);
+	}
+
+	/** Sends a request for a call this node does not own to its owner. @throws not_found for no such call, as for a local one */
+	async #remote<R extends RemoteCallRequest>(claims: Party, callId: string, request: R, args: RemoteCallRequests[R]['args']): Promise<RemoteCallRequests[R]['result']> {
+		this.#assertAccount(claims);
+		const call = await this.#fleet?.get(callId);
+		if (!call || call.owner === this.#fleet!.nodeId) {
+			throw new NotFoundError('no such call');
+		}
+		return this.#fleet!.send(call, request, args);
+	}
+
+	/** Whether the account is a party of a call other than `callId`, owned here or elsewhere. */
+	async #inAnotherCall(userId: string, callId: string | undefined): Promise<boolean> {
+		if ([...this.#calls.values()].some((other) => other.id !== callId && other.isParty(userId))) {
+			return true;
+		}
+		return (await this.#fleet?.partyCalls(userId) ?? []).some((other) => other.id !== callId);
+	}
+
+	/** Publishes a call's new state to the fleet (in order: each save is sent before the next). */
+	#changed(call: Call): void {
+		this.#fleet?.save(call.snapshot(this.#fleet.nodeId))
+			.catch((error: unknown) => this.#logger.warn('call state not published', { callId: call.id, error: (error as Error).message }));
+	}
+
+	#notifyRinging(call: Call, callee: User, waiting: boolean): void {
 		this.#presence.notifyUser(callee.id, 'incoming', {
 			callId: call.id,
 			from: { handle: call.caller.handle, displayName: call.caller.displayName, verified: call.caller.verified },
@@ -297,6 +442,7 @@ export class CallService {
 
 	async #timeout(call: Call, leg: Leg): Promise<void> {
 		call.settle(leg, 'no_answer');
+		this.#changed(call);
 		if (!leg.silenced) {
 			this.#presence.notifyUser(leg.user.id, 'missed', { callId: call.id });
 		}
@@ -320,6 +466,7 @@ export class CallService {
 			return;
 		}
 		this.#calls.delete(call.id);
+		this.#fleet?.remove(call.snapshot(this.#fleet.nodeId));
 		// NOTE: before any await: the room access goes with the state, at once.
 		this.#removeParty(call, call.caller.id, reason === 'hangup' ? 'hangup' : 'callEnded');
 		for (const { leg } of ended.filter(({ outcome }) => outcome === 'answered')) {
@@ -350,7 +497,7 @@ export class CallService {
 	}
 
 	/** The callee's leg of a live call, which must be ringing (and not silenced) to become `to`. @throws not_found, invalid_state */
-	#ringingLegOf(claims: Claims, callId: string, to: 'accepted' | 'declined'): { call: Call; leg: Leg } {
+	#ringingLegOf(claims: Party, callId: string, to: 'accepted' | 'declined'): { call: Call; leg: Leg } {
 		this.#assertAccount(claims);
 		const call = this.#calls.get(callId);
 		const leg = call?.legOf(claims.sub);
@@ -366,11 +513,18 @@ export class CallService {
 
 	#removeParty(call: Call, userId: string, reason: PartyRemovedReason): void {
 		this.#logger.debug('room access revoked', { callId: call.id, userId, reason });
-		this.events.safeEmit('partyRemoved', { callId: call.id, roomId: call.roomId, userId, reason });
+		const removal = { callId: call.id, roomId: call.roomId, userId, reason };
+		this.events.safeEmit('partyRemoved', removal);
+		this.#fleet?.partyRemoved(removal);
+	}
+
+	/** Another node's call lost a party: its peers here leave the call's room. */
+	remotePartyRemoved(removal: CallServiceAccessEvents['partyRemoved'][0]): void {
+		this.events.safeEmit('partyRemoved', removal);
 	}
 
 	/** Calls are an account's: a room token (no login session) cannot act on them. */
-	#assertAccount(claims: Claims): void {
+	#assertAccount(claims: Party): void {
 		loginSession(claims);
 	}
 
@@ -389,9 +543,14 @@ export class CallService {
 }
 
 /** The login session of an account token. @throws unauthorized for any other token */
-function loginSession(claims: Claims): string {
+function loginSession(claims: Party): string {
 	if (!claims.sid) {
 		throw new AppError('unauthorized', 'calls need an account token');
 	}
 	return claims.sid;
+}
+
+/** Who acts, as a request to another node carries it. */
+function party(claims: Party): Party {
+	return { sub: claims.sub, sid: loginSession(claims) };
 }

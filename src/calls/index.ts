@@ -6,4 +6,5 @@ export { INVITE_OUTCOMES, type CallServiceAccessEvents, type CallServiceEvents, 
 export { InviteLimiter, type InviteLimits } from './InviteLimiter';
 export { calleeOutcome, LEG_STATES, type LegOutcome, type LegState } from './legState';
 export type { CallEndedReason, CallNotificationName, CallNotifications } from './notifications';
-export { Presence, type Device } from './Presence';
+export { LocalPresence, type Device, type Presence } from './Presence';
+export { snapshotPartySession, type CallFleet, type CallSnapshot, type Party, type RemoteCallRequest, type RemoteCallRequests } from './fleet';

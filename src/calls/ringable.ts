@@ -18,7 +18,9 @@ export async function ringableCallee(deps: RingableDeps, caller: User, handle: s
 	}
 	const relations = await deps.store.relationsBetween(caller.id, callee.id);
 	const decision = canRing({ id: caller.id, verified: caller.verified }, { id: callee.id }, relations, callee.settings);
-	if (!decision.allowed || (online && !deps.presence.isOnline(callee.id))) {
+	// NOTE: asked whatever the decision, so that a denial takes as long as an offline callee (a fleet asks Redis).
+	const connected = online ? await deps.presence.isOnline(callee.id) : true;
+	if (!decision.allowed || !connected) {
 		deps.logger.debug('invite denied', { callerId: caller.id, reason: decision.allowed ? 'offline' : decision.reason });
 		return undefined;
 	}

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging';
-import type { Clock } from '../util';
+import { TypedEmitter, type Clock } from '../util';
 import { NODE_RECORD_VERSION, nodeRecordSchema, type NodeRecord, type NodeStatus } from './nodeRecord';
 import { clusterUnavailable } from './redis';
 
@@ -13,8 +13,14 @@ import { clusterUnavailable } from './redis';
  * `nodes` and metrics need no query of their own. It uses a Redis connection
  * it does not own (node.ts's, shared with the limits).
  */
+export type NodeRegistryEvents = {
+	/** A node this one had listed is gone: it closed, or was silent for two heartbeats. */
+	nodeGone: [nodeId: string, startedAt: number];
+};
+
 export class NodeRegistry {
 	readonly nodeId: string;
+	readonly observer: TypedEmitter<NodeRegistryEvents>;
 	readonly #redis: Redis;
 	readonly #keyPrefix: string;
 	readonly #heartbeatMs: number;
@@ -29,6 +35,10 @@ export class NodeRegistry {
 	/** A failed heartbeat has been logged since the last good one (one warning an outage). */
 	#warned = false;
 	#seen: NodeRecord[] = [];
+	/** The runs of other nodes listed since, by id, with when each started: those not listed any more are gone. */
+	readonly #known = new Map<string, number>();
+	/** Since when heartbeats have got through without a break. */
+	#availableSince: number | undefined;
 	#closed = false;
 
 	constructor(deps: {
@@ -45,6 +55,20 @@ export class NodeRegistry {
 		this.#clock = deps.clock;
 		this.#startedAt = deps.clock.now();
 		this.#logger = deps.logger.child({ module: 'cluster', nodeId: deps.nodeId });
+		this.observer = new TypedEmitter((event, error) => this.#logger.error('cluster listener failed', { event, error }));
+	}
+
+	/** When this node started: with its id, it tells this run of the node from an earlier one. */
+	get startedAt(): number {
+		return this.#startedAt;
+	}
+
+	/** Whether the run of node `nodeId` that started at `startedAt` was live at the last heartbeat. */
+	isLive(nodeId: string, startedAt?: number): boolean {
+		if (nodeId === this.nodeId) {
+			return startedAt === undefined || startedAt === this.#startedAt;
+		}
+		return this.#seen.some((node) => node.id === nodeId && (startedAt === undefined || node.startedAt === startedAt));
 	}
 
 	/** Whether the last heartbeat reached Redis: false while it is away (/readyz says `cluster_unavailable`). */
@@ -76,6 +100,8 @@ export class NodeRegistry {
 		try {
 			await this.#publish();
 			this.#seen = await this.#read();
+			this.#availableSince ??= this.#clock.now();
+			this.#noticeGone();
 			if (!this.#available) {
 				this.#available = true;
 				this.#warned = false;
@@ -87,9 +113,33 @@ export class NodeRegistry {
 				this.#logger.warn('cluster heartbeat failed', { error: (error as Error).message });
 			}
 			this.#available = false;
+			this.#availableSince = undefined;
 		}
 		if (!this.#closed) {
 			this.#timer = this.#clock.setTimeout(() => void this.#beat(), this.#heartbeatMs);
+		}
+	}
+
+	/**
+	 * Tells of each node listed before that is not any more. NOTE: only once
+	 * this node has had Redis for two heartbeats without a break: after an
+	 * outage (or a Redis restart, which forgets every record) the other nodes
+	 * need a heartbeat to publish again, and are not gone meanwhile.
+	 */
+	#noticeGone(): void {
+		const settled = this.#clock.now() - this.#availableSince! >= 2 * this.#heartbeatMs;
+		for (const [id, startedAt] of this.#known) {
+			const listed = this.#seen.some((node) => node.id === id && node.startedAt === startedAt);
+			if (!listed && settled) {
+				this.#known.delete(id);
+				this.#logger.info('cluster node gone', { gone: id });
+				this.observer.safeEmit('nodeGone', id, startedAt);
+			}
+		}
+		for (const node of this.#seen) {
+			if (node.id !== this.nodeId) {
+				this.#known.set(node.id, node.startedAt);
+			}
 		}
 	}
 

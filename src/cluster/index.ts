@@ -3,3 +3,6 @@ export { NODE_RECORD_VERSION, NODE_STATES, nodeRecordSchema, type NodeRecord, ty
 export { clusterUnavailable, createRedis } from './redis';
 export { memoryLimiters, redisLimiters, type LimiterFactory } from './limiters';
 export { RedisInviteLimiter } from './RedisInviteLimiter';
+export { Bus } from './Bus';
+export { FleetCalls } from './FleetCalls';
+export { FleetPresence, type DeviceSender } from './FleetPresence';

@@ -11,12 +11,14 @@ import { describeUrl } from '../util';
  * `clusterUnavailable`) instead of waiting in memory for a Redis that may not
  * come back, and nothing is sent twice.
  */
-export function createRedis(url: string, logger: Logger, name: string): Redis {
+export function createRedis(url: string, logger: Logger, name: string, { waitWhileAway = false } = {}): Redis {
 	const redis = new Redis(url, {
 		connectionName: `switchyard-${name}`,
 		lazyConnect: true,
-		enableOfflineQueue: false,
-		maxRetriesPerRequest: 1,
+		// NOTE: `waitWhileAway`: for the connections that carry the fleet's messages (the bus's subscription,
+		// socket.io's stream), whose commands must go out once Redis is back rather than fail.
+		enableOfflineQueue: waitWhileAway,
+		maxRetriesPerRequest: waitWhileAway ? null : 1,
 		connectTimeout: 5000,
 		retryStrategy: (times) => Math.min(2000, 100 * times),
 	});

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
 import { mayJoinRoom, type Claims } from '../auth';
@@ -11,7 +10,7 @@ import type { Peer, PeerLink, Room, RoomRegistry } from '../rooms';
 import { SerialQueue, type TypedEmitter } from '../util';
 import { isRequestName, requests, type Ack, type RequestName } from './protocol';
 import { mediaHandlers, type Handlers } from './mediaHandlers';
-import { callEvent, consumerNew, otherPeers, peerInfo, serverEvent } from './wire';
+import { callEvent, consumerNew, otherPeers, peerInfo, serverEvent, userRoom } from './wire';
 
 export type SignalingEvents = {
 	/** A request was answered: its method ("unknown" outside the protocol), error code if refused, and time taken. */
@@ -44,6 +43,8 @@ export class Session {
 	readonly #logger: Logger;
 	readonly #handlers: Handlers;
 	readonly #queue = new SerialQueue();
+	/** This connection as a device of its account, by its socket's id (unique in a fleet). */
+	readonly #device: Device;
 	#room: Room | undefined;
 	#peer: Peer | undefined;
 
@@ -53,22 +54,23 @@ export class Session {
 		this.#deps = deps;
 		this.#logger = deps.logger.child({ module: 'signaling', socketId: socket.id, sub: claims.sub });
 		this.#handlers = this.#makeHandlers();
+		this.#device = {
+			id: socket.id,
+			notify: (name, data) => {
+				const [event, payload] = callEvent(name, data);
+				socket.emit(event, payload);
+			},
+		};
 
 		socket.onAny((event: string, ...args: unknown[]) => this.#onRequest(event, args));
 		socket.on('disconnect', (reason) => this.#onDisconnect(reason));
-		// An account's connected devices ring for its calls.
+		// An account's connected devices ring for its calls: in a fleet, through the account's socket.io room.
 		if (claims.sid) {
+			void socket.join(userRoom(claims.sub));
 			deps.presence.add(claims.sub, this.#device);
 		}
 	}
 
-	readonly #device: Device = {
-		id: randomUUID(),
-		notify: (name, data) => {
-			const [event, payload] = callEvent(name, data);
-			this.#socket.emit(event, payload);
-		},
-	};
 
 	#onRequest(event: string, args: unknown[]): void {
 		const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Ack<unknown>) => void) : undefined;
@@ -183,8 +185,8 @@ export class Session {
 	 * NOTE: one refusal for every reason, so it tells nothing about the call.
 	 * @throws forbidden
 	 */
-	#assertMayJoin(roomId: string): void {
-		const allowed = isCallRoom(roomId) ? this.#deps.calls.mayJoinRoom(this.#claims, roomId) : mayJoinRoom(this.#claims, roomId);
+	async #assertMayJoin(roomId: string): Promise<void> {
+		const allowed = isCallRoom(roomId) ? await this.#deps.calls.mayJoinRoom(this.#claims, roomId) : mayJoinRoom(this.#claims, roomId);
 		if (!allowed) {
 			throw new AppError('forbidden', 'the token does not grant this room');
 		}
@@ -225,7 +227,7 @@ export class Session {
 				if (this.#deps.registry.draining) {
 					throw new AppError('draining');
 				}
-				this.#assertMayJoin(roomId);
+				await this.#assertMayJoin(roomId);
 				const room = await this.#deps.registry.getOrCreate(roomId);
 				const peer = await room.join({
 					joinStartedAt,
@@ -237,7 +239,7 @@ export class Session {
 				// NOTE: a call's room access can end (a hang-up) while the peer was
 				// being placed, before the room had it to put out: check again.
 				try {
-					this.#assertMayJoin(roomId);
+					await this.#assertMayJoin(roomId);
 				} catch (error) {
 					room.leave(peer, 'removed');
 					throw error;

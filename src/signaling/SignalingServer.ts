@@ -1,16 +1,17 @@
 import type http from 'node:http';
 import type https from 'node:https';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { originAllowed, type Claims } from '../auth';
 import { proxyHops, type Config } from '../config';
 import { AppError, toWire } from '../errors';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
-import type { CallService, CallServiceAccessEvents, Presence } from '../calls';
+import type { CallNotificationName, CallNotifications, CallService, CallServiceAccessEvents, Presence } from '../calls';
 import type { RoomRegistry } from '../rooms';
 import { handshakeAuth, PROTOCOL_VERSION } from './protocol';
 import { Session, type SignalingEvents } from './Session';
 import { TypedEmitter } from '../util';
+import { callEvent, userRoom } from './wire';
 
 export type SignalingDeps = {
 	httpServer: http.Server | https.Server;
@@ -25,12 +26,19 @@ export type SignalingDeps = {
 	routerRtpCapabilities: () => ms.RtpCapabilities;
 	/** Calls `listener` when login sessions end (logout, password change, deletion): their connections end too. */
 	onSessionsEnded?: (listener: (userId: string, which: { sessionId?: string; except?: string }) => void) => void;
+	/** A fleet's socket.io adapter (@socket.io/redis-streams-adapter), through which events reach sockets on every node. */
+	adapter?: ServerOptions['adapter'];
 };
 
 export type SignalingServer = {
 	io: Server;
 	/** Every answered request, for metrics. */
 	observer: TypedEmitter<SignalingEvents>;
+	/** Tells devices of their calls through socket.io: on every node of a fleet with its adapter. */
+	devices: {
+		toUser<N extends CallNotificationName>(userId: string, except: string | undefined, name: N, data: CallNotifications[N]): void;
+		toDevice<N extends CallNotificationName>(id: string, name: N, data: CallNotifications[N]): void;
+	};
 	close(): Promise<void>;
 };
 
@@ -52,6 +60,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 		maxHttpBufferSize: config.signaling.maxMessageBytes,
 		pingInterval: 10_000,
 		pingTimeout: 5_000,
+		...(deps.adapter ? { adapter: deps.adapter } : {}),
 		allowRequest: (req, callback) => {
 			const allowed = originAllowed(req.headers.origin, config.http.allowedOrigins, deps.dev);
 			if (!allowed) {
@@ -148,6 +157,16 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 	return {
 		io,
 		observer,
+		devices: {
+			toUser(userId, except, name, data) {
+				const [event, payload] = callEvent(name, data);
+				(except === undefined ? io.to(userRoom(userId)) : io.to(userRoom(userId)).except(except)).emit(event, payload);
+			},
+			toDevice(id, name, data) {
+				const [event, payload] = callEvent(name, data);
+				io.to(id).emit(event, payload);
+			},
+		},
 		close: () => new Promise<void>((resolve) => {
 			deps.calls.events.off('partyRemoved', onPartyRemoved);
 			io.close(() => resolve());

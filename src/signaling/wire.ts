@@ -121,3 +121,8 @@ const CALL_EVENTS: { [N in CallNotificationName]: (data: CallNotifications[N]) =
 export function callEvent<N extends CallNotificationName>(name: N, data: CallNotifications[N]): ServerEvent {
 	return CALL_EVENTS[name](data);
 }
+
+/** The socket.io room of an account's devices, through which a fleet's nodes reach them wherever each is connected. */
+export function userRoom(userId: string): string {
+	return `user:${userId}`;
+}

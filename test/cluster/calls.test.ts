@@ -1,0 +1,221 @@
+import { pollUntil } from '../helpers/poll';
+import { SignalingClient } from '../helpers/signalingClient';
+import { showingOutput, startFleet, type Fleet, type FleetNode } from './fleet';
+
+/**
+ * Calls across three real node processes of one fleet (docs/cluster.md): a
+ * call placed on one node rings the callee's devices on the others, every
+ * outcome reaches every device wherever it is connected, history is written
+ * once by the node that owns the call, and a dead owner's calls are taken
+ * over by another node.
+ */
+
+const RING_SECONDS = 6;
+let fleet: Fleet | undefined;
+const clients: SignalingClient[] = [];
+let counter = 0;
+
+beforeAll(async () => {
+	fleet = await startFleet({
+		size: 3,
+		env: {
+			SWITCHYARD_ACCOUNTS_SIGNUPS_PER_HOUR: '1000',
+			SWITCHYARD_ACCOUNTS_LOGINS_PER_MINUTE: '1000',
+			SWITCHYARD_CALLS_RING_TIMEOUT_SECONDS: String(RING_SECONDS),
+			SWITCHYARD_CALLS_INVITES_PER_MINUTE: '1000',
+			SWITCHYARD_CALLS_UNANSWERED_PER_DAY: '1000',
+		},
+	});
+}, 100_000);
+afterEach(() => clients.splice(0).forEach((client) => client.disconnect()));
+afterAll(async () => {
+	await fleet?.close();
+});
+
+type Account = { handle: string; token: string };
+
+function nodes(): [FleetNode, FleetNode, FleetNode] {
+	return fleet!.nodes as [FleetNode, FleetNode, FleetNode];
+}
+
+/** A new account, signed up on `node`; `callers` may ring it (its contacts). */
+async function account(node: FleetNode, prefix: string, callers: Account[] = []): Promise<Account> {
+	const handle = `${prefix}_${++counter}`;
+	const res = await node.api('POST', '/api/auth/signup', { body: { handle, password: `pw-${handle}-secret`, displayName: handle } });
+	expect([handle, res.status]).toEqual([handle, 201]);
+	for (const caller of callers) {
+		expect((await node.api('PUT', `/api/me/contacts/${caller.handle}`, { token: res.body.token })).status).toBe(204);
+	}
+	return { handle, token: res.body.token as string };
+}
+
+/** A device of `account` connected to `node`, on a login session of its own. */
+async function device(node: FleetNode, account: Account): Promise<SignalingClient> {
+	const login = await node.api('POST', '/api/auth/login', { body: { handle: account.handle, password: `pw-${account.handle}-secret` } });
+	expect(login.status).toBe(200);
+	const client = await SignalingClient.connect(node.url, { token: login.body.token as string });
+	clients.push(client);
+	return client;
+}
+
+/** The account's history rows of call `callId`, as [direction, outcome], asked of `node`. */
+async function history(node: FleetNode, account: Account, callId: string): Promise<[string, string][]> {
+	const res = await node.api('GET', '/api/me/calls?limit=50', { token: account.token });
+	expect(res.status).toBe(200);
+	return (res.body.calls as { callId: string; direction: string; outcome: string }[])
+		.filter((row) => row.callId === callId).map((row) => [row.direction, row.outcome]);
+}
+
+/** Waits until both sides' history of `callId` is what is expected, each row once. */
+async function historyIs(node: FleetNode, caller: Account, callerRows: [string, string][], callee: Account, calleeRows: [string, string][], callId: string): Promise<void> {
+	const want = JSON.stringify([callerRows, calleeRows]);
+	await pollUntil(`history of ${callId} to be ${want}`, async () => {
+		const rows = JSON.stringify([await history(node, caller, callId), await history(node, callee, callId)]);
+		return rows === want ? rows : undefined;
+	}, { timeoutMs: 10_000, intervalMs: 200 });
+	// Once, and no more later.
+	await new Promise((resolve) => setTimeout(resolve, 500));
+	expect(JSON.stringify([await history(node, caller, callId), await history(node, callee, callId)])).toBe(want);
+}
+
+test('the caller on node-1, the callee on node-2 and node-3: both ring; answered on node-3, node-2 hears answeredElsewhere and the caller accepted; history once', showingOutput(() => fleet, async () => {
+	const [one, two, three] = nodes();
+	const caller = await account(one, 'caller');
+	const callee = await account(two, 'callee', [caller]);
+	const callerDevice = await device(one, caller);
+	const phone = await device(two, callee);
+	const laptop = await device(three, callee);
+
+	const { callId, invited } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'video' });
+	expect(invited).toEqual({ [callee.handle]: 'ringing' });
+	for (const ringing of [phone, laptop]) {
+		expect(await ringing.waitFor('call.incoming')).toEqual({
+			callId, from: { handle: caller.handle, displayName: caller.handle, verified: false }, media: 'video', waiting: false,
+		});
+	}
+	await callerDevice.waitFor('call.ringing');
+
+	const accepted = await laptop.request('call.accept', { callId });
+	expect(accepted).toMatchObject({ callId, roomId: `call-${callId}`, token: expect.any(String) });
+	expect(await phone.waitFor('call.answeredElsewhere')).toEqual({ callId });
+	expect(await callerDevice.waitFor('call.accepted')).toMatchObject({ callId, handle: callee.handle, roomId: accepted.roomId });
+	// The call's room: the callee's answering session may join it on its own node (the owner said so).
+	const room = await SignalingClient.connect(three.url, { token: accepted.token });
+	clients.push(room);
+	const { routerRtpCapabilities } = await room.request('media.capabilities', {});
+	expect(await room.requestRaw('room.join', { roomId: accepted.roomId, rtpCapabilities: routerRtpCapabilities })).toMatchObject({ ok: true });
+	// A fresh room token through node-3, from the call's owner on node-1.
+	expect(await laptop.request('call.token', { callId })).toMatchObject({ roomId: accepted.roomId });
+	expect(await phone.requestRaw('call.token', { callId })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+
+	await laptop.request('call.hangup', { callId });
+	expect(await callerDevice.waitFor('call.left')).toEqual({ callId, handle: callee.handle });
+	await callerDevice.waitFor('call.ended');
+	// Its peer on node-3 is put out of the room with the call.
+	expect(await room.waitFor('room.removed')).toEqual({ reason: 'hangup' });
+	await historyIs(two, caller, [['outgoing', 'answered']], callee, [['incoming', 'answered']], callId);
+}));
+
+test('decline, cancel and the ring timeout on another node reach every device; call waiting across nodes', showingOutput(() => fleet, async () => {
+	const [one, two, three] = nodes();
+	const caller = await account(one, 'caller');
+	const other = await account(two, 'other');
+	const callee = await account(three, 'callee', [caller, other]);
+	const callerDevice = await device(one, caller);
+	const otherDevice = await device(two, other);
+	const phone = await device(two, callee);
+	const laptop = await device(three, callee);
+
+	// Declined on node-2: the caller hears it, node-3 stops ringing.
+	const declined = await callerDevice.request('call.invite', { to: [callee.handle], media: 'audio' });
+	await laptop.waitFor('call.incoming', (e) => e.callId === declined.callId);
+	await phone.waitFor('call.incoming', (e) => e.callId === declined.callId);
+	await phone.request('call.decline', { callId: declined.callId });
+	expect(await callerDevice.waitFor('call.declined')).toEqual({ callId: declined.callId, handle: callee.handle });
+	expect(await laptop.waitFor('call.ended', (e) => e.callId === declined.callId)).toEqual({ callId: declined.callId, reason: 'declinedElsewhere' });
+
+	// Cancelled on node-1: both stop ringing.
+	const cancelled = await callerDevice.request('call.invite', { to: [callee.handle], media: 'audio' });
+	await laptop.waitFor('call.incoming', (e) => e.callId === cancelled.callId);
+	await phone.waitFor('call.incoming', (e) => e.callId === cancelled.callId);
+	await callerDevice.request('call.cancel', { callId: cancelled.callId });
+	for (const ringing of [phone, laptop]) {
+		expect(await ringing.waitFor('call.cancelled', (e) => e.callId === cancelled.callId)).toEqual({ callId: cancelled.callId });
+	}
+
+	// Not answered: both hear missed, the caller noAnswer.
+	const missed = await callerDevice.request('call.invite', { to: [callee.handle], media: 'audio' });
+	for (const ringing of [phone, laptop]) {
+		await ringing.waitFor('call.missed', (e) => e.callId === missed.callId, RING_SECONDS * 1000 + 5000);
+	}
+	await callerDevice.waitFor('call.noAnswer', (e) => e.callId === missed.callId);
+
+	// Call waiting: in a call owned by node-1, the callee is rung from node-2 as waiting; answering it ends the first.
+	const first = await callerDevice.request('call.invite', { to: [callee.handle], media: 'audio' });
+	await laptop.waitFor('call.incoming', (e) => e.callId === first.callId);
+	await laptop.request('call.accept', { callId: first.callId });
+	await callerDevice.waitFor('call.accepted', (e) => e.callId === first.callId);
+	const second = await otherDevice.request('call.invite', { to: [callee.handle], media: 'audio' });
+	expect(await phone.waitFor('call.incoming', (e) => e.callId === second.callId)).toMatchObject({ waiting: true });
+	await phone.request('call.accept', { callId: second.callId });
+	expect(await callerDevice.waitFor('call.left', (e) => e.callId === first.callId)).toEqual({ callId: first.callId, handle: callee.handle });
+	await otherDevice.waitFor('call.accepted', (e) => e.callId === second.callId);
+	await otherDevice.request('call.hangup', { callId: second.callId });
+	await phone.waitFor('call.ended', (e) => e.callId === second.callId);
+
+	await historyIs(one, caller, [['outgoing', 'declined']], callee, [['incoming', 'declined']], declined.callId);
+	await historyIs(one, caller, [['outgoing', 'cancelled']], callee, [['incoming', 'missed']], cancelled.callId);
+	await historyIs(two, caller, [['outgoing', 'no_answer']], callee, [['incoming', 'missed']], missed.callId);
+	await historyIs(three, caller, [['outgoing', 'answered']], callee, [['incoming', 'answered']], first.callId);
+	await historyIs(three, other, [['outgoing', 'answered']], callee, [['incoming', 'answered']], second.callId);
+}));
+
+test('an active call whose owner is killed goes on: the callee hangs up on another node and both histories say answered', showingOutput(() => fleet, async () => {
+	const [one, two, three] = nodes();
+	const caller = await account(three, 'caller');
+	const callee = await account(two, 'callee', [caller]);
+	const callerDevice = await device(three, caller);
+	const calleeDevice = await device(two, callee);
+	const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'audio' });
+	await calleeDevice.waitFor('call.incoming');
+	await calleeDevice.request('call.accept', { callId });
+	await callerDevice.waitFor('call.accepted');
+
+	await three.kill('SIGKILL');
+	// Taken over by node-1 or node-2 once node-3 is gone: the callee's hang-up reaches it.
+	await pollUntil('the hang-up to reach the call\'s new owner', async () => {
+		const reply = await calleeDevice.requestRaw('call.hangup', { callId }) as { ok: boolean; error?: { code: string } };
+		if (!reply.ok && reply.error?.code !== 'service_unavailable') {
+			throw new Error(`call.hangup: ${JSON.stringify(reply)}`);
+		}
+		return reply.ok ? true : undefined;
+	}, { timeoutMs: 10_000, intervalMs: 200 });
+	await calleeDevice.waitFor('call.ended');
+	await historyIs(one, caller, [['outgoing', 'answered']], callee, [['incoming', 'answered']], callId);
+	await fleet!.restart(2);
+}));
+
+test('the owner of a ringing call killed: the callee\'s devices on the other nodes stop ringing within the ring timeout; both histories say missed', showingOutput(() => fleet, async () => {
+	const [one, two, three] = nodes();
+	const caller = await account(one, 'caller');
+	const callee = await account(two, 'callee', [caller]);
+	const callerDevice = await device(one, caller);
+	const phone = await device(two, callee);
+	const laptop = await device(three, callee);
+	const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'video' });
+	await phone.waitFor('call.incoming');
+	await laptop.waitFor('call.incoming');
+	const rangAt = Date.now();
+
+	await one.kill('SIGKILL');
+	const stopped = await Promise.all([phone, laptop].map(async (ringing) => {
+		await ringing.waitFor('call.missed', (e) => e.callId === callId, RING_SECONDS * 1000);
+		return Date.now() - rangAt;
+	}));
+	process.stdout.write(`[calls.test] owner node-1 killed while ringing: devices on node-2 and node-3 stopped ringing after ${stopped.join(' and ')} ms `
+		+ `(ring timeout ${RING_SECONDS * 1000} ms, heartbeat ${fleet!.heartbeatMs} ms)\n`);
+	expect(Math.max(...stopped)).toBeLessThan(RING_SECONDS * 1000);
+	// The caller's outgoing row says no answer, the callee's incoming row missed: the history API's words for a missed call.
+	await historyIs(two, caller, [['outgoing', 'no_answer']], callee, [['incoming', 'missed']], callId);
+	await fleet!.restart(0);
+}));
