@@ -1,5 +1,6 @@
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
+import { fleetAccount, fleetDevice, type FleetAccount as Account } from './accounts';
 import { showingOutput, startFleet, type Fleet, type FleetNode } from './fleet';
 
 /**
@@ -13,7 +14,6 @@ import { showingOutput, startFleet, type Fleet, type FleetNode } from './fleet';
 const RING_SECONDS = 6;
 let fleet: Fleet | undefined;
 const clients: SignalingClient[] = [];
-let counter = 0;
 
 beforeAll(async () => {
 	fleet = await startFleet({
@@ -32,31 +32,12 @@ afterAll(async () => {
 	await fleet?.close();
 });
 
-type Account = { handle: string; token: string };
-
 function nodes(): [FleetNode, FleetNode, FleetNode] {
 	return fleet!.nodes as [FleetNode, FleetNode, FleetNode];
 }
 
-/** A new account, signed up on `node`; `callers` may ring it (its contacts). */
-async function account(node: FleetNode, prefix: string, callers: Account[] = []): Promise<Account> {
-	const handle = `${prefix}_${++counter}`;
-	const res = await node.api('POST', '/api/auth/signup', { body: { handle, password: `pw-${handle}-secret`, displayName: handle } });
-	expect([handle, res.status]).toEqual([handle, 201]);
-	for (const caller of callers) {
-		expect((await node.api('PUT', `/api/me/contacts/${caller.handle}`, { token: res.body.token })).status).toBe(204);
-	}
-	return { handle, token: res.body.token as string };
-}
-
-/** A device of `account` connected to `node`, on a login session of its own. */
-async function device(node: FleetNode, account: Account): Promise<SignalingClient> {
-	const login = await node.api('POST', '/api/auth/login', { body: { handle: account.handle, password: `pw-${account.handle}-secret` } });
-	expect(login.status).toBe(200);
-	const client = await SignalingClient.connect(node.url, { token: login.body.token as string });
-	clients.push(client);
-	return client;
-}
+const account = fleetAccount;
+const device = (node: FleetNode, of: Account) => fleetDevice(node, of, clients);
 
 /** The account's history rows of call `callId`, as [direction, outcome], asked of `node`. */
 async function history(node: FleetNode, account: Account, callId: string): Promise<[string, string][]> {

@@ -34,6 +34,8 @@ export type FleetOptions = {
 	size?: number;
 	/** Environment for every node, over the fleet's own (as SWITCHYARD_ACCOUNTS_SIGNUPS_PER_HOUR). */
 	env?: Record<string, string>;
+	/** A Redis of the test's own (one it stops and starts: test/helpers/redis.ts's startRedis); the run's by default. */
+	redisUrl?: string;
 };
 
 /** An HTTP answer: its status and its body, parsed when it is JSON. */
@@ -100,11 +102,10 @@ export interface Fleet {
  * Redis at their defaults (10 sign-ups an hour from 127.0.0.1): raise them
  * with `env` for a test that signs many up. Close it in afterAll.
  */
-export async function startFleet({ size = 3, env = {} }: FleetOptions = {}): Promise<Fleet> {
+export async function startFleet({ size = 3, env = {}, redisUrl = testRedis().url }: FleetOptions = {}): Promise<Fleet> {
 	if (!fs.existsSync(MAIN)) {
 		throw new Error(`${path.relative(PROJECT_DIR, MAIN)} is missing: run the cluster tests with jest.cluster.config.js, whose globalSetup builds it`);
 	}
-	const redisUrl = testRedis().url;
 	const database = await freshDatabase();
 	const keyPrefix = freshRedisPrefix();
 	const authSecret = crypto.randomBytes(24).toString('hex');
