@@ -87,6 +87,8 @@ export function buildApp(deps: AppDeps): App {
 		registry: deps.registry,
 		calls: deps.calls,
 		presence: deps.presence,
+		// NOTE: a node alone counts connections per address in a plain map, for as long as each is open.
+		fleetLimiters: deps.cluster ? deps.limiters : undefined,
 		dev: deps.dev,
 		routerRtpCapabilities: () => deps.pool.routerRtpCapabilities,
 		onSessionsEnded: (listener) => deps.accounts.observer.on('sessionsEnded', listener),

@@ -3,6 +3,8 @@ import type https from 'node:https';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { originAllowed, type Claims } from '../auth';
 import { proxyHops, type Config } from '../config';
+import type { LimiterFactory } from '../cluster';
+import { fleetConnectionCounts, memoryConnectionCounts } from './connectionCounts';
 import { AppError, toWire } from '../errors';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
@@ -22,6 +24,11 @@ export type SignalingDeps = {
 	registry: RoomRegistry;
 	calls: CallService;
 	presence: Presence;
+	/**
+	 * On a cluster node, the fleet's limiters: connections per address then
+	 * count across the fleet (connectionCounts.ts). Without, in this process.
+	 */
+	fleetLimiters?: LimiterFactory;
 	dev: boolean;
 	routerRtpCapabilities: () => ms.RtpCapabilities;
 	/** Calls `listener` when login sessions end (logout, password change, deletion): their connections end too. */
@@ -80,28 +87,31 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 
 	// Connections at once per client IP, counted once authenticated (a refused
 	// handshake never gets a disconnect to count it down).
-	const perIp = new Map<string, number>();
+	const counts = deps.fleetLimiters
+		? fleetConnectionCounts(deps.fleetLimiters, config.signaling.connectionsPerIp)
+		: memoryConnectionCounts(config.signaling.connectionsPerIp);
 	const hops = proxyHops(config.http.trustProxy);
 	io.use((socket: Socket, next) => {
-		const ip = clientAddress(socket, hops);
-		const count = perIp.get(ip) ?? 0;
-		if (count >= config.signaling.connectionsPerIp) {
-			observer.safeEmit('limit', 'connectionsPerIp');
-			next(Object.assign(new Error('too many connections'), {
-				data: toWire(new AppError('limit_exceeded', `at most ${config.signaling.connectionsPerIp} connections per address`)).error,
-			}));
-			return;
-		}
-		perIp.set(ip, count + 1);
-		socket.on('disconnect', () => {
-			const left = (perIp.get(ip) ?? 1) - 1;
-			if (left <= 0) {
-				perIp.delete(ip);
-			} else {
-				perIp.set(ip, left);
+		counts.take(clientAddress(socket, hops)).then((release) => {
+			if (!release) {
+				observer.safeEmit('limit', 'connectionsPerIp');
+				next(Object.assign(new Error('too many connections'), {
+					data: toWire(new AppError('limit_exceeded', `at most ${config.signaling.connectionsPerIp} connections per address`)).error,
+				}));
+				return;
 			}
+			// NOTE: socket.io drops without a disconnect a socket whose client hung up
+			// during the handshake (it checks once next() is called, with no I/O between).
+			if (socket.conn.readyState !== 'open') {
+				release();
+			} else {
+				socket.once('disconnect', release);
+			}
+			next();
+		}, (error: unknown) => {
+			logger.warn('connection count failed', { error: (error as Error).message });
+			next(Object.assign(new Error('cannot count connections'), { data: toWire(error).error }));
 		});
-		next();
 	});
 
 	const sessions = new Set<Session>();

@@ -1,6 +1,7 @@
 import { api, signup } from '../helpers/accounts';
 import { SignalingClient } from '../helpers/signalingClient';
 import { startTestNode, type TestNode } from '../helpers/node';
+import { pollUntil } from '../helpers/poll';
 import { freshDatabase } from '../helpers/postgres';
 import { freshRedisPrefix, startRedis, testRedis, type RedisServer } from '../helpers/redis';
 
@@ -34,6 +35,7 @@ async function fleetNode(redisUrl: string, keyPrefix: string, storeUrl: string):
 		auth: { secret: SECRET },
 		accounts: { signupsPerHour: 4, loginFailuresPerAccount: 3, loginFailureWindowSeconds: 600 },
 		calls: { invitesPerMinute: 3, coolDownSeconds: 60 },
+		signaling: { connectionsPerIp: 3 },
 		cluster: { redisUrl, keyPrefix, heartbeatMs: 500 },
 	}, { dev: false });
 	nodes.push(node);
@@ -88,6 +90,37 @@ test('invites from one caller spread over two nodes trip the per-minute limit at
 		expect(codes).toEqual(['unavailable', 'unavailable', 'unavailable', 'rate_limited', 'rate_limited']);
 	} finally {
 		devices.forEach((d) => d.disconnect());
+	}
+});
+
+test('connections from one address over two nodes trip connectionsPerIp at the same count as on one; closing one lets one more in', async () => {
+	const { url } = testRedis();
+	const prefix = freshRedisPrefix();
+	const store = await sharedStore();
+	const [a, b] = [await fleetNode(url, prefix, store), await fleetNode(url, prefix, store)];
+	const open: SignalingClient[] = [];
+	let clients = 0;
+	const connect = async (node: TestNode, localAddress = '127.0.3.1') => {
+		const client = await SignalingClient.connect(node.url, { token: await node.tokens.issue({ sub: `conn_${++clients}`, rooms: ['*'] }), localAddress });
+		open.push(client);
+		return client;
+	};
+	try {
+		await connect(a);
+		await connect(b);
+		await connect(a);
+		// The fourth is refused on either node, as on one node with three open; another address is not.
+		await expect(connect(b)).rejects.toMatchObject({ code: 'limit_exceeded' });
+		await expect(connect(a)).rejects.toMatchObject({ code: 'limit_exceeded' });
+		await expect(connect(b, '127.0.3.2')).resolves.toBeInstanceOf(SignalingClient);
+
+		// One on a closes: once a has counted it down, one more gets in on b, and only one.
+		open.shift()!.disconnect();
+		await pollUntil('a place for one more connection', () => connect(b));
+		await expect(connect(a)).rejects.toMatchObject({ code: 'limit_exceeded' });
+		await expect(connect(b)).rejects.toMatchObject({ code: 'limit_exceeded' });
+	} finally {
+		open.forEach((client) => client.disconnect());
 	}
 });
 
