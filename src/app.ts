@@ -29,6 +29,8 @@ export type AppDeps = {
 	cluster?: NodeRegistry;
 	/** The limits' counters: in the fleet's Redis on a cluster node, in memory by default. */
 	limiters?: LimiterFactory;
+	/** On a cluster node: calls `listener` when login sessions end on another node (cluster/FleetSessions.ts). */
+	onSessionsEndedElsewhere?: (listener: (userId: string, which: { sessionId?: string; except?: string }) => void) => void;
 	/** A cluster node's socket.io adapter (signaling/SignalingServer.ts). */
 	adapter?: SignalingDeps['adapter'];
 	/** Dev mode: the open token route is mounted and loopback origins are allowed. */
@@ -91,7 +93,10 @@ export function buildApp(deps: AppDeps): App {
 		fleetLimiters: deps.cluster ? deps.limiters : undefined,
 		dev: deps.dev,
 		routerRtpCapabilities: () => deps.pool.routerRtpCapabilities,
-		onSessionsEnded: (listener) => deps.accounts.observer.on('sessionsEnded', listener),
+		onSessionsEnded: (listener) => {
+			deps.accounts.observer.on('sessionsEnded', listener);
+			deps.onSessionsEndedElsewhere?.(listener);
+		},
 		adapter: deps.adapter,
 	});
 	deps.metrics.watchSignaling(signaling.observer);

@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
 import { CallService, InviteLimiter, LocalPresence, type Presence } from './calls';
 import {
-	Bus, FleetCalls, FleetPresence, NodeRegistry, RedisInviteLimiter, createRedis, memoryLimiters, redisLimiters, type DeviceSender, type NodeStatus,
+	Bus, FleetCalls, FleetPresence, fleetSessions, NodeRegistry, RedisInviteLimiter, createRedis, memoryLimiters, redisLimiters, type DeviceSender, type NodeStatus,
 } from './cluster';
 import type { Config } from './config';
 import type { Logger } from './logging';
@@ -81,7 +81,11 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	let app: App;
 	try {
 		const limiters = fleet ? redisLimiters(fleet.redis, config.cluster.keyPrefix) : memoryLimiters;
-		app = buildApp({ config, logger, pool, metrics, tokens, accounts, calls, presence, registry, cluster, limiters, adapter: fleet?.adapter, dev });
+		const sessions = fleet && fleetSessions(fleet.bus, accounts);
+		app = buildApp({
+			config, logger, pool, metrics, tokens, accounts, calls, presence, registry, cluster, limiters, dev,
+			adapter: fleet?.adapter, onSessionsEndedElsewhere: sessions?.onEndedElsewhere,
+		});
 	} catch (error) {
 		metrics.close();
 		await fleet?.close();
@@ -120,6 +124,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 /** A node's part in a fleet (cluster.redisUrl): its Redis connections and what uses them, owned here. */
 type Fleet = {
 	redis: Redis;
+	bus: Bus;
 	registry: NodeRegistry;
 	presence: FleetPresence;
 	calls: FleetCalls;
@@ -157,7 +162,7 @@ async function joinFleet(config: Readonly<Config>, url: string, logger: Logger, 
 		calls.republish();
 	});
 	return {
-		redis, registry, presence, calls,
+		redis, bus, registry, presence, calls,
 		adapter: createAdapter(adapterRedis, { streamName: `${keyPrefix}socket.io`, channelPrefix: `${keyPrefix}socket.io` }),
 		async start(callService, devices) {
 			presence.attach(devices);

@@ -6,3 +6,4 @@ export { RedisInviteLimiter } from './RedisInviteLimiter';
 export { Bus } from './Bus';
 export { FleetCalls } from './FleetCalls';
 export { FleetPresence, type DeviceSender } from './FleetPresence';
+export { fleetSessions } from './FleetSessions';

@@ -200,3 +200,17 @@ test('the owner of a ringing call killed: the callee\'s devices on the other nod
 	await historyIs(two, caller, [['outgoing', 'no_answer']], callee, [['incoming', 'missed']], callId);
 	await fleet!.restart(0);
 }));
+
+test('a logout on node-2 ends the connections made with that session on node-3, and no other', showingOutput(() => fleet, async () => {
+	const [, two, three] = nodes();
+	const user = await account(two, 'leaver');
+	const login = await two.api('POST', '/api/auth/login', { body: { handle: user.handle, password: `pw-${user.handle}-secret` } });
+	const leaving = await SignalingClient.connect(three.url, { token: login.body.token as string });
+	const staying = await SignalingClient.connect(three.url, { token: user.token });
+	clients.push(leaving, staying);
+	expect((await two.api('POST', '/api/auth/logout', { token: login.body.token as string })).status).toBe(204);
+	expect(await leaving.waitFor('session.ended')).toEqual({ reason: 'loggedOut' });
+	await pollUntil('the logged-out connection to close', async () => !leaving.socket.connected || undefined, { timeoutMs: 5000, intervalMs: 50 });
+	expect(staying.socket.connected).toBe(true);
+	expect(await staying.request('media.capabilities', {})).toMatchObject({ routerRtpCapabilities: expect.any(Object) });
+}));
