@@ -214,3 +214,18 @@ test('a logout on node-2 ends the connections made with that session on node-3, 
 	expect(staying.socket.connected).toBe(true);
 	expect(await staying.request('media.capabilities', {})).toMatchObject({ routerRtpCapabilities: expect.any(Object) });
 }));
+
+test('a block made on node-3 stops a ringing call owned by node-1 on the callee\'s devices; the caller just hears no answer', showingOutput(() => fleet, async () => {
+	const [one, two, three] = nodes();
+	const caller = await account(one, 'caller');
+	const callee = await account(two, 'callee', [caller]);
+	const callerDevice = await device(one, caller);
+	const phone = await device(two, callee);
+	const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'audio' });
+	await phone.waitFor('call.incoming');
+	expect((await three.api('PUT', `/api/me/blocks/${caller.handle}`, { token: callee.token })).status).toBe(204);
+	expect(await phone.waitFor('call.cancelled', (e) => e.callId === callId)).toEqual({ callId });
+	// Nothing tells the caller about the block: its side rings until the timeout, like any unanswered call.
+	expect(callerDevice.events.filter((e) => e.name === 'call.declined' || e.name === 'call.noAnswer')).toEqual([]);
+	await callerDevice.waitFor('call.noAnswer', (e) => e.callId === callId, RING_SECONDS * 1000 + 5000);
+}));
