@@ -5,16 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AccountService } from './accounts';
+import { AccountService, fleetSessions } from './accounts';
 import { buildApp, type App } from './app';
 import { TokenService } from './auth';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
-import { CallService, InviteLimiter, LocalPresence, type Presence } from './calls';
-import {
-	Bus, FleetCalls, FleetPresence, fleetSessions, NodeRegistry, RedisInviteLimiter, createRedis, memoryLimiters, redisLimiters, type DeviceSender, type NodeStatus,
-} from './cluster';
+import { CallService, FleetCalls, FleetPresence, InviteLimiter, LocalPresence, type DeviceSender, type Presence } from './calls';
+import { Bus, NodeRegistry, RedisInviteLimiter, createRedis, memoryLimiters, redisLimiters, type NodeStatus } from './cluster';
 import type { Config } from './config';
 import type { Logger } from './logging';
 import { WorkerPool } from './media';
@@ -64,7 +62,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	}
 	const registry = new RoomRegistry({ pool, config, logger });
 	let metrics: Metrics | undefined;
-	const fleet = config.cluster.redisUrl === null ? undefined : await joinFleet(config, config.cluster.redisUrl, logger, () => ({
+	const fleet = config.cluster.redisUrl === null ? undefined : await joinFleet(config, config.cluster.redisUrl, { store, clock: clock ?? systemClock, logger }, () => ({
 		state: registry.draining ? 'draining' : pool.readiness().ready ? 'ready' : 'not_ready',
 		rooms: registry.size,
 		peers: registry.peerCount,
@@ -140,7 +138,9 @@ type Fleet = {
  * one for socket.io's adapter (both wait while Redis is away, rather than
  * fail: see createRedis).
  */
-async function joinFleet(config: Readonly<Config>, url: string, logger: Logger, status: () => NodeStatus): Promise<Fleet> {
+async function joinFleet(
+	config: Readonly<Config>, url: string, { store, clock, logger }: { store: Store; clock: Clock; logger: Logger }, status: () => NodeStatus,
+): Promise<Fleet> {
 	const nodeId = config.cluster.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
 	const { keyPrefix } = config.cluster;
 	const redis = createRedis(url, logger, nodeId);
@@ -155,7 +155,7 @@ async function joinFleet(config: Readonly<Config>, url: string, logger: Logger, 
 	});
 	const bus = new Bus({ publisher: redis, subscriber, nodeId, keyPrefix, logger });
 	const presence = new FleetPresence({ redis, registry, keyPrefix, logger });
-	const calls = new FleetCalls({ redis, bus, registry, keyPrefix, logger });
+	const calls = new FleetCalls({ redis, bus, registry, keyPrefix, store, presence, clock, logger });
 	// Redis back after a restart has forgotten what this node had published: publish it again.
 	redis.on('ready', () => {
 		presence.republish();

@@ -8,11 +8,14 @@ import { systemClock, TypedEmitter, type Clock } from '../util';
 import { Call, CALL_ROOM_PREFIX, isCallRoom, type Leg, type Media } from './Call';
 import { CallHistory } from './CallHistory';
 import type { CallServiceAccessEvents, CallServiceEvents, PartyRemovedReason } from './events';
-import { snapshotPartySession, type CallFleet, type CallSnapshot, type Party, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
+import { CallBook } from './CallBook';
+import { CallEnds } from './CallEnds';
+import { CallRooms } from './CallRooms';
+import { loginSession, partyOf, type CallFleet, type CallSnapshot, type Party, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
 import { InviteLimiter, type InviteLimits } from './InviteLimiter';
 import { LEG_STATES, type LegOutcome } from './legState';
 import type { Device, Presence } from './Presence';
-import { ringableCallee, type RingableDeps } from './ringable';
+import { ringableCallee, screenInvite, type RingableDeps } from './ringable';
 
 export type CallServiceDeps = {
 	store: Store;
@@ -44,40 +47,41 @@ export type CallServiceDeps = {
  */
 export class CallService {
 	readonly observer: TypedEmitter<CallServiceEvents>;
-	/** What the signaling layer acts on: room access revoked. */
-	readonly events: TypedEmitter<CallServiceAccessEvents>;
+	/** What the signaling layer acts on: room access revoked (CallRooms). */
+	readonly events: CallRooms['events'];
 	readonly #store: Store;
 	readonly #presence: Presence;
 	readonly #ringDeps: RingableDeps;
-	readonly #tokens: TokenService;
 	readonly #config: CallsConfig;
 	readonly #logger: Logger;
 	readonly #clock: Clock;
 	readonly #limiter: InviteLimits;
 	readonly #history: CallHistory;
-	readonly #fleet: CallFleet | undefined;
-	/** Calls in progress that this node owns: a call leaves the map as it ends. */
-	readonly #calls = new Map<string, Call>();
+	/** The calls this node owns (a call leaves the book as it ends), and the way to the fleet's others. */
+	readonly #book: CallBook;
+	readonly #rooms: CallRooms;
+	readonly #ends: CallEnds;
 	#draining = false;
 
 	constructor(deps: CallServiceDeps) {
 		this.#store = deps.store;
 		this.#presence = deps.presence;
-		this.#tokens = deps.tokens;
 		this.#config = deps.config;
 		this.#logger = deps.logger.child({ module: 'calls' });
 		this.#ringDeps = { store: deps.store, presence: deps.presence, logger: this.#logger };
 		this.#clock = deps.clock ?? systemClock;
 		this.#limiter = deps.inviteLimits ?? new InviteLimiter(deps.config, this.#clock);
 		this.#history = new CallHistory({ store: deps.store, clock: this.#clock, logger: this.#logger });
-		this.#fleet = deps.fleet;
+		this.#book = new CallBook(deps.fleet, this.#logger);
+		this.#rooms = new CallRooms({ book: this.#book, tokens: deps.tokens, logger: this.#logger });
+		this.events = this.#rooms.events;
 		this.observer = new TypedEmitter((event, error) => this.#logger.error('calls listener failed', { event, error }));
-		this.events = new TypedEmitter((event, error) => this.#logger.error('calls listener failed', { event, error }));
+		this.#ends = new CallEnds({ book: this.#book, rooms: this.#rooms, presence: this.#presence, history: this.#history, limiter: this.#limiter, observer: this.observer });
 	}
 
 	/** Calls in progress (ringing or active). */
 	get activeCalls(): number {
-		return this.#calls.size;
+		return this.#book.size;
 	}
 
 	/**
@@ -94,7 +98,7 @@ export class CallService {
 		}
 		let call: Call | undefined;
 		if (request.callId) {
-			call = this.#calls.get(request.callId);
+			call = this.#book.get(request.callId);
 			if (!call || call.caller.id !== caller.id) {
 				throw new NotFoundError('no such call');
 			}
@@ -107,15 +111,7 @@ export class CallService {
 			throw error;
 		}
 
-		const invited: Record<string, 'ringing' | 'unavailable'> = {};
-		const ringable: User[] = [];
-		for (const handle of handles) {
-			const callee = await ringableCallee(this.#ringDeps, caller, handle);
-			invited[handle] = callee && !call?.legOf(callee.id) ? 'ringing' : 'unavailable';
-			if (callee && invited[handle] === 'ringing') {
-				ringable.push(callee);
-			}
-		}
+		const { invited, ringable } = await screenInvite(this.#ringDeps, caller, handles, call);
 		const now = this.#clock.now();
 		const media = call?.media ?? request.media ?? 'video';
 		for (const [handle, state] of Object.entries(invited)) {
@@ -131,30 +127,16 @@ export class CallService {
 
 		const waiting = new Map<string, boolean>();
 		for (const callee of ringable) {
-			waiting.set(callee.id, await this.#inAnotherCall(callee.id, call?.id));
+			waiting.set(callee.id, await this.#book.inAnotherCall(callee.id, call?.id));
 		}
 		const isNew = !call;
 		if (!call) {
 			call = new Call({ id: randomUUID(), caller, callerDevice: device, callerSid: loginSession(claims), media, clock: this.#clock, logger: this.#logger });
-			this.#calls.set(call.id, call);
+			this.#book.add(call);
 		}
 		const ringing = call;
-		for (const callee of ringable) {
-			ringing.ring(callee, this.#config.ringTimeoutSeconds * 1000, (leg) => void this.#timeout(ringing, leg));
-		}
-		try {
-			// NOTE: published before anyone rings, so that a device on another node can answer at once.
-			await this.#fleet?.save(call.snapshot(this.#fleet.nodeId));
-		} catch (error) {
-			for (const callee of ringable) {
-				call.unring(call.legOf(callee.id)!);
-			}
-			if (isNew) {
-				call.close();
-				this.#calls.delete(call.id);
-			}
-			throw error;
-		}
+		const legs = ringable.map((callee) => ringing.ring(callee, this.#config.ringTimeoutSeconds * 1000, (leg) => void this.#ends.timeout(ringing, leg)));
+		await this.#book.publish(call, { legs, isNew });
 		for (const callee of ringable) {
 			this.#notifyRinging(call, callee, waiting.get(callee.id)!);
 		}
@@ -164,28 +146,25 @@ export class CallService {
 
 	/** A callee's device answers: the other devices stop ringing; both sides get the room and a token. */
 	async accept(claims: Party, device: Device, callId: string): Promise<{ callId: string; roomId: string; token: string }> {
-		if (!this.#calls.has(callId)) {
-			return this.#remote(claims, callId, 'accept', { party: party(claims), device: device.id });
+		if (!this.#book.get(callId)) {
+			return this.#remote(claims, callId, 'accept', { party: partyOf(claims), device: device.id });
 		}
 		const { call, leg } = this.#ringingLegOf(claims, callId, 'accepted');
 		// Call waiting: answering ends the callee's other calls, here and on other nodes.
-		for (const other of this.#calls.values()) {
+		for (const other of this.#book.values()) {
 			if (other !== call && other.isParty(leg.user.id)) {
 				await this.hangup(claims, other.id);
 			}
 		}
-		for (const other of await this.#fleet?.partyCalls(leg.user.id) ?? []) {
-			await this.#fleet!.send(other, 'hangup', { party: party(claims) })
-				.catch((error: unknown) => this.#logger.warn('call waiting: the other call did not hang up', { callId: other.id, error: (error as Error).message }));
-		}
+		await this.#book.hangUpElsewhere(partyOf(claims));
 		LEG_STATES.assert(leg.state, 'accepted');
 		const starts = call.state === 'ringing';
 		const sid = loginSession(claims);
 		call.settle(leg, 'accepted', sid);
-		this.#changed(call);
+		this.#book.changed(call);
 		this.#presence.notifyUser(leg.user.id, 'answeredElsewhere', { callId }, device);
-		const token = await this.#roomToken(leg.user, call.roomId, sid);
-		const callerToken = await this.#roomToken(call.caller, call.roomId, call.callerSid);
+		const token = await this.#rooms.token(leg.user, call, sid);
+		const callerToken = await this.#rooms.token(call.caller, call, call.callerSid);
 		call.callerDevice.notify('accepted', { callId, handle: leg.user.handle, roomId: call.roomId, token: callerToken });
 		this.observer.safeEmit('outcome', 'answered');
 		if (starts) {
@@ -195,26 +174,26 @@ export class CallService {
 	}
 
 	async decline(claims: Party, device: Device, callId: string): Promise<void> {
-		if (!this.#calls.has(callId)) {
-			await this.#remote(claims, callId, 'decline', { party: party(claims), device: device.id });
+		if (!this.#book.get(callId)) {
+			await this.#remote(claims, callId, 'decline', { party: partyOf(claims), device: device.id });
 			return;
 		}
 		const { call, leg } = this.#ringingLegOf(claims, callId, 'declined');
 		call.settle(leg, 'declined');
-		this.#changed(call);
+		this.#book.changed(call);
 		this.#presence.notifyUser(leg.user.id, 'ended', { callId, reason: 'declinedElsewhere' }, device);
 		call.callerDevice.notify('declined', { callId, handle: leg.user.handle });
 		void this.#limiter.unanswered(call.caller.id, leg.user.handle);
-		await this.#recordLeg(call, leg, 'declined');
-		this.#endIfOver(call);
+		await this.#ends.recordLeg(call, leg, 'declined');
+		this.#ends.endIfOver(call);
 	}
 
 	/** The caller gives up: every ringing callee's devices get call.cancelled. */
 	async cancel(claims: Party, callId: string): Promise<void> {
 		this.#assertAccount(claims);
-		const call = this.#calls.get(callId);
+		const call = this.#book.get(callId);
 		if (!call) {
-			await this.#remote(claims, callId, 'cancel', { party: party(claims) });
+			await this.#remote(claims, callId, 'cancel', { party: partyOf(claims) });
 			return;
 		}
 		if (call.caller.id !== claims.sub) {
@@ -227,12 +206,12 @@ export class CallService {
 		for (const leg of ringing) {
 			call.settle(leg, 'cancelled');
 		}
-		this.#changed(call);
+		this.#book.changed(call);
 		for (const leg of ringing) {
 			this.#presence.notifyUser(leg.user.id, 'cancelled', { callId });
-			await this.#recordLeg(call, leg, 'cancelled');
+			await this.#ends.recordLeg(call, leg, 'cancelled');
 		}
-		this.#endIfOver(call);
+		this.#ends.endIfOver(call);
 	}
 
 	/**
@@ -244,9 +223,9 @@ export class CallService {
 	 */
 	async token(claims: Party, callId: string): Promise<{ roomId: string; token: string }> {
 		const sid = loginSession(claims);
-		const call = this.#calls.get(callId);
+		const call = this.#book.get(callId);
 		if (!call) {
-			return this.#remote(claims, callId, 'token', { party: party(claims) });
+			return this.#remote(claims, callId, 'token', { party: partyOf(claims) });
 		}
 		if (call.partySession(claims.sub) !== sid) {
 			throw new NotFoundError('no such call');
@@ -254,57 +233,37 @@ export class CallService {
 		// NOTE: the party as the call holds it, not read from the store again, so that a party can get back
 		// to its call while the store cannot answer. A deleted account's token opens no room: its session is gone.
 		const user = call.caller.id === claims.sub ? call.caller : call.legOf(claims.sub)!.user;
-		return { roomId: call.roomId, token: await this.#roomToken(user, call.roomId, sid) };
+		return { roomId: call.roomId, token: await this.#rooms.token(user, call, sid) };
 	}
 
-	/**
-	 * Whether the bearer may join the call room `roomId` now: the token grants
-	 * exactly that room (a `*` grant never covers a call), and its `sub` is a
-	 * current party of the live call (its caller, or a callee who accepted and
-	 * has not hung up), on the login session the token was issued to when the
-	 * token names one (`psid`). False for a room of no live call.
-	 */
+	/** Whether the bearer may join the call room `roomId` now (CallRooms.mayJoin). */
 	async mayJoinRoom(claims: Claims, roomId: string): Promise<boolean> {
-		if (!isCallRoom(roomId) || !claims.rooms?.includes(roomId)) {
-			return false;
-		}
-		const callId = roomId.slice(CALL_ROOM_PREFIX.length);
-		const call = this.#calls.get(callId);
-		let sid = call?.partySession(claims.sub);
-		if (!call && this.#fleet) {
-			const elsewhere = await this.#fleet.get(callId);
-			sid = elsewhere && snapshotPartySession(elsewhere, claims.sub);
-		}
-		if (sid === undefined) {
-			return false;
-		}
-		const bound = claims.psid ?? claims.sid;
-		return bound === undefined || bound === sid;
+		return this.#rooms.mayJoin(claims, roomId);
 	}
 
 	/** A party hangs up: the caller ends the call for everyone; a callee leaves it. */
 	async hangup(claims: Party, callId: string): Promise<void> {
 		this.#assertAccount(claims);
-		const call = this.#calls.get(callId);
+		const call = this.#book.get(callId);
 		if (!call) {
-			await this.#remote(claims, callId, 'hangup', { party: party(claims) });
+			await this.#remote(claims, callId, 'hangup', { party: partyOf(claims) });
 			return;
 		}
 		if (!call.isParty(claims.sub)) {
 			throw new NotFoundError('no such call');
 		}
 		if (call.caller.id === claims.sub) {
-			await this.#end(call, 'hangup');
+			await this.#ends.end(call, 'hangup');
 			return;
 		}
 		const leg = call.legOf(claims.sub)!;
 		call.settle(leg, 'answered');
-		this.#changed(call);
-		this.#removeParty(call, leg.user.id, 'hangup');
-		await this.#recordLeg(call, leg, 'answered');
+		this.#book.changed(call);
+		this.#rooms.removeParty(call, leg.user.id, 'hangup');
+		await this.#ends.recordLeg(call, leg, 'answered');
 		this.#presence.notifyUser(leg.user.id, 'ended', { callId, reason: 'hangup' });
 		call.callerDevice.notify('left', { callId, handle: leg.user.handle });
-		this.#endIfOver(call);
+		this.#ends.endIfOver(call);
 	}
 
 	/**
@@ -314,9 +273,9 @@ export class CallService {
 	 */
 	async recheck(userId: string, { fleet = true } = {}): Promise<void> {
 		if (fleet) {
-			this.#fleet?.recheck(userId);
+			this.#book.recheckElsewhere(userId);
 		}
-		for (const call of this.#calls.values()) {
+		for (const call of this.#book.values()) {
 			for (const leg of call.legs()) {
 				if (leg.state !== 'ringing' || leg.silenced || (leg.user.id !== userId && call.caller.id !== userId)) {
 					continue;
@@ -324,7 +283,7 @@ export class CallService {
 				const callee = await ringableCallee(this.#ringDeps, call.caller, leg.user.handle, { online: false });
 				if (!callee) {
 					call.silence(leg);
-					this.#changed(call);
+					this.#book.changed(call);
 					this.#presence.notifyUser(leg.user.id, 'cancelled', { callId: call.id });
 				}
 			}
@@ -333,16 +292,21 @@ export class CallService {
 
 	/** A device went away: a caller's only device ending means its ringing calls are cancelled. */
 	async deviceGone(claims: Claims, device: Device): Promise<void> {
-		for (const call of [...this.#calls.values()]) {
+		for (const call of this.#book.values()) {
 			if (call.callerDevice.id === device.id && call.state === 'ringing') {
 				await this.cancel(claims, call.id).catch(() => undefined);
 			}
 		}
 	}
 
-	/** The calls this node owns, as the fleet sees them (owned by `owner`, this node's id). */
-	snapshots(owner: string): CallSnapshot[] {
-		return [...this.#calls.values()].map((call) => call.snapshot(owner));
+	/** Whether this node owns the call `callId` (a request from another node may act on it here). */
+	owns(callId: string): boolean {
+		return this.#book.get(callId) !== undefined;
+	}
+
+	/** The calls this node owns, as the fleet sees them. */
+	snapshots(): CallSnapshot[] {
+		return this.#book.snapshots();
 	}
 
 	/** Stops placing new calls; running ones go on. */
@@ -351,82 +315,34 @@ export class CallService {
 	}
 
 	close(): void {
-		for (const call of this.#calls.values()) {
-			call.close();
-		}
-		this.#calls.clear();
+		this.#book.close();
 		this.#history.close();
 	}
 
 	/**
-	 * Takes over a call whose owner died, as the fleet last saw it (the fleet
-	 * has already made this node its owner): the legs still ringing end as
-	 * missed at once (their caller's device went with the owner), and a call
+	 * Takes over a call whose owner died, as the fleet last saw it
+	 * (FleetCalls has made this node its owner): the legs still ringing end
+	 * as missed at once (their caller's device went with the owner), and a call
 	 * that someone is in goes on here, to end with the right history when they
 	 * hang up.
 	 */
-	async adopt(snapshot: CallSnapshot): Promise<void> {
-		if (this.#calls.has(snapshot.id)) {
+	async takeOver(call: Call): Promise<void> {
+		if (this.#book.get(call.id)) {
 			return;
 		}
-		const users = new Map<string, User>();
-		for (const id of [snapshot.caller.id, ...snapshot.legs.map((leg) => leg.id)]) {
-			const user = await this.#store.userById(id);
-			if (user) {
-				users.set(id, user);
-			}
-		}
-		if (!users.has(snapshot.caller.id)) {
-			this.#fleet?.remove(snapshot);
-			return;
-		}
-		const call = Call.restore(snapshot, users, { callerDevice: this.#presence.device(snapshot.caller.device), clock: this.#clock, logger: this.#logger });
-		this.#calls.set(call.id, call);
-		this.#logger.info('call taken over', { callId: call.id, from: snapshot.owner, state: call.state });
-		this.#changed(call);
+		this.#book.add(call);
+		this.#logger.info('call taken over', { callId: call.id, state: call.state });
+		this.#book.changed(call);
 		for (const leg of call.legs().filter((l) => l.state === 'ringing')) {
-			await this.#timeout(call, leg);
+			await this.#ends.timeout(call, leg);
 		}
-		this.#endIfOver(call);
-	}
-
-	/** A request from another node for a call this node owns. @throws not_found when it does not own it (any more) */
-	async answerRemote<R extends RemoteCallRequest>(callId: string, request: R, args: RemoteCallRequests[R]['args']): Promise<RemoteCallRequests[R]['result']> {
-		if (!this.#calls.has(callId)) {
-			throw new NotFoundError('no such call');
-		}
-		const answers: { [K in RemoteCallRequest]: (a: RemoteCallRequests[K]['args']) => Promise<RemoteCallRequests[K]['result']> } = {
-			accept: (a) => this.accept(a.party, this.#presence.device(a.device), callId),
-			decline: async (a) => (await this.decline(a.party, this.#presence.device(a.device), callId), null),
-			cancel: async (a) => (await this.cancel(a.party, callId), null),
-			hangup: async (a) => (await this.hangup(a.party, callId), null),
-			token: (a) => this.token(a.party, callId),
-		};
-		return answers[request](args);
+		this.#ends.endIfOver(call);
 	}
 
 	/** Sends a request for a call this node does not own to its owner. @throws not_found for no such call, as for a local one */
 	async #remote<R extends RemoteCallRequest>(claims: Party, callId: string, request: R, args: RemoteCallRequests[R]['args']): Promise<RemoteCallRequests[R]['result']> {
 		this.#assertAccount(claims);
-		const call = await this.#fleet?.get(callId);
-		if (!call || call.owner === this.#fleet!.nodeId) {
-			throw new NotFoundError('no such call');
-		}
-		return this.#fleet!.send(call, request, args);
-	}
-
-	/** Whether the account is a party of a call other than `callId`, owned here or elsewhere. */
-	async #inAnotherCall(userId: string, callId: string | undefined): Promise<boolean> {
-		if ([...this.#calls.values()].some((other) => other.id !== callId && other.isParty(userId))) {
-			return true;
-		}
-		return (await this.#fleet?.partyCalls(userId) ?? []).some((other) => other.id !== callId);
-	}
-
-	/** Publishes a call's new state to the fleet (in order: each save is sent before the next). */
-	#changed(call: Call): void {
-		this.#fleet?.save(call.snapshot(this.#fleet.nodeId))
-			.catch((error: unknown) => this.#logger.warn('call state not published', { callId: call.id, error: (error as Error).message }));
+		return this.#book.send(callId, request, args);
 	}
 
 	#notifyRinging(call: Call, callee: User, waiting: boolean): void {
@@ -440,66 +356,10 @@ export class CallService {
 		this.#logger.info('call ringing', { callId: call.id, calleeId: callee.id });
 	}
 
-	async #timeout(call: Call, leg: Leg): Promise<void> {
-		call.settle(leg, 'no_answer');
-		this.#changed(call);
-		if (!leg.silenced) {
-			this.#presence.notifyUser(leg.user.id, 'missed', { callId: call.id });
-		}
-		call.callerDevice.notify('noAnswer', { callId: call.id, handle: leg.user.handle });
-		void this.#limiter.unanswered(call.caller.id, leg.user.handle);
-		await this.#recordLeg(call, leg, 'no_answer');
-		this.#endIfOver(call);
-	}
-
-	/** Ends the call when no callee is ringing or in it any more. */
-	#endIfOver(call: Call): void {
-		if (call.over) {
-			void this.#end(call, 'over');
-		}
-	}
-
-	async #end(call: Call, reason: 'hangup' | 'over'): Promise<void> {
-		const wasActive = call.state === 'active';
-		const ended = call.end(reason);
-		if (!ended) {
-			return;
-		}
-		this.#calls.delete(call.id);
-		this.#fleet?.remove(call.snapshot(this.#fleet.nodeId));
-		// NOTE: before any await: the room access goes with the state, at once.
-		this.#removeParty(call, call.caller.id, reason === 'hangup' ? 'hangup' : 'callEnded');
-		for (const { leg } of ended.filter(({ outcome }) => outcome === 'answered')) {
-			this.#removeParty(call, leg.user.id, 'callEnded');
-		}
-		for (const { leg, outcome } of ended) {
-			if (outcome === 'answered') {
-				this.#presence.notifyUser(leg.user.id, 'ended', { callId: call.id, reason: 'hangup' });
-			} else {
-				this.#presence.notifyUser(leg.user.id, 'cancelled', { callId: call.id });
-			}
-		}
-		for (const { leg, outcome } of ended) {
-			await this.#recordLeg(call, leg, outcome);
-		}
-		call.callerDevice.notify('ended', { callId: call.id, reason });
-		if (wasActive) {
-			this.observer.safeEmit('callEnded', call.id);
-		}
-	}
-
-	/** History rows for both sides of one leg, once it has ended. */
-	async #recordLeg(call: Call, leg: Leg, outcome: LegOutcome): Promise<void> {
-		if (outcome !== 'answered') {
-			this.observer.safeEmit('outcome', outcome);
-		}
-		await this.#history.leg(call, leg, outcome);
-	}
-
 	/** The callee's leg of a live call, which must be ringing (and not silenced) to become `to`. @throws not_found, invalid_state */
 	#ringingLegOf(claims: Party, callId: string, to: 'accepted' | 'declined'): { call: Call; leg: Leg } {
 		this.#assertAccount(claims);
-		const call = this.#calls.get(callId);
+		const call = this.#book.get(callId);
 		const leg = call?.legOf(claims.sub);
 		if (!call || !leg) {
 			throw new NotFoundError('no such call');
@@ -511,16 +371,9 @@ export class CallService {
 		return { call, leg };
 	}
 
-	#removeParty(call: Call, userId: string, reason: PartyRemovedReason): void {
-		this.#logger.debug('room access revoked', { callId: call.id, userId, reason });
-		const removal = { callId: call.id, roomId: call.roomId, userId, reason };
-		this.events.safeEmit('partyRemoved', removal);
-		this.#fleet?.partyRemoved(removal);
-	}
-
 	/** Another node's call lost a party: its peers here leave the call's room. */
 	remotePartyRemoved(removal: CallServiceAccessEvents['partyRemoved'][0]): void {
-		this.events.safeEmit('partyRemoved', removal);
+		this.#rooms.removedElsewhere(removal);
 	}
 
 	/** Calls are an account's: a room token (no login session) cannot act on them. */
@@ -535,22 +388,4 @@ export class CallService {
 		}
 		return user;
 	}
-
-	/** A token for the call's room, bound to the login session `sid` of the device it goes to. */
-	async #roomToken(user: User, roomId: string, sid: string): Promise<string> {
-		return this.#tokens.issue({ sub: user.id, handle: user.handle, name: user.displayName, verified: user.verified, premium: user.premium, rooms: [roomId], psid: sid });
-	}
-}
-
-/** The login session of an account token. @throws unauthorized for any other token */
-function loginSession(claims: Party): string {
-	if (!claims.sid) {
-		throw new AppError('unauthorized', 'calls need an account token');
-	}
-	return claims.sid;
-}
-
-/** Who acts, as a request to another node carries it. */
-function party(claims: Party): Party {
-	return { sub: claims.sub, sid: loginSession(claims) };
 }

@@ -1,4 +1,5 @@
-import type { Media } from './Call';
+import { AppError } from '../errors';
+import type { CallMedia as Media } from '../store';
 import type { LegState } from './legState';
 
 /**
@@ -51,6 +52,19 @@ export interface CallFleet {
 	partyRemoved(removal: { callId: string; roomId: string; userId: string; reason: 'hangup' | 'callEnded' }): void;
 	/** Tells every other node to re-check its ringing calls that involve `userId` (a block, a settings change). */
 	recheck(userId: string): void;
+}
+
+/** The login session of an account token. @throws unauthorized for any other token (a room token cannot act on calls) */
+export function loginSession(claims: Party): string {
+	if (!claims.sid) {
+		throw new AppError('unauthorized', 'calls need an account token');
+	}
+	return claims.sid;
+}
+
+/** Who acts, as a request to another node carries it. @throws unauthorized as loginSession */
+export function partyOf(claims: Party): Party {
+	return { sub: claims.sub, sid: loginSession(claims) };
 }
 
 /** The login session through which `userId` is a party of the call, if it is one. */

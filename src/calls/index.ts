@@ -8,3 +8,5 @@ export { calleeOutcome, LEG_STATES, type LegOutcome, type LegState } from './leg
 export type { CallEndedReason, CallNotificationName, CallNotifications } from './notifications';
 export { LocalPresence, type Device, type Presence } from './Presence';
 export { snapshotPartySession, type CallFleet, type CallSnapshot, type Party, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
+export { FleetCalls } from './FleetCalls';
+export { FleetPresence, type DeviceSender } from './FleetPresence';

@@ -1,7 +1,26 @@
 import type { Logger } from '../logging';
 import type { Store, User } from '../store';
+import type { Call } from './Call';
 import { canRing } from './canRing';
 import type { Presence } from './Presence';
+
+/**
+ * Which of `handles` ring for `caller`'s invite: each that ringableCallee
+ * allows and that `call` (a running call it adds to) has not rung yet. The
+ * rest are `unavailable`, the one answer for every reason.
+ */
+export async function screenInvite(deps: RingableDeps, caller: User, handles: string[], call?: Call): Promise<{ invited: Record<string, 'ringing' | 'unavailable'>; ringable: User[] }> {
+	const invited: Record<string, 'ringing' | 'unavailable'> = {};
+	const ringable: User[] = [];
+	for (const handle of handles) {
+		const callee = await ringableCallee(deps, caller, handle);
+		invited[handle] = callee && !call?.legOf(callee.id) ? 'ringing' : 'unavailable';
+		if (callee && invited[handle] === 'ringing') {
+			ringable.push(callee);
+		}
+	}
+	return { invited, ringable };
+}
 
 export type RingableDeps = { store: Store; presence: Presence; logger: Logger };
 

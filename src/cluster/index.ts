@@ -4,6 +4,4 @@ export { clusterUnavailable, createRedis } from './redis';
 export { memoryLimiters, redisLimiters, type LimiterFactory } from './limiters';
 export { RedisInviteLimiter } from './RedisInviteLimiter';
 export { Bus } from './Bus';
-export { FleetCalls } from './FleetCalls';
-export { FleetPresence, type DeviceSender } from './FleetPresence';
-export { fleetSessions } from './FleetSessions';
+export { nodeIdSchema } from './busMessage';

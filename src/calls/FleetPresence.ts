@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { LocalPresence, type CallNotificationName, type CallNotifications, type Device, type Presence } from '../calls';
+import { clusterUnavailable, type NodeRegistry } from '../cluster';
 import type { Logger } from '../logging';
-import type { NodeRegistry } from './NodeRegistry';
-import { clusterUnavailable } from './redis';
+import type { CallNotificationName, CallNotifications } from './notifications';
+import { LocalPresence, type Device, type Presence } from './Presence';
 
 /** How the node reaches devices anywhere in the fleet: socket.io with the fleet's adapter (signaling/). */
 export type DeviceSender = {

@@ -1,10 +1,14 @@
 import type { Redis } from 'ioredis';
-import { snapshotPartySession, type CallFleet, type CallService, type CallSnapshot, type RemoteCallRequest, type RemoteCallRequests } from '../calls';
+import { clusterUnavailable, type Bus, type NodeRegistry } from '../cluster';
+import { NotFoundError } from '../errors';
 import type { Logger } from '../logging';
-import type { Bus } from './Bus';
+import type { Store, User } from '../store';
+import type { Clock } from '../util';
+import { Call } from './Call';
 import { CALL_ENTRY_VERSION, callEntrySchema, callReplySchemas, callRequestSchemas, partyRemovedSchema, recheckSchema } from './callEntry';
-import type { NodeRegistry } from './NodeRegistry';
-import { clusterUnavailable } from './redis';
+import type { CallService } from './CallService';
+import { snapshotPartySession, type CallFleet, type CallSnapshot, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
+import type { Presence } from './Presence';
 
 /** How long a call's entries outlive its last change: past it, one that nobody removed (a lost fleet) is gone. */
 const ENTRY_TTL_SECONDS = 24 * 3600;
@@ -35,7 +39,7 @@ return redis.call('HGET', KEYS[1], 'call')
  *
  * Requests for a call go to its owner over the bus. When a node is gone, the
  * first of the others to swap the owner of each of its calls (one Lua
- * script: exactly one can) takes the call over (CallService.adopt); a node
+ * script: exactly one can) takes the call over (CallService.takeOver); a node
  * that starts again under the same id takes back what its earlier run left.
  */
 export class FleetCalls implements CallFleet {
@@ -44,16 +48,23 @@ export class FleetCalls implements CallFleet {
 	readonly #bus: Bus;
 	readonly #registry: NodeRegistry;
 	readonly #keyPrefix: string;
+	readonly #store: Store;
+	readonly #presence: Presence;
+	readonly #clock: Clock;
 	readonly #logger: Logger;
 	#calls: CallService | undefined;
 
-	constructor(deps: { redis: Redis; bus: Bus; registry: NodeRegistry; keyPrefix: string; logger: Logger }) {
+	/** `presence`: the node's (a request names the device it comes from); `clock`: the calls'. */
+	constructor(deps: { redis: Redis; bus: Bus; registry: NodeRegistry; keyPrefix: string; store: Store; presence: Presence; clock: Clock; logger: Logger }) {
 		this.nodeId = deps.registry.nodeId;
 		this.#redis = deps.redis;
 		this.#bus = deps.bus;
 		this.#registry = deps.registry;
 		this.#keyPrefix = deps.keyPrefix;
-		this.#logger = deps.logger.child({ module: 'cluster', nodeId: this.nodeId });
+		this.#store = deps.store;
+		this.#presence = deps.presence;
+		this.#clock = deps.clock;
+		this.#logger = deps.logger.child({ module: 'calls', nodeId: this.nodeId });
 	}
 
 	/**
@@ -63,9 +74,19 @@ export class FleetCalls implements CallFleet {
 	 */
 	serve(calls: CallService): void {
 		this.#calls = calls;
-		for (const request of Object.keys(callRequestSchemas) as RemoteCallRequest[]) {
-			this.#bus.handle(`call.${request}`, callRequestSchemas[request], ({ callId, ...args }) => calls.answerRemote(callId, request, args as never));
-		}
+		const device = (id: string) => this.#presence.device(id);
+		// NOTE: only for a call this node owns: asking the owner again from here could go round in circles.
+		const owned = (callId: string) => {
+			if (!calls.owns(callId)) {
+				throw new NotFoundError('no such call');
+			}
+		};
+		const { accept, decline, cancel, hangup, token } = callRequestSchemas;
+		this.#bus.handle('call.accept', accept, async (a) => (owned(a.callId), calls.accept(a.party, device(a.device), a.callId)));
+		this.#bus.handle('call.decline', decline, async (a) => (owned(a.callId), await calls.decline(a.party, device(a.device), a.callId), null));
+		this.#bus.handle('call.cancel', cancel, async (a) => (owned(a.callId), await calls.cancel(a.party, a.callId), null));
+		this.#bus.handle('call.hangup', hangup, async (a) => (owned(a.callId), await calls.hangup(a.party, a.callId), null));
+		this.#bus.handle('call.token', token, async (a) => (owned(a.callId), calls.token(a.party, a.callId)));
 		this.#bus.listen('call.partyRemoved', partyRemovedSchema, (removal) => calls.remotePartyRemoved(removal));
 		this.#bus.listen('call.recheck', recheckSchema, ({ userId }) => void calls.recheck(userId, { fleet: false }));
 		this.#registry.observer.on('nodeGone', (nodeId, startedAt) => void this.#takeOver(nodeId, `${nodeId}@${startedAt}`));
@@ -143,7 +164,7 @@ export class FleetCalls implements CallFleet {
 
 	/** Publishes every call this node owns again: Redis came back after a restart that forgot them. */
 	republish(): void {
-		for (const call of this.#calls?.snapshots(this.nodeId) ?? []) {
+		for (const call of this.#calls?.snapshots() ?? []) {
 			this.save(call).catch((error: unknown) => this.#logger.warn('call state not published', { callId: call.id, error: (error as Error).message }));
 		}
 	}
@@ -163,13 +184,30 @@ export class FleetCalls implements CallFleet {
 				}
 				const text = await this.#redis.eval(TAKE_OVER, 3, key, from, this.#key(`calls:${this.nodeId}`), owner, this.#run, callId) as string | null;
 				const call = text === null ? undefined : this.#parse(text, this.#run);
-				if (call) {
-					await this.#calls?.adopt(call);
+				const restored = call && await this.#restore(call);
+				if (restored) {
+					await this.#calls?.takeOver(restored);
 				}
 			}
 		} catch (error) {
 			this.#logger.warn('calls of a gone node not taken over', { gone: nodeId, error: (error as Error).message });
 		}
+	}
+
+	/** The call as another node last published it, with its accounts read again; undefined when its caller is gone. */
+	async #restore(snapshot: CallSnapshot): Promise<Call | undefined> {
+		const users = new Map<string, User>();
+		for (const id of [snapshot.caller.id, ...snapshot.legs.map((leg) => leg.id)]) {
+			const user = await this.#store.userById(id);
+			if (user) {
+				users.set(id, user);
+			}
+		}
+		if (!users.has(snapshot.caller.id)) {
+			this.#logger.warn('call not taken over: its caller is gone', { callId: snapshot.id });
+			return undefined;
+		}
+		return Call.restore(snapshot, users, { callerDevice: this.#presence.device(snapshot.caller.device), clock: this.#clock, logger: this.#logger });
 	}
 
 	/** This run of this node, as an entry's owner names it. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { AccountService } from '../accounts';
-import type { Bus } from './Bus';
+import type { Bus } from '../cluster';
+import type { AccountService } from './AccountService';
 
 type Which = { sessionId?: string; except?: string };
 type Listener = (userId: string, which: Which) => void;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { CallSnapshot, RemoteCallRequest } from '../calls';
-import { nodeIdSchema } from './busMessage';
+import { nodeIdSchema } from '../cluster';
+import type { CallSnapshot, RemoteCallRequest } from './fleet';
 
 /**
  * A call as its owner publishes it in Redis (calls/fleet.ts's CallSnapshot),
