@@ -15,7 +15,7 @@ const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * What CallService asks of its invite limits: this class in memory, or on a
- * cluster node cluster/RedisInviteLimiter.ts, the same rules across the fleet.
+ * cluster node RedisInviteLimiter.ts, the same rules across the fleet.
  */
 export type InviteLimits = {
 	/** Counts `count` invites by the caller. @throws rate_limited */

@@ -10,3 +10,4 @@ export { LocalPresence, type Device, type Presence } from './Presence';
 export { snapshotPartySession, type CallFleet, type CallSnapshot, type Party, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
 export { FleetCalls } from './FleetCalls';
 export { FleetPresence, type DeviceSender } from './FleetPresence';
+export { RedisInviteLimiter } from './RedisInviteLimiter';

@@ -3,17 +3,12 @@ import type { CallsConfig } from '../config';
 import { AppError } from '../errors';
 import type { Logger } from '../logging';
 import type { Clock } from '../util';
-
-/** What CallService asks of its invite limits (calls/InviteLimiter.ts keeps them in memory). */
-type InviteLimits = {
-	check(callerId: string, count: number): Promise<void> | void;
-	unanswered(callerId: string, calleeHandle: string): Promise<void> | void;
-};
+import type { InviteLimits } from './InviteLimiter';
 
 const DAY_MS = 24 * 3600 * 1000;
 
 // NOTE: one script, so that two nodes checking the same caller at once cannot both pass the last
-// free invite: Redis runs it atomically. The same rules as calls/InviteLimiter.ts.
+// free invite: Redis runs it atomically. The same rules as InviteLimiter.ts.
 // KEYS: invites sent (zset by time), callees who did not answer (zset by time), cool-down (until).
 // ARGV: now, count, invitesPerMinute, unansweredPerDay, coolDownMs, a nonce for the members.
 const CHECK = `
