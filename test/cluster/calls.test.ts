@@ -79,6 +79,8 @@ test('the caller on node-1, the callee on node-2 and node-3: both ring; answered
 	const accepted = await laptop.request('call.accept', { callId });
 	expect(accepted).toMatchObject({ callId, roomId: `call-${callId}`, token: expect.any(String) });
 	expect(await phone.waitFor('call.answeredElsewhere')).toEqual({ callId });
+	// Not to the device that answered.
+	expect(laptop.events.filter((e) => e.name === 'call.answeredElsewhere')).toEqual([]);
 	expect(await callerDevice.waitFor('call.accepted')).toMatchObject({ callId, handle: callee.handle, roomId: accepted.roomId });
 	// The call's room: the callee's answering session may join it on its own node (the owner said so).
 	const room = await SignalingClient.connect(three.url, { token: accepted.token });
