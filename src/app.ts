@@ -33,6 +33,8 @@ export type AppDeps = {
 	onSessionsEndedElsewhere?: (listener: (userId: string, which: { sessionId?: string; except?: string }) => void) => void;
 	/** A cluster node's socket.io adapter (signaling/SignalingServer.ts). */
 	adapter?: SignalingDeps['adapter'];
+	/** A cluster node's room directory (rooms/FleetRooms.ts). */
+	placement?: SignalingDeps['placement'];
 	/** Dev mode: the open token route is mounted and loopback origins are allowed. */
 	dev: boolean;
 };
@@ -71,7 +73,10 @@ export function buildApp(deps: AppDeps): App {
 	}
 	app.use(accountRoutes({ accounts: deps.accounts, config: deps.config.accounts, limiters: deps.limiters ?? memoryLimiters }));
 	app.use(clusterRoutes({ accounts: deps.accounts, cluster: deps.cluster }));
-	app.use(webRoutes());
+	// A fleet's pages connect to the node that hosts their room: every node's origin is one of the fleet's.
+	const cluster = deps.cluster;
+	const fleetOrigins = cluster && (() => cluster.nodes.flatMap((node) => (node.url === null ? [] : [new URL(node.url).origin])));
+	app.use(webRoutes({ fleetOrigins }));
 	app.use(notFoundHandler);
 	app.use(errorHandler(logger));
 
@@ -98,6 +103,8 @@ export function buildApp(deps: AppDeps): App {
 			deps.onSessionsEndedElsewhere?.(listener);
 		},
 		adapter: deps.adapter,
+		placement: deps.placement,
+		fleetOrigins,
 	});
 	deps.metrics.watchSignaling(signaling.observer);
 	let closing: Promise<void> | undefined;

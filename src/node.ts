@@ -17,7 +17,7 @@ import type { Config } from './config';
 import type { Logger } from './logging';
 import { WorkerPool } from './media';
 import { createMetrics, type Metrics } from './metrics';
-import { RoomRegistry } from './rooms';
+import { FleetRooms, RoomRegistry } from './rooms';
 import { openStore, type Store } from './store';
 import { systemClock, type Clock } from './util';
 
@@ -68,6 +68,12 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		peers: registry.peerCount,
 		headroom: metrics?.headroom() ?? null,
 	}));
+	// A fleet's room directory: joins find the node that hosts their room.
+	const rooms = fleet && new FleetRooms({
+		redis: fleet.redis, registry: fleet.registry, keyPrefix: config.cluster.keyPrefix, heartbeatMs: config.cluster.heartbeatMs,
+		hosted: () => [...registry.rooms()].map((room) => room.id), draining: () => registry.draining, logger,
+	});
+	registry.observer.on('roomClosed', (room) => rooms?.released(room.id));
 	const presence = fleet?.presence ?? new LocalPresence();
 	const inviteLimits = fleet && new RedisInviteLimiter({
 		redis: fleet.redis, keyPrefix: config.cluster.keyPrefix, config: config.calls, clock: clock ?? systemClock, insurance: new InviteLimiter(config.calls, clock ?? systemClock), logger,
@@ -82,7 +88,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		const sessions = fleet && fleetSessions(fleet.bus, accounts);
 		app = buildApp({
 			config, logger, pool, metrics, tokens, accounts, calls, presence, registry, cluster, limiters, dev,
-			adapter: fleet?.adapter, onSessionsEndedElsewhere: sessions?.onEndedElsewhere,
+			adapter: fleet?.adapter, placement: rooms, onSessionsEndedElsewhere: sessions?.onEndedElsewhere,
 		});
 	} catch (error) {
 		metrics.close();
@@ -93,6 +99,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	}
 	// NOTE: the node starts even while Redis is away (its /readyz says cluster_unavailable until it is back).
 	await fleet?.start(calls, app.devices);
+	rooms?.start();
 	return {
 		config, tokens, store, accounts, presence, calls, pool, registry, cluster, metrics, app,
 		async drain(timeoutSeconds) {
@@ -105,9 +112,13 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 				}),
 			]);
 			clearTimeout(timer);
+			if (!drained && rooms) {
+				await moveRooms(registry, rooms);
+			}
 			return drained;
 		},
 		async close() {
+			rooms?.close();
 			registry.close();
 			calls.close();
 			await app.close();
@@ -178,6 +189,25 @@ async function joinFleet(
 			redis.disconnect();
 		},
 	};
+}
+
+/** How long a draining node whose time ran out still answers its peers' rejoins (with where their room went). */
+const MOVE_GRACE_MS = 3000;
+
+/**
+ * A fleet's node whose drain ran out of time: its rooms leave the directory,
+ * their peers get `session.reconnect` (`roomMoved`) and join again, and the
+ * directory places each room on another node; the node answers for a few
+ * seconds more, then closes.
+ */
+async function moveRooms(registry: RoomRegistry, rooms: FleetRooms): Promise<void> {
+	await rooms.releaseAll();
+	for (const room of registry.rooms()) {
+		for (const peer of room.peers.values()) {
+			peer.notify({ type: 'reconnect', reason: 'roomMoved' });
+		}
+	}
+	await new Promise((resolve) => setTimeout(resolve, MOVE_GRACE_MS));
 }
 
 /** The release this node runs (package.json's version), as the node registry publishes it. */

@@ -146,7 +146,7 @@ export class FleetCalls implements CallFleet {
 	}
 
 	async send<R extends RemoteCallRequest>(call: CallSnapshot, request: R, args: RemoteCallRequests[R]['args']): Promise<RemoteCallRequests[R]['result']> {
-		if (!this.#registry.isLive(call.owner)) {
+		if (!this.#registry.isLive(call.owner) && !await this.#registry.fetch(call.owner)) {
 			// Gone: the call is being taken over; the client tries again shortly.
 			throw clusterUnavailable(new Error(`the owner ${call.owner} of the call is gone`));
 		}

@@ -81,6 +81,19 @@ export class NodeRegistry {
 		return this.#seen;
 	}
 
+	/**
+	 * The record of node `nodeId` as Redis has it now, or undefined when it has
+	 * none (gone, or never there). NOTE: for a node the last heartbeat's list
+	 * does not have yet: one that has just started is missing from it for up to a heartbeat.
+	 * @throws service_unavailable
+	 */
+	async fetch(nodeId: string): Promise<NodeRecord | undefined> {
+		const text = await this.#redis.get(this.#recordKey(nodeId)).catch((error: unknown) => {
+			throw clusterUnavailable(error);
+		});
+		return text === null ? undefined : parseRecord(text);
+	}
+
 	/** Registers and heartbeats from now on; resolves after the first attempt, registered or not. */
 	async start(): Promise<void> {
 		await this.#beat();

@@ -35,7 +35,7 @@ export type PeerNotice =
 	/** The room stopped doing something for the peer at a limit (once per limit and peer). */
 	| { type: 'limitReached'; limit: PeerLimit; max: number }
 	/** The peer's router was lost with its worker: the client should rebuild its transports. */
-	| { type: 'reconnect'; reason: 'workerDied' }
+	| { type: 'reconnect'; reason: 'workerDied' | 'roomMoved' }
 	/** The peer was put out of a call's room (it hung up, or the call ended); it leaves right after. */
 	| { type: 'removed'; reason: 'hangup' | 'callEnded' };
 

@@ -57,12 +57,16 @@ export class RoomRegistry {
 		return this.#rooms.values();
 	}
 
-	/** The open room with this id, created on the least-loaded worker if there is none. */
-	async getOrCreate(roomId: string): Promise<Room> {
-		if (this.#closed || this.#draining) {
+	/**
+	 * The open room with this id, created on the least-loaded worker if there
+	 * is none. `running`: while draining, an open room is still given (a
+	 * fleet's node keeps taking joins to the rooms it hosts); a new one never.
+	 */
+	async getOrCreate(roomId: string, { running = false } = {}): Promise<Room> {
+		const existing = this.#rooms.get(roomId);
+		if (this.#closed || (this.#draining && !(running && existing && !existing.closed))) {
 			throw new AppError('draining');
 		}
-		const existing = this.#rooms.get(roomId);
 		if (existing && !existing.closed) {
 			return existing;
 		}

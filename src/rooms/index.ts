@@ -4,3 +4,4 @@ export { Room, type CloseReason, type JoinOptions, type RoomEvents, type RoomObs
 export { RoomRegistry, type RoomRegistryEvents } from './RoomRegistry';
 export { RoomRouter } from './RoomRouter';
 export type { ConsumerAppData, PeerLimit, PeerTransport, ProducerAppData, RoomConfig, Source, TransportAppData, TransportDirection } from './types';
+export { FleetRooms, type RoomPlace } from './FleetRooms';

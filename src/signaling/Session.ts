@@ -6,7 +6,7 @@ import { AppError, InvalidStateError, NotFoundError, toWire, ValidationError, ty
 import type { Logger } from '../logging';
 import type { ms } from '../media';
 import { isCallRoom, type CallService, type Device, type Presence } from '../calls';
-import type { Peer, PeerLink, Room, RoomRegistry } from '../rooms';
+import type { FleetRooms, Peer, PeerLink, Room, RoomRegistry } from '../rooms';
 import { SerialQueue, type TypedEmitter } from '../util';
 import { isRequestName, requests, type Ack, type RequestName } from './protocol';
 import { mediaHandlers, type Handlers } from './mediaHandlers';
@@ -28,6 +28,8 @@ export type SessionDeps = {
 	logger: Logger;
 	/** The router RTP capabilities every room uses. */
 	routerRtpCapabilities: () => ms.RtpCapabilities;
+	/** A fleet's room directory: where each room is (rooms/FleetRooms.ts); a node alone hosts every room. */
+	placement?: Pick<FleetRooms, 'place'>;
 };
 
 /**
@@ -224,11 +226,18 @@ export class Session {
 				if (this.#peer && !this.#peer.closed) {
 					throw new InvalidStateError('already in a room');
 				}
-				if (this.#deps.registry.draining) {
+				const { registry, placement } = this.#deps;
+				// NOTE: a draining node of a fleet still takes joins to the rooms it hosts (they run until they end),
+				// and sends those of other rooms to where the fleet puts them.
+				if (registry.draining && !placement) {
 					throw new AppError('draining');
 				}
 				await this.#assertMayJoin(roomId);
-				const room = await this.#deps.registry.getOrCreate(roomId);
+				const place = await placement?.place(roomId);
+				if (place && !place.here) {
+					throw new AppError('room_elsewhere', 'the room is on another node: join it there', { details: { url: place.url, node: place.nodeId } });
+				}
+				const room = await registry.getOrCreate(roomId, { running: placement !== undefined });
 				const peer = await room.join({
 					joinStartedAt,
 					displayName: this.#claims.name ?? displayName ?? 'Guest',

@@ -11,7 +11,7 @@ import type { ms } from '../media';
 import type { CallNotificationName, CallNotifications, CallService, CallServiceAccessEvents, Presence } from '../calls';
 import type { RoomRegistry } from '../rooms';
 import { handshakeAuth, PROTOCOL_VERSION } from './protocol';
-import { Session, type SignalingEvents } from './Session';
+import { Session, type SessionDeps, type SignalingEvents } from './Session';
 import { TypedEmitter } from '../util';
 import { callEvent, userRoom } from './wire';
 
@@ -35,6 +35,10 @@ export type SignalingDeps = {
 	onSessionsEnded?: (listener: (userId: string, which: { sessionId?: string; except?: string }) => void) => void;
 	/** A fleet's socket.io adapter (@socket.io/redis-streams-adapter), through which events reach sockets on every node. */
 	adapter?: ServerOptions['adapter'];
+	/** A fleet's node origins: pages any node served may connect here (their room is on this node). */
+	fleetOrigins?: () => string[];
+	/** A fleet's room directory: a join to a room hosted elsewhere is told where it is. */
+	placement?: SessionDeps['placement'];
 };
 
 export type SignalingServer = {
@@ -69,7 +73,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 		pingTimeout: 5_000,
 		...(deps.adapter ? { adapter: deps.adapter } : {}),
 		allowRequest: (req, callback) => {
-			const allowed = originAllowed(req.headers.origin, config.http.allowedOrigins, deps.dev);
+			const allowed = originAllowed(req.headers.origin, [...config.http.allowedOrigins, ...deps.fleetOrigins?.() ?? []], deps.dev);
 			if (!allowed) {
 				logger.debug('origin refused', { origin: String(req.headers.origin).slice(0, 256) });
 			}
@@ -159,6 +163,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 			config: config.signaling,
 			logger: deps.logger,
 			routerRtpCapabilities: deps.routerRtpCapabilities,
+			placement: deps.placement,
 		});
 		sessions.add(session);
 		socket.on('disconnect', () => sessions.delete(session));

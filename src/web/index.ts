@@ -1,2 +1,2 @@
-export { PAGE_CSP } from './csp';
+export { PAGE_CSP, pageCsp } from './csp';
 export { PUBLIC_DIR, webRoutes } from './routes';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import express, { Router } from 'express';
 import { handle as handleSchema, roomId as roomIdSchema } from '../signaling';
 import { directoryPage, historyPage, profilePage, settingsPage, signinPage } from './accountPages';
-import { PAGE_CSP } from './csp';
+import { PAGE_CSP, pageCsp } from './csp';
 import { lobbyPage, roomPage, unavailablePage } from './pages';
 
 /** Where scripts/build-client.mjs writes the bundle. */
@@ -15,14 +15,14 @@ export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'dist', 'public');
  * /signup, /directory, /u/:handle, /settings, /history: shells that need no
  * token; their bundles use the account's) and the bundles under /assets/.
  * Without a built bundle the pages answer 503 with how to build it. Every
- * answer here carries PAGE_CSP.
+ * answer here carries PAGE_CSP (with `fleetOrigins`, a fleet's nodes, in its connect-src).
  */
-export function webRoutes({ publicDir = PUBLIC_DIR }: { publicDir?: string } = {}): Router {
+export function webRoutes({ publicDir = PUBLIC_DIR, fleetOrigins }: { publicDir?: string; fleetOrigins?: () => string[] } = {}): Router {
 	const router = Router();
 	// NOTE: before any route, so no page, redirect or asset goes out without it
 	// (nor a 404 that falls through this router).
 	router.use((_req, res, next) => {
-		res.set('Content-Security-Policy', PAGE_CSP);
+		res.set('Content-Security-Policy', fleetOrigins ? pageCsp(fleetOrigins()) : PAGE_CSP);
 		next();
 	});
 	const built = (bundle = 'room.js') => fs.existsSync(path.join(publicDir, bundle));

@@ -50,6 +50,8 @@ export class CallSession {
 	#boundTo: string | undefined;
 	#joined = false;
 	#left = false;
+	/** The connection is moving to the node that hosts the room (room_elsewhere): its connect is not a reconnection. */
+	#moving = false;
 
 	constructor(
 		private readonly signaling: Signaling,
@@ -160,7 +162,7 @@ export class CallSession {
 		signaling.on('peer.joined', ({ peer }) => listener.peerJoined(peer));
 		signaling.on('peer.left', ({ peerId }) => listener.peerLeft(peerId));
 		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
-		signaling.on('session.reconnect', ({ reason }) => this.#mender.mend(() => this.#rebuild(reason)));
+		signaling.on('session.reconnect', ({ reason }) => this.#mender.mend(() => (reason === 'roomMoved' ? this.#moveRoom() : this.#rebuild(reason))));
 		signaling.on('producer.encodings', ({ producerId, active }) => void this.#publisher.setEncodings(producerId, active));
 		signaling.on('session.ended', ({ reason }) => {
 			this.#stop();
@@ -168,15 +170,15 @@ export class CallSession {
 			listener.state('failed', reason === 'accountDeleted' ? 'the account was deleted' : 'you were signed out');
 		});
 		signaling.on('room.removed', ({ reason }) => this.#removed(reason));
-		signaling.socket.on('disconnect', () => {
-			if (!this.#left) {
+		signaling.onSocket('disconnect', () => {
+			if (!this.#left && !this.#moving) {
 				listener.state('reconnecting', 'signaling connection lost');
 			}
 		});
 		// NOTE: the socket's connect (not the manager's reconnect, which fires
-		// before the socket is usable) marks each reconnection.
-		signaling.socket.on('connect', () => {
-			if (this.#joined && !this.#left) {
+		// before the socket is usable) marks each reconnection; not a move this session made itself.
+		signaling.onSocket('connect', () => {
+			if (this.#joined && !this.#left && !this.#moving) {
 				this.#mender.mend(() => this.#resume());
 			}
 		});
@@ -210,11 +212,7 @@ export class CallSession {
 	}
 
 	async #join(): Promise<void> {
-		const joined = await this.signaling.request('room.join', {
-			roomId: this.roomId,
-			rtpCapabilities: this.device.rtpCapabilities as never,
-			displayName: this.displayName,
-		});
+		const joined = await this.#joinWherever();
 		this.#peerId = joined.peerId;
 		this.#resumeToken = joined.resumeToken;
 		this.#boundTo = this.signaling.socket.id;
@@ -223,6 +221,38 @@ export class CallSession {
 		await this.#openMedia();
 		this.#joined = true;
 		this.listener.state('connected');
+	}
+
+	/**
+	 * room.join, on the node that hosts the room: a node of a fleet that does
+	 * not answers `room_elsewhere` with the one that does, and the connection
+	 * moves there (at most a few hops: the fleet may be placing it anew).
+	 */
+	async #joinWherever(): Promise<ResponseData<'room.join'>> {
+		const request = { roomId: this.roomId, rtpCapabilities: this.device.rtpCapabilities as never, displayName: this.displayName };
+		for (let hop = 0; ; hop++) {
+			try {
+				return await this.signaling.request('room.join', request);
+			} catch (error) {
+				const url = error instanceof RequestError && error.code === 'room_elsewhere' ? error.details?.url : undefined;
+				if (typeof url !== 'string' || hop >= 3) {
+					throw error;
+				}
+				this.#moving = true;
+				try {
+					await this.signaling.moveTo(url);
+				} finally {
+					this.#moving = false;
+				}
+			}
+		}
+	}
+
+	/** The node hosting the room is going away (a drain that ran out of time): leave it, and join where the fleet puts the room now. */
+	async #moveRoom(): Promise<void> {
+		this.listener.state('reconnecting', 'the room is moving');
+		await this.signaling.request('room.leave', {}).catch(() => undefined);
+		await this.#rejoin();
 	}
 
 	/** After socket.io reconnected: take this peer back, then mend or rebuild the transports. */

@@ -1,0 +1,132 @@
+import { pollUntil } from '../helpers/poll';
+import { SignalingClient, SignalingRequestError } from '../helpers/signalingClient';
+import { showingOutput, startFleet, type Fleet, type FleetNode } from './fleet';
+
+/**
+ * Rooms across a fleet of three real node processes (docs/cluster.md, "Rooms
+ * across the fleet"): a room lives on one node, a join that reaches another
+ * is told where (`room_elsewhere`), a new room goes to a ready node and never
+ * to a draining one, a draining node keeps its running rooms, and a room whose
+ * node was killed comes back on a surviving node.
+ */
+
+let fleet: Fleet | undefined;
+const clients: SignalingClient[] = [];
+
+beforeAll(async () => {
+	fleet = await startFleet({ size: 3, env: { SWITCHYARD_AUTH_DEV: 'true', SWITCHYARD_DRAIN_TIMEOUT_SECONDS: '8' } });
+}, 100_000);
+afterEach(() => clients.splice(0).forEach((client) => client.disconnect()));
+afterAll(async () => {
+	await fleet?.close();
+});
+
+function nodes(): [FleetNode, FleetNode, FleetNode] {
+	return fleet!.nodes as [FleetNode, FleetNode, FleetNode];
+}
+
+async function devToken(node: FleetNode, room: string, name: string): Promise<string> {
+	const res = await node.api('POST', '/api/dev/token', { body: { name, room } });
+	expect(res.status).toBe(200);
+	return res.body.token as string;
+}
+
+type Joined = { client: SignalingClient; node: string; url: string; peerId: string; peers: string[]; hops: string[] };
+
+/** A client that joins `room` through `entry`, following `room_elsewhere` as the web client does. */
+async function join(entry: FleetNode, room: string, name: string): Promise<Joined> {
+	const token = await devToken(entry, room, name);
+	let url = entry.url;
+	const hops: string[] = [];
+	for (let hop = 0; hop < 4; hop++) {
+		const client = await SignalingClient.connect(url, { token });
+		clients.push(client);
+		const { routerRtpCapabilities } = await client.request('media.capabilities', {});
+		try {
+			const joined = await client.request('room.join', { roomId: room, rtpCapabilities: routerRtpCapabilities as never });
+			const node = fleet!.nodes.find((n) => n.url === url)!.id;
+			return { client, node, url, peerId: joined.peerId, peers: joined.peers.map((p) => p.displayName), hops };
+		} catch (error) {
+			if (!(error instanceof SignalingRequestError) || error.code !== 'room_elsewhere') {
+				throw error;
+			}
+			client.disconnect();
+			url = error.details!.url as string;
+			hops.push(error.details!.node as string);
+		}
+	}
+	throw new Error(`no node took ${room}`);
+}
+
+async function roomsOf(node: FleetNode): Promise<Record<string, number>> {
+	const res = await node.api('GET', '/api/admin/cluster', { token: fleet!.adminToken });
+	return Object.fromEntries((res.body.nodes as { id: string; rooms: number }[]).map((n) => [n.id, n.rooms]));
+}
+
+test('joins through three nodes end up in one room on one node; the others say where it is', showingOutput(() => fleet, async () => {
+	const [one, two, three] = nodes();
+	const a = await join(one, 'fleet-room', 'A');
+	const b = await join(two, 'fleet-room', 'B');
+	const c = await join(three, 'fleet-room', 'C');
+	expect([a, b, c].map((j) => [j.node, j.hops])).toEqual([[a.node, a.hops], [a.node, b.hops], [a.node, c.hops]]);
+	expect(c.peers.sort()).toEqual(['A', 'B']);
+	// Entering elsewhere than the room's node costs one hop to it, no more.
+	for (const joined of [a, b, c]) {
+		expect(joined.hops.length).toBeLessThanOrEqual(1);
+	}
+	await a.client.waitFor('peer.joined', (e) => e.peer.displayName === 'C');
+	// The admin API and the registry say where it is.
+	await pollUntil('every node to list the room on its node', async () => {
+		const listed = await Promise.all([one, two, three].map(roomsOf));
+		return listed.every((rooms) => rooms[a.node] === 1) || undefined;
+	}, { timeoutMs: 5000, intervalMs: 100 });
+	// Without a grant for the room, no node says where it is.
+	const stranger = await SignalingClient.connect(two.url, { token: await devToken(two, 'another-room', 'S') });
+	clients.push(stranger);
+	const { routerRtpCapabilities } = await stranger.request('media.capabilities', {});
+	expect(await stranger.requestRaw('room.join', { roomId: 'fleet-room', rtpCapabilities: routerRtpCapabilities })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+}));
+
+test('kill -9 of the node hosting a room: its peers join again through another node, and the room comes back on a surviving node', showingOutput(() => fleet, async () => {
+	const all = nodes();
+	const first = await join(all[0], 'phoenix', 'A');
+	const host = fleet!.nodes.find((n) => n.id === first.node)!;
+	const others = all.filter((n) => n !== host);
+	await host.kill('SIGKILL');
+	// Two heartbeats for the registry to drop it; the join before that is sent to the dead node, and comes back.
+	const again = await pollUntil('the room to come back on a surviving node', async () => {
+		try {
+			return await join(others[0]!, 'phoenix', 'A again');
+		} catch {
+			return undefined;
+		}
+	}, { timeoutMs: 10_000, intervalMs: 200 });
+	expect(others.map((n) => n.id)).toContain(again.node);
+	const b = await join(others[1]!, 'phoenix', 'B');
+	expect(b.node).toBe(again.node);
+	expect(b.peers).toEqual(['A again']);
+	await fleet!.restart(all.indexOf(host));
+}));
+
+test('a draining node (SIGTERM) keeps its running room: joins to it still go there; a new room goes to another node', showingOutput(() => fleet, async () => {
+	const all = nodes();
+	const running = await join(all[0], 'running-call', 'A');
+	const host = fleet!.nodes.find((n) => n.id === running.node)!;
+	const stopping = host.stop();
+	const others = all.filter((n) => n !== host);
+	await pollUntil(`${host.id} to be listed draining`, async () => {
+		const res = await others[0]!.api('GET', '/api/admin/cluster', { token: fleet!.adminToken });
+		return (res.body.nodes as { id: string; state: string }[]).some((n) => n.id === host.id && n.state === 'draining') || undefined;
+	}, { timeoutMs: 5000, intervalMs: 50 });
+	const late = await join(others[0]!, 'running-call', 'B');
+	expect(late.node).toBe(host.id);
+	expect(late.peers).toEqual(['A']);
+	const fresh = await join(host, 'new-room', 'C');
+	expect(fresh.node).not.toBe(host.id);
+	expect(fresh.hops).toEqual([fresh.node]);
+	// The running room ends when its last peer leaves: then the node stops.
+	await running.client.request('room.leave', {});
+	await late.client.request('room.leave', {});
+	expect(await stopping).toBe(0);
+	await fleet!.restart(all.indexOf(host));
+}));
