@@ -76,7 +76,9 @@ export function buildApp(deps: AppDeps): App {
 	// A fleet's pages connect to the node that hosts their room: every node's origin is one of the fleet's.
 	const cluster = deps.cluster;
 	const fleetOrigins = cluster && (() => cluster.nodes.flatMap((node) => (node.url === null ? [] : [new URL(node.url).origin])));
-	app.use(webRoutes({ fleetOrigins }));
+	// NOTE: connect-src names the WebSocket origins too: browsers do not match an http: source to a ws: URL of another origin.
+	const connectOrigins = fleetOrigins && (() => fleetOrigins().flatMap((origin) => [origin, origin.replace(/^http/, 'ws')]));
+	app.use(webRoutes({ connectOrigins }));
 	app.use(notFoundHandler);
 	app.use(errorHandler(logger));
 

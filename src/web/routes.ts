@@ -15,14 +15,14 @@ export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'dist', 'public');
  * /signup, /directory, /u/:handle, /settings, /history: shells that need no
  * token; their bundles use the account's) and the bundles under /assets/.
  * Without a built bundle the pages answer 503 with how to build it. Every
- * answer here carries PAGE_CSP (with `fleetOrigins`, a fleet's nodes, in its connect-src).
+ * answer here carries PAGE_CSP (with `connectOrigins`, a fleet's nodes, in its connect-src).
  */
-export function webRoutes({ publicDir = PUBLIC_DIR, fleetOrigins }: { publicDir?: string; fleetOrigins?: () => string[] } = {}): Router {
+export function webRoutes({ publicDir = PUBLIC_DIR, connectOrigins }: { publicDir?: string; connectOrigins?: () => string[] } = {}): Router {
 	const router = Router();
 	// NOTE: before any route, so no page, redirect or asset goes out without it
 	// (nor a 404 that falls through this router).
 	router.use((_req, res, next) => {
-		res.set('Content-Security-Policy', fleetOrigins ? pageCsp(fleetOrigins()) : PAGE_CSP);
+		res.set('Content-Security-Policy', connectOrigins ? pageCsp(connectOrigins()) : PAGE_CSP);
 		next();
 	});
 	const built = (bundle = 'room.js') => fs.existsSync(path.join(publicDir, bundle));
