@@ -145,6 +145,17 @@ export function createMetrics({ pool, registry: rooms, calls, store, cluster, co
 		},
 	});
 	new client.Gauge({
+		// NOTE: one series per node of the fleet, as the headroom.
+		name: 'switchyard_cluster_node_rooms', help: 'Rooms each node of the fleet says it hosts (a room lives on one node).',
+		labelNames: ['node'], registers,
+		collect() {
+			this.reset();
+			for (const node of cluster?.available ? cluster.nodes : []) {
+				this.set({ node: node.id }, node.rooms);
+			}
+		},
+	});
+	new client.Gauge({
 		name: 'switchyard_calls_active', help: 'Calls ringing or in progress.', registers,
 		collect() {
 			this.set(calls?.activeCalls ?? 0);

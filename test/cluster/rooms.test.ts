@@ -1,3 +1,4 @@
+import { metricValue } from '../helpers/metrics';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient, SignalingRequestError } from '../helpers/signalingClient';
 import { showingOutput, startFleet, type Fleet, type FleetNode } from './fleet';
@@ -78,8 +79,13 @@ test('joins through three nodes end up in one room on one node; the others say w
 	// The admin API and the registry say where it is.
 	await pollUntil('every node to list the room on its node', async () => {
 		const listed = await Promise.all([one, two, three].map(roomsOf));
-		return listed.every((rooms) => rooms[a.node] === 1) || undefined;
+		return listed.every((rooms) => rooms[a.node] === 1 && Object.keys(rooms).length === 3) || undefined;
 	}, { timeoutMs: 5000, intervalMs: 100 });
+	// So do the metrics the overview dashboard's cluster panel plots.
+	for (const node of [one, two, three]) {
+		const text = (await node.api('GET', '/metrics')).body as string;
+		expect([node.id, metricValue(text, `switchyard_cluster_node_rooms{node="${a.node}"}`)]).toEqual([node.id, 1]);
+	}
 	// Without a grant for the room, no node says where it is.
 	const stranger = await SignalingClient.connect(two.url, { token: await devToken(two, 'another-room', 'S') });
 	clients.push(stranger);
