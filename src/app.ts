@@ -77,7 +77,9 @@ export function buildApp(deps: AppDeps): App {
 	const cluster = deps.cluster;
 	const fleetOrigins = cluster && (() => cluster.nodes.flatMap((node) => (node.url === null ? [] : [new URL(node.url).origin])));
 	// NOTE: connect-src names the WebSocket origins too: browsers do not match an http: source to a ws: URL of another origin.
-	const connectOrigins = fleetOrigins && (() => fleetOrigins().flatMap((origin) => [origin, origin.replace(/^http/, 'ws')]));
+	const connectOrigins = fleetOrigins && (() => [
+		...fleetOrigins().flatMap((origin) => [origin, origin.replace(/^http/, 'ws')]), ...deps.config.cluster.connectOrigins,
+	]);
 	app.use(webRoutes({ connectOrigins }));
 	app.use(notFoundHandler);
 	app.use(errorHandler(logger));

@@ -123,6 +123,9 @@ export const configSchema = z.strictObject({
 		nodeUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).max(2048).nullable(),
 		heartbeatMs: z.number().int().min(100).max(60_000),
 		keyPrefix: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, { error: 'expected 1-64 letters, digits, ":", ".", "_" or "-"' }),
+		connectOrigins: z.array(z.string().max(256).regex(/^(https?|wss?):\/\/(\*\.)?[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$/, {
+			error: 'expected a CSP source such as https://*.media.example.org or wss://media-1.example.org:8443',
+		})).max(32),
 	}),
 	log: z.strictObject({
 		level: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']),

@@ -145,6 +145,7 @@ export async function startFleet({ size = 3, env = {}, redisUrl = testRedis().ur
 		if (failed) {
 			throw failed.reason;
 		}
+		await listedByAll(nodes, adminToken);
 	} catch (error) {
 		await Promise.allSettled(nodes.map((node) => node.kill('SIGKILL')));
 		await database.drop();
@@ -169,6 +170,7 @@ export async function startFleet({ size = 3, env = {}, redisUrl = testRedis().ur
 				await node.stop();
 			}
 			await node.start();
+			await listedByAll(nodes.filter((n) => n.running), adminToken);
 			return node;
 		},
 		describe: () => nodes.map((node) => node.describe()).join('\n'),
@@ -206,6 +208,20 @@ export function showingOutput(fleet: () => Fleet | undefined, body: () => Promis
 			throw new Error(`${String(error)}\n\nThe fleet's output:\n${output}`);
 		}
 	};
+}
+
+/**
+ * Waits until every node lists every other (a node's list is a heartbeat old: one that has just started
+ * is missing from the others' for up to one), as a fleet that has settled. Bounded.
+ */
+async function listedByAll(nodes: readonly FleetNode[], adminToken: string): Promise<void> {
+	const ids = nodes.map((node) => node.id).sort().join();
+	for (const node of nodes) {
+		await pollUntil(`${node.id} to list ${ids}`, async () => {
+			const res = await node.api('GET', '/api/admin/cluster', { token: adminToken });
+			return res.status === 200 && (res.body.nodes as { id: string }[]).map((n) => n.id).sort().join() === ids;
+		}, { timeoutMs: 10_000, intervalMs: 50 });
+	}
 }
 
 type Run = { child: ChildProcess; exited: Promise<void> };
