@@ -49,11 +49,14 @@ export class FleetRooms {
 		this.#logger = deps.logger.child({ module: 'rooms', nodeId: deps.registry.nodeId });
 	}
 
-	/** Refreshes the entries of this node's rooms at every heartbeat from now on. */
+	/** Refreshes the entries of this node's rooms at every heartbeat from now on, and at once when Redis is back. */
 	start(): void {
 		this.#timer = setInterval(() => this.#refresh(), this.#heartbeatMs);
 		this.#timer.unref();
+		this.#redis.on('ready', this.#onReady);
 	}
+
+	readonly #onReady = (): void => this.#refresh();
 
 	/**
 	 * Where the room `roomId` is, or is to be: the node its entry names while
@@ -79,7 +82,8 @@ export class FleetRooms {
 				});
 				this.#logger.info('room placed again', { roomId, was: run.slice(0, 80) });
 			}
-			const target = this.#choose();
+			// A room open here whose entry is gone (Redis restarted empty): it stays here.
+			const target = this.#hosted().includes(roomId) ? { id: this.#registry.nodeId, startedAt: this.#registry.startedAt, url: null } : this.#choose();
 			if (!target) {
 				throw new AppError('draining', 'no node of the fleet takes new rooms now');
 			}
@@ -109,6 +113,7 @@ export class FleetRooms {
 
 	close(): void {
 		clearInterval(this.#timer);
+		this.#redis.off('ready', this.#onReady);
 	}
 
 	/** The ready node (this one included) with the most headroom, never a draining one nor one clients cannot reach. */
