@@ -19,9 +19,12 @@ export const packages = {
 	// npm test and npm run test:worker: DTLS certificates for mediasoup's suite,
 	// a real Prometheus for the dashboards, PostgreSQL (initdb, pg_ctl) and
 	// Redis (redis-server; redis-cli comes with it) for the run's throwaway
-	// servers (test/globalSetup.js); Debian's own cluster on 5432 and its redis
-	// service on 6379 are left alone.
-	test: ['openssl', 'ca-certificates', 'prometheus', 'postgresql', 'redis-server'],
+	// servers (test/globalSetup.js), and nginx for the load balancer in front of
+	// a fleet (test/cluster/nginx.test.ts starts its own: test/helpers/nginxServer.ts).
+	// Debian's own cluster on 5432, its redis service on 6379 and its nginx
+	// service on 80 are left alone. nginx: the plain package, whose binary has
+	// the http proxy and WebSocket upgrades (nginx-light only adds a module).
+	test: ['openssl', 'ca-certificates', 'prometheus', 'postgresql', 'redis-server', 'nginx'],
 	// npm run test:e2e: Debian's chromium for the browser tests, coturn for TURN,
 	// openssl for the HTTPS deployment test, PostgreSQL for the store-outage test.
 	e2e: ['chromium', 'coturn', 'openssl', 'ca-certificates', 'postgresql'],

@@ -21,8 +21,8 @@ describe('scripts/system-packages.mjs: the README commands install what their te
 		expect(pkg.scripts['pretest:e2e']).toBe('node scripts/system-packages.mjs --ensure e2e');
 	});
 
-	test('the groups hold the programs the tests run: prometheus, postgresql and redis-server for npm test, chromium and coturn for the browser tests', () => {
-		expect(run(['test']).stdout.trim().split(' ')).toEqual(expect.arrayContaining(['prometheus', 'postgresql', 'redis-server', 'openssl']));
+	test('the groups hold the programs the tests run: prometheus, postgresql, redis-server and nginx for npm test, chromium and coturn for the browser tests', () => {
+		expect(run(['test']).stdout.trim().split(' ')).toEqual(expect.arrayContaining(['prometheus', 'postgresql', 'redis-server', 'nginx', 'openssl']));
 		expect(run(['e2e']).stdout.trim().split(' ')).toEqual(expect.arrayContaining(['chromium', 'coturn', 'openssl', 'postgresql']));
 		// .ci/run installs every group: each package once.
 		const all = run([]).stdout.trim().split(' ');
