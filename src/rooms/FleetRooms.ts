@@ -66,6 +66,18 @@ export class FleetRooms {
 	 * @throws service_unavailable (Redis away, or the room's node has no URL), draining (no node can take it)
 	 */
 	async place(roomId: string): Promise<RoomPlace> {
+		try {
+			return await this.#place(roomId);
+		} catch (error) {
+			// NOTE: Redis away: a room open here still takes its joins (its host is not in doubt); others wait for Redis.
+			if (error instanceof AppError && error.code === 'service_unavailable' && this.#hosted().includes(roomId)) {
+				return { here: true };
+			}
+			throw error;
+		}
+	}
+
+	async #place(roomId: string): Promise<RoomPlace> {
 		const key = this.#key(roomId);
 		for (let attempt = 0; attempt < 3; attempt++) {
 			const run = await this.#redis.get(key).catch((error: unknown) => {

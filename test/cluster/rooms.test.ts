@@ -136,3 +136,22 @@ test('a draining node (SIGTERM) keeps its running room: joins to it still go the
 	expect(await stopping).toBe(0);
 	await fleet!.restart(all.indexOf(host));
 }));
+
+test('a drain that runs out of time moves the room: its peers get session.reconnect roomMoved and join again on another node', showingOutput(() => fleet, async () => {
+	const all = nodes();
+	const a = await join(all[0], 'moving-room', 'A');
+	const host = fleet!.nodes.find((n) => n.id === a.node)!;
+	const stopping = host.stop();
+	// SWITCHYARD_DRAIN_TIMEOUT_SECONDS is 8 here: A is still in the room when it runs out.
+	expect(await a.client.waitFor('session.reconnect', () => true, 15_000)).toEqual({ reason: 'roomMoved' });
+	// As the web client does: leave, and join again through the node it is connected to, which says where the room went.
+	await a.client.request('room.leave', {});
+	const { routerRtpCapabilities } = await a.client.request('media.capabilities', {});
+	const moved = await a.client.requestRaw('room.join', { roomId: 'moving-room', rtpCapabilities: routerRtpCapabilities }) as { ok: boolean; error?: { code: string; details?: { node: string } } };
+	expect(moved).toMatchObject({ ok: false, error: { code: 'room_elsewhere' } });
+	expect(moved.error!.details!.node).not.toBe(host.id);
+	const again = await join(host, 'moving-room', 'A again');
+	expect(again.node).toBe(moved.error!.details!.node);
+	expect(await stopping).toBe(0);
+	await fleet!.restart(all.indexOf(host));
+}));

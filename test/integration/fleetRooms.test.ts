@@ -12,7 +12,7 @@ import { freshRedisPrefix, testRedis } from '../helpers/redis';
  */
 
 const HEARTBEAT_MS = 100;
-type FakeNode = { registry: NodeRegistry; status: NodeStatus; hosted: string[]; draining: boolean; rooms: FleetRooms; close(): Promise<void> };
+type FakeNode = { registry: NodeRegistry; status: NodeStatus; hosted: string[]; draining: boolean; rooms: FleetRooms; cutOff(): void; close(): Promise<void> };
 const opened: FakeNode[] = [];
 
 afterEach(async () => {
@@ -30,6 +30,7 @@ async function fakeNode(keyPrefix: string, id: string, status: Partial<NodeStatu
 		redis, nodeId: id, url: `http://${id}.test:8080`, heartbeatMs: HEARTBEAT_MS, keyPrefix, release: 'test', status: () => node.status, clock: systemClock, logger,
 	});
 	node.rooms = new FleetRooms({ redis, registry: node.registry, keyPrefix, heartbeatMs: HEARTBEAT_MS, hosted: () => node.hosted, draining: () => node.draining, logger });
+	node.cutOff = () => redis.disconnect();
 	node.close = async () => {
 		node.rooms.close();
 		await node.registry.close();
@@ -81,4 +82,12 @@ test('a room whose node is gone is placed again; a draining node keeps the rooms
 	opened.splice(opened.indexOf(b!), 1);
 	await pollUntil('a to stop listing b', async () => a!.registry.nodes.every((n) => n.id !== 'b') || undefined, { timeoutMs: 2000, intervalMs: 20 });
 	expect(await a!.rooms.place('kept')).toEqual({ here: true });
+});
+
+test('Redis away: a room open on this node still takes its joins here; any other room waits for Redis (service_unavailable)', async () => {
+	const [a] = await fleetOf({ a: { headroom: 10 }, b: { headroom: 20 } });
+	a!.hosted.push('open-here');
+	a!.cutOff();
+	expect(await a!.rooms.place('open-here')).toEqual({ here: true });
+	await expect(a!.rooms.place('somewhere')).rejects.toMatchObject({ code: 'service_unavailable' });
 });
