@@ -19,10 +19,10 @@ const PRESENCE_TTL_SECONDS = 24 * 3600;
  * Presence across a fleet: each node keeps its own devices in memory and in
  * the hash `PREFIX presence:USER` (device id to the run of the node it is
  * connected to, `NODE@STARTED`), so that any node can tell whether an account
- * is online anywhere. A device whose node is not live (registry) does not
- * count: a killed node's devices stop counting within two heartbeats,
- * without anyone cleaning up after it. Notifications go through socket.io
- * (`attach`), which reaches every node.
+ * is online anywhere. A device whose node is not live (listed by the
+ * registry, or its record in Redis) does not count: a killed node's devices
+ * stop counting within two heartbeats, without anyone cleaning up after it.
+ * Notifications go through socket.io (`attach`), which reaches every node.
  */
 export class FleetPresence implements Presence {
 	readonly #local = new LocalPresence();
@@ -62,10 +62,15 @@ export class FleetPresence implements Presence {
 		const runs = await this.#redis.hvals(this.#key(userId)).catch((error: unknown) => {
 			throw clusterUnavailable(error);
 		});
-		return runs.some((run) => {
+		for (const run of new Set(runs)) {
 			const at = run.lastIndexOf('@');
-			return at > 0 && this.#registry.isLive(run.slice(0, at), Number(run.slice(at + 1)));
-		});
+			const [id, startedAt] = [run.slice(0, at), Number(run.slice(at + 1))];
+			// NOTE: a node that has just started is missing from the last heartbeat's list: Redis has its record.
+			if (at > 0 && (this.#registry.isLive(id, startedAt) || (await this.#registry.fetch(id))?.startedAt === startedAt)) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	notifyUser<N extends CallNotificationName>(userId: string, name: N, data: CallNotifications[N], except?: Device): void {
