@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { clusterUnavailable, type Bus, type NodeRegistry } from '../cluster';
+import { clusterUnavailable, nodeRun, parseRun, type Bus, type NodeRegistry } from '../cluster';
 import { NotFoundError } from '../errors';
 import type { Logger } from '../logging';
 import type { Store, User } from '../store';
@@ -89,14 +89,14 @@ export class FleetCalls implements CallFleet {
 		this.#bus.handle('call.token', token, async (a) => (owned(a.callId), calls.token(a.party, a.callId)));
 		this.#bus.listen('call.partyRemoved', partyRemovedSchema, (removal) => calls.remotePartyRemoved(removal));
 		this.#bus.listen('call.recheck', recheckSchema, ({ userId }) => void calls.recheck(userId, { fleet: false }));
-		this.#registry.observer.on('nodeGone', (nodeId, startedAt) => void this.#takeOver(nodeId, `${nodeId}@${startedAt}`));
+		this.#registry.observer.on('nodeGone', (nodeId, startedAt) => void this.#takeOver(nodeId, nodeRun({ id: nodeId, startedAt })));
 		void this.#takeOver(this.nodeId, undefined);
 	}
 
 	async save(call: CallSnapshot): Promise<void> {
 		const key = this.#key(`call:${call.id}`);
 		const multi = this.#redis.multi()
-			.hset(key, 'owner', this.#run, 'call', JSON.stringify({ v: CALL_ENTRY_VERSION, ...call }))
+			.hset(key, 'owner', this.#registry.run, 'call', JSON.stringify({ v: CALL_ENTRY_VERSION, ...call }))
 			.expire(key, ENTRY_TTL_SECONDS)
 			.sadd(this.#key(`calls:${this.nodeId}`), call.id);
 		for (const userId of [call.caller.id, ...call.legs.map((leg) => leg.id)]) {
@@ -146,7 +146,7 @@ export class FleetCalls implements CallFleet {
 	}
 
 	async send<R extends RemoteCallRequest>(call: CallSnapshot, request: R, args: RemoteCallRequests[R]['args']): Promise<RemoteCallRequests[R]['result']> {
-		if (!this.#registry.isLive(call.owner) && !await this.#registry.fetch(call.owner)) {
+		if (!await this.#registry.findLive(call.owner)) {
 			// Gone: the call is being taken over; the client tries again shortly.
 			throw clusterUnavailable(new Error(`the owner ${call.owner} of the call is gone`));
 		}
@@ -179,11 +179,11 @@ export class FleetCalls implements CallFleet {
 			for (const callId of await this.#redis.smembers(from)) {
 				const key = this.#key(`call:${callId}`);
 				const owner = run ?? await this.#redis.hget(key, 'owner');
-				if (owner === null || owner === this.#run) {
+				if (owner === null || owner === this.#registry.run) {
 					continue;
 				}
-				const text = await this.#redis.eval(TAKE_OVER, 3, key, from, this.#key(`calls:${this.nodeId}`), owner, this.#run, callId) as string | null;
-				const call = text === null ? undefined : this.#parse(text, this.#run);
+				const text = await this.#redis.eval(TAKE_OVER, 3, key, from, this.#key(`calls:${this.nodeId}`), owner, this.#registry.run, callId) as string | null;
+				const call = text === null ? undefined : this.#parse(text, this.#registry.run);
 				const restored = call && await this.#restore(call);
 				if (restored) {
 					await this.#calls?.takeOver(restored);
@@ -210,18 +210,13 @@ export class FleetCalls implements CallFleet {
 		return Call.restore(snapshot, users, { callerDevice: this.#presence.device(snapshot.caller.device), clock: this.#clock, logger: this.#logger });
 	}
 
-	/** This run of this node, as an entry's owner names it. */
-	get #run(): string {
-		return `${this.nodeId}@${this.#registry.startedAt}`;
-	}
-
 	/** An entry's call, or undefined (and a warning) when it does not parse. `owner`: the entry's owner run. */
 	#parse(text: string, owner: string): CallSnapshot | undefined {
 		try {
 			const parsed = callEntrySchema.safeParse(JSON.parse(text));
 			if (parsed.success) {
 				const { v: _v, ...call } = parsed.data;
-				return { ...call, owner: owner.slice(0, owner.lastIndexOf('@')) };
+				return { ...call, owner: parseRun(owner)?.id ?? owner };
 			}
 		} catch {
 			// Not JSON: refused below.

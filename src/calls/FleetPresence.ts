@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { clusterUnavailable, type NodeRegistry } from '../cluster';
+import { clusterUnavailable, parseRun, type NodeRegistry } from '../cluster';
 import type { Logger } from '../logging';
 import type { CallNotificationName, CallNotifications } from './notifications';
 import { LocalPresence, type Device, type Presence } from './Presence';
@@ -63,10 +63,8 @@ export class FleetPresence implements Presence {
 			throw clusterUnavailable(error);
 		});
 		for (const run of new Set(runs)) {
-			const at = run.lastIndexOf('@');
-			const [id, startedAt] = [run.slice(0, at), Number(run.slice(at + 1))];
-			// NOTE: a node that has just started is missing from the last heartbeat's list: Redis has its record.
-			if (at > 0 && (this.#registry.isLive(id, startedAt) || (await this.#registry.fetch(id))?.startedAt === startedAt)) {
+			const named = parseRun(run);
+			if (named && await this.#registry.findLive(named.id, named.startedAt)) {
 				return true;
 			}
 		}
@@ -97,10 +95,9 @@ export class FleetPresence implements Presence {
 	}
 
 	#publish(userId: string, devices: Device[]): void {
-		const run = `${this.#registry.nodeId}@${this.#registry.startedAt}`;
 		const key = this.#key(userId);
 		this.#redis.multi()
-			.hset(key, Object.fromEntries(devices.map((device) => [device.id, run])))
+			.hset(key, Object.fromEntries(devices.map((device) => [device.id, this.#registry.run])))
 			.expire(key, PRESENCE_TTL_SECONDS)
 			.exec()
 			.catch((error: unknown) => this.#logger.warn('presence not published', { error: (error as Error).message }));

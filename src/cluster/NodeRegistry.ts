@@ -63,12 +63,24 @@ export class NodeRegistry {
 		return this.#startedAt;
 	}
 
-	/** Whether the run of node `nodeId` that started at `startedAt` was live at the last heartbeat. */
-	isLive(nodeId: string, startedAt?: number): boolean {
+	/** This run of this node, as what nodes publish of each other names it (nodeRun). */
+	get run(): string {
+		return nodeRun({ id: this.nodeId, startedAt: this.#startedAt });
+	}
+
+	/**
+	 * Node `nodeId` (its run that started at `startedAt`, when given) if it is
+	 * live: this node, one the last heartbeat listed, or one whose record Redis
+	 * has now (a node that has just started is missing from the list for up to
+	 * a heartbeat). Undefined when it is gone. @throws service_unavailable
+	 */
+	async findLive(nodeId: string, startedAt?: number): Promise<Pick<NodeRecord, 'id' | 'url' | 'startedAt'> | undefined> {
+		const matches = (node: { startedAt: number }) => startedAt === undefined || node.startedAt === startedAt;
 		if (nodeId === this.nodeId) {
-			return startedAt === undefined || startedAt === this.#startedAt;
+			return matches({ startedAt: this.#startedAt }) ? { id: this.nodeId, url: this.#url, startedAt: this.#startedAt } : undefined;
 		}
-		return this.#seen.some((node) => node.id === nodeId && (startedAt === undefined || node.startedAt === startedAt));
+		const node = this.#seen.find((n) => n.id === nodeId && matches(n)) ?? await this.fetch(nodeId);
+		return node && matches(node) ? node : undefined;
 	}
 
 	/** Whether the last heartbeat reached Redis: false while it is away (/readyz says `cluster_unavailable`). */
@@ -202,6 +214,22 @@ export class NodeRegistry {
 	#recordKey(id: string): string {
 		return this.#key(`node:${id}`);
 	}
+}
+
+/**
+ * A run of a node, `ID@STARTED`: how presence, calls and the room directory
+ * name the node a device, a call or a room is on, so that a node restarted
+ * under the same id is not taken for its earlier run.
+ */
+export function nodeRun(node: { id: string; startedAt: number }): string {
+	return `${node.id}@${node.startedAt}`;
+}
+
+/** The node id and start time of a run (nodeRun); undefined for text that is not one. */
+export function parseRun(run: string): { id: string; startedAt: number } | undefined {
+	const at = run.lastIndexOf('@');
+	const startedAt = Number(run.slice(at + 1));
+	return at > 0 && Number.isInteger(startedAt) ? { id: run.slice(0, at), startedAt } : undefined;
 }
 
 /** A record another node published, or undefined when it is not one this node can read (garbage, a newer version). */

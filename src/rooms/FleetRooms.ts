@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { clusterUnavailable, type NodeRecord, type NodeRegistry } from '../cluster';
+import { clusterUnavailable, nodeRun, parseRun, type NodeRecord, type NodeRegistry } from '../cluster';
 import { AppError } from '../errors';
 import type { Logger } from '../logging';
 
@@ -84,7 +84,8 @@ export class FleetRooms {
 				throw clusterUnavailable(error);
 			});
 			if (run !== null) {
-				const host = await this.#live(run);
+				const named = parseRun(run);
+				const host = named && await this.#registry.findLive(named.id, named.startedAt);
 				if (host && !(host.id === this.#registry.nodeId && this.#draining() && !this.#hosted().includes(roomId))) {
 					return this.#at(host);
 				}
@@ -99,7 +100,7 @@ export class FleetRooms {
 			if (!target) {
 				throw new AppError('draining', 'no node of the fleet takes new rooms now');
 			}
-			const claimed = await this.#redis.set(key, `${target.id}@${target.startedAt}`, 'PX', ENTRY_TTL_MS, 'NX').catch((error: unknown) => {
+			const claimed = await this.#redis.set(key, nodeRun(target), 'PX', ENTRY_TTL_MS, 'NX').catch((error: unknown) => {
 				throw clusterUnavailable(error);
 			});
 			if (claimed === 'OK') {
@@ -112,14 +113,14 @@ export class FleetRooms {
 
 	/** The room closed here: its entry goes (if it still names this node). */
 	released(roomId: string): void {
-		this.#redis.eval(DELETE_IF, 1, this.#key(roomId), this.#run)
+		this.#redis.eval(DELETE_IF, 1, this.#key(roomId), this.#registry.run)
 			.catch((error: unknown) => this.#logger.warn('room entry not removed', { roomId, error: (error as Error).message }));
 	}
 
 	/** Drops every entry of this node at once: its rooms move (a drain that ran out of time). */
 	async releaseAll(): Promise<void> {
 		for (const roomId of this.#hosted()) {
-			await this.#redis.eval(DELETE_IF, 1, this.#key(roomId), this.#run).catch(() => undefined);
+			await this.#redis.eval(DELETE_IF, 1, this.#key(roomId), this.#registry.run).catch(() => undefined);
 		}
 	}
 
@@ -148,19 +149,6 @@ export class FleetRooms {
 		return { here: false, nodeId: node.id, url: node.url };
 	}
 
-	/** The live node of the run `run`: as the registry last listed it, or as Redis has it now (one that has just started). */
-	async #live(run: string): Promise<Pick<NodeRecord, 'id' | 'url'> | undefined> {
-		const at = run.lastIndexOf('@');
-		const id = run.slice(0, at);
-		const startedAt = Number(run.slice(at + 1));
-		if (id === this.#registry.nodeId) {
-			return startedAt === this.#registry.startedAt ? { id, url: null } : undefined;
-		}
-		const listed = this.#registry.nodes.find((node) => node.id === id && node.startedAt === startedAt);
-		const record = listed ?? await this.#registry.fetch(id);
-		return record?.startedAt === startedAt ? record : undefined;
-	}
-
 	#refresh(): void {
 		const rooms = this.#hosted();
 		if (rooms.length === 0) {
@@ -168,13 +156,9 @@ export class FleetRooms {
 		}
 		const multi = this.#redis.multi();
 		for (const roomId of rooms) {
-			multi.set(this.#key(roomId), this.#run, 'PX', ENTRY_TTL_MS);
+			multi.set(this.#key(roomId), this.#registry.run, 'PX', ENTRY_TTL_MS);
 		}
 		multi.exec().catch((error: unknown) => this.#logger.debug('room entries not refreshed', { error: (error as Error).message }));
-	}
-
-	get #run(): string {
-		return `${this.#registry.nodeId}@${this.#registry.startedAt}`;
 	}
 
 	#key(roomId: string): string {
