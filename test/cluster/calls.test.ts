@@ -59,20 +59,26 @@ async function historyIs(node: FleetNode, caller: Account, callerRows: [string, 
 	expect(JSON.stringify([await history(node, caller, callId), await history(node, callee, callId)])).toBe(want);
 }
 
+/**
+ * A caller signed up and connected on `callerAt`, a callee (who has it as a contact) with a device on
+ * each of `calleeAt`, and the caller's invite ringing all of them.
+ */
+async function ringing<N extends FleetNode[]>(callerAt: FleetNode, calleeAt: [...N], media: 'audio' | 'video') {
+	const caller = await account(callerAt, 'caller');
+	const callee = await account(calleeAt[0]!, 'callee', [caller]);
+	const callerDevice = await device(callerAt, caller);
+	const devices = await Promise.all(calleeAt.map((node) => device(node, callee))) as { [K in keyof N]: SignalingClient };
+	const { callId, invited } = await callerDevice.request('call.invite', { to: [callee.handle], media });
+	const incoming = await Promise.all(devices.map((d) => d.waitFor('call.incoming')));
+	return { caller, callee, callerDevice, devices, callId, invited, incoming };
+}
+
 test('the caller on node-1, the callee on node-2 and node-3: both ring; answered on node-3, node-2 hears answeredElsewhere and the caller accepted; history once', showingOutput(() => fleet, async () => {
 	const [one, two, three] = nodes();
-	const caller = await account(one, 'caller');
-	const callee = await account(two, 'callee', [caller]);
-	const callerDevice = await device(one, caller);
-	const phone = await device(two, callee);
-	const laptop = await device(three, callee);
-
-	const { callId, invited } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'video' });
+	const { caller, callee, callerDevice, devices: [phone, laptop], callId, invited, incoming } = await ringing(one, [two, three], 'video');
 	expect(invited).toEqual({ [callee.handle]: 'ringing' });
-	for (const ringing of [phone, laptop]) {
-		expect(await ringing.waitFor('call.incoming')).toEqual({
-			callId, from: { handle: caller.handle, displayName: caller.handle, verified: false }, media: 'video', waiting: false,
-		});
+	for (const data of incoming) {
+		expect(data).toEqual({ callId, from: { handle: caller.handle, displayName: caller.handle, verified: false }, media: 'video', waiting: false });
 	}
 	await callerDevice.waitFor('call.ringing');
 
@@ -162,12 +168,7 @@ test('decline, cancel and the ring timeout on another node reach every device; c
 
 test('an active call whose owner is killed goes on: the callee hangs up on another node and both histories say answered', showingOutput(() => fleet, async () => {
 	const [one, two, three] = nodes();
-	const caller = await account(three, 'caller');
-	const callee = await account(two, 'callee', [caller]);
-	const callerDevice = await device(three, caller);
-	const calleeDevice = await device(two, callee);
-	const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'audio' });
-	await calleeDevice.waitFor('call.incoming');
+	const { caller, callee, callerDevice, devices: [calleeDevice], callId } = await ringing(three, [two], 'audio');
 	await calleeDevice.request('call.accept', { callId });
 	await callerDevice.waitFor('call.accepted');
 
@@ -187,14 +188,7 @@ test('an active call whose owner is killed goes on: the callee hangs up on anoth
 
 test('the owner of a ringing call killed: the callee\'s devices on the other nodes stop ringing within the ring timeout; both histories say missed', showingOutput(() => fleet, async () => {
 	const [one, two, three] = nodes();
-	const caller = await account(one, 'caller');
-	const callee = await account(two, 'callee', [caller]);
-	const callerDevice = await device(one, caller);
-	const phone = await device(two, callee);
-	const laptop = await device(three, callee);
-	const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'video' });
-	await phone.waitFor('call.incoming');
-	await laptop.waitFor('call.incoming');
+	const { caller, callee, devices: [phone, laptop], callId } = await ringing(one, [two, three], 'video');
 	const rangAt = Date.now();
 
 	await one.kill('SIGKILL');
@@ -226,12 +220,7 @@ test('a logout on node-2 ends the connections made with that session on node-3, 
 
 test('a block made on node-3 stops a ringing call owned by node-1 on the callee\'s devices; the caller just hears no answer', showingOutput(() => fleet, async () => {
 	const [one, two, three] = nodes();
-	const caller = await account(one, 'caller');
-	const callee = await account(two, 'callee', [caller]);
-	const callerDevice = await device(one, caller);
-	const phone = await device(two, callee);
-	const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'audio' });
-	await phone.waitFor('call.incoming');
+	const { caller, callee, callerDevice, devices: [phone], callId } = await ringing(one, [two], 'audio');
 	expect((await three.api('PUT', `/api/me/blocks/${caller.handle}`, { token: callee.token })).status).toBe(204);
 	expect(await phone.waitFor('call.cancelled', (e) => e.callId === callId)).toEqual({ callId });
 	// Nothing tells the caller about the block: its side rings until the timeout, like any unanswered call.
