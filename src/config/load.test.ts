@@ -88,7 +88,15 @@ describe('loadConfig', () => {
 		expect(message).toContain('auth.secret: expected auth.secret with cluster.redisUrl');
 		expect(message).not.toContain('hunter2');
 		expect(loadConfig({ env: { ...redis, SWITCHYARD_AUTH_SECRET: 'a-cluster-wide-secret-0123456789abcdef' } }).cluster.redisUrl).toBe(redis.SWITCHYARD_CLUSTER_REDIS_URL);
-		expect(loadConfig({ env: {} }).cluster).toMatchObject({ redisUrl: null, nodeId: null, nodeUrl: null, heartbeatMs: 2000 });
+		expect(loadConfig({ env: {} }).cluster).toMatchObject({ redisUrl: null, nodeId: null, nodeUrl: null, heartbeatMs: 2000, connectOrigins: [] });
+	});
+
+	test('cluster.connectOrigins takes CSP sources for the fleet\'s nodes, and nothing that could widen the policy', () => {
+		const env = { SWITCHYARD_CLUSTER_CONNECT_ORIGINS: 'https://*.media.example.org, wss://*.media.example.org, http://127.0.0.1:*' };
+		expect(loadConfig({ env }).cluster.connectOrigins).toEqual(['https://*.media.example.org', 'wss://*.media.example.org', 'http://127.0.0.1:*']);
+		for (const bad of ['*', "'unsafe-inline'", 'https://*', 'https://a.example.org/path', 'javascript:alert(1)', 'https://a.example.org; script-src *']) {
+			expect([bad, configError({ SWITCHYARD_CLUSTER_CONNECT_ORIGINS: bad })]).toEqual([bad, expect.stringContaining('cluster.connectOrigins.0: expected a CSP source')]);
+		}
 	});
 
 	test('every bad key is reported at once, with the file it came from', () => {
