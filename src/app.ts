@@ -75,7 +75,7 @@ export function buildApp(deps: AppDeps): App {
 	app.use(clusterRoutes({ accounts: deps.accounts, cluster: deps.cluster }));
 	// A fleet's pages connect to the node that hosts their room: every node's origin is one of the fleet's.
 	const cluster = deps.cluster;
-	const fleetOrigins = cluster && (() => cluster.nodes.flatMap((node) => (node.url === null ? [] : [new URL(node.url).origin])));
+	const fleetOrigins = cluster && (() => [...new Set(cluster.urls.map((url) => new URL(url).origin))]);
 	// NOTE: connect-src names the WebSocket origins too: browsers do not match an http: source to a ws: URL of another origin.
 	const connectOrigins = fleetOrigins && (() => [
 		...fleetOrigins().flatMap((origin) => [origin, origin.replace(/^http/, 'ws')]), ...deps.config.cluster.connectOrigins,

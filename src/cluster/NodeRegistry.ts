@@ -35,6 +35,7 @@ export class NodeRegistry {
 	/** A failed heartbeat has been logged since the last good one (one warning an outage). */
 	#warned = false;
 	#seen: NodeRecord[] = [];
+	readonly #urls = new Set<string>();
 	/** The runs of other nodes listed since, by id, with when each started: those not listed any more are gone. */
 	readonly #known = new Map<string, number>();
 	/** Since when heartbeats have got through without a break. */
@@ -88,6 +89,15 @@ export class NodeRegistry {
 		return this.#available;
 	}
 
+	/**
+	 * The URL of every node this one has listed since it started. NOTE: for
+	 * what pages may connect to (CSP, the origin check): a node that drops out
+	 * of the list for a moment (a late heartbeat on a busy machine) stays in.
+	 */
+	get urls(): string[] {
+		return [...this.#urls];
+	}
+
 	/** The live nodes as of the last heartbeat, this one included, by id. */
 	get nodes(): readonly NodeRecord[] {
 		return this.#seen;
@@ -125,6 +135,11 @@ export class NodeRegistry {
 		try {
 			await this.#publish();
 			this.#seen = await this.#read();
+			for (const node of this.#seen) {
+				if (node.url !== null) {
+					this.#urls.add(node.url);
+				}
+			}
 			this.#availableSince ??= this.#clock.now();
 			this.#noticeGone();
 			if (!this.#available) {
