@@ -126,6 +126,12 @@ export const configSchema = z.strictObject({
 		connectOrigins: z.array(z.string().max(256).regex(/^(https?|wss?):\/\/(\*\.)?[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$/, {
 			error: 'expected a CSP source such as https://*.media.example.org or wss://media-1.example.org:8443',
 		})).max(32),
+		placement: z.enum(['home', 'nearest']),
+		nodeMaxPeers: z.number().int().min(1).max(100_000).nullable(),
+		pipeListenIp: ip,
+		pipeAnnouncedAddress: z.string().min(1).max(253).nullable(),
+		pipeMinPort: port,
+		pipeMaxPort: port,
 	}),
 	log: z.strictObject({
 		level: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']),
@@ -156,6 +162,12 @@ export const configSchema = z.strictObject({
 		ctx.issues.push({ code: 'custom', path: ['policy', 'publisherCapFromPeers'], input: policy.publisherCapFromPeers, message: 'expected room sizes in ascending order' });
 	}
 	const { http, turn, cluster } = ctx.value;
+	if (cluster.pipeMaxPort < cluster.pipeMinPort) {
+		ctx.issues.push({ code: 'custom', path: ['cluster', 'pipeMaxPort'], input: cluster.pipeMaxPort, message: 'expected at least cluster.pipeMinPort' });
+	}
+	if ((cluster.pipeListenIp === '0.0.0.0' || cluster.pipeListenIp === '::') && cluster.pipeAnnouncedAddress === null) {
+		ctx.issues.push({ code: 'custom', path: ['cluster', 'pipeAnnouncedAddress'], input: null, message: `expected the address other nodes reach this one at, with cluster.pipeListenIp ${cluster.pipeListenIp}` });
+	}
 	if (cluster.redisUrl !== null && auth.secret === null) {
 		// NOTE: every node must verify every node's tokens and compute the same next refresh token.
 		ctx.issues.push({ code: 'custom', path: ['auth', 'secret'], input: undefined, message: 'expected auth.secret with cluster.redisUrl: the nodes of a cluster must share it (dev mode\'s random per-start secret cannot work)' });

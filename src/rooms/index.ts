@@ -3,5 +3,5 @@ export type { PeerLink, PeerNotice, PeerView } from './PeerLink';
 export { Room, type CloseReason, type JoinOptions, type RoomEvents, type RoomObserverEvents, type WebRtcTransportOffer } from './Room';
 export { RoomRegistry, type RoomRegistryEvents } from './RoomRegistry';
 export { RoomRouter } from './RoomRouter';
-export type { ConsumerAppData, PeerLimit, PeerTransport, ProducerAppData, RoomConfig, Source, TransportAppData, TransportDirection } from './types';
+export type { ConsumerAppData, NodePipeInfo, PeerLimit, PeerTransport, ProducerAppData, RoomConfig, Source, TransportAppData, TransportDirection } from './types';
 export { FleetRooms, type RoomPlace } from './FleetRooms';

@@ -17,3 +17,11 @@ export type ConsumerAppData = { peerId: string; producerPeerId: string; source: 
 
 /** A per-peer limit that keeps the room from doing something (reported to the client once). */
 export type PeerLimit = 'consumersPerPeer';
+
+/**
+ * One end of an inter-node pipe (NodePipes.ts), for metrics: a PipeTransport
+ * of a room's router here, paired with one on `peerNode`. `in`: it brings
+ * that node's producers here (its pipe producers); `out`: it sends this
+ * node's producers there (its pipe consumers).
+ */
+export type NodePipeInfo = { peerNode: string; direction: 'in' | 'out'; transport: ms.PipeTransport; streams: number };
