@@ -34,8 +34,8 @@ function badValues({ key, value }: Leaf): string[] {
 		'cluster.nodeId': ['has space', 'x'.repeat(65)],
 		'cluster.nodeUrl': ['ftp://media.example.org', 'not a url'],
 		'cluster.keyPrefix': ['', 'with space'],
-		'cluster.placement': ['everywhere', 1],
-		'cluster.nodeMaxPeers': [0, 1.5],
+		'cluster.placement': ['everywhere', '1'],
+		'cluster.nodeMaxPeers': ['0', '1.5'],
 		'cluster.pipeListenIp': ['localhost', '10.0.0'],
 		'cluster.pipeAnnouncedAddress': ['', 'x'.repeat(254)],
 	};
