@@ -7,6 +7,7 @@ import { Peer, type PlainTransportOptions, type ProduceOptions } from './Peer';
 import type { PeerLink, PeerNotice } from './PeerLink';
 import { PolicyApplier, type PolicyEvents } from './PolicyApplier';
 import type { RoomRouter } from './RoomRouter';
+import { localProducer } from './RoomProducer';
 import { RoomRouters } from './RoomRouters';
 import { SpeakerWatcher } from './SpeakerWatcher';
 import type { PeerLimit, ProducerAppData, RoomConfig, TransportAppData, TransportDirection } from './types';
@@ -264,14 +265,15 @@ export class Room {
 		});
 		const source = peer.routerOfProducer(producer.id);
 		if (source) {
-			void this.#speaker.watch(producer, source);
-		}
-		this.#policy.schedule();
-		for (const other of this.#peers.values()) {
-			if (other !== peer) {
-				void other.subscriptions.subscribe(producer, source);
+			const offered = localProducer(producer, source);
+			void this.#speaker.watch(offered);
+			for (const other of this.#peers.values()) {
+				if (other !== peer) {
+					void other.subscriptions.subscribe(offered);
+				}
 			}
 		}
+		this.#policy.schedule();
 		return producer;
 	}
 
@@ -367,8 +369,9 @@ export class Room {
 				continue;
 			}
 			for (const producer of other.producers.values()) {
-				if (!consumed.has(producer.id)) {
-					void peer.subscriptions.subscribe(producer, other.routerOfProducer(producer.id));
+				const source = other.routerOfProducer(producer.id);
+				if (!consumed.has(producer.id) && source) {
+					void peer.subscriptions.subscribe(localProducer(producer, source));
 				}
 			}
 		}

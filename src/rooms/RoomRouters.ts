@@ -1,12 +1,12 @@
 import { InvalidStateError } from '../errors';
 import type { Logger } from '../logging';
-import type { MediaWorker, ms, WorkerPool } from '../media';
+import type { MediaWorker, WorkerPool } from '../media';
 import { SerialQueue } from '../util';
 import type { Peer } from './Peer';
 import { choosePlacement, shouldRetire } from './placement';
+import { localProducer, type RoomProducer } from './RoomProducer';
 import { RoomRouter } from './RoomRouter';
 import type { SpeakerWatcher } from './SpeakerWatcher';
-import type { ProducerAppData } from './types';
 
 export type RoomRoutersOptions = {
 	roomId: string;
@@ -142,13 +142,13 @@ export class RoomRouters {
 		}
 	}
 
-	/** Every producer of the room, with the router it lives on. */
-	*#producers(): Generator<{ producer: ms.Producer<ProducerAppData>; source: RoomRouter }> {
+	/** Every producer of the room's peers here. */
+	*#producers(): Generator<RoomProducer> {
 		for (const peer of this.#options.peers()) {
 			for (const producer of peer.producers.values()) {
 				const source = peer.routerOfProducer(producer.id);
 				if (source) {
-					yield { producer, source };
+					yield localProducer(producer, source);
 				}
 			}
 		}

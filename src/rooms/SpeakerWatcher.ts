@@ -2,6 +2,7 @@ import type { Logger } from '../logging';
 import type { ms } from '../media';
 import { TypedEmitter } from '../util';
 import type { Lease } from './lease';
+import type { RoomProducer } from './RoomProducer';
 import type { RoomRouter } from './RoomRouter';
 import type { ProducerAppData } from './types';
 
@@ -51,7 +52,7 @@ export class SpeakerWatcher {
 	 * never throws: when every worker dies at once, the next router's worker
 	 * is dead too; the room then has no observer until its next router.
 	 */
-	async start(router: RoomRouter, producers: () => Iterable<{ producer: ms.Producer<ProducerAppData>; source: RoomRouter }>): Promise<void> {
+	async start(router: RoomRouter, producers: () => Iterable<RoomProducer>): Promise<void> {
 		let observer: ms.ActiveSpeakerObserver;
 		try {
 			observer = await router.router.createActiveSpeakerObserver({ interval: this.#intervalMs });
@@ -64,8 +65,8 @@ export class SpeakerWatcher {
 			this.#peerId = (producer.appData as ProducerAppData).peerId;
 			this.events.safeEmit('speaker', this.#peerId, producer.id);
 		});
-		for (const { producer, source } of producers()) {
-			void this.watch(producer, source);
+		for (const producer of producers()) {
+			void this.watch(producer);
 		}
 	}
 
@@ -76,12 +77,12 @@ export class SpeakerWatcher {
 	}
 
 	/** Adds an audio producer to the observer, piping it there if needed. */
-	async watch(producer: ms.Producer<ProducerAppData>, source: RoomRouter): Promise<void> {
+	async watch(producer: RoomProducer): Promise<void> {
 		const current = this.#current;
 		if (!current || producer.kind !== 'audio') {
 			return;
 		}
-		const pipe = current.router.lease(producer, source);
+		const pipe = producer.lease(current.router);
 		this.#pipes.get(producer.id)?.release();
 		this.#pipes.set(producer.id, pipe);
 		try {
