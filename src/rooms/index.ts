@@ -6,3 +6,5 @@ export { RoomRegistry, type RoomRegistryEvents } from './RoomRegistry';
 export { RoomRouter } from './RoomRouter';
 export type { ConsumerAppData, NodePipeInfo, PeerLimit, PeerTransport, ProducerAppData, RoomConfig, Source, TransportAppData, TransportDirection } from './types';
 export { FleetRooms, type RoomPlace } from './FleetRooms';
+export { FleetSpans } from './FleetSpans';
+export { NodePipes } from './NodePipes';

@@ -28,7 +28,7 @@ export function peerInfo(peer: PeerView): PeerInfo {
 
 /** Everyone in the room but `peer`. */
 export function otherPeers(room: Room, peer: PeerView): PeerInfo[] {
-	return [...room.peers.values()].filter((p) => p !== peer).map(peerInfo);
+	return [...room.exchange.everyone()].filter((p) => p.id !== peer.id).map(peerInfo);
 }
 
 export function transportInfo({ transport, iceServers, iceTransportPolicy }: WebRtcTransportOffer): TransportInfo {
