@@ -133,7 +133,7 @@ describe('every dashboard query against a real Prometheus scraping a node with c
 		const peer = [...room.peers.values()].find((p) => [...p.producers.values()].some((producer) => producer.kind === 'video'))!;
 		const video = [...peer.producers.values()].find((producer) => producer.kind === 'video')!;
 		const far = await node.pool.workers[0]!.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-		const pair = await pipeProducer(room.routerOf(peer)!.router, far, video);
+		const pair = await pipeProducer(peer.routerOfProducer(video.id)!.router, far, video);
 		pipes = [
 			{ peerNode: 'node-far', direction: 'out', transport: pair.out, streams: 1 },
 			{ peerNode: 'node-far', direction: 'in', transport: pair.in, streams: 1 },
