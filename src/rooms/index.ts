@@ -5,6 +5,6 @@ export { Room, type CloseReason, type JoinOptions, type RoomEvents, type RoomObs
 export { RoomRegistry, type RoomRegistryEvents } from './RoomRegistry';
 export { RoomRouter } from './RoomRouter';
 export type { ConsumerAppData, NodePipeInfo, PeerLimit, PeerTransport, ProducerAppData, RoomConfig, Source, TransportAppData, TransportDirection } from './types';
-export { FleetRooms, type RoomPlace } from './FleetRooms';
+export { FleetRooms, type FleetRoomsDeps, type RoomPlace } from './FleetRooms';
 export { FleetSpans } from './FleetSpans';
 export { NodePipes } from './NodePipes';

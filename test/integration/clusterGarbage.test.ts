@@ -6,10 +6,12 @@ import { freshRedisPrefix, testRedis } from '../helpers/redis';
 import { SignalingClient } from '../helpers/signalingClient';
 
 /**
- * What a cluster node reads of the others in Redis is validated like a
- * client's request (docs/cluster.md): a call entry, a room directory entry
- * or a presence entry that no node of this release would write is refused,
- * and the node answers as for no such thing and goes on serving.
+ * What a cluster node reads of the others in Redis, and what they send it
+ * over the bus, is validated like a client's request (docs/cluster.md): a
+ * call entry, a room directory entry, a presence entry or a room's part that
+ * no node of this release would write is refused, as are pipe requests
+ * from no node of the fleet, and the node answers as for no such thing and
+ * goes on serving.
  */
 
 let node: TestNode;
@@ -66,4 +68,60 @@ test('a room directory entry or a presence entry that is not a node\'s run is ta
 	await redis.hset(`${keyPrefix}presence:${callee.id}`, 'sock', 'garbage', 'sock2', 'node-g@not-a-time');
 	const callerDevice = await device(node, caller, clients);
 	expect(await callerDevice.requestRaw('call.invite', { to: [callee.handle], media: 'audio' })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+});
+
+/** Joins `room` on the node with a fresh signaling client. */
+async function joinRoom(room: string): Promise<SignalingClient> {
+	const token = (await api(node, undefined, 'POST', '/api/dev/token', { name: 'G', room })).body.token as string;
+	const client = await SignalingClient.connect(node.url, { token });
+	clients.push(client);
+	const { routerRtpCapabilities } = await client.request('media.capabilities', {});
+	await client.request('room.join', { roomId: room, rtpCapabilities: routerRtpCapabilities as never });
+	return client;
+}
+
+test('a room\'s parts that do not parse are refused: the room runs with the peers here, and no stranger appears', async () => {
+	const alive = `node-g@${Date.now()}`;
+	await redis.hset(`${keyPrefix}room:junk-parts:parts`, 'node-x@1', 'not json', alive, JSON.stringify({ v: 1, node: 'node-x', run: 'other@1', seq: 1, peers: [], needs: {} }),
+		'node-y@1', JSON.stringify({ v: 1, node: 'node-y', run: 'node-y@1', seq: 1, peers: [{ id: 'p1', displayName: '\u202eevil', producers: [] }], needs: {} }));
+	const client = await joinRoom('junk-parts');
+	await new Promise((resolve) => setTimeout(resolve, 500));
+	expect(client.events.filter((e) => e.name === 'peer.joined')).toEqual([]);
+	expect(node.logLines().filter((l) => l.message === 'room part refused').length).toBeGreaterThanOrEqual(3);
+});
+
+test('the bus: a part sent for another node, and pipe requests from no node of the fleet or that do not parse, are refused', async () => {
+	const client = await joinRoom('bus-room');
+	const listener = new Redis(testRedis().url);
+	const replies = new Map<string, { ok: boolean; error?: { code: string } }>();
+	try {
+		await listener.subscribe(`${keyPrefix}bus:node-stranger`);
+		listener.on('message', (_channel, text: string) => {
+			const reply = JSON.parse(text) as { id: string; ok: boolean; error?: { code: string } };
+			replies.set(reply.id, reply);
+		});
+		const asked: string[] = [];
+		const ask = async (method: string, body: unknown) => {
+			const id = randomUUID();
+			asked.push(id);
+			await redis.publish(`${keyPrefix}bus:node-g`, JSON.stringify({ v: 1, kind: 'request', id, from: 'node-stranger', to: 'node-g', method, body }));
+		};
+		const part = { v: 1, node: 'node-other', run: 'node-other@1', seq: 1, peers: [{ id: 'intruder', displayName: 'Intruder', producers: [] }], needs: {} };
+		await ask('room.part', { roomId: 'bus-room', part });
+		const end = { ip: '127.0.0.1', port: 45001, srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64: 'a'.repeat(58) + '==' } };
+		await ask('pipe.open', { roomId: 'bus-room', routerId: 'r', pipeId: 'p', end });
+		await ask('pipe.open', { roomId: 'bus-room', routerId: 'r', pipeId: 'p', end: { ...end, ip: 'bad host; rm' } });
+		await ask('pipe.consume', { roomId: 'bus-room', pipeId: 'p', producerId: 'x' });
+		const deadline = Date.now() + 5000;
+		while (replies.size < asked.length && Date.now() < deadline) {
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+		expect(asked.map((id) => replies.get(id)?.error?.code ?? replies.get(id)?.ok)).toEqual([true, 'not_found', 'validation_failed', 'not_found']);
+		// The part named another node than its sender: nobody joined.
+		expect(client.events.filter((e) => e.name === 'peer.joined')).toEqual([]);
+	} finally {
+		listener.disconnect();
+	}
+	// The node goes on serving.
+	await joinRoom('bus-room-after');
 });

@@ -1,5 +1,5 @@
 import { createRedis, NodeRegistry, type NodeStatus } from '../../src/cluster';
-import { FleetRooms } from '../../src/rooms';
+import { FleetRooms, type FleetRoomsDeps } from '../../src/rooms';
 import { systemClock } from '../../src/util';
 import { testLogger } from '../helpers/logger';
 import { pollUntil } from '../helpers/poll';
@@ -21,7 +21,7 @@ afterEach(async () => {
 	}
 });
 
-async function fakeNode(keyPrefix: string, id: string, status: Partial<NodeStatus> = {}): Promise<FakeNode> {
+async function fakeNode(keyPrefix: string, id: string, status: Partial<NodeStatus> = {}, options: Partial<FleetRoomsDeps> = {}): Promise<FakeNode> {
 	const { logger } = testLogger();
 	const redis = createRedis(testRedis().url, logger, id);
 	await redis.connect();
@@ -29,7 +29,7 @@ async function fakeNode(keyPrefix: string, id: string, status: Partial<NodeStatu
 	node.registry = new NodeRegistry({
 		redis, nodeId: id, url: `http://${id}.test:8080`, heartbeatMs: HEARTBEAT_MS, keyPrefix, release: 'test', status: () => node.status, clock: systemClock, logger,
 	});
-	node.rooms = new FleetRooms({ redis, registry: node.registry, keyPrefix, heartbeatMs: HEARTBEAT_MS, hosted: () => node.hosted, draining: () => node.draining, logger });
+	node.rooms = new FleetRooms({ redis, registry: node.registry, keyPrefix, heartbeatMs: HEARTBEAT_MS, hosted: () => node.hosted, draining: () => node.draining, logger, ...options });
 	node.cutOff = () => redis.disconnect();
 	node.close = async () => {
 		node.rooms.close();
@@ -41,21 +41,27 @@ async function fakeNode(keyPrefix: string, id: string, status: Partial<NodeStatu
 	return node;
 }
 
-async function fleetOf(statuses: Record<string, Partial<NodeStatus>>): Promise<FakeNode[]> {
+/** Fake nodes with these statuses; `options`: their directories' placement and members. */
+async function fleetOf(statuses: Record<string, Partial<NodeStatus>>, options: Partial<FleetRoomsDeps> = {}): Promise<FakeNode[]> {
 	const keyPrefix = freshRedisPrefix();
-	const nodes = await Promise.all(Object.entries(statuses).map(([id, status]) => fakeNode(keyPrefix, id, status)));
+	const nodes = await Promise.all(Object.entries(statuses).map(([id, status]) => fakeNode(keyPrefix, id, status, options)));
 	await pollUntil('every node to list all', async () => nodes.every((n) => n.registry.nodes.length === nodes.length) || undefined, { timeoutMs: 3000, intervalMs: 20 });
 	return nodes;
 }
 
-test('a new room goes to the ready node with the most headroom, never to a draining one; then it stays where it is', async () => {
+test('a new room goes to the ready node with the most headroom, never to a draining one; then it stays there until that node is full', async () => {
 	const [a, b, c] = await fleetOf({ a: { headroom: 100 }, b: { headroom: 900 }, c: { headroom: 5000, state: 'draining' } });
 	expect(await a!.rooms.place('r1')).toEqual({ here: false, nodeId: 'b', url: 'http://b.test:8080' });
-	// Asked again, or through another node: the same node, whatever the headroom says now.
-	b!.status.headroom = 0;
-	await pollUntil('a to see b full', async () => a!.registry.nodes.find((n) => n.id === 'b')?.headroom === 0 || undefined, { timeoutMs: 2000, intervalMs: 20 });
+	// Asked again, or through another node: its home, while it has headroom.
+	b!.status.headroom = 10;
+	await pollUntil('a to see b nearly full', async () => a!.registry.nodes.find((n) => n.id === 'b')?.headroom === 10 || undefined, { timeoutMs: 2000, intervalMs: 20 });
 	expect(await a!.rooms.place('r1')).toMatchObject({ nodeId: 'b' });
 	expect(await c!.rooms.place('r1')).toMatchObject({ nodeId: 'b' });
+	// b full: the room's next peers join it on the next node (the room spans both), never on draining c.
+	b!.status.headroom = 0;
+	await pollUntil('a and c to see b full', async () => [a!, c!].every((n) => n.registry.nodes.find((r) => r.id === 'b')?.headroom === 0) || undefined, { timeoutMs: 2000, intervalMs: 20 });
+	expect(await a!.rooms.place('r1')).toEqual({ here: true });
+	expect(await c!.rooms.place('r1')).toMatchObject({ nodeId: 'a' });
 	// The next new room goes to a (b has none left); c drains and takes none.
 	expect(await c!.rooms.place('r2')).toEqual({ here: false, nodeId: 'a', url: 'http://a.test:8080' });
 	expect(await a!.rooms.place('r2')).toEqual({ here: true });
@@ -68,14 +74,14 @@ test('a node that has not measured its headroom counts as having the most; ties 
 	expect(await d!.rooms.place('tie')).toEqual({ here: true });
 });
 
-test('a room whose node is gone is placed again; a draining node keeps the rooms it hosts and sends the others on', async () => {
+test('a room whose node is gone is placed again; a draining node takes no new peer, not even of its own rooms', async () => {
 	const [a, b] = await fleetOf({ a: { headroom: 10 }, b: { headroom: 20 } });
 	expect(await a!.rooms.place('kept')).toMatchObject({ nodeId: 'b' });
 	b!.hosted.push('kept');
-	// b drains: its own running room still comes to it; a new one goes to a.
+	// b drains: its own running room's next peer joins it on a (b stays its home); a new room goes to a.
 	b!.draining = true;
 	b!.status.state = 'draining';
-	expect(await b!.rooms.place('kept')).toEqual({ here: true });
+	expect(await b!.rooms.place('kept')).toMatchObject({ nodeId: 'a' });
 	expect(await b!.rooms.place('new')).toMatchObject({ nodeId: 'a' });
 	// b closes (as a killed node would, its record goes): the room comes back on a.
 	await b!.close();
@@ -90,4 +96,34 @@ test('Redis away: a room open on this node still takes its joins here; any other
 	a!.cutOff();
 	expect(await a!.rooms.place('open-here')).toEqual({ here: true });
 	await expect(a!.rooms.place('somewhere')).rejects.toMatchObject({ code: 'service_unavailable' });
+});
+
+test('home placement: the home until it hosts cluster.nodeMaxPeers of the room, then the room\'s other nodes, then the node with the most headroom', async () => {
+	const members = new Map<string, number>();
+	const [a, b, c] = await fleetOf({ a: { headroom: 100 }, b: { headroom: 900 }, c: { headroom: 500 } }, {
+		placement: { placement: 'home', nodeMaxPeers: 2 }, members: async () => members,
+	});
+	expect(await a!.rooms.place('big')).toMatchObject({ nodeId: 'b' });
+	members.set('b', 1);
+	expect(await c!.rooms.place('big')).toMatchObject({ nodeId: 'b' });
+	// b has two of the room's peers: the next goes to the node with the most headroom after it (c), then stays with the room's nodes.
+	members.set('b', 2);
+	expect(await a!.rooms.place('big')).toMatchObject({ nodeId: 'c' });
+	members.set('c', 1);
+	expect(await a!.rooms.place('big')).toMatchObject({ nodeId: 'c' });
+	members.set('c', 2);
+	expect(await b!.rooms.place('big')).toMatchObject({ nodeId: 'a' });
+	// Every node full: the one with the most headroom anyway.
+	members.set('a', 2);
+	expect(await a!.rooms.place('big')).toMatchObject({ nodeId: 'b' });
+});
+
+test('nearest placement: a peer joins where it connected; a draining node sends it to the room\'s home', async () => {
+	const [a, b] = await fleetOf({ a: { headroom: 100 }, b: { headroom: 900 } }, { placement: { placement: 'nearest', nodeMaxPeers: null } });
+	expect(await a!.rooms.place('near')).toEqual({ here: true });
+	expect(await b!.rooms.place('near')).toEqual({ here: true });
+	expect(await a!.rooms.claimHome('near')).toBe(true);
+	expect(await b!.rooms.claimHome('near')).toBe(false);
+	b!.draining = true;
+	expect(await b!.rooms.place('near')).toMatchObject({ nodeId: 'a' });
 });
