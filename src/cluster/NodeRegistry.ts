@@ -98,6 +98,21 @@ export class NodeRegistry {
 		return [...this.#urls];
 	}
 
+	/**
+	 * Whether a node reported gone (nodeGone) is still gone two heartbeats
+	 * later. NOTE: a live node on a loaded machine can miss two heartbeats
+	 * and be back: what tears down shared state with it (media pipes, its
+	 * part of a room) asks this first. False when Redis cannot say.
+	 */
+	async stillGone(nodeId: string, startedAt: number): Promise<boolean> {
+		await new Promise((resolve) => this.#clock.setTimeout(() => resolve(undefined), 2 * this.#heartbeatMs));
+		try {
+			return !this.#closed && !await this.findLive(nodeId, startedAt);
+		} catch {
+			return false;
+		}
+	}
+
 	/** The live nodes as of the last heartbeat, this one included, by id. */
 	get nodes(): readonly NodeRecord[] {
 		return this.#seen;

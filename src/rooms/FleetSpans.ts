@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { parseRun, type Bus, type NodeRegistry } from '../cluster';
+import { nodeRun, parseRun, type Bus, type NodeRegistry } from '../cluster';
 import type { Logger } from '../logging';
 import type { FleetRooms } from './FleetRooms';
 import type { NodePipes } from './NodePipes';
@@ -14,7 +14,11 @@ const PARTS_TTL_MS = 30_000;
 /** How long a room's first sync may hold up the join that created it (Redis slow or away). */
 const FIRST_SYNC_MS = 1500;
 
-type Entry = { span: RoomSpan; seq: number; publishing: boolean; closed: boolean };
+/** Heals in a row a part must be missing (or its node not live) for before its peers are dropped. */
+const ABSENT_HEALS = 3;
+
+/** `absent`: the heals in a row each part of another node was missing (or its node not live), by run. */
+type Entry = { span: RoomSpan; seq: number; publishing: boolean; closed: boolean; absent: Map<string, number> };
 
 /**
  * The rooms of this node that span nodes, and how their parts travel. Every
@@ -69,7 +73,10 @@ export class FleetSpans {
 			}
 			return {};
 		});
-		this.#registry.observer.on('nodeGone', (nodeId, startedAt) => this.#gone(`${nodeId}@${startedAt}`));
+		// NOTE: confirmed first: a node that missed two heartbeats and is back keeps its peers and pipes.
+		this.#registry.observer.on('nodeGone', (nodeId, startedAt) => {
+			void this.#registry.stillGone(nodeId, startedAt).then((gone) => gone && this.#gone(nodeRun({ id: nodeId, startedAt })));
+		});
 		this.#rooms.observer.on('roomClosed', (room) => this.#closed(room));
 		this.#timer = setInterval(() => void this.#healAll(), this.#heartbeatMs);
 		this.#timer.unref();
@@ -84,7 +91,7 @@ export class FleetSpans {
 	 * this node is its home.
 	 */
 	async attach(room: Room): Promise<void> {
-		const entry: Entry = { span: new RoomSpan(room, this.#pipes), seq: 0, publishing: false, closed: false };
+		const entry: Entry = { span: new RoomSpan(room, this.#pipes), seq: 0, publishing: false, closed: false, absent: new Map() };
 		this.#entries.set(room.id, entry);
 		room.events.on('changed', () => this.#publish(room.id, entry));
 		let timer: NodeJS.Timeout | undefined;
@@ -182,14 +189,15 @@ export class FleetSpans {
 				}
 				const named = parseRun(run);
 				if (named && await this.#registry.findLive(named.id, named.startedAt)) {
+					entry.absent.delete(run);
 					span.apply(part);
-				} else {
+				} else if (this.#absentLong(entry, run)) {
 					await this.#redis.hdel(this.#key(roomId), run);
 					span.drop(run);
 				}
 			}
 			for (const run of span.runs()) {
-				if (!parts.has(run)) {
+				if (!parts.has(run) && this.#absentLong(entry, run)) {
 					span.drop(run);
 				}
 			}
@@ -199,6 +207,22 @@ export class FleetSpans {
 		} catch (error) {
 			this.#logger.debug('room span not healed', { roomId, error: (error as Error).message });
 		}
+	}
+
+	/**
+	 * Counts one more heal that found the part of `run` missing, or its node
+	 * not live; true once that has lasted ABSENT_HEALS heals. NOTE: not at
+	 * once: a live node on a loaded machine can miss heartbeats, and a Redis
+	 * that restarted empty has every part back within a heartbeat.
+	 */
+	#absentLong(entry: Entry, run: string): boolean {
+		const heals = (entry.absent.get(run) ?? 0) + 1;
+		entry.absent.set(run, heals);
+		if (heals < ABSENT_HEALS) {
+			return false;
+		}
+		entry.absent.delete(run);
+		return true;
 	}
 
 	/** The parts Redis has of the room, by run (parts that are not valid are skipped). */

@@ -85,7 +85,9 @@ export class NodePipes {
 			this.#outPipes.get(`${from}|${pipeId}`)?.transport.close();
 			return {};
 		});
-		this.#registry.observer.on('nodeGone', (nodeId) => this.#closeTo(nodeId));
+		this.#registry.observer.on('nodeGone', (nodeId, startedAt) => {
+			void this.#registry.stillGone(nodeId, startedAt).then((gone) => gone && this.#closeTo(nodeId));
+		});
 	}
 
 	/**
