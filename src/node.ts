@@ -17,7 +17,7 @@ import type { Config } from './config';
 import type { Logger } from './logging';
 import { WorkerPool } from './media';
 import { createMetrics, type Metrics } from './metrics';
-import { FleetRooms, RoomRegistry } from './rooms';
+import { FleetRooms, FleetSpans, NodePipes, RoomRegistry } from './rooms';
 import { openStore, type Store } from './store';
 import { systemClock, type Clock } from './util';
 
@@ -60,7 +60,9 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		await store.close();
 		throw error;
 	}
-	const registry = new RoomRegistry({ pool, config, logger });
+	// A fleet spans each room over the nodes its peers are on (rooms/FleetSpans.ts).
+	let spans: FleetSpans | undefined;
+	const registry = new RoomRegistry({ pool, config, logger, attach: async (room) => spans?.attach(room) });
 	let metrics: Metrics | undefined;
 	const fleet = config.cluster.redisUrl === null ? undefined : await joinFleet(config, config.cluster.redisUrl, { store, clock: clock ?? systemClock, logger }, () => ({
 		state: registry.draining ? 'draining' : pool.readiness().ready ? 'ready' : 'not_ready',
@@ -68,10 +70,16 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		peers: registry.peerCount,
 		headroom: metrics?.headroom() ?? null,
 	}));
-	// A fleet's room directory: joins find the node that hosts their room.
+	// A fleet's room directory: joins find the node they go to (cluster.placement).
 	const rooms = fleet && new FleetRooms({
 		redis: fleet.redis, registry: fleet.registry, keyPrefix: config.cluster.keyPrefix, heartbeatMs: config.cluster.heartbeatMs,
 		hosted: () => [...registry.rooms()].map((room) => room.id), draining: () => registry.draining, logger,
+		placement: config.cluster, members: async (roomId) => spans?.members(roomId) ?? new Map(),
+	});
+	const pipes = fleet && new NodePipes({ bus: fleet.bus, registry: fleet.registry, rooms: registry, config: config.cluster, logger });
+	spans = fleet && rooms && pipes && new FleetSpans({
+		redis: fleet.redis, bus: fleet.bus, registry: fleet.registry, pipes, rooms: registry, directory: rooms,
+		keyPrefix: config.cluster.keyPrefix, heartbeatMs: config.cluster.heartbeatMs, logger,
 	});
 	registry.observer.on('roomClosed', (room) => rooms?.released(room.id));
 	const presence = fleet?.presence ?? new LocalPresence();
@@ -100,6 +108,8 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	// NOTE: the node starts even while Redis is away (its /readyz says cluster_unavailable until it is back).
 	await fleet?.start(calls, app.devices);
 	rooms?.start();
+	pipes?.serve();
+	spans?.start();
 	return {
 		config, tokens, store, accounts, presence, calls, pool, registry, cluster, metrics, app,
 		async drain(timeoutSeconds) {
@@ -119,7 +129,9 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		},
 		async close() {
 			rooms?.close();
+			spans?.close();
 			registry.close();
+			pipes?.close();
 			calls.close();
 			await app.close();
 			metrics!.close();

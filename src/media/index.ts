@@ -3,4 +3,5 @@ export { WorkerPool, resolveWorkerCount, type Readiness, type SlotState, type Wo
 export { mediasoup, type ms } from './mediasoup';
 export { MEDIA_CODECS } from './codecs';
 export { fromMediasoupError } from './errors';
+export { rtpCapabilities, rtpParameters } from './rtpSchemas';
 export { isPrivateAddress, natWarning, turnServers, type IceServer } from './network';

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { clusterUnavailable, nodeRun, parseRun, type NodeRecord, type NodeRegistry } from '../cluster';
 import { AppError } from '../errors';
+import type { ClusterConfig } from '../config';
 import type { Logger } from '../logging';
 
 /** Where a room is: on this node, or at another node's URL. */
@@ -19,14 +20,45 @@ return 0
 `;
 
 /**
+ * Refreshes an entry that names this run, or claims one that is missing,
+ * never one of another node: KEYS: the entry; ARGV: the run, the TTL (ms).
+ * Returns 1 when the entry names the run now.
+ */
+const CLAIM = `
+local run = redis.call('GET', KEYS[1])
+if run == false or run == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0
+`;
+
+export type FleetRoomsDeps = {
+	redis: Redis;
+	registry: NodeRegistry;
+	keyPrefix: string;
+	heartbeatMs: number;
+	/** The ids of the rooms open on this node. */
+	hosted: () => string[];
+	/** Whether this node takes no new peers. */
+	draining: () => boolean;
+	/** cluster.placement and cluster.nodeMaxPeers (home placement and no limit by default). */
+	placement?: Pick<ClusterConfig, 'placement' | 'nodeMaxPeers'>;
+	/** How many peers of a room each node hosts, by node id (FleetSpans.members); none known by default. */
+	members?: (roomId: string) => Promise<Map<string, number>>;
+	logger: Logger;
+};
+
+/**
  * The fleet's room directory, in Redis: `PREFIX room:ID` names the run of the
- * node that hosts the room (`NODE@STARTED`). A room lives on one node: a join
- * that reaches another node is told where it is (`place`), and the client
- * goes there. A new room goes to the ready node with the most headroom,
- * never to a draining one; the first node to claim it (SET NX) decides, so a
- * room never exists twice. Each node refreshes the entries of the rooms it
- * hosts at every heartbeat; an entry whose node the registry no longer lists
- * (killed, cut off) is stale, and the next join places the room again.
+ * room's home node (`NODE@STARTED`), where its speaker watcher runs and,
+ * with `cluster.placement` home, where its peers join first. A new room's
+ * home is the ready node with the most headroom, never a draining one; the
+ * first node to claim it (SET NX) decides. A room spans nodes (FleetSpans):
+ * `place` says where a joining peer goes. `home`: to the home until it hosts
+ * `cluster.nodeMaxPeers` of the room's peers or has no headroom, then to the
+ * next of the room's nodes, then to a new node; `nearest`: where it
+ * connected. A join that reaches another node is told where to go
+ * (room_elsewhere) and the client goes there. The home refreshes its entry
+ * at every heartbeat; an entry whose node the registry no longer lists
+ * (killed, cut off) is stale, and another node of the room claims it.
  */
 export class FleetRooms {
 	readonly #redis: Redis;
@@ -35,17 +67,20 @@ export class FleetRooms {
 	readonly #heartbeatMs: number;
 	readonly #hosted: () => string[];
 	readonly #draining: () => boolean;
+	readonly #placement: NonNullable<FleetRoomsDeps['placement']>;
+	readonly #members: NonNullable<FleetRoomsDeps['members']>;
 	readonly #logger: Logger;
 	#timer: NodeJS.Timeout | undefined;
 
-	/** `hosted`: the ids of the rooms open on this node; `draining`: whether it takes no new rooms. */
-	constructor(deps: { redis: Redis; registry: NodeRegistry; keyPrefix: string; heartbeatMs: number; hosted: () => string[]; draining: () => boolean; logger: Logger }) {
+	constructor(deps: FleetRoomsDeps) {
 		this.#redis = deps.redis;
 		this.#registry = deps.registry;
 		this.#keyPrefix = deps.keyPrefix;
 		this.#heartbeatMs = deps.heartbeatMs;
 		this.#hosted = deps.hosted;
 		this.#draining = deps.draining;
+		this.#placement = deps.placement ?? { placement: 'home', nodeMaxPeers: null };
+		this.#members = deps.members ?? (async () => new Map());
 		this.#logger = deps.logger.child({ module: 'rooms', nodeId: deps.registry.nodeId });
 	}
 
@@ -59,11 +94,10 @@ export class FleetRooms {
 	readonly #onReady = (): void => this.#refresh();
 
 	/**
-	 * Where the room `roomId` is, or is to be: the node its entry names while
-	 * that node is live, else the node chosen for it now (and claimed for it).
-	 * NOTE: a draining node keeps the rooms it hosts (their joins still come
-	 * here) but takes no new one.
-	 * @throws service_unavailable (Redis away, or the room's node has no URL), draining (no node can take it)
+	 * Where a peer joining the room `roomId` through this node goes (see the
+	 * class). NOTE: a draining node takes no new peer, and no node takes one
+	 * when it has no headroom while another has.
+	 * @throws service_unavailable (Redis away, or the chosen node has no URL), draining (no node can take it)
 	 */
 	async place(roomId: string): Promise<RoomPlace> {
 		try {
@@ -78,6 +112,51 @@ export class FleetRooms {
 	}
 
 	async #place(roomId: string): Promise<RoomPlace> {
+		const home = await this.#home(roomId);
+		const self = this.#registry.nodeId;
+		if (this.#placement.placement === 'nearest' && !this.#draining()) {
+			return { here: true };
+		}
+		const members = await this.#members(roomId).catch((error: unknown) => {
+			throw clusterUnavailable(error);
+		});
+		const usable = (node: NodeRecord) => (node.id === self ? !this.#draining() : node.state === 'ready' && node.url !== null)
+			&& (node.headroom === null || node.headroom > 0);
+		const record = (id: string) => this.#registry.nodes.find((node) => node.id === id);
+		const byHeadroom = this.#candidates();
+		// The home first, then the room's other nodes, then the others, most headroom first.
+		const order = [
+			...[home.id, ...[...members.keys()].sort()].map(record).filter((node): node is NodeRecord => node !== undefined),
+			...byHeadroom,
+		].filter((node, i, all) => all.findIndex((n) => n.id === node.id) === i && usable(node));
+		const max = this.#placement.nodeMaxPeers ?? Number.POSITIVE_INFINITY;
+		const chosen = order.find((node) => (members.get(node.id) ?? 0) < max) ?? byHeadroom.find(usable) ?? byHeadroom[0];
+		if (!chosen) {
+			throw new AppError('draining', 'no node of the fleet takes new peers now');
+		}
+		return this.#at(chosen);
+	}
+
+	/**
+	 * Whether this node is the room's home: it is when the room's entry names
+	 * it, or names nobody live and this node claims it now (FleetSpans asks
+	 * at every heartbeat for the rooms open here). @throws what Redis throws
+	 */
+	async claimHome(roomId: string): Promise<boolean> {
+		const key = this.#key(roomId);
+		const run = await this.#redis.get(key);
+		if (run !== null && run !== this.#registry.run) {
+			const named = parseRun(run);
+			if (named && await this.#registry.findLive(named.id, named.startedAt)) {
+				return false;
+			}
+			await this.#redis.eval(DELETE_IF, 1, key, run);
+		}
+		return await this.#redis.eval(CLAIM, 1, key, this.#registry.run, ENTRY_TTL_MS) === 1;
+	}
+
+	/** The room's home: the live node its entry names, else the node chosen for it now (and claimed for it). */
+	async #home(roomId: string): Promise<Pick<NodeRecord, 'id' | 'url' | 'startedAt'>> {
 		const key = this.#key(roomId);
 		for (let attempt = 0; attempt < 3; attempt++) {
 			const run = await this.#redis.get(key).catch((error: unknown) => {
@@ -87,7 +166,7 @@ export class FleetRooms {
 				const named = parseRun(run);
 				const host = named && await this.#registry.findLive(named.id, named.startedAt);
 				if (host && !(host.id === this.#registry.nodeId && this.#draining() && !this.#hosted().includes(roomId))) {
-					return this.#at(host);
+					return host;
 				}
 				// Its node is gone (or it is this draining node, which no longer has it): place it again.
 				await this.#redis.eval(DELETE_IF, 1, key, run).catch((error: unknown) => {
@@ -95,8 +174,9 @@ export class FleetRooms {
 				});
 				this.#logger.info('room placed again', { roomId, was: run.slice(0, 80) });
 			}
-			// A room open here whose entry is gone (Redis restarted empty): it stays here.
-			const target = this.#hosted().includes(roomId) ? { id: this.#registry.nodeId, startedAt: this.#registry.startedAt, url: null } : this.#choose();
+			// A room open here whose entry is gone (Redis restarted empty), or a new room with nearest placement: its home is here.
+			const here = this.#hosted().includes(roomId) || (this.#placement.placement === 'nearest' && !this.#draining());
+			const target = here ? { id: this.#registry.nodeId, startedAt: this.#registry.startedAt, url: null } : this.#candidates()[0];
 			if (!target) {
 				throw new AppError('draining', 'no node of the fleet takes new rooms now');
 			}
@@ -105,7 +185,7 @@ export class FleetRooms {
 			});
 			if (claimed === 'OK') {
 				this.#logger.debug('room placed', { roomId, node: target.id });
-				return this.#at(target);
+				return target;
 			}
 		}
 		throw clusterUnavailable(new Error('the room\'s entry kept changing'));
@@ -129,14 +209,13 @@ export class FleetRooms {
 		this.#redis.off('ready', this.#onReady);
 	}
 
-	/** The ready node (this one included) with the most headroom, never a draining one nor one clients cannot reach. */
-	#choose(): NodeRecord | undefined {
+	/** The ready nodes (this one included), most headroom first, never a draining one nor one clients cannot reach. */
+	#candidates(): NodeRecord[] {
 		const candidates = this.#registry.nodes.filter((node) => node.state === 'ready'
 			&& (node.id === this.#registry.nodeId ? !this.#draining() : node.url !== null));
 		// NOTE: a node that has not measured its headroom yet (null) is taken as having the most: it has just started.
 		const headroom = (node: NodeRecord) => node.headroom ?? Number.MAX_SAFE_INTEGER;
-		candidates.sort((a, b) => headroom(b) - headroom(a) || a.rooms - b.rooms || a.peers - b.peers || a.id.localeCompare(b.id));
-		return candidates[0];
+		return candidates.sort((a, b) => headroom(b) - headroom(a) || a.rooms - b.rooms || a.peers - b.peers || a.id.localeCompare(b.id));
 	}
 
 	#at(node: Pick<NodeRecord, 'id' | 'url'>): RoomPlace {
@@ -154,9 +233,10 @@ export class FleetRooms {
 		if (rooms.length === 0) {
 			return;
 		}
+		// NOTE: never over another node's entry: a room spanning nodes has one home.
 		const multi = this.#redis.multi();
 		for (const roomId of rooms) {
-			multi.set(this.#key(roomId), this.#registry.run, 'PX', ENTRY_TTL_MS);
+			multi.eval(CLAIM, 1, this.#key(roomId), this.#registry.run, ENTRY_TTL_MS);
 		}
 		multi.exec().catch((error: unknown) => this.#logger.debug('room entries not refreshed', { error: (error as Error).message }));
 	}

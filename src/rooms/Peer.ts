@@ -92,6 +92,10 @@ export class Peer implements PeerView, PolicyPeer {
 		return this.#closed;
 	}
 
+	get handle(): string | undefined {
+		return this.claims.handle;
+	}
+
 	/** How the room reaches the peer's client; undefined while it is disconnected. */
 	get link(): PeerLink | undefined {
 		return this.#link;

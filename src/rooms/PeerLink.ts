@@ -1,13 +1,14 @@
-import type { Claims } from '../auth';
 import type { ms } from '../media';
-import type { ConsumerAppData, PeerLimit, ProducerAppData } from './types';
+import type { ProducerView } from './RoomProducer';
+import type { ConsumerAppData, PeerLimit } from './types';
 
-/** A peer as the others see it. */
+/** A peer as the others see it, on this node or another. */
 export type PeerView = {
 	readonly id: string;
 	readonly displayName: string;
-	readonly claims: Claims;
-	readonly producers: ReadonlyMap<string, ms.Producer<ProducerAppData>>;
+	/** Its account's handle, for a signed-in peer. */
+	readonly handle: string | undefined;
+	readonly producers: ReadonlyMap<string, ProducerView>;
 };
 
 /**

@@ -60,6 +60,16 @@ export type PolicyEvents = {
 	encodings: [];
 };
 
+/** The other nodes of a room that spans nodes, for dynacast (RoomExchange.ts). */
+export type PolicyElsewhere = {
+	/** The producers of the peers on other nodes (their layers are chosen here, their encodings there). */
+	producers(): { id: string; spatialLayers: number }[];
+	/** What the other nodes need of a producer here: an array of encodings a node. */
+	needed(producerId: string): boolean[][];
+	/** What this node's subscribers need of the others' producers, at each pass. */
+	report(needed: Map<string, boolean[]>): void;
+};
+
 /** Where the applier reports what it does, for metrics (the room's observer). */
 export type PolicyReport = { safeEmit<K extends keyof PolicyEvents>(event: K, ...args: PolicyEvents[K]): void };
 
@@ -83,6 +93,8 @@ export type PolicyReport = { safeEmit<K extends keyof PolicyEvents>(event: K, ..
 export class PolicyApplier {
 	readonly #observer: PolicyReport;
 	readonly #peers: () => Iterable<PolicyPeer>;
+	readonly #roomSize: () => number;
+	readonly #elsewhere: PolicyElsewhere | undefined;
 	readonly #speaker: () => string | null;
 	readonly #logger: Logger;
 	readonly #config: PolicyConfig;
@@ -102,6 +114,9 @@ export class PolicyApplier {
 
 	constructor(options: {
 		peers: () => Iterable<PolicyPeer>;
+		/** Its peers on every node (the peers here by default). */
+		roomSize?: () => number;
+		elsewhere?: PolicyElsewhere;
 		activeSpeaker: () => string | null;
 		config: PolicyConfig;
 		/** media.maxIncomingBitrate: no publisher cap goes above it. */
@@ -111,6 +126,8 @@ export class PolicyApplier {
 		now?: () => number;
 	}) {
 		this.#peers = options.peers;
+		this.#roomSize = options.roomSize ?? (() => [...options.peers()].length);
+		this.#elsewhere = options.elsewhere;
 		this.#speaker = options.activeSpeaker;
 		this.#logger = options.logger;
 		this.#config = options.config;
@@ -256,7 +273,7 @@ export class PolicyApplier {
 				}));
 				const downlink = this.#downlink(peer.id);
 				downlink.used = this.#budget(downlink);
-				const input = { roomSize: peers.length, activeSpeakerPeerId: this.#speaker(), consumers: inputs };
+				const input = { roomSize: this.#roomSize(), activeSpeakerPeerId: this.#speaker(), consumers: inputs };
 				const decisions = this.#config.enabled ? decideSubscriber({ ...input, ...this.#downlinkInputs(downlink) }, this.#table) : topLayers(inputs);
 				// NOTE: dynacast follows what the subscriber would take with no
 				// bandwidth limit. Stopping the layers a congested downlink cannot
@@ -313,7 +330,7 @@ export class PolicyApplier {
 
 	/** Each publisher's send transport may carry at most the cap of the room's size. */
 	async #applyPublisherCaps(peers: PolicyPeer[]): Promise<void> {
-		const cap = Math.min(this.#maxIncomingBitrate, publisherCap(peers.length, this.#table));
+		const cap = Math.min(this.#maxIncomingBitrate, publisherCap(this.#roomSize(), this.#table));
 		for (const peer of peers) {
 			for (const transport of peer.transports.values()) {
 				if (transport.appData.direction !== 'send' || transport.closed || this.#publisherCaps.get(transport.id) === cap) {
@@ -329,14 +346,16 @@ export class PolicyApplier {
 		}
 	}
 
-	/** Tells each simulcast publisher which encodings anybody needs, when that changes. */
+	/** Tells each simulcast publisher which encodings anybody needs (here, and on the room's other nodes), when that changes. */
 	#dynacast(peers: PolicyPeer[], subscribers: { consumers: ConsumerInput[]; decisions: Map<string, ConsumerDecision> }[]): void {
 		const producers = peers.flatMap((peer) => [...peer.producers.values()]
 			.filter((p) => p.kind === 'video' && (p.rtpParameters.encodings?.length ?? 1) > 1)
 			.map((p) => ({ producer: p, peer })));
-		const needed = neededEncodings(producers.map(({ producer }) => ({ id: producer.id, spatialLayers: producer.rtpParameters.encodings!.length })), subscribers);
+		const remote = this.#elsewhere?.producers() ?? [];
+		const needed = neededEncodings([...producers.map(({ producer }) => ({ id: producer.id, spatialLayers: producer.rtpParameters.encodings!.length })), ...remote], subscribers);
+		this.#elsewhere?.report(new Map(remote.map(({ id }) => [id, needed.get(id)!])));
 		for (const { producer, peer } of producers) {
-			const active = needed.get(producer.id)!;
+			const active = (this.#elsewhere?.needed(producer.id) ?? []).reduce((all, other) => all.map((on, i) => on || (other[i] ?? false)), needed.get(producer.id)!);
 			const key = active.join(',');
 			if (this.#encodings.get(producer.id) !== key) {
 				this.#encodings.set(producer.id, key);

@@ -6,9 +6,11 @@ import { TypedEmitter } from '../util';
 import { Peer, type PlainTransportOptions, type ProduceOptions } from './Peer';
 import type { PeerLink, PeerNotice } from './PeerLink';
 import { PolicyApplier, type PolicyEvents } from './PolicyApplier';
+import { RoomExchange, type RoomElsewhere } from './RoomExchange';
+import { localProducer } from './RoomProducer';
 import type { RoomRouter } from './RoomRouter';
 import { RoomRouters } from './RoomRouters';
-import { SpeakerWatcher } from './SpeakerWatcher';
+import { SpeakerWatcher, type Speaker } from './SpeakerWatcher';
 import type { PeerLimit, ProducerAppData, RoomConfig, TransportAppData, TransportDirection } from './types';
 
 export type CloseReason = 'empty' | 'shutdown';
@@ -19,6 +21,8 @@ export type RoomEvents = {
 	peerLeft: [peer: Peer];
 	/** The room closed; every peer has been closed first. */
 	closed: [reason: CloseReason];
+	/** What this node's part of the room says changed (peers, producers, speaker, needs): RoomSpan tells the other nodes. */
+	changed: [];
 };
 
 /** What the room does, for outside watchers (metrics). */
@@ -33,12 +37,7 @@ export type RoomObserverEvents = PolicyEvents & {
 	routerLost: [worker: MediaWorker, peers: number];
 };
 
-export type RoomOptions = {
-	id: string;
-	pool: WorkerPool;
-	config: RoomConfig;
-	logger: Logger;
-};
+export type RoomOptions = { id: string; pool: WorkerPool; config: RoomConfig; logger: Logger };
 
 export type JoinOptions = { displayName: string; claims: Claims; rtpCapabilities: ms.RtpCapabilities; link: PeerLink; joinStartedAt?: number };
 
@@ -52,7 +51,9 @@ export type WebRtcTransportOffer = { transport: ms.WebRtcTransport<TransportAppD
  * producers are piped between the room's routers on demand. A router lost
  * with its worker takes only its own peers' media: they are asked to
  * reconnect and get a router on a healthy worker; the others keep theirs.
- * The room closes once empty for `rooms.emptyCloseGraceMs`.
+ * The room closes once empty for `rooms.emptyCloseGraceMs`. In a fleet, a
+ * room can span nodes (RoomSpan.ts): each node has a Room with the peers it
+ * hosts, and its exchange offers the other nodes' producers here too.
  *
  * It owns its peers (which own their transports, producers and
  * subscriptions), its routers, the speaker watcher and the policy applier;
@@ -72,6 +73,10 @@ export class Room {
 	/** Peers being placed: they count against maxPeers and hold a seat before they are in #peers. */
 	readonly #joining = new Set<Peer>();
 	readonly #routers: RoomRouters;
+	/** What crosses its peers, here and on other nodes: producers offered, consumers closed with them. */
+	readonly exchange: RoomExchange;
+	/** Whether the speaker watcher runs here: always on a node alone; in a fleet, on the room's home node. */
+	#home = true;
 	#emptyTimer: NodeJS.Timeout | undefined;
 	#closed = false;
 
@@ -83,8 +88,17 @@ export class Room {
 		this.events = new TypedEmitter(onListenerError);
 		this.observer = new TypedEmitter(onListenerError);
 		this.#speaker = new SpeakerWatcher({ intervalMs: options.config.media.activeSpeakerIntervalMs, logger: this.#logger });
+		this.exchange = new RoomExchange({
+			peers: () => this.#peers.values(),
+			speaker: this.#speaker,
+			policy: () => this.#policy,
+			broadcast: (notice) => this.#broadcast(notice),
+			changed: () => this.events.safeEmit('changed'),
+		});
 		this.#policy = new PolicyApplier({
 			peers: () => this.#peers.values(),
+			roomSize: () => this.size,
+			elsewhere: this.exchange.policyElsewhere,
 			activeSpeaker: () => this.#speaker.peerId,
 			config: options.config.policy,
 			maxIncomingBitrate: options.config.media.maxIncomingBitrate,
@@ -97,12 +111,17 @@ export class Room {
 			consumerLimit: options.config.rooms.routerConsumerLimit,
 			speaker: this.#speaker,
 			peers: () => [...this.#peers.values(), ...this.#joining],
+			producers: () => this.exchange.producers(),
+			speakerHere: () => this.#home,
 			onLost: (worker, peers) => this.observer.safeEmit('routerLost', worker, peers),
 			logger: this.#logger,
 		});
-		this.#speaker.events.on('speaker', (peerId, producerId) => {
-			this.#broadcast({ type: 'activeSpeaker', peerId, producerId });
+		this.#speaker.events.on('speaker', (speaker) => {
+			this.#broadcast({ type: 'activeSpeaker', peerId: speaker?.peerId ?? null, producerId: speaker?.producerId ?? null });
 			this.#policy.schedule();
+			if (this.#home) {
+				this.events.safeEmit('changed');
+			}
 		});
 	}
 
@@ -121,18 +140,19 @@ export class Room {
 		return this.#closed;
 	}
 
+	/** Its peers on this node. */
 	get peers(): ReadonlyMap<string, Peer> {
 		return this.#peers;
+	}
+
+	/** Its peers on every node. */
+	get size(): number {
+		return this.#peers.size + this.exchange.remoteSize;
 	}
 
 	/** The room's live routers. */
 	get routers(): readonly RoomRouter[] {
 		return this.#routers.all;
-	}
-
-	/** The router the peer is seated on (Peer.router), for tests and operators. */
-	routerOf(peer: Peer): RoomRouter | undefined {
-		return peer.router;
 	}
 
 	/** Consumers the bitrate policy has paused now, for metrics. */
@@ -144,7 +164,7 @@ export class Room {
 	async join(options: JoinOptions): Promise<Peer> {
 		this.#assertOpen();
 		// NOTE: peers still being placed count against maxPeers.
-		if (this.#peers.size + this.#joining.size >= this.#config.rooms.maxPeers) {
+		if (this.size + this.#joining.size >= this.#config.rooms.maxPeers) {
 			throw new AppError('room_full');
 		}
 		if (!hasUsableCodec(options.rtpCapabilities)) {
@@ -169,12 +189,13 @@ export class Room {
 		subscriptions.on('limitReached', (limit) => this.observer.safeEmit('limitReached', limit));
 		subscriptions.on('roomForMore', () => {
 			if (!this.#closed) {
-				this.#consumeAll(peer);
+				this.exchange.consumeAll(peer);
 			}
 		});
 		this.#logger.info('peer joined', { peerId: peer.id, peers: this.#peers.size, worker: peer.router?.worker.index });
 		this.#policy.schedule();
 		this.observer.safeEmit('peerJoined', peer);
+		this.events.safeEmit('changed');
 		return peer;
 	}
 
@@ -187,18 +208,16 @@ export class Room {
 			return;
 		}
 		for (const producer of peer.producers.values()) {
-			this.#unsubscribeAll(producer.id);
+			this.exchange.withdraw(producer.id);
 		}
 		peer.close();
 		this.#routers.unplace(peer);
 		this.#logger.info('peer left', { peerId: peer.id, why, peers: this.#peers.size });
 		this.#broadcast({ type: 'peerLeft', peerId: peer.id });
-		if (this.#speaker.peerId === peer.id) {
-			this.#speaker.clear();
-			this.#broadcast({ type: 'activeSpeaker', peerId: null, producerId: null });
-		}
+		this.#speaker.left(peer.id);
 		this.#policy.schedule();
 		this.events.safeEmit('peerLeft', peer);
+		this.events.safeEmit('changed');
 		this.#scheduleCloseIfEmpty();
 	}
 
@@ -222,14 +241,14 @@ export class Room {
 		this.#assertOpen();
 		this.#logger.info('peer resumed', { peerId: peer.id });
 		peer.resumed(link);
-		this.#consumeAll(peer);
+		this.exchange.consumeAll(peer);
 	}
 
 	async createTransport(peer: Peer, direction: TransportDirection): Promise<WebRtcTransportOffer> {
 		const router = await this.#routerForTransport(peer);
 		const transport = await peer.createWebRtcTransport(router, direction);
 		if (direction === 'recv') {
-			this.#consumeAll(peer);
+			this.exchange.consumeAll(peer);
 		}
 		return {
 			transport,
@@ -247,7 +266,7 @@ export class Room {
 		const router = await this.#routerForTransport(peer);
 		const transport = await peer.createPlainTransport(router, options);
 		if (options.direction === 'recv') {
-			this.#consumeAll(peer);
+			this.exchange.consumeAll(peer);
 		}
 		return transport;
 	}
@@ -259,20 +278,51 @@ export class Room {
 		producer.observer.once('close', () => {
 			// NOTE: the worker reports producerclose to the consumers later; closing
 			// them now means clients see consumer.closed before peer.left.
-			this.#unsubscribeAll(producer.id);
-			this.#speaker.forget(producer.id);
+			this.exchange.withdraw(producer.id);
+			this.events.safeEmit('changed');
 		});
+		(['pause', 'resume'] as const).forEach((event) => producer.observer.on(event, () => this.events.safeEmit('changed')));
 		const source = peer.routerOfProducer(producer.id);
 		if (source) {
-			void this.#speaker.watch(producer, source);
+			this.exchange.offer(localProducer(producer, source));
 		}
-		this.#policy.schedule();
-		for (const other of this.#peers.values()) {
-			if (other !== peer) {
-				void other.subscriptions.subscribe(producer, source);
-			}
-		}
+		this.events.safeEmit('changed');
 		return producer;
+	}
+
+	/** Spans the room over nodes: `elsewhere` are its peers on the others; the speaker watcher stops until setHome(true). */
+	span(elsewhere: RoomElsewhere): void {
+		this.exchange.span(elsewhere);
+		this.setHome(false);
+	}
+
+	/** Whether this node is the room's home, where its speaker watcher runs (always, alone). */
+	get home(): boolean {
+		return this.#home;
+	}
+
+	setHome(home: boolean): void {
+		if (home !== this.#home && !this.#closed) {
+			this.#home = home;
+			if (home) {
+				void this.#routers.startSpeaker();
+			} else {
+				this.#speaker.stop();
+			}
+			this.events.safeEmit('changed');
+		}
+	}
+
+	/** The active speaker, if any. */
+	get speaker(): Speaker | null {
+		return this.#speaker.speaker;
+	}
+
+	/** The speaker as the room's home node says (ignored on the home itself). */
+	setSpeaker(speaker: Speaker | null): void {
+		if (!this.#home) {
+			this.#speaker.set(speaker);
+		}
 	}
 
 	/**
@@ -283,7 +333,7 @@ export class Room {
 	 */
 	closeProducer(peer: Peer, producerId: string): void {
 		const producer = peer.producerOf(producerId);
-		this.#unsubscribeAll(producer.id);
+		this.exchange.withdraw(producer.id);
 		producer.close();
 	}
 
@@ -292,30 +342,10 @@ export class Room {
 		const transport = peer.transportOf(transportId);
 		for (const producer of peer.producers.values()) {
 			if (producer.appData.transportId === transportId) {
-				this.#unsubscribeAll(producer.id);
+				this.exchange.withdraw(producer.id);
 			}
 		}
 		transport.close();
-	}
-
-	/** Caps what the node sends a peer, as a slow downlink would. For operators and tests. @throws not_found */
-	async capDownlink(peer: Peer, bps: number): Promise<void> {
-		await peer.capDownlink(bps);
-	}
-
-	/** How the client shows one of its consumers: the tile's height in CSS pixels, and whether it is visible. @throws not_found */
-	setViewport(peer: Peer, consumerId: string, viewport: { height: number; visible: boolean }): void {
-		peer.subscriptions.get(consumerId).policy.setViewport(viewport);
-	}
-
-	/** @throws not_found */
-	setPinned(peer: Peer, consumerId: string, pinned: boolean): void {
-		peer.subscriptions.get(consumerId).policy.setPinned(pinned);
-	}
-
-	/** The layers the client asked for itself: the policy never goes above them. @throws not_found */
-	setClientMax(peer: Peer, consumerId: string, layers: { spatialLayer: number; temporalLayer?: number }): void {
-		peer.subscriptions.get(consumerId).policy.setClientMax(layers);
 	}
 
 	/** Closes the room: every peer, then every router. Idempotent. */
@@ -350,27 +380,6 @@ export class Room {
 	#broadcast(notice: PeerNotice): void {
 		for (const peer of this.#peers.values()) {
 			peer.notify(notice);
-		}
-	}
-
-	#unsubscribeAll(producerId: string): void {
-		for (const peer of this.#peers.values()) {
-			peer.subscriptions.unsubscribe(producerId);
-		}
-	}
-
-	/** Subscribes `peer` to every producer of the others it does not consume yet. */
-	#consumeAll(peer: Peer): void {
-		const consumed = peer.subscriptions.producerIds();
-		for (const other of this.#peers.values()) {
-			if (other === peer) {
-				continue;
-			}
-			for (const producer of other.producers.values()) {
-				if (!consumed.has(producer.id)) {
-					void peer.subscriptions.subscribe(producer, other.routerOfProducer(producer.id));
-				}
-			}
 		}
 	}
 

@@ -16,8 +16,8 @@ export type RoomRegistryEvents = {
 
 /**
  * The node's rooms by id. Creating a room is serialised per id, so two peers
- * joining a new room at once get one room. In-process for this release; the
- * registry is the seam where rooms spread across nodes later.
+ * joining a new room at once get one room;
+ * a fleet spans a room over nodes through `attach` (FleetSpans.ts).
  */
 export class RoomRegistry {
 	readonly observer: TypedEmitter<RoomRegistryEvents>;
@@ -26,11 +26,14 @@ export class RoomRegistry {
 	readonly #pool: WorkerPool;
 	readonly #config: RoomConfig;
 	readonly #logger: Logger;
+	readonly #attach: ((room: Room) => Promise<void>) | undefined;
 	#closed = false;
 	#draining = false;
 
-	constructor(options: { pool: WorkerPool; config: RoomConfig; logger: Logger }) {
+	/** `attach`: what a fleet does with a room just opened, before its first join gets it (FleetSpans.attach). */
+	constructor(options: { pool: WorkerPool; config: RoomConfig; logger: Logger; attach?: (room: Room) => Promise<void> }) {
 		this.#pool = options.pool;
+		this.#attach = options.attach;
 		this.#config = options.config;
 		this.#logger = options.logger;
 		this.observer = new TypedEmitter((event, error) => this.#logger.error('registry listener failed', { module: 'rooms', event, error }));
@@ -143,6 +146,7 @@ export class RoomRegistry {
 			this.observer.safeEmit('roomClosed', room, reason);
 		});
 		this.observer.safeEmit('roomCreated', room);
+		await this.#attach?.(room);
 		return room;
 	}
 }

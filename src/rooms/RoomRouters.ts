@@ -1,12 +1,12 @@
 import { InvalidStateError } from '../errors';
 import type { Logger } from '../logging';
-import type { MediaWorker, ms, WorkerPool } from '../media';
+import type { MediaWorker, WorkerPool } from '../media';
 import { SerialQueue } from '../util';
 import type { Peer } from './Peer';
 import { choosePlacement, shouldRetire } from './placement';
+import type { RoomProducer } from './RoomProducer';
 import { RoomRouter } from './RoomRouter';
 import type { SpeakerWatcher } from './SpeakerWatcher';
-import type { ProducerAppData } from './types';
 
 export type RoomRoutersOptions = {
 	roomId: string;
@@ -16,6 +16,10 @@ export type RoomRoutersOptions = {
 	speaker: SpeakerWatcher;
 	/** The room's peers, those being placed included. */
 	peers: () => Iterable<Peer>;
+	/** Every producer of the room, here or on other nodes: what the speaker watcher watches. */
+	producers: () => Iterable<RoomProducer>;
+	/** Whether the speaker watcher runs here (a room spanning nodes runs it on its home node). */
+	speakerHere: () => boolean;
 	/** A router was lost with its worker; its peers were asked to reconnect. */
 	onLost: (worker: MediaWorker, peers: number) => void;
 	/** The room's logger. */
@@ -107,10 +111,17 @@ export class RoomRouters {
 		if (this.#routers.size > 1) {
 			this.#logger.info('room spans another worker', { worker: worker.index, routers: this.#routers.size });
 		}
-		if (!speaker.router) {
-			await speaker.start(roomRouter, () => this.#producers());
-		}
+		await this.startSpeaker();
 		return roomRouter;
+	}
+
+	/** Starts the speaker watcher on a router of the room, unless it runs already or not here. */
+	async startSpeaker(): Promise<void> {
+		const { speaker, speakerHere, producers } = this.#options;
+		const router = [...this.#routers][0];
+		if (!speaker.router && router && speakerHere()) {
+			await speaker.start(router, producers);
+		}
 	}
 
 	/**
@@ -132,25 +143,9 @@ export class RoomRouters {
 		}
 		this.#logger.warn('room lost a router', { worker: roomRouter.worker.index, peers: affected.length });
 		this.#options.onLost(roomRouter.worker, affected.length);
-		const { speaker } = this.#options;
-		if (speaker.router === roomRouter) {
-			speaker.lost();
-			const next = [...this.#routers][0];
-			if (next) {
-				void speaker.start(next, () => this.#producers());
-			}
-		}
-	}
-
-	/** Every producer of the room, with the router it lives on. */
-	*#producers(): Generator<{ producer: ms.Producer<ProducerAppData>; source: RoomRouter }> {
-		for (const peer of this.#options.peers()) {
-			for (const producer of peer.producers.values()) {
-				const source = peer.routerOfProducer(producer.id);
-				if (source) {
-					yield { producer, source };
-				}
-			}
+		if (this.#options.speaker.router === roomRouter) {
+			this.#options.speaker.lost();
+			void this.startSpeaker();
 		}
 	}
 }

@@ -2,19 +2,24 @@ import type { Logger } from '../logging';
 import type { ms } from '../media';
 import { TypedEmitter } from '../util';
 import type { Lease } from './lease';
+import type { RoomProducer } from './RoomProducer';
 import type { RoomRouter } from './RoomRouter';
 import type { ProducerAppData } from './types';
 
+/** Who speaks: a peer, and its audio producer. */
+export type Speaker = { peerId: string; producerId: string };
+
 export type SpeakerEvents = {
-	/** The dominant speaker changed (mediasoup's dominantspeaker). */
-	speaker: [peerId: string, producerId: string];
+	/** The dominant speaker changed (mediasoup's dominantspeaker, or the home node said); null: nobody speaks now. */
+	speaker: [speaker: Speaker | null];
 };
 
 /**
  * The room's active speaker: one ActiveSpeakerObserver, on one of the room's
  * routers, watching every audio producer of the room (piped there when it
- * lives on another router). When that router is lost the room starts the
- * watcher again on another.
+ * lives on another router, or on another node). When that router is lost the
+ * room starts the watcher again on another. In a room that spans nodes it
+ * runs on the room's home node only; the others are told the speaker (set()).
  */
 export class SpeakerWatcher {
 	readonly events: TypedEmitter<SpeakerEvents>;
@@ -23,7 +28,7 @@ export class SpeakerWatcher {
 	#current: { router: RoomRouter; observer: ms.ActiveSpeakerObserver } | undefined;
 	/** The pipe into the observer's router of each watched producer. */
 	readonly #pipes = new Map<string, Lease>();
-	#peerId: string | null = null;
+	#speaker: Speaker | null = null;
 
 	constructor(options: { intervalMs: number; logger: Logger }) {
 		this.#intervalMs = options.intervalMs;
@@ -38,12 +43,37 @@ export class SpeakerWatcher {
 
 	/** The peer speaking now, if any. */
 	get peerId(): string | null {
-		return this.#peerId;
+		return this.#speaker?.peerId ?? null;
 	}
 
-	/** Nobody speaks any more (the speaker left). */
-	clear(): void {
-		this.#peerId = null;
+	get speaker(): Speaker | null {
+		return this.#speaker;
+	}
+
+	/** A peer left: if it was the speaker, nobody speaks now. */
+	left(peerId: string): void {
+		if (this.#speaker?.peerId === peerId) {
+			this.#speaker = null;
+			this.events.safeEmit('speaker', null);
+		}
+	}
+
+	/** The speaker as the room's home node says, where the observer does not run. */
+	set(speaker: Speaker | null): void {
+		if (!this.#current && (speaker?.producerId ?? null) !== (this.#speaker?.producerId ?? null)) {
+			this.#speaker = speaker;
+			this.events.safeEmit('speaker', speaker);
+		}
+	}
+
+	/** Stops the observer (another node became the room's home) and gives back its pipes. */
+	stop(): void {
+		this.#current?.observer.close();
+		this.#current = undefined;
+		for (const pipe of this.#pipes.values()) {
+			pipe.release();
+		}
+		this.#pipes.clear();
 	}
 
 	/**
@@ -51,7 +81,7 @@ export class SpeakerWatcher {
 	 * never throws: when every worker dies at once, the next router's worker
 	 * is dead too; the room then has no observer until its next router.
 	 */
-	async start(router: RoomRouter, producers: () => Iterable<{ producer: ms.Producer<ProducerAppData>; source: RoomRouter }>): Promise<void> {
+	async start(router: RoomRouter, producers: () => Iterable<RoomProducer>): Promise<void> {
 		let observer: ms.ActiveSpeakerObserver;
 		try {
 			observer = await router.router.createActiveSpeakerObserver({ interval: this.#intervalMs });
@@ -61,11 +91,11 @@ export class SpeakerWatcher {
 		}
 		this.#current = { router, observer };
 		observer.on('dominantspeaker', ({ producer }) => {
-			this.#peerId = (producer.appData as ProducerAppData).peerId;
-			this.events.safeEmit('speaker', this.#peerId, producer.id);
+			this.#speaker = { peerId: (producer.appData as ProducerAppData).peerId, producerId: producer.id };
+			this.events.safeEmit('speaker', this.#speaker);
 		});
-		for (const { producer, source } of producers()) {
-			void this.watch(producer, source);
+		for (const producer of producers()) {
+			void this.watch(producer);
 		}
 	}
 
@@ -76,12 +106,12 @@ export class SpeakerWatcher {
 	}
 
 	/** Adds an audio producer to the observer, piping it there if needed. */
-	async watch(producer: ms.Producer<ProducerAppData>, source: RoomRouter): Promise<void> {
+	async watch(producer: RoomProducer): Promise<void> {
 		const current = this.#current;
 		if (!current || producer.kind !== 'audio') {
 			return;
 		}
-		const pipe = current.router.lease(producer, source);
+		const pipe = producer.lease(current.router);
 		this.#pipes.get(producer.id)?.release();
 		this.#pipes.set(producer.id, pipe);
 		try {

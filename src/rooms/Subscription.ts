@@ -4,13 +4,14 @@ import { throttle } from '../util';
 import type { Lease } from './lease';
 import type { PeerLink, PeerNotice } from './PeerLink';
 import type { ConsumerPolicy, PolicyApplier } from './PolicyApplier';
+import type { RoomProducer } from './RoomProducer';
 import type { RoomRouter } from './RoomRouter';
-import type { ConsumerAppData, PeerTransport, ProducerAppData } from './types';
+import type { ConsumerAppData, PeerTransport } from './types';
 
 export type SubscriptionOptions = {
-	producer: ms.Producer<ProducerAppData>;
-	/** The producer's router, and the subscriber's (the same, or the producer is piped there). */
-	source: RoomRouter;
+	/** The producer, here or on another node: leased on the subscriber's router. */
+	producer: RoomProducer;
+	/** The subscriber's router. */
 	target: RoomRouter;
 	/** The subscriber's receive transport. */
 	transport: PeerTransport;
@@ -70,12 +71,12 @@ export class Subscription {
 	/**
 	 * A paused consumer of `producer` on the subscriber's receive transport,
 	 * piping the producer to the subscriber's router first if it lives on
-	 * another. Undefined when it cannot be made (the pipe failed, no codec in
+	 * another (of this node, or of another node). Undefined when it cannot be made (the pipe failed, no codec in
 	 * common, the transport or producer closed meanwhile): nothing is held then.
 	 */
 	static async create(options: SubscriptionOptions): Promise<Subscription | undefined> {
 		const { producer, target, peerId } = options;
-		const pipe = target.lease(producer, options.source);
+		const pipe = producer.lease(target);
 		try {
 			await pipe.ready;
 		} catch (error) {

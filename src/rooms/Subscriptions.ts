@@ -4,9 +4,10 @@ import type { ms } from '../media';
 import { TypedEmitter } from '../util';
 import type { PeerLink, PeerNotice } from './PeerLink';
 import type { PolicyApplier } from './PolicyApplier';
+import type { RoomProducer } from './RoomProducer';
 import type { RoomRouter } from './RoomRouter';
 import { Subscription } from './Subscription';
-import type { ConsumerAppData, PeerLimit, PeerTransport, ProducerAppData, RoomConfig } from './types';
+import type { ConsumerAppData, PeerLimit, PeerTransport, RoomConfig } from './types';
 
 export type SubscriptionsEvents = {
 	/** The peer's first consumer was resumed, `seconds` after its room.join arrived. */
@@ -104,13 +105,13 @@ export class Subscriptions {
 	}
 
 	/**
-	 * Subscribes the peer to `producer` (living on `source`): a paused consumer
+	 * Subscribes the peer to `producer` (of a peer here or on another node): a paused consumer
 	 * on its receive transport, offered to the client and resumed on its ack.
 	 * A peer with no receive transport, no link, or no matching codec is
 	 * skipped: it gets the consumer when that changes (a receive transport,
 	 * room.resume).
 	 */
-	async subscribe(producer: ms.Producer<ProducerAppData>, source: RoomRouter | undefined): Promise<void> {
+	async subscribe(producer: RoomProducer): Promise<void> {
 		const running = this.#making.get(producer.id);
 		if (running) {
 			running.again = true;
@@ -119,7 +120,7 @@ export class Subscriptions {
 		const pass = { again: false };
 		this.#making.set(producer.id, pass);
 		try {
-			await this.#subscribeOnce(producer, source);
+			await this.#subscribeOnce(producer);
 		} finally {
 			if (this.#making.get(producer.id) === pass) {
 				this.#making.delete(producer.id);
@@ -129,7 +130,7 @@ export class Subscriptions {
 		// found no receive transport ends a few ticks later, and the transport's
 		// own pass can come in between. Run it now, unless this one subscribed.
 		if (pass.again && !this.has(producer.id)) {
-			await this.subscribe(producer, source);
+			await this.subscribe(producer);
 		}
 	}
 
@@ -156,11 +157,11 @@ export class Subscriptions {
 		this.#byId.clear();
 	}
 
-	async #subscribeOnce(producer: ms.Producer<ProducerAppData>, source: RoomRouter | undefined): Promise<void> {
+	async #subscribeOnce(producer: RoomProducer): Promise<void> {
 		const peer = this.#peer;
 		const transport = peer.recvTransport;
 		const target = peer.router;
-		if (!transport || !target || !source || !peer.link || producer.closed) {
+		if (!transport || !target || !peer.link || producer.closed) {
 			return;
 		}
 		const max = this.#config.rooms.maxConsumersPerPeer;
@@ -174,7 +175,7 @@ export class Subscriptions {
 			return;
 		}
 		const subscription = await Subscription.create({
-			producer, source, target, transport,
+			producer, target, transport,
 			peerId: peer.id,
 			rtpCapabilities: peer.rtpCapabilities,
 			policy: this.#policy,

@@ -88,25 +88,26 @@ export function mediaHandlers(claims: Claims, joined: () => { room: Room; peer: 
 		},
 
 		'consumer.setPreferredLayers': async ({ consumerId, spatialLayer, temporalLayer }) => {
-			const { room, peer } = joined();
+			const { peer } = joined();
 			await mediasoupCall('consumer', () => peer.consumerOf(consumerId).setPreferredLayers({ spatialLayer, temporalLayer }));
-			room.setClientMax(peer, consumerId, { spatialLayer, temporalLayer });
+			// The layers the client asked for itself: the policy never goes above them.
+			peer.subscriptions.get(consumerId).policy.setClientMax({ spatialLayer, temporalLayer });
 			return {};
 		},
 
 		'consumer.setViewport': async ({ consumerId, height, visible }) => {
-			const { room, peer } = joined();
-			room.setViewport(peer, consumerId, { height, visible });
+			const { peer } = joined();
+			peer.subscriptions.get(consumerId).policy.setViewport({ height, visible });
 			return {};
 		},
 		'consumer.pin': async ({ consumerId }) => {
-			const { room, peer } = joined();
-			room.setPinned(peer, consumerId, true);
+			const { peer } = joined();
+			peer.subscriptions.get(consumerId).policy.setPinned(true);
 			return {};
 		},
 		'consumer.unpin': async ({ consumerId }) => {
-			const { room, peer } = joined();
-			room.setPinned(peer, consumerId, false);
+			const { peer } = joined();
+			peer.subscriptions.get(consumerId).policy.setPinned(false);
 			return {};
 		},
 	};

@@ -1,6 +1,6 @@
 import type { CallNotificationName, CallNotifications } from '../calls';
 import type { ms } from '../media';
-import type { ConsumerAppData, PeerNotice, PeerView, ProducerAppData, Room, TransportAppData, WebRtcTransportOffer } from '../rooms';
+import type { ConsumerAppData, PeerNotice, PeerView, ProducerView, Room, TransportAppData, WebRtcTransportOffer } from '../rooms';
 import type { PeerInfo, ProducerInfo, ResponseData, ServerEventData, ServerEventName, TransportInfo } from './protocol';
 
 /**
@@ -13,7 +13,7 @@ import type { PeerInfo, ProducerInfo, ResponseData, ServerEventData, ServerEvent
 /** A server event and its data, as socket.io sends them. */
 export type ServerEvent = { [N in ServerEventName]: [event: N, data: ServerEventData<N>] }[ServerEventName];
 
-export function producerInfo(producer: ms.Producer<ProducerAppData>): ProducerInfo {
+export function producerInfo(producer: ProducerView): ProducerInfo {
 	return { id: producer.id, peerId: producer.appData.peerId, kind: producer.kind, source: producer.appData.source, paused: producer.paused };
 }
 
@@ -21,14 +21,14 @@ export function peerInfo(peer: PeerView): PeerInfo {
 	return {
 		id: peer.id,
 		displayName: peer.displayName,
-		handle: peer.claims.handle,
+		handle: peer.handle,
 		producers: [...peer.producers.values()].map(producerInfo),
 	};
 }
 
 /** Everyone in the room but `peer`. */
 export function otherPeers(room: Room, peer: PeerView): PeerInfo[] {
-	return [...room.peers.values()].filter((p) => p !== peer).map(peerInfo);
+	return [...room.exchange.everyone()].filter((p) => p.id !== peer.id).map(peerInfo);
 }
 
 export function transportInfo({ transport, iceServers, iceTransportPolicy }: WebRtcTransportOffer): TransportInfo {

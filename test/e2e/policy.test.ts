@@ -124,12 +124,12 @@ describe('the layer policy with a real browser', () => {
 		const { onNode, peer } = await cameraConsumer();
 		await pollUntil('the top layer preferred', () => onNode.preferredLayers?.spatialLayer === 2, { timeoutMs: 5000 });
 		// 300 kbit/s: audio and the lowest layer fit, nothing above.
-		await suite.node.registry.get('policy')!.capDownlink(peer, 300_000);
+		await peer.capDownlink(300_000);
 		await pollUntil('the node forwards the lowest layer', () => onNode.preferredLayers?.spatialLayer === 0 && onNode.currentLayers?.spatialLayer === 0, { timeoutMs: 10_000 });
 		const [r0] = await encodings();
 		await pollUntil('the viewer decodes the lowest layer', async () => (await inbound()).frameWidth === r0?.frameWidth, { timeoutMs: 10_000, intervalMs: 250 });
 		const audio = (await inbound('audio')).bytesReceived;
 		await pollUntil('audio keeps flowing', async () => (await inbound('audio')).bytesReceived > audio + 5000, { timeoutMs: 5000, intervalMs: 250 });
-		await suite.node.registry.get('policy')!.capDownlink(peer, suite.node.config.policy.maxDownlinkBitrate);
+		await peer.capDownlink(suite.node.config.policy.maxDownlinkBitrate);
 	}), 60_000);
 });

@@ -70,16 +70,16 @@ describe('bitrate and simulcast policy in a room', () => {
 		const { room, bobPeer, video, audio } = await aliceToBob(node, 'policy-cap');
 		await pollUntil('the top layer at first', () => video.preferredLayers?.spatialLayer === 2);
 		// 700 kbit/s: audio (40 k) and the middle layer (500 k) fit, the top does not.
-		await room.capDownlink(bobPeer, 700_000);
+		await bobPeer.capDownlink(700_000);
 		await pollUntil('the middle layer', () => video.preferredLayers?.spatialLayer === 1, { timeoutMs: 20_000 });
 		// 100 kbit/s: not even the lowest layer fits; audio does.
-		await room.capDownlink(bobPeer, 100_000);
+		await bobPeer.capDownlink(100_000);
 		await pollUntil('video paused', () => video.paused, { timeoutMs: 20_000 });
 		expect(audio.paused).toBe(false);
 		expect(metricValue(await node.metrics.registry.metrics(), 'switchyard_policy_paused_consumers')).toBeGreaterThanOrEqual(1);
 		const before = (await audio.getStats()).find((s) => s.type === 'outbound-rtp')?.packetCount ?? 0;
 		await pollUntil('audio still sent', async () => ((await audio.getStats()).find((s) => s.type === 'outbound-rtp')?.packetCount ?? 0) > before + 10, { timeoutMs: 20_000 });
-		await room.capDownlink(bobPeer, 10_000_000);
+		await bobPeer.capDownlink(10_000_000);
 		// NOTE: the estimate climbs back by probing, which takes some seconds.
 		await pollUntil('video back', () => !video.paused && video.preferredLayers?.spatialLayer === 2, { timeoutMs: 20_000 });
 	});

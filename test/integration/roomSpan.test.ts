@@ -40,8 +40,8 @@ describe('a room spanning two workers', () => {
 		const a = await alice.media.join('span');
 		const b = await bob.media.join('span');
 		const room = node.registry.get('span')!;
-		const aliceRouter = room.routerOf(room.peers.get(a.peerId)!)!;
-		const bobRouter = room.routerOf(room.peers.get(b.peerId)!)!;
+		const aliceRouter = room.peers.get(a.peerId)!.router!;
+		const bobRouter = room.peers.get(b.peerId)!.router!;
 		expect(aliceRouter.worker.index).not.toBe(bobRouter.worker.index);
 
 		await alice.media.produceSynthetic({ audio: true, video: { width: 320, height: 180 } });
@@ -87,8 +87,8 @@ describe('a room spanning two workers', () => {
 		const room = node.registry.get('pipe-pause')!;
 		const alicePeer = room.peers.get(alice.joined.peerId)!;
 		const bobPeer = room.peers.get(bob.joined.peerId)!;
-		const bobRouter = room.routerOf(bobPeer)!;
-		expect(bobRouter).not.toBe(room.routerOf(alicePeer));
+		const bobRouter = bobPeer.router!;
+		expect(bobRouter).not.toBe(alicePeer.router);
 
 		let pausedMidPipe = false;
 		bobRouter.router.observer.on('newtransport', (transport) => {

@@ -1,0 +1,371 @@
+import type { z } from 'zod';
+import type { Bus, NodeRegistry } from '../cluster';
+import { AppError, NotFoundError } from '../errors';
+import type { Logger } from '../logging';
+import type { ms } from '../media';
+import { newLease } from './lease';
+import { pipeClose, pipeConsume, pipeDone, pipeOpen, pipeStream, pipeUnconsume, type PipeEnd } from './pipeMessages';
+import { createPipeTransport, pipeEndOf, type PipeAddress } from './pipeTransport';
+import type { RemoteProducer } from './RemoteProducer';
+import type { RoomRegistry } from './RoomRegistry';
+import type { PipeLease, RoomRouter } from './RoomRouter';
+import type { NodePipeInfo } from './types';
+
+/** The receiving end of a pipe: a PipeTransport on a room's router here, from one router of another node. */
+type InPipe = { transport: ms.PipeTransport; nodeId: string; streams: number };
+/** A remote producer made consumable on one router here: a pipe producer (same id) on an InPipe. */
+type InStream = { producerId: string; ready: Promise<void>; users: number; producer?: ms.Producer; transportId?: string; close: () => void };
+/** The sending end of a pipe, towards another node's InPipe `pipeId`. */
+type OutPipe = { transport: ms.PipeTransport; nodeId: string; consumers: Map<string, Promise<ms.Consumer>>; orphanTimer?: NodeJS.Timeout };
+
+/** Attempts of a set-up or teardown request whose node did not answer (service_unavailable). */
+const ATTEMPTS = 3;
+/** A sending end that carries nothing for this long closes: its receiving node gave up on it. */
+const ORPHAN_MS = 15_000;
+
+export type NodePipesOptions = {
+	bus: Bus;
+	registry: NodeRegistry;
+	rooms: RoomRegistry;
+	config: PipeAddress;
+	logger: Logger;
+};
+
+/**
+ * The node's pipes to the other nodes of a fleet: how a producer of a peer
+ * on node A reaches the subscribers of a room on node B. As between two
+ * workers (RoomRouter.ts), a pipe is a mediasoup PipeTransport pair, one on
+ * a room's router on each node (RTP over UDP, SRTP on, RTX and NACK on for
+ * real networks), carrying a pipe consumer on A and a pipe producer with the
+ * producer's id on B; the PipeTransports listen on cluster.pipeListenIp, on
+ * a port of cluster.pipeMinPort-pipeMaxPort.
+ *
+ * B asks, A answers, over the bus: `pipe.open` (A makes its end and connects
+ * it to B's), `pipe.consume` (A sends a producer through it), then
+ * `pipe.unconsume` and `pipe.close` when B no longer needs them. Every
+ * request is idempotent and tried up to three times. A pipe is never left
+ * half-open: B closes its end when a set-up fails, A closes an end that
+ * carries nothing for 15 s, and both close every pipe to a node the
+ * registry reports gone. B shares a pipe producer among all its subscribers
+ * and the speaker watcher (leases, as RoomRouter's), and closes it with its
+ * last lease, and the pipe with its last stream.
+ */
+export class NodePipes {
+	readonly #bus: Bus;
+	readonly #registry: NodeRegistry;
+	readonly #rooms: RoomRegistry;
+	readonly #config: NodePipesOptions['config'];
+	readonly #logger: Logger;
+	/** Receiving ends, by `targetRouterId|nodeId|sourceRouterId`. */
+	readonly #inPipes = new Map<string, Promise<InPipe>>();
+	/** Remote producers piped onto a router here, by `targetRouterId|producerId`. */
+	readonly #inStreams = new Map<string, InStream>();
+	/** Sending ends, by `nodeId|pipeId`. */
+	readonly #outPipes = new Map<string, OutPipe>();
+	#closed = false;
+
+	constructor(options: NodePipesOptions) {
+		this.#bus = options.bus;
+		this.#registry = options.registry;
+		this.#rooms = options.rooms;
+		this.#config = options.config;
+		this.#logger = options.logger.child({ module: 'rooms', nodeId: options.registry.nodeId });
+	}
+
+	/** Answers the other nodes' pipe requests, and closes the pipes of nodes that are gone. */
+	serve(): void {
+		this.#bus.handle('pipe.open', pipeOpen, (body, from) => this.#open(body, from));
+		this.#bus.handle('pipe.consume', pipeConsume, (body, from) => this.#consume(body, from));
+		this.#bus.handle('pipe.unconsume', pipeUnconsume, async ({ pipeId, producerId }, from) => {
+			const out = this.#outPipes.get(`${from}|${pipeId}`);
+			(await out?.consumers.get(producerId)?.catch(() => undefined))?.close();
+			return {};
+		});
+		this.#bus.handle('pipe.close', pipeClose, async ({ pipeId }, from) => {
+			this.#outPipes.get(`${from}|${pipeId}`)?.transport.close();
+			return {};
+		});
+		this.#registry.observer.on('nodeGone', (nodeId) => this.#closeTo(nodeId));
+	}
+
+	/**
+	 * Makes `producer` (of a peer on another node) consumable on `target`,
+	 * piping it from its node on first use. `ready` rejects when that failed
+	 * (release the lease then too).
+	 */
+	lease(target: RoomRouter, producer: RemoteProducer): PipeLease {
+		const key = `${target.router.id}|${producer.id}`;
+		let stream = this.#inStreams.get(key);
+		if (!stream) {
+			stream = this.#pipeIn(target, producer, key);
+			this.#inStreams.set(key, stream);
+		}
+		const entry = stream;
+		entry.users++;
+		return {
+			ready: entry.ready,
+			...newLease(() => {
+				if (--entry.users <= 0) {
+					entry.close();
+				}
+			}),
+		};
+	}
+
+	/** A remote producer paused or resumed: its pipe producers here follow, and so do their consumers. */
+	setPaused(producerId: string, paused: boolean): void {
+		for (const stream of this.#inStreams.values()) {
+			const { producer } = stream;
+			if (stream.producerId === producerId && producer && !producer.closed && producer.paused !== paused) {
+				void (paused ? producer.pause() : producer.resume()).catch(() => undefined);
+			}
+		}
+	}
+
+	/** Every end of a pipe on this node, for metrics. */
+	pipes(): NodePipeInfo[] {
+		const pipes: NodePipeInfo[] = [];
+		for (const out of this.#outPipes.values()) {
+			pipes.push({ peerNode: out.nodeId, direction: 'out', transport: out.transport, streams: out.consumers.size });
+		}
+		const streams = new Map<string, number>();
+		for (const { producer, transportId } of this.#inStreams.values()) {
+			if (producer && !producer.closed && transportId) {
+				streams.set(transportId, (streams.get(transportId) ?? 0) + 1);
+			}
+		}
+		for (const pipe of this.#settledInPipes) {
+			pipes.push({ peerNode: pipe.nodeId, direction: 'in', transport: pipe.transport, streams: streams.get(pipe.transport.id) ?? 0 });
+		}
+		return pipes;
+	}
+
+	/** Closes every pipe (the node is closing: its routers close too). */
+	close(): void {
+		this.#closed = true;
+		for (const out of this.#outPipes.values()) {
+			out.transport.close();
+		}
+		for (const pipe of this.#settledInPipes) {
+			pipe.transport.close();
+		}
+	}
+
+	/** Receiving ends whose set-up is done. */
+	readonly #settledInPipes = new Set<InPipe>();
+
+	#pipeIn(target: RoomRouter, producer: RemoteProducer, key: string): InStream {
+		let pipe: InPipe | undefined;
+		let closed = false;
+		const stream: InStream = {
+			producerId: producer.id,
+			users: 0,
+			ready: Promise.resolve(),
+			close: () => {
+				if (closed) {
+					return;
+				}
+				closed = true;
+				if (this.#inStreams.get(key) === stream) {
+					this.#inStreams.delete(key);
+				}
+				stream.producer?.close();
+				if (!pipe) {
+					return;
+				}
+				if (!pipe.transport.closed) {
+					void this.#tell(producer.nodeId, 'pipe.unconsume', { pipeId: pipe.transport.id, producerId: producer.id });
+				}
+				if (--pipe.streams === 0) {
+					// Its last stream: the pipe goes too, at both ends.
+					pipe.transport.close();
+				}
+			},
+		};
+		stream.ready = (async () => {
+			try {
+				pipe = await this.#inPipe(target, producer);
+				if (pipe.transport.closed) {
+					// Its last stream closed it while this one waited for it: make another.
+					pipe = await this.#inPipe(target, producer);
+				}
+				pipe.streams++;
+				stream.transportId = pipe.transport.id;
+				const made = await this.#ask(producer.nodeId, 'pipe.consume', { roomId: producer.roomId, pipeId: pipe.transport.id, producerId: producer.id }, pipeStream);
+				const pipeProducer = await pipe.transport.produce({
+					id: producer.id,
+					kind: made.kind,
+					rtpParameters: made.rtpParameters as ms.RtpParameters,
+					// NOTE: the room's part of the producer's node says how it stands now; a change
+					// after this comes with its next part (setPaused).
+					paused: producer.paused,
+					appData: { ...producer.appData },
+				});
+				stream.producer = pipeProducer;
+				if (closed || producer.closed) {
+					throw new Error('the producer closed while being piped');
+				}
+				pipeProducer.observer.once('close', () => stream.close());
+				this.#logger.debug('producer piped from a node', { producerId: producer.id, from: producer.nodeId });
+			} catch (error) {
+				stream.close();
+				throw error;
+			}
+		})();
+		// NOTE: lease holders see the error; this keeps it from being unhandled.
+		stream.ready.catch(() => undefined);
+		return stream;
+	}
+
+	/** The receiving end on `target` of a pipe from the producer's router, made (and connected at both ends) on first use. */
+	#inPipe(target: RoomRouter, producer: RemoteProducer): Promise<InPipe> {
+		const key = `${target.router.id}|${producer.nodeId}|${producer.routerId}`;
+		let pending = this.#inPipes.get(key);
+		if (!pending) {
+			pending = (async () => {
+				const transport = await createPipeTransport(target.router, this.#config, { nodeId: producer.nodeId, direction: 'in' });
+				try {
+					const end = await this.#ask(producer.nodeId, 'pipe.open', {
+						roomId: producer.roomId, routerId: producer.routerId, pipeId: transport.id, end: pipeEndOf(this.#config, transport),
+					}, pipeEndReply);
+					await transport.connect({ ip: end.ip, port: end.port, srtpParameters: end.srtpParameters as ms.SrtpParameters });
+				} catch (error) {
+					transport.close();
+					void this.#tell(producer.nodeId, 'pipe.close', { pipeId: transport.id });
+					throw error;
+				}
+				const pipe: InPipe = { transport, nodeId: producer.nodeId, streams: 0 };
+				this.#settledInPipes.add(pipe);
+				transport.observer.once('close', () => {
+					this.#settledInPipes.delete(pipe);
+					if (this.#inPipes.get(key) === pending) {
+						this.#inPipes.delete(key);
+					}
+					void this.#tell(producer.nodeId, 'pipe.close', { pipeId: transport.id });
+				});
+				return pipe;
+			})();
+			this.#inPipes.set(key, pending);
+			pending.catch(() => this.#inPipes.delete(key));
+		}
+		return pending;
+	}
+
+	/** pipe.open from node `from`: the sending end on one of the room's routers, connected to the asker's end. */
+	async #open({ roomId, routerId, pipeId, end }: { roomId: string; routerId: string; pipeId: string; end: PipeEnd }, from: string): Promise<PipeEnd> {
+		await this.#assertLive(from);
+		const key = `${from}|${pipeId}`;
+		const existing = this.#outPipes.get(key);
+		if (existing) {
+			return pipeEndOf(this.#config, existing.transport);
+		}
+		const router = this.#rooms.get(roomId)?.routers.find((r) => r.router.id === routerId);
+		if (!router) {
+			throw new NotFoundError('no such router of the room here');
+		}
+		const transport = await createPipeTransport(router.router, this.#config, { nodeId: from, direction: 'out' });
+		try {
+			await transport.connect({ ip: end.ip, port: end.port, srtpParameters: end.srtpParameters as ms.SrtpParameters });
+		} catch (error) {
+			transport.close();
+			throw new AppError('validation_failed', `pipe end refused: ${(error as Error).message.slice(0, 200)}`);
+		}
+		const out: OutPipe = { transport, nodeId: from, consumers: new Map() };
+		this.#outPipes.set(key, out);
+		transport.observer.once('close', () => {
+			clearTimeout(out.orphanTimer);
+			if (this.#outPipes.get(key) === out) {
+				this.#outPipes.delete(key);
+			}
+		});
+		this.#watchOrphan(out);
+		return pipeEndOf(this.#config, transport);
+	}
+
+	/** pipe.consume from node `from`: a pipe consumer of one of the room's producers here. */
+	async #consume({ roomId, pipeId, producerId }: { roomId: string; pipeId: string; producerId: string }, from: string): Promise<unknown> {
+		const out = this.#outPipes.get(`${from}|${pipeId}`);
+		if (!out || out.transport.closed) {
+			throw new NotFoundError('no such pipe');
+		}
+		let consumer = out.consumers.get(producerId);
+		if (!consumer) {
+			const local = this.#rooms.get(roomId)?.exchange.localProducer(producerId);
+			if (!local) {
+				throw new NotFoundError('no such producer of the room here');
+			}
+			consumer = out.transport.consume({ producerId: local.id });
+			out.consumers.set(producerId, consumer);
+			clearTimeout(out.orphanTimer);
+			consumer.then((made) => made.observer.once('close', () => {
+				if (out.consumers.get(producerId) === consumer) {
+					out.consumers.delete(producerId);
+					this.#watchOrphan(out);
+				}
+			}), () => {
+				out.consumers.delete(producerId);
+				this.#watchOrphan(out);
+			});
+		}
+		const made = await consumer;
+		return { kind: made.kind, rtpParameters: made.rtpParameters, paused: made.producerPaused };
+	}
+
+	/** An end that carries no stream closes after ORPHAN_MS, unless one comes. */
+	#watchOrphan(out: OutPipe): void {
+		clearTimeout(out.orphanTimer);
+		if (out.consumers.size === 0 && !out.transport.closed) {
+			out.orphanTimer = setTimeout(() => out.transport.close(), ORPHAN_MS).unref();
+		}
+	}
+
+	/** A node is gone: every pipe to it closes, at this end (its subscribers here see their consumers close). */
+	#closeTo(nodeId: string): void {
+		let closed = 0;
+		for (const out of [...this.#outPipes.values()]) {
+			if (out.nodeId === nodeId) {
+				out.transport.close();
+				closed++;
+			}
+		}
+		for (const pipe of [...this.#settledInPipes]) {
+			if (pipe.nodeId === nodeId) {
+				pipe.transport.close();
+				closed++;
+			}
+		}
+		if (closed > 0) {
+			this.#logger.info('pipes to a node that is gone closed', { node: nodeId, pipes: closed });
+		}
+	}
+
+	async #assertLive(nodeId: string): Promise<void> {
+		if (this.#closed || !await this.#registry.findLive(nodeId)) {
+			throw new NotFoundError('no such node in the fleet');
+		}
+	}
+
+	/** A request to `to`, tried again while its node does not answer. @throws its error */
+	async #ask<S extends z.ZodType>(to: string, method: string, body: unknown, result: S): Promise<z.infer<S>> {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.#bus.request(to, method, body, result);
+			} catch (error) {
+				if (!(error instanceof AppError && error.code === 'service_unavailable') || attempt >= ATTEMPTS || this.#closed) {
+					throw error;
+				}
+			}
+		}
+	}
+
+	/** A teardown request: tried like #ask, failures only logged (the other end's own rules close it anyway). */
+	async #tell(to: string, method: string, body: unknown): Promise<void> {
+		try {
+			await this.#ask(to, method, body, pipeDone);
+		} catch (error) {
+			this.#logger.debug('pipe teardown not answered', { method, to, error: (error as Error).message });
+		}
+	}
+}
+
+const pipeEndReply = pipeOpen.shape.end;
