@@ -205,7 +205,11 @@ export function showingOutput(fleet: () => Fleet | undefined, body: () => Promis
 		} catch (error) {
 			const output = fleet()?.describe() ?? '(no fleet)';
 			if (error instanceof Error) {
+				// NOTE: jest prints the stack, which holds the message as it was when the stack was formatted
+				// (playwright formats its errors' stacks at once): the output goes into both.
+				const { message, stack } = error;
 				error.message += `\n\nThe fleet's output:\n${output}`;
+				error.stack = stack?.replace(message, error.message);
 				throw error;
 			}
 			throw new Error(`${String(error)}\n\nThe fleet's output:\n${output}`);
