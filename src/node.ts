@@ -89,7 +89,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	const calls = new CallService({ store, presence, tokens, config: config.calls, logger, clock, inviteLimits, fleet: fleet?.calls });
 	followAccountChanges(accounts, calls);
 	const cluster = fleet?.registry;
-	metrics = createMetrics({ pool, registry, calls, store, cluster, config: config.metrics });
+	metrics = createMetrics({ pool, registry, calls, store, cluster, pipes, config: config.metrics });
 	let app: App;
 	try {
 		const limiters = fleet ? redisLimiters(fleet.redis, config.cluster.keyPrefix) : memoryLimiters;

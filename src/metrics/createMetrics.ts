@@ -10,6 +10,7 @@ import type { Store } from '../store';
 import { requests, type SignalingEvents } from '../signaling';
 import type { TypedEmitter } from '../util';
 import { CapacityEstimator } from './CapacityEstimator';
+import { PipeSampler, type PipeSource } from './PipeSampler';
 import { StatsSampler } from './StatsSampler';
 
 export type Metrics = {
@@ -29,6 +30,8 @@ export type MetricsDeps = {
 	calls?: CallService;
 	store?: Store;
 	cluster?: NodeRegistry;
+	/** The inter-node pipes of a fleet's node (switchyard_cluster_pipe*); a node alone has none. */
+	pipes?: PipeSource;
 	config: MetricsConfig;
 };
 
@@ -37,11 +40,12 @@ const KINDS = ['audio', 'video'] as const;
 /**
  * The node's Prometheus registry. Gauges read state when scraped; counters
  * follow observers; transport and consumer stats are sampled on a timer
- * (StatsSampler). Names carry `switchyard_` and base units; no label takes a
- * room, peer or call id, and labelled counters start at zero for every known
- * label value, so a quiet node shows zeros rather than no data.
+ * (StatsSampler), and so are the inter-node pipes' (PipeSampler). Names
+ * carry `switchyard_` and base units; no label takes a room, peer or call
+ * id, and labelled counters start at zero for every known label value, so a
+ * quiet node shows zeros rather than no data.
  */
-export function createMetrics({ pool, registry: rooms, calls, store, cluster, config }: MetricsDeps): Metrics {
+export function createMetrics({ pool, registry: rooms, calls, store, cluster, pipes, config }: MetricsDeps): Metrics {
 	const registry = new client.Registry();
 	client.collectDefaultMetrics({ register: registry });
 	const registers = [registry];
@@ -243,6 +247,7 @@ export function createMetrics({ pool, registry: rooms, calls, store, cluster, co
 	calls?.observer.on('invited', (_callId, ringing) => invites.inc(ringing));
 
 	const sampler = new StatsSampler({ registry, rooms });
+	const pipeSampler = new PipeSampler({ registry, pool, pipes });
 	const lastCpu = new Map<number, number>();
 	/** The CPU sample of each worker (by pid) the estimator saw last: each one feeds it once. */
 	const estimated = new Map<number, number>();
@@ -278,7 +283,7 @@ export function createMetrics({ pool, registry: rooms, calls, store, cluster, co
 	};
 	let lastHeadroom: number | undefined;
 	const sampleNow = async () => {
-		await Promise.all([sampleWorkers(), sampler.sample()]);
+		await Promise.all([sampleWorkers(), sampler.sample(), pipeSampler.sample()]);
 	};
 	const timer = setInterval(() => void sampleNow().catch(() => undefined), config.statsIntervalMs);
 	timer.unref();
@@ -299,6 +304,7 @@ export function createMetrics({ pool, registry: rooms, calls, store, cluster, co
 		sampleNow,
 		close() {
 			clearInterval(timer);
+			pipeSampler.close();
 			pool.observer.off('workerReplaced', onReplaced);
 			pool.observer.off('workerDied', onDied);
 		},

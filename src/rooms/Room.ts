@@ -196,6 +196,8 @@ export class Room {
 		this.#policy.schedule();
 		this.observer.safeEmit('peerJoined', peer);
 		this.events.safeEmit('changed');
+		// NOTE: who speaks now, after the join's answer (on the turn after): otherwise a newcomer waits for the next change.
+		setImmediate((speaker) => speaker && !peer.closed && peer.notify({ type: 'activeSpeaker', ...speaker }), this.#speaker.speaker);
 		return peer;
 	}
 
@@ -304,6 +306,7 @@ export class Room {
 	setHome(home: boolean): void {
 		if (home !== this.#home && !this.#closed) {
 			this.#home = home;
+			this.#logger.info(home ? 'room home here' : 'room home elsewhere');
 			if (home) {
 				void this.#routers.startSpeaker();
 			} else {

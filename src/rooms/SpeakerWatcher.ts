@@ -90,6 +90,7 @@ export class SpeakerWatcher {
 			return;
 		}
 		this.#current = { router, observer };
+		this.#logger.debug('speaker observer started', { worker: router.worker.index });
 		observer.on('dominantspeaker', ({ producer }) => {
 			this.#speaker = { peerId: (producer.appData as ProducerAppData).peerId, producerId: producer.id };
 			this.events.safeEmit('speaker', this.#speaker);

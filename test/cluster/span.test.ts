@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { MediaClient } from '../helpers/mediaClient';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
@@ -16,7 +17,7 @@ const clients: SignalingClient[] = [];
 const media: MediaClient[] = [];
 
 beforeAll(async () => {
-	fleet = await startFleet({ size: 3, env: { SWITCHYARD_AUTH_DEV: 'true', SWITCHYARD_CLUSTER_PLACEMENT: 'nearest', SWITCHYARD_ROOMS_EMPTY_CLOSE_GRACE_MS: '500' } });
+	fleet = await startFleet({ size: 3, env: { SWITCHYARD_AUTH_DEV: 'true', SWITCHYARD_CLUSTER_PLACEMENT: 'nearest', SWITCHYARD_ROOMS_EMPTY_CLOSE_GRACE_MS: '500', SWITCHYARD_ROOMS_RECONNECT_GRACE_MS: '1000' } });
 }, 120_000);
 afterEach(async () => {
 	for (const client of media.splice(0)) {
@@ -48,6 +49,24 @@ async function decodes(client: MediaClient, producerPeers: string[]): Promise<vo
 	}, { timeoutMs: 20_000, intervalMs: 250 });
 }
 
+/** A gauge's value in a node's /metrics (summed over its series). */
+async function gauge(node: FleetNode, name: string): Promise<number> {
+	const text = (await node.api('GET', '/metrics')).body as string;
+	return text.split('\n').filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+		.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+/** The run (`NODE@STARTED`) the room's directory entry names: its home. */
+async function homeOf(room: string): Promise<string | null> {
+	const redis = new Redis(fleet!.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+	try {
+		await redis.connect();
+		return await redis.get(`${fleet!.keyPrefix}room:${room}`);
+	} finally {
+		redis.disconnect();
+	}
+}
+
 test('two peers on two nodes of one room decode each other, through pipes between the nodes', showingOutput(() => fleet, async () => {
 	const [one, two] = fleet!.nodes as [FleetNode, FleetNode];
 	const a = await joinAt(one, 'span-two', 'Ana');
@@ -55,3 +74,75 @@ test('two peers on two nodes of one room decode each other, through pipes betwee
 	await decodes(a.client, [b.peerId]);
 	await decodes(b.client, [a.peerId]);
 }));
+
+test('three peers on three nodes: each is told of the others, decodes them and hears one speaker; a paused producer pauses everywhere; leaving closes every pipe', showingOutput(() => fleet, async () => {
+	const [one, two, three] = fleet!.nodes as [FleetNode, FleetNode, FleetNode];
+	const a = await joinAt(one, 'span-three', 'Ana');
+	const b = await joinAt(two, 'span-three', 'Ben');
+	const token = (await three.api('POST', '/api/dev/token', { body: { name: 'Cy', room: 'span-three' } })).body.token as string;
+	const signaling = await SignalingClient.connect(three.url, { token });
+	clients.push(signaling);
+	const client = await MediaClient.create(signaling);
+	media.push(client);
+	const joined = await client.join('span-three', 'Cy');
+	// The join's answer lists the peers on the other nodes.
+	expect(joined.peers.map((p) => p.displayName).sort()).toEqual(['Ana', 'Ben']);
+	await client.produceSynthetic({ audio: true, video: { width: 160, height: 120 } });
+	const c = { client, peerId: joined.peerId, signaling };
+	await a.signaling.waitFor('peer.joined', (e) => e.peer.id === c.peerId, 10_000);
+	for (const [me, others] of [[a, [b, c]], [b, [a, c]], [c, [a, b]]] as const) {
+		await decodes(me.client, others.map((o) => o.peerId));
+	}
+	// Each node hosts one of them (the earlier test's peers gone within their 1 s reconnect grace).
+	for (const node of [one, two, three]) {
+		await pollUntil(`${node.id} to host one peer`, async () => (await gauge(node, 'switchyard_peers')) === 1 || undefined, { timeoutMs: 5000, intervalMs: 100 });
+	}
+	// One speaker for the room, whichever node its home is: every peer hears of it.
+	const speakerSeen = (who: typeof a) => pollUntil(`a speaker on ${who.signaling === a.signaling ? 'node-1' : 'node-3'}`, () =>
+		who.signaling.events.find((e) => e.name === 'room.activeSpeaker' && (e.data as { peerId: string | null }).peerId !== null)?.data as { peerId: string } | undefined, { timeoutMs: 15_000 });
+	const speaker = await speakerSeen(a);
+	await speakerSeen(c);
+	expect([a.peerId, b.peerId, c.peerId]).toContain(speaker.peerId);
+
+	// Ana pauses her camera on node 1: Cy's consumer of it on node 3 is paused, then resumed.
+	const camera = [...a.client.producers.values()].find((p) => p.kind === 'video')!;
+	const cyConsumer = [...c.client.consumers.values()].find((x) => x.producerId === camera.id)!;
+	await a.signaling.request('producer.pause', { producerId: camera.id });
+	await c.signaling.waitFor('consumer.paused', (e) => e.consumerId === cyConsumer.id, 10_000);
+	await a.signaling.request('producer.resume', { producerId: camera.id });
+	await c.signaling.waitFor('consumer.resumed', (e) => e.consumerId === cyConsumer.id, 10_000);
+
+	// Ben leaves: the others are told, and no node keeps a transport once everyone has left.
+	await b.signaling.request('room.leave', {});
+	await a.signaling.waitFor('peer.left', (e) => e.peerId === b.peerId, 10_000);
+	await c.signaling.waitFor('peer.left', (e) => e.peerId === b.peerId, 10_000);
+	await a.signaling.request('room.leave', {});
+	await c.signaling.request('room.leave', {});
+	for (const node of [one, two, three]) {
+		await pollUntil(`${node.id} to have no transport, producer or consumer left`, async () => {
+			const left = await Promise.all(['switchyard_transports', 'switchyard_producers', 'switchyard_consumers'].map((name) => gauge(node, name)));
+			return left.every((n) => n === 0) || undefined;
+		}, { timeoutMs: 15_000, intervalMs: 250 });
+	}
+}), 90_000);
+
+test('kill -9 of the node with the room\'s first peer and home: the others are told it left, keep decoding each other, and one of their nodes becomes the home', showingOutput(() => fleet, async () => {
+	const [one, two, three] = fleet!.nodes as [FleetNode, FleetNode, FleetNode];
+	const a = await joinAt(one, 'span-kill', 'Ana');
+	const b = await joinAt(two, 'span-kill', 'Ben');
+	const c = await joinAt(three, 'span-kill', 'Cy');
+	await decodes(b.client, [a.peerId, c.peerId]);
+	await decodes(c.client, [a.peerId, b.peerId]);
+	expect(await homeOf('span-kill')).toMatch(/^node-1@/);
+
+	await one.kill('SIGKILL');
+	await b.signaling.waitFor('peer.left', (e) => e.peerId === a.peerId, 10_000);
+	await c.signaling.waitFor('peer.left', (e) => e.peerId === a.peerId, 10_000);
+	const before = await b.client.inboundStats();
+	await pollUntil('Ben and Cy still decode each other', async () => {
+		const now = await b.client.inboundStats();
+		return now.some((s) => s.kind === 'video' && s.packetsReceived > (before.find((x) => x.consumerId === s.consumerId)?.packetsReceived ?? 0) + 50) || undefined;
+	}, { timeoutMs: 10_000, intervalMs: 250 });
+	await pollUntil('the room to have a live home', async () => /^node-[23]@/.test(await homeOf('span-kill') ?? '') || undefined, { timeoutMs: 10_000, intervalMs: 250 });
+	await fleet!.restart(0);
+}), 90_000);

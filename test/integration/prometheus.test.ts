@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import client from 'prom-client';
+import { MEDIA_CODECS } from '../../src/media';
+import { PipeSampler } from '../../src/metrics';
+import type { NodePipeInfo } from '../../src/rooms';
 import { api, device, signup } from '../helpers/accounts';
 import { MediaClient } from '../helpers/mediaClient';
 import { startTestNode, type TestNode } from '../helpers/node';
@@ -10,6 +16,7 @@ import { findFreePorts } from '../helpers/ports';
 import { SignalingClient } from '../helpers/signalingClient';
 import { dashboards } from '../helpers/dashboards';
 import { FakeClock } from '../helpers/fakeClock';
+import { pipeProducer } from '../helpers/pipes';
 import { freshRedisPrefix, testRedis } from '../helpers/redis';
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
@@ -83,6 +90,8 @@ describe('every dashboard query against a real Prometheus scraping a node with c
 		await callerDevice.request('call.invite', { to: [others[2]!.handle], media: 'audio' });
 		await expect(callerDevice.request('call.invite', { to: ['nobody_at_all'], media: 'audio' })).rejects.toMatchObject({ code: 'unavailable' });
 
+		const pipes = await pipeExporter(accepted.roomId);
+
 		const [port] = [await findFreePorts(1)];
 		promUrl = `http://127.0.0.1:${port}`;
 		const config = path.join(dir, 'prometheus.yml');
@@ -93,7 +102,7 @@ describe('every dashboard query against a real Prometheus scraping a node with c
 			'scrape_configs:',
 			'  - job_name: switchyard',
 			'    static_configs:',
-			`      - targets: ['${new URL(node.url).host}']`,
+			`      - targets: ['${new URL(node.url).host}', '${pipes}']`,
 		].join('\n'));
 		prometheus = spawn(PROMETHEUS, [
 			`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`,
@@ -107,6 +116,38 @@ describe('every dashboard query against a real Prometheus scraping a node with c
 			return Number(result[0]?.value[1] ?? 0) >= 12;
 		}, { timeoutMs: 40000, intervalMs: 500 });
 	}, 90_000);
+
+	/**
+	 * The inter-node pipe panels' series, on a second target: the node is alone
+	 * in its fleet, so a real PipeTransport pair from the call room's router
+	 * (the caller's video) to a router of its own stands for a pipe to another
+	 * node, both ends handed to the node's PipeSampler the way a fleet's node
+	 * hands its NodePipes (src/node.ts). Returns the target's host:port.
+	 */
+	async function pipeExporter(roomId: string): Promise<string> {
+		const registry = new client.Registry();
+		let pipes: NodePipeInfo[] = [];
+		// NOTE: before the far router: the sampler follows pipe producers from their transport's creation.
+		const sampler = new PipeSampler({ registry, pool: node.pool, pipes: { pipes: () => pipes } });
+		const room = node.registry.get(roomId)!;
+		const peer = [...room.peers.values()].find((p) => [...p.producers.values()].some((producer) => producer.kind === 'video'))!;
+		const video = [...peer.producers.values()].find((producer) => producer.kind === 'video')!;
+		const far = await node.pool.workers[0]!.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+		const pair = await pipeProducer(peer.routerOfProducer(video.id)!.router, far, video);
+		pipes = [
+			{ peerNode: 'node-far', direction: 'out', transport: pair.out, streams: 1 },
+			{ peerNode: 'node-far', direction: 'in', transport: pair.in, streams: 1 },
+		];
+		const exporter = http.createServer((_req, res) => void sampler.sample().then(() => registry.metrics()).then((text) => res.end(text)));
+		await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
+		closers.push(() => {
+			exporter.close();
+			exporter.closeAllConnections();
+			sampler.close();
+			far.close();
+		});
+		return `127.0.0.1:${(exporter.address() as AddressInfo).port}`;
+	}
 
 	afterAll(async () => {
 		prometheus?.kill('SIGTERM');
@@ -146,5 +187,14 @@ describe('every dashboard query against a real Prometheus scraping a node with c
 		expect(Number(missed[0]!.value[1])).toBeGreaterThanOrEqual(3);
 		const bytes = await query('sum(rate(switchyard_rtp_bytes_total{direction="out"}[10s]))');
 		expect(Number(bytes[0]!.value[1])).toBeGreaterThan(0);
+	});
+
+	test('the pipe panels see both ends of the pipe, and media through it', async () => {
+		const ends = await query('sum by (direction) (switchyard_cluster_pipe_streams{node="node-far"})');
+		expect(Object.fromEntries(ends.map((r) => [r.metric.direction, Number(r.value[1])]))).toEqual({ in: 1, out: 1 });
+		const bitrate = await query('min(switchyard_cluster_pipe_bitrate_bps{node="node-far"})');
+		expect(Number(bitrate[0]!.value[1])).toBeGreaterThan(10_000);
+		const loss = await query('max(switchyard_cluster_pipe_loss_ratio)');
+		expect(Number(loss[0]!.value[1])).toBeLessThan(0.05);
 	});
 });
