@@ -47,6 +47,8 @@ export interface FleetNode {
 	readonly id: string;
 	/** `http://127.0.0.1:PORT`: where it listens, and its cluster.nodeUrl. */
 	readonly url: string;
+	/** Its media.port (MEDIA_PORT): its WebRtcServer's, the port its clients' ICE candidates name. */
+	readonly mediaPort: number;
 	/** The current run's process (`node dist/main.js`). */
 	readonly process: ChildProcess;
 	/** Whether the current run's process has not exited yet. */
@@ -130,10 +132,11 @@ export async function startFleet({ size = 3, env = {}, redisUrl = testRedis().ur
 		nodes = Array.from({ length: size }, (_, i) => {
 			const id = `node-${i + 1}`;
 			const url = `http://127.0.0.1:${base + 2 * i}`;
-			return new ClusterNode(id, url, {
+			const mediaPort = base + 2 * i + 1;
+			return new ClusterNode(id, url, mediaPort, {
 				...shared,
 				PORT: String(base + 2 * i),
-				MEDIA_PORT: String(base + 2 * i + 1),
+				MEDIA_PORT: String(mediaPort),
 				SWITCHYARD_CLUSTER_NODE_ID: id,
 				SWITCHYARD_CLUSTER_NODE_URL: url,
 				...env,
@@ -202,7 +205,11 @@ export function showingOutput(fleet: () => Fleet | undefined, body: () => Promis
 		} catch (error) {
 			const output = fleet()?.describe() ?? '(no fleet)';
 			if (error instanceof Error) {
+				// NOTE: jest prints the stack, which holds the message as it was when the stack was formatted
+				// (playwright formats its errors' stacks at once): the output goes into both.
+				const { message, stack } = error;
 				error.message += `\n\nThe fleet's output:\n${output}`;
+				error.stack = stack?.replace(message, error.message);
 				throw error;
 			}
 			throw new Error(`${String(error)}\n\nThe fleet's output:\n${output}`);
@@ -229,13 +236,15 @@ type Run = { child: ChildProcess; exited: Promise<void> };
 class ClusterNode implements FleetNode {
 	readonly id: string;
 	readonly url: string;
+	readonly mediaPort: number;
 	readonly #env: Record<string, string>;
 	#run: Run | undefined;
 	#output = '';
 
-	constructor(id: string, url: string, env: Record<string, string>) {
+	constructor(id: string, url: string, mediaPort: number, env: Record<string, string>) {
 		this.id = id;
 		this.url = url;
+		this.mediaPort = mediaPort;
 		this.#env = env;
 	}
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { HookConsumer, InboundStats, LayoutReport, OutboundStats, SwitchyardHook } from '../../src/web/client/hookTypes';
+import type { HookConsumer, InboundStats, LayoutReport, OutboundStats, SwitchyardHook, Viewport } from '../../src/web/client/hookTypes';
 import { pollUntil } from '../helpers/poll';
 
 export const ARTIFACTS = path.resolve(__dirname, '..', '..', 'artifacts');
@@ -142,6 +142,21 @@ export function inboundBySsrc(p: Participant, ssrcs: number[]): Promise<{ ssrc: 
 
 export function remoteIceUfrags(p: Participant): Promise<(string | undefined)[]> {
 	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.remoteIceUfrags());
+}
+
+/** The receive transport's remote ICE candidates: the node (its media port) the page's media goes to. */
+export function remoteCandidates(p: Participant): ReturnType<SwitchyardHook['remoteCandidates']> {
+	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.remoteCandidates());
+}
+
+/** The last viewport the page reported for each remote video (what the layer policy decides from). */
+export function viewports(p: Participant): Promise<Viewport[]> {
+	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.viewports());
+}
+
+/** The page's outbound video encodings, lowest first (r0, r1, r2 of a simulcast camera). */
+export async function videoEncodings(p: Participant): Promise<OutboundStats[]> {
+	return (await outboundStats(p)).filter((s) => s.kind === 'video').sort((a, b) => (a.rid ?? '').localeCompare(b.rid ?? ''));
 }
 
 /** A test body that prints every page's console and media stats (`report`) when it fails. */

@@ -1,6 +1,5 @@
-import type { SwitchyardHook, Viewport } from '../../src/web/client/hookTypes';
 import { pollUntil } from '../helpers/poll';
-import { consumers, hook, openRoom, outboundStats, receivesFrom, stats, type Participant } from './browser';
+import { consumers, hook, openRoom, receivesFrom, stats, videoEncodings, viewports, type Participant } from './browser';
 import { browserSuite } from './suite';
 
 /** The windows the viewer's page is shown in: its remote tile small (thumbnail), large, or scrolled away. */
@@ -25,9 +24,6 @@ describe('the layer policy with a real browser', () => {
 		await receivesFrom(viewer, [(await hook(publisher)).peerId], 30_000);
 	}, 60_000);
 
-	const viewports = (p: Participant): Promise<Viewport[]> =>
-		p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.viewports());
-
 	/** The viewer's consumer of the publisher's camera, in the page and on the node. */
 	async function cameraConsumer() {
 		const publisherId = (await hook(publisher)).peerId;
@@ -43,9 +39,7 @@ describe('the layer policy with a real browser', () => {
 	}
 
 	/** The publisher's outbound video encodings, lowest first (r0, r1, r2). */
-	async function encodings() {
-		return (await outboundStats(publisher)).filter((s) => s.kind === 'video').sort((a, b) => (a.rid ?? '').localeCompare(b.rid ?? ''));
-	}
+	const encodings = () => videoEncodings(publisher);
 
 	/** Why the publisher's encoder holds back, for the report: the machine's CPU is shared. */
 	async function limitation(): Promise<string> {

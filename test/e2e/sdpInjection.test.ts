@@ -4,7 +4,7 @@ import { MediaClient, type MediaSignaling } from '../helpers/mediaClient';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
 import type { SwitchyardHook } from '../../src/web/client/hookTypes';
-import { hook, openRoom, receivesFrom, type Participant } from './browser';
+import { hook, openRoom, receivesFrom, remoteCandidates, type Participant } from './browser';
 import { browserSuite } from './suite';
 
 const ROOM = 'injection';
@@ -14,10 +14,6 @@ const FMTP_PORT = 9998;
 
 function remoteDescriptions(p: Participant): Promise<(string | undefined)[]> {
 	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.remoteDescriptions());
-}
-
-function remoteCandidates(p: Participant): ReturnType<SwitchyardHook['remoteCandidates']> {
-	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.remoteCandidates());
 }
 
 /** A UDP socket at the attacker's address: what a victim's ICE agent sends there. */
