@@ -99,13 +99,13 @@ export class NodeRegistry {
 	}
 
 	/**
-	 * Whether a node reported gone (nodeGone) is still gone two heartbeats
-	 * later. NOTE: a live node on a loaded machine can miss two heartbeats
-	 * and be back: what tears down shared state with it (media pipes, its
-	 * part of a room) asks this first. False when Redis cannot say.
+	 * Whether a node reported gone (nodeGone) is still gone `heartbeats`
+	 * heartbeats later. NOTE: a live node on a loaded machine can miss two
+	 * heartbeats and be back: what tears down state shared with it (its part
+	 * of a room, media pipes) asks this first. False when Redis cannot say.
 	 */
-	async stillGone(nodeId: string, startedAt: number): Promise<boolean> {
-		await new Promise((resolve) => this.#clock.setTimeout(() => resolve(undefined), 2 * this.#heartbeatMs));
+	async stillGone(nodeId: string, startedAt: number, heartbeats = 2): Promise<boolean> {
+		await new Promise((resolve) => this.#clock.setTimeout(() => resolve(undefined), heartbeats * this.#heartbeatMs));
 		try {
 			return !this.#closed && !await this.findLive(nodeId, startedAt);
 		} catch {

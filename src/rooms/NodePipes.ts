@@ -20,6 +20,8 @@ type OutPipe = { transport: ms.PipeTransport; nodeId: string; consumers: Map<str
 
 /** Attempts of a set-up or teardown request whose node did not answer (service_unavailable). */
 const ATTEMPTS = 3;
+/** Heartbeats a node reported gone must stay gone for before its pipes close here. */
+const GONE_HEARTBEATS = 10;
 /** A sending end that carries nothing for this long closes: its receiving node gave up on it. */
 const ORPHAN_MS = 15_000;
 
@@ -46,7 +48,8 @@ export type NodePipesOptions = {
  * request is idempotent and tried up to three times. A pipe is never left
  * half-open: B closes its end when a set-up fails, A closes an end that
  * carries nothing for 15 s, and both close every pipe to a node the
- * registry reports gone. B shares a pipe producer among all its subscribers
+ * registry reports gone that is still gone ten heartbeats later (its
+ * part of the room, and with it the streams from it, goes sooner). B shares a pipe producer among all its subscribers
  * and the speaker watcher (leases, as RoomRouter's), and closes it with its
  * last lease, and the pipe with its last stream.
  */
@@ -85,8 +88,10 @@ export class NodePipes {
 			this.#outPipes.get(`${from}|${pipeId}`)?.transport.close();
 			return {};
 		});
+		// NOTE: late, as a last resort: the pipes from a node go with its part of each room (FleetSpans), which
+		// tells the node; closing the pipes to a node that was only slow would leave its ends receiving nothing.
 		this.#registry.observer.on('nodeGone', (nodeId, startedAt) => {
-			void this.#registry.stillGone(nodeId, startedAt).then((gone) => gone && this.#closeTo(nodeId));
+			void this.#registry.stillGone(nodeId, startedAt, GONE_HEARTBEATS).then((gone) => gone && this.#closeTo(nodeId));
 		});
 	}
 

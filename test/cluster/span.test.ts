@@ -175,3 +175,31 @@ test('the layer policy across nodes: a viewer\'s node picks its layer from the f
 	// check is for a layer above the small tile's; the browser test (spanBrowser.test.ts) sees the top one.
 	await pollUntil('the viewer decodes a larger layer', async () => ((await width()) ?? 0) > 160 || undefined, { timeoutMs: 30_000, intervalMs: 250 });
 }), 90_000);
+
+/** Whether `client` receives fresh video from `peerId` now: packets that arrive within a second. */
+async function receivingFrom(client: MediaClient, peerId: string): Promise<boolean> {
+	const packets = async () => (await client.inboundStats()).filter((s) => s.kind === 'video'
+		&& [...client.consumers.values()].some((c) => c.id === s.consumerId && !c.closed && (c.appData as { peerId?: string }).peerId === peerId))
+		.reduce((sum, s) => sum + s.packetsReceived, 0);
+	const before = await packets();
+	await new Promise((resolve) => setTimeout(resolve, 1000));
+	return (await packets()) > before + 5;
+}
+
+test('a node that stops for longer than two heartbeats (SIGSTOP) and comes back: media flows again both ways, through new pipes where the others had given it up', showingOutput(() => fleet, async () => {
+	const [one, two] = fleet!.nodes as [FleetNode, FleetNode];
+	const a = await joinAt(one, 'span-stall', 'Ana');
+	const b = await joinAt(two, 'span-stall', 'Ben');
+	await decodes(a.client, [b.peerId]);
+	await decodes(b.client, [a.peerId]);
+	// node-1's process stops (its mediasoup worker goes on): the fleet reports it gone and drops its part.
+	process.kill(one.process.pid!, 'SIGSTOP');
+	try {
+		await b.signaling.waitFor('peer.left', (e) => e.peerId === a.peerId, 10_000);
+	} finally {
+		process.kill(one.process.pid!, 'SIGCONT');
+	}
+	await b.signaling.waitFor('peer.joined', (e) => e.peer.id === a.peerId, 10_000);
+	await pollUntil('Ana receives Ben again', async () => await receivingFrom(a.client, b.peerId) || undefined, { timeoutMs: 20_000, intervalMs: 100 });
+	await pollUntil('Ben receives Ana again', async () => await receivingFrom(b.client, a.peerId) || undefined, { timeoutMs: 20_000, intervalMs: 100 });
+}), 90_000);
