@@ -14,6 +14,8 @@ const PARTS_TTL_MS = 30_000;
 /** How long a room's first sync may hold up the join that created it (Redis slow or away). */
 const FIRST_SYNC_MS = 1500;
 
+/** Every this many heals, the pipes from other nodes are checked at their other ends (NodePipes.check). */
+const PIPE_CHECK_HEALS = 5;
 /** Heals in a row a part must be missing (or its node not live) for before its peers are dropped. */
 const ABSENT_HEALS = 3;
 
@@ -34,7 +36,10 @@ type Entry = { span: RoomSpan; seq: number; publishing: boolean; closed: boolean
  * whose node the registry says is gone, or that is no longer there. A node
  * the registry reports gone is dropped from every room at once. At every
  * heartbeat it also claims the room's home for itself if the room has none
- * (FleetRooms.claimHome): the home runs the room's speaker watcher.
+ * (FleetRooms.claimHome): the home runs the room's speaker watcher. The
+ * peers here are offered again the other nodes' producers they have no
+ * consumer of (a pipe that failed or was lost), and every fifth heartbeat
+ * the pipes from other nodes are checked at their other ends.
  */
 export class FleetSpans {
 	readonly #redis: Redis;
@@ -47,6 +52,7 @@ export class FleetSpans {
 	readonly #heartbeatMs: number;
 	readonly #logger: Logger;
 	readonly #entries = new Map<string, Entry>();
+	#heals = 0;
 	#timer: NodeJS.Timeout | undefined;
 
 	constructor(deps: {
@@ -172,6 +178,9 @@ export class FleetSpans {
 		for (const [roomId, entry] of this.#entries) {
 			await this.#heal(roomId, entry);
 		}
+		if (++this.#heals % PIPE_CHECK_HEALS === 0) {
+			await this.#pipes.check();
+		}
 	}
 
 	/** Writes this node's part again, applies the others', drops the parts of nodes that are gone, claims the home if it has none. */
@@ -202,6 +211,7 @@ export class FleetSpans {
 				}
 			}
 			if (!entry.closed) {
+				span.room.exchange.reofferRemote();
 				span.room.setHome(await this.#directory.claimHome(roomId));
 			}
 		} catch (error) {

@@ -4,7 +4,7 @@ import { AppError, NotFoundError } from '../errors';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
 import { newLease } from './lease';
-import { pipeClose, pipeConsume, pipeDone, pipeOpen, pipeStream, pipeUnconsume, type PipeEnd } from './pipeMessages';
+import { pipeCheck, pipeClose, pipeConsume, pipeDone, pipeMissing, pipeOpen, pipeStream, pipeUnconsume, type PipeEnd } from './pipeMessages';
 import { createPipeTransport, pipeEndOf, type PipeAddress } from './pipeTransport';
 import type { RemoteProducer } from './RemoteProducer';
 import type { RoomRegistry } from './RoomRegistry';
@@ -88,6 +88,7 @@ export class NodePipes {
 			this.#outPipes.get(`${from}|${pipeId}`)?.transport.close();
 			return {};
 		});
+		this.#bus.handle('pipe.check', pipeCheck, async ({ pipeIds }, from) => ({ missing: pipeIds.filter((pipeId) => !this.#outPipes.has(`${from}|${pipeId}`)) }));
 		// NOTE: late, as a last resort: the pipes from a node go with its part of each room (FleetSpans), which
 		// tells the node; closing the pipes to a node that was only slow would leave its ends receiving nothing.
 		this.#registry.observer.on('nodeGone', (nodeId, startedAt) => {
@@ -125,6 +126,27 @@ export class NodePipes {
 			const { producer } = stream;
 			if (stream.producerId === producerId && producer && !producer.closed && producer.paused !== paused) {
 				void (paused ? producer.pause() : producer.resume()).catch(() => undefined);
+			}
+		}
+	}
+
+	/**
+	 * Asks each node this one receives from whether it still has its ends of
+	 * the pipes, and closes those it has not (it took this node for gone, or
+	 * lost them): their streams close, and the room offers the producers again.
+	 */
+	async check(): Promise<void> {
+		const settled = [...this.#settledInPipes];
+		for (const nodeId of new Set(settled.map((pipe) => pipe.nodeId))) {
+			const pipes = settled.filter((pipe) => pipe.nodeId === nodeId);
+			try {
+				const { missing } = await this.#bus.request(nodeId, 'pipe.check', { pipeIds: pipes.map((p) => p.transport.id) }, pipeMissing);
+				pipes.filter((p) => missing.includes(p.transport.id)).forEach((p) => p.transport.close());
+				if (missing.length > 0) {
+					this.#logger.info('pipes lost at their other end closed', { node: nodeId, pipes: missing.length });
+				}
+			} catch (error) {
+				this.#logger.debug('pipes not checked', { node: nodeId, error: (error as Error).message });
 			}
 		}
 	}

@@ -98,6 +98,22 @@ export class RoomExchange {
 		}
 	}
 
+	/**
+	 * Offers every peer here the other nodes' producers it has no consumer of
+	 * (its pipe failed, or was lost), but those its client refused: a fleet's
+	 * heal runs this at every heartbeat.
+	 */
+	reofferRemote(): void {
+		for (const peer of this.#deps.peers()) {
+			const consumed = peer.subscriptions.producerIds();
+			for (const producer of this.#remoteProducers()) {
+				if (!consumed.has(producer.id) && !peer.subscriptions.refused(producer.id)) {
+					void peer.subscriptions.subscribe(producer);
+				}
+			}
+		}
+	}
+
 	/** Every producer of the room, of its peers here and on other nodes. */
 	*producers(): Generator<RoomProducer> {
 		for (const peer of this.#deps.peers()) {

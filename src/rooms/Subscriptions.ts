@@ -54,6 +54,8 @@ export class Subscriptions {
 	 * two; `again` when another pass was asked for meanwhile.
 	 */
 	readonly #making = new Map<string, { again: boolean }>();
+	/** Producers whose consumer the client refused: offered again only by a pass that asks for it. */
+	readonly #refused = new Set<string>();
 	/** Limits already reported to the client (limit.exceeded is sent once each). */
 	readonly #limitsReported = new Set<PeerLimit>();
 	#firstConsumerAt: number | undefined;
@@ -97,6 +99,11 @@ export class Subscriptions {
 	/** Whether the peer consumes (or is being offered) `producerId`. */
 	has(producerId: string): boolean {
 		return [...this.#byId.values()].some((s) => s.producerId === producerId);
+	}
+
+	/** Whether the client refused a consumer of `producerId`. */
+	refused(producerId: string): boolean {
+		return this.#refused.has(producerId);
 	}
 
 	/** The producers the peer consumes (or is being offered). */
@@ -205,6 +212,9 @@ export class Subscriptions {
 
 	#closed(subscription: Subscription, refused: boolean): void {
 		this.#byId.delete(subscription.id);
+		if (refused) {
+			this.#refused.add(subscription.producerId);
+		}
 		this.#peer.notify({ type: 'consumerClosed', consumerId: subscription.id });
 		if (!refused && this.#limitsReported.has('consumersPerPeer')) {
 			setImmediate(() => {

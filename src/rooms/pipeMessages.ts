@@ -30,3 +30,6 @@ export const pipeUnconsume = z.strictObject({ pipeId: id, producerId: id });
 /** pipe.close: close the sending end of `pipeId`. */
 export const pipeClose = z.strictObject({ pipeId: id });
 export const pipeDone = z.strictObject({});
+/** pipe.check: which of these pipes (the asking node's ends) the answering node has no end of any more. */
+export const pipeCheck = z.strictObject({ pipeIds: z.array(id).max(10_000) });
+export const pipeMissing = z.strictObject({ missing: z.array(id).max(10_000) });

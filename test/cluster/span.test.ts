@@ -186,20 +186,27 @@ async function receivingFrom(client: MediaClient, peerId: string): Promise<boole
 	return (await packets()) > before + 5;
 }
 
-test('a node that stops for longer than two heartbeats (SIGSTOP) and comes back: media flows again both ways, through new pipes where the others had given it up', showingOutput(() => fleet, async () => {
+test.each([
+	// Long enough for the others to drop its part of the room, not for them to close their pipes to it.
+	['2 s', 2000],
+	// Long enough for them to close their pipes to it too: it finds out at its next pipe check.
+	['4.5 s', 4500],
+])('a node that stops for %s (SIGSTOP: longer than two heartbeats) and comes back: media flows again both ways, through new pipes where the others had given it up', (_, stallMs) => showingOutput(() => fleet, async () => {
 	const [one, two] = fleet!.nodes as [FleetNode, FleetNode];
-	const a = await joinAt(one, 'span-stall', 'Ana');
-	const b = await joinAt(two, 'span-stall', 'Ben');
+	const room = `span-stall-${stallMs}`;
+	const a = await joinAt(one, room, 'Ana');
+	const b = await joinAt(two, room, 'Ben');
 	await decodes(a.client, [b.peerId]);
 	await decodes(b.client, [a.peerId]);
 	// node-1's process stops (its mediasoup worker goes on): the fleet reports it gone and drops its part.
 	process.kill(one.process.pid!, 'SIGSTOP');
 	try {
 		await b.signaling.waitFor('peer.left', (e) => e.peerId === a.peerId, 10_000);
+		await new Promise((resolve) => setTimeout(resolve, Math.max(0, stallMs - 1500)));
 	} finally {
 		process.kill(one.process.pid!, 'SIGCONT');
 	}
 	await b.signaling.waitFor('peer.joined', (e) => e.peer.id === a.peerId, 10_000);
 	await pollUntil('Ana receives Ben again', async () => await receivingFrom(a.client, b.peerId) || undefined, { timeoutMs: 20_000, intervalMs: 100 });
 	await pollUntil('Ben receives Ana again', async () => await receivingFrom(b.client, a.peerId) || undefined, { timeoutMs: 20_000, intervalMs: 100 });
-}), 90_000);
+})(), 90_000);
