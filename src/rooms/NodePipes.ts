@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import type { Bus, NodeRegistry } from '../cluster';
-import { AppError, NotFoundError } from '../errors';
+import { AppError } from '../errors';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
 import { newLease } from './lease';
-import { pipeCheck, pipeClose, pipeConsume, pipeDone, pipeMissing, pipeOpen, pipeStream, pipeUnconsume, type PipeEnd } from './pipeMessages';
+import { pipeDone, pipeMissing, pipeOpen, pipeStream } from './pipeMessages';
+import { PipeSenders } from './PipeSenders';
 import { createPipeTransport, pipeEndOf, type PipeAddress } from './pipeTransport';
 import type { RemoteProducer } from './RemoteProducer';
 import type { RoomRegistry } from './RoomRegistry';
@@ -15,15 +16,11 @@ import type { NodePipeInfo } from './types';
 type InPipe = { transport: ms.PipeTransport; nodeId: string; streams: number };
 /** A remote producer made consumable on one router here: a pipe producer (same id) on an InPipe. */
 type InStream = { producerId: string; ready: Promise<void>; users: number; producer?: ms.Producer; transportId?: string; close: () => void };
-/** The sending end of a pipe, towards another node's InPipe `pipeId`. */
-type OutPipe = { transport: ms.PipeTransport; nodeId: string; consumers: Map<string, Promise<ms.Consumer>>; orphanTimer?: NodeJS.Timeout };
 
 /** Attempts of a set-up or teardown request whose node did not answer (service_unavailable). */
 const ATTEMPTS = 3;
 /** Heartbeats a node reported gone must stay gone for before its pipes close here. */
 const GONE_HEARTBEATS = 10;
-/** A sending end that carries nothing for this long closes: its receiving node gave up on it. */
-const ORPHAN_MS = 15_000;
 
 export type NodePipesOptions = {
 	bus: Bus;
@@ -42,7 +39,7 @@ export type NodePipesOptions = {
  * producer's id on B; the PipeTransports listen on cluster.pipeListenIp, on
  * a port of cluster.pipeMinPort-pipeMaxPort.
  *
- * B asks, A answers, over the bus: `pipe.open` (A makes its end and connects
+ * B asks, A answers (PipeSenders.ts, A's ends), over the bus: `pipe.open` (A makes its end and connects
  * it to B's), `pipe.consume` (A sends a producer through it), then
  * `pipe.unconsume` and `pipe.close` when B no longer needs them. Every
  * request is idempotent and tried up to three times. A pipe is never left
@@ -56,39 +53,27 @@ export type NodePipesOptions = {
 export class NodePipes {
 	readonly #bus: Bus;
 	readonly #registry: NodeRegistry;
-	readonly #rooms: RoomRegistry;
 	readonly #config: NodePipesOptions['config'];
 	readonly #logger: Logger;
 	/** Receiving ends, by `targetRouterId|nodeId|sourceRouterId`. */
 	readonly #inPipes = new Map<string, Promise<InPipe>>();
 	/** Remote producers piped onto a router here, by `targetRouterId|producerId`. */
 	readonly #inStreams = new Map<string, InStream>();
-	/** Sending ends, by `nodeId|pipeId`. */
-	readonly #outPipes = new Map<string, OutPipe>();
+	/** The sending ends, towards other nodes' receiving ends. */
+	readonly #senders: PipeSenders;
 	#closed = false;
 
 	constructor(options: NodePipesOptions) {
 		this.#bus = options.bus;
 		this.#registry = options.registry;
-		this.#rooms = options.rooms;
 		this.#config = options.config;
 		this.#logger = options.logger.child({ module: 'rooms', nodeId: options.registry.nodeId });
+		this.#senders = new PipeSenders({ ...options, logger: this.#logger });
 	}
 
 	/** Answers the other nodes' pipe requests, and closes the pipes of nodes that are gone. */
 	serve(): void {
-		this.#bus.handle('pipe.open', pipeOpen, (body, from) => this.#open(body, from));
-		this.#bus.handle('pipe.consume', pipeConsume, (body, from) => this.#consume(body, from));
-		this.#bus.handle('pipe.unconsume', pipeUnconsume, async ({ pipeId, producerId }, from) => {
-			const out = this.#outPipes.get(`${from}|${pipeId}`);
-			(await out?.consumers.get(producerId)?.catch(() => undefined))?.close();
-			return {};
-		});
-		this.#bus.handle('pipe.close', pipeClose, async ({ pipeId }, from) => {
-			this.#outPipes.get(`${from}|${pipeId}`)?.transport.close();
-			return {};
-		});
-		this.#bus.handle('pipe.check', pipeCheck, async ({ pipeIds }, from) => ({ missing: pipeIds.filter((pipeId) => !this.#outPipes.has(`${from}|${pipeId}`)) }));
+		this.#senders.serve();
 		// NOTE: late, as a last resort: the pipes from a node go with its part of each room (FleetSpans), which
 		// tells the node; closing the pipes to a node that was only slow would leave its ends receiving nothing.
 		this.#registry.observer.on('nodeGone', (nodeId, startedAt) => {
@@ -153,10 +138,7 @@ export class NodePipes {
 
 	/** Every end of a pipe on this node, for metrics. */
 	pipes(): NodePipeInfo[] {
-		const pipes: NodePipeInfo[] = [];
-		for (const out of this.#outPipes.values()) {
-			pipes.push({ peerNode: out.nodeId, direction: 'out', transport: out.transport, streams: out.consumers.size });
-		}
+		const pipes = this.#senders.pipes();
 		const streams = new Map<string, number>();
 		for (const { producer, transportId } of this.#inStreams.values()) {
 			if (producer && !producer.closed && transportId) {
@@ -172,9 +154,7 @@ export class NodePipes {
 	/** Closes every pipe (the node is closing: its routers close too). */
 	close(): void {
 		this.#closed = true;
-		for (const out of this.#outPipes.values()) {
-			out.transport.close();
-		}
+		this.#senders.close();
 		for (const pipe of this.#settledInPipes) {
 			pipe.transport.close();
 		}
@@ -280,83 +260,9 @@ export class NodePipes {
 		return pending;
 	}
 
-	/** pipe.open from node `from`: the sending end on one of the room's routers, connected to the asker's end. */
-	async #open({ roomId, routerId, pipeId, end }: { roomId: string; routerId: string; pipeId: string; end: PipeEnd }, from: string): Promise<PipeEnd> {
-		await this.#assertLive(from);
-		const key = `${from}|${pipeId}`;
-		const existing = this.#outPipes.get(key);
-		if (existing) {
-			return pipeEndOf(this.#config, existing.transport);
-		}
-		const router = this.#rooms.get(roomId)?.routers.find((r) => r.router.id === routerId);
-		if (!router) {
-			throw new NotFoundError('no such router of the room here');
-		}
-		const transport = await createPipeTransport(router.router, this.#config, { nodeId: from, direction: 'out' });
-		try {
-			await transport.connect({ ip: end.ip, port: end.port, srtpParameters: end.srtpParameters as ms.SrtpParameters });
-		} catch (error) {
-			transport.close();
-			throw new AppError('validation_failed', `pipe end refused: ${(error as Error).message.slice(0, 200)}`);
-		}
-		const out: OutPipe = { transport, nodeId: from, consumers: new Map() };
-		this.#outPipes.set(key, out);
-		transport.observer.once('close', () => {
-			clearTimeout(out.orphanTimer);
-			if (this.#outPipes.get(key) === out) {
-				this.#outPipes.delete(key);
-			}
-		});
-		this.#watchOrphan(out);
-		return pipeEndOf(this.#config, transport);
-	}
-
-	/** pipe.consume from node `from`: a pipe consumer of one of the room's producers here. */
-	async #consume({ roomId, pipeId, producerId }: { roomId: string; pipeId: string; producerId: string }, from: string): Promise<unknown> {
-		const out = this.#outPipes.get(`${from}|${pipeId}`);
-		if (!out || out.transport.closed) {
-			throw new NotFoundError('no such pipe');
-		}
-		let consumer = out.consumers.get(producerId);
-		if (!consumer) {
-			const local = this.#rooms.get(roomId)?.exchange.localProducer(producerId);
-			if (!local) {
-				throw new NotFoundError('no such producer of the room here');
-			}
-			consumer = out.transport.consume({ producerId: local.id });
-			out.consumers.set(producerId, consumer);
-			clearTimeout(out.orphanTimer);
-			consumer.then((made) => made.observer.once('close', () => {
-				if (out.consumers.get(producerId) === consumer) {
-					out.consumers.delete(producerId);
-					this.#watchOrphan(out);
-				}
-			}), () => {
-				out.consumers.delete(producerId);
-				this.#watchOrphan(out);
-			});
-		}
-		const made = await consumer;
-		return { kind: made.kind, rtpParameters: made.rtpParameters, paused: made.producerPaused };
-	}
-
-	/** An end that carries no stream closes after ORPHAN_MS, unless one comes. */
-	#watchOrphan(out: OutPipe): void {
-		clearTimeout(out.orphanTimer);
-		if (out.consumers.size === 0 && !out.transport.closed) {
-			out.orphanTimer = setTimeout(() => out.transport.close(), ORPHAN_MS).unref();
-		}
-	}
-
 	/** A node is gone: every pipe to it closes, at this end (its subscribers here see their consumers close). */
 	#closeTo(nodeId: string): void {
-		let closed = 0;
-		for (const out of [...this.#outPipes.values()]) {
-			if (out.nodeId === nodeId) {
-				out.transport.close();
-				closed++;
-			}
-		}
+		let closed = this.#senders.closeTo(nodeId);
 		for (const pipe of [...this.#settledInPipes]) {
 			if (pipe.nodeId === nodeId) {
 				pipe.transport.close();
@@ -365,12 +271,6 @@ export class NodePipes {
 		}
 		if (closed > 0) {
 			this.#logger.info('pipes to a node that is gone closed', { node: nodeId, pipes: closed });
-		}
-	}
-
-	async #assertLive(nodeId: string): Promise<void> {
-		if (this.#closed || !await this.#registry.findLive(nodeId)) {
-			throw new NotFoundError('no such node in the fleet');
 		}
 	}
 
