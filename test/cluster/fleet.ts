@@ -126,27 +126,35 @@ export async function startFleet({ size = 3, env = {}, redisUrl = testRedis().ur
 		SWITCHYARD_DRAIN_TIMEOUT_SECONDS: '5',
 	};
 	let nodes: ClusterNode[] = [];
-	try {
-		// One block of consecutive free ports: node i's HTTP port, then its media port.
-		const base = await findFreePorts(2 * size);
-		nodes = Array.from({ length: size }, (_, i) => {
-			const id = `node-${i + 1}`;
-			const url = `http://127.0.0.1:${base + 2 * i}`;
-			const mediaPort = base + 2 * i + 1;
-			return new ClusterNode(id, url, mediaPort, {
-				...shared,
-				PORT: String(base + 2 * i),
-				MEDIA_PORT: String(mediaPort),
-				SWITCHYARD_CLUSTER_NODE_ID: id,
-				SWITCHYARD_CLUSTER_NODE_URL: url,
-				...env,
-			});
+	const makeNodes = (base: number) => Array.from({ length: size }, (_, i) => {
+		const id = `node-${i + 1}`;
+		const url = `http://127.0.0.1:${base + 2 * i}`;
+		const mediaPort = base + 2 * i + 1;
+		return new ClusterNode(id, url, mediaPort, {
+			...shared,
+			PORT: String(base + 2 * i),
+			MEDIA_PORT: String(mediaPort),
+			SWITCHYARD_CLUSTER_NODE_ID: id,
+			SWITCHYARD_CLUSTER_NODE_URL: url,
+			...env,
 		});
-		// NOTE: all at once, as a fleet rolls out: PostgreSQL's advisory lock lets one migrate.
-		const started = await Promise.allSettled(nodes.map((node) => node.start()));
-		const failed = started.find((result) => result.status === 'rejected');
-		if (failed) {
-			throw failed.reason;
+	});
+	try {
+		for (let attempt = 1; ; attempt++) {
+			// One block of consecutive free ports: node i's HTTP port, then its media port.
+			nodes = makeNodes(await findFreePorts(2 * size));
+			// NOTE: all at once, as a fleet rolls out: PostgreSQL's advisory lock lets one migrate.
+			const started = await Promise.allSettled(nodes.map((node) => node.start()));
+			const failed = started.find((result) => result.status === 'rejected');
+			if (!failed) {
+				break;
+			}
+			// NOTE: the ports were free when probed, and are in Linux's ephemeral range: an outgoing
+			// connection (another node's to Redis or PostgreSQL) can take one before a node listens. New ports then.
+			await Promise.allSettled(nodes.map((node) => node.kill('SIGKILL')));
+			if (attempt >= 3 || !nodes.some((node) => /EADDRINUSE|address already in use/i.test(node.output()))) {
+				throw (failed as PromiseRejectedResult).reason;
+			}
 		}
 		await listedByAll(nodes, adminToken);
 	} catch (error) {
