@@ -3,7 +3,7 @@ import type { Bus, NodeRegistry } from '../cluster';
 import { AppError } from '../errors';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
-import { newLease } from './lease';
+import { sharedLease, type Shared } from './lease';
 import { pipeDone, pipeMissing, pipeOpen, pipeStream } from './pipeMessages';
 import { PipeSenders } from './PipeSenders';
 import { createPipeTransport, pipeEndOf, type PipeAddress } from './pipeTransport';
@@ -15,7 +15,7 @@ import type { NodePipeInfo } from './types';
 /** The receiving end of a pipe: a PipeTransport on a room's router here, from one router of another node. */
 type InPipe = { transport: ms.PipeTransport; nodeId: string; streams: number };
 /** A remote producer made consumable on one router here: a pipe producer (same id) on an InPipe. */
-type InStream = { producerId: string; ready: Promise<void>; users: number; producer?: ms.Producer; transportId?: string; close: () => void };
+type InStream = Shared & { producerId: string; producer?: ms.Producer; transportId?: string };
 
 /** Attempts of a set-up or teardown request whose node did not answer (service_unavailable). */
 const ATTEMPTS = 3;
@@ -93,16 +93,7 @@ export class NodePipes {
 			stream = this.#pipeIn(target, producer, key);
 			this.#inStreams.set(key, stream);
 		}
-		const entry = stream;
-		entry.users++;
-		return {
-			ready: entry.ready,
-			...newLease(() => {
-				if (--entry.users <= 0) {
-					entry.close();
-				}
-			}),
-		};
+		return sharedLease(stream);
 	}
 
 	/** A remote producer paused or resumed: its pipe producers here follow, and so do their consumers. */

@@ -1,12 +1,11 @@
 import type { Logger } from '../logging';
 import { MEDIA_CODECS, type MediaWorker, type ms } from '../media';
-import { newLease, type Lease } from './lease';
+import { newLease, sharedLease, type Lease, type PipeLease, type Shared } from './lease';
+
+export type { PipeLease } from './lease';
 
 type PipePair = { local: ms.PipeTransport; remote: ms.PipeTransport; producers: number };
-type PipedProducer = { ready: Promise<void>; users: number; close: () => void };
-
-/** A lease on a producer made consumable on a router; `ready` settles once it is (or the pipe failed). */
-export type PipeLease = Lease & { ready: Promise<void> };
+type PipedProducer = Shared;
 
 const LOCAL: PipeLease = { ready: Promise.resolve(), release: () => undefined };
 
@@ -88,17 +87,7 @@ export class RoomRouter {
 			piped = this.#pipe(producer, source);
 			this.#piped.set(producer.id, piped);
 		}
-		const entry = piped;
-		entry.users++;
-		return {
-			ready: entry.ready,
-			...newLease(() => {
-				entry.users--;
-				if (entry.users <= 0) {
-					entry.close();
-				}
-			}),
-		};
+		return sharedLease(piped);
 	}
 
 	close(): void {
