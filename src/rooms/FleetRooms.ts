@@ -54,7 +54,8 @@ export type FleetRoomsDeps = {
  * first node to claim it (SET NX) decides. A room spans nodes (FleetSpans):
  * `place` says where a joining peer goes. `home`: to the home until it hosts
  * `cluster.nodeMaxPeers` of the room's peers or has no headroom, then to the
- * next of the room's nodes, then to a new node; `nearest`: where it
+ * next of the room's nodes, then to the node it connected to, then to the
+ * node with the most headroom; `nearest`: where it
  * connected. A join that reaches another node is told where to go
  * (room_elsewhere) and the client goes there. The home refreshes its entry
  * at every heartbeat; an entry whose node the registry no longer lists
@@ -120,13 +121,15 @@ export class FleetRooms {
 		const members = await this.#members(roomId).catch((error: unknown) => {
 			throw clusterUnavailable(error);
 		});
-		const usable = (node: NodeRecord) => (node.id === self ? !this.#draining() : node.state === 'ready' && node.url !== null)
+		const usable = (node: NodeRecord) => node.state === 'ready' && (node.id === self ? !this.#draining() : node.url !== null)
 			&& (node.headroom === null || node.headroom > 0);
 		const record = (id: string) => this.#registry.nodes.find((node) => node.id === id);
 		const byHeadroom = this.#candidates();
-		// The home first, then the room's other nodes, then the others, most headroom first.
+		// The home first, then the room's other nodes, then this node, then the others, most headroom first.
+		// NOTE: this node before the others: two nodes whose views of each other's headroom lag a heartbeat
+		// would otherwise each send the peer to the other.
 		const order = [
-			...[home.id, ...[...members.keys()].sort()].map(record).filter((node): node is NodeRecord => node !== undefined),
+			...[home.id, ...[...members.keys()].sort(), self].map(record).filter((node): node is NodeRecord => node !== undefined),
 			...byHeadroom,
 		].filter((node, i, all) => all.findIndex((n) => n.id === node.id) === i && usable(node));
 		const max = this.#placement.nodeMaxPeers ?? Number.POSITIVE_INFINITY;

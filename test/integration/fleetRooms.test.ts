@@ -98,7 +98,7 @@ test('Redis away: a room open on this node still takes its joins here; any other
 	await expect(a!.rooms.place('somewhere')).rejects.toMatchObject({ code: 'service_unavailable' });
 });
 
-test('home placement: the home until it hosts cluster.nodeMaxPeers of the room, then the room\'s other nodes, then the node with the most headroom', async () => {
+test('home placement: the home until it hosts cluster.nodeMaxPeers of the room, then the room\'s other nodes, then the node asked, then the node with the most headroom', async () => {
 	const members = new Map<string, number>();
 	const [a, b, c] = await fleetOf({ a: { headroom: 100 }, b: { headroom: 900 }, c: { headroom: 500 } }, {
 		placement: { placement: 'home', nodeMaxPeers: 2 }, members: async () => members,
@@ -106,15 +106,15 @@ test('home placement: the home until it hosts cluster.nodeMaxPeers of the room, 
 	expect(await a!.rooms.place('big')).toMatchObject({ nodeId: 'b' });
 	members.set('b', 1);
 	expect(await c!.rooms.place('big')).toMatchObject({ nodeId: 'b' });
-	// b has two of the room's peers: the next goes to the node with the most headroom after it (c), then stays with the room's nodes.
+	// b has two of the room's peers: the next stays on the node it connected to (a, no second hop), then the room's nodes come first.
 	members.set('b', 2);
-	expect(await a!.rooms.place('big')).toMatchObject({ nodeId: 'c' });
-	members.set('c', 1);
-	expect(await a!.rooms.place('big')).toMatchObject({ nodeId: 'c' });
-	members.set('c', 2);
-	expect(await b!.rooms.place('big')).toMatchObject({ nodeId: 'a' });
-	// Every node full: the one with the most headroom anyway.
+	expect(await a!.rooms.place('big')).toEqual({ here: true });
+	members.set('a', 1);
+	expect(await c!.rooms.place('big')).toMatchObject({ nodeId: 'a' });
 	members.set('a', 2);
+	expect(await c!.rooms.place('big')).toEqual({ here: true });
+	members.set('c', 2);
+	// Every node full: the one with the most headroom anyway.
 	expect(await a!.rooms.place('big')).toMatchObject({ nodeId: 'b' });
 });
 
