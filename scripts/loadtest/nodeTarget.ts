@@ -28,6 +28,8 @@ export type NodeTargetOptions = {
 	sink: () => { ip: string; port: number };
 	/** The address publishers send from (the node's transports learn it: comedia). */
 	ip: string;
+	/** Told of each consumer the node offers: its kind and the SSRC it sends with. */
+	onConsumer?: (kind: 'audio' | 'video', ssrc: number) => void;
 };
 
 export class NodeTarget implements LoadTarget {
@@ -100,8 +102,12 @@ export class NodeTarget implements LoadTarget {
 			autoConnect: false,
 			timeout: REQUEST_TIMEOUT_MS,
 		});
-		socket.on('consumer.new', (_data: unknown, ack?: (reply: Ack<Record<string, never>>) => void) => {
+		socket.on('consumer.new', (data: { kind?: 'audio' | 'video'; rtpParameters?: { encodings?: { ssrc?: number }[] } }, ack?: (reply: Ack<Record<string, never>>) => void) => {
 			this.#consumers++;
+			const ssrc = data?.rtpParameters?.encodings?.[0]?.ssrc;
+			if (this.#options.onConsumer && data?.kind && typeof ssrc === 'number') {
+				this.#options.onConsumer(data.kind, ssrc);
+			}
 			ack?.({ ok: true, data: {} });
 		});
 		socket.on('consumer.closed', () => this.#consumers--);

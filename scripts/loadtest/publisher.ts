@@ -12,6 +12,9 @@ export const PAYLOAD_TYPES: Record<Kind, number> = { audio: 111, video: 96 };
 const CLOCK_KHZ: Record<Kind, number> = { audio: 48, video: 90 };
 const TICK_MS = 5;
 
+/** Told of each RTP packet as it is sent: its kind, SSRC and RTP timestamp. */
+export type SendObserver = (kind: Kind, ssrc: number, timestamp: number) => void;
+
 type Stream = { ssrc: number; seq: number; timestampBase: number };
 
 /** One publisher: an SRTP key, a socket, and an SSRC per kind it sends. */
@@ -31,7 +34,10 @@ export class Publisher {
 	/** Offset of this publisher's cycle, so that publishers do not send key frames together. */
 	readonly #phaseMs: number;
 
-	constructor(kinds: readonly Kind[], cycles: Map<string, CapturedPacket[]>, firstSsrc: number, phaseMs: number) {
+	readonly #onSend: SendObserver;
+
+	constructor(kinds: readonly Kind[], cycles: Map<string, CapturedPacket[]>, firstSsrc: number, phaseMs: number, onSend: SendObserver = () => undefined) {
+		this.#onSend = onSend;
 		const key = [...kinds].sort().join('+');
 		let cycle = cycles.get(key);
 		if (!cycle) {
@@ -90,6 +96,7 @@ export class Publisher {
 			// The picture id (15 bits, M set) counts frames across cycles.
 			rtp.writeUInt16BE(0x8000 | ((this.#cycles * 60 + packet.frame) & 0x7fff), 14);
 		}
+		this.#onSend(packet.kind, stream.ssrc, rtp.readUInt32BE(4));
 		const srtp = this.#srtp.protect(rtp, 12);
 		this.#socket.send(srtp, this.#target!.port, this.#target!.ip);
 		this.packetsSent++;
@@ -109,6 +116,8 @@ export class Pacer {
 	readonly #startedAt = performance.now();
 	readonly #timer: NodeJS.Timeout;
 	#nextSsrc = 1_000_000;
+	/** Sees every packet any publisher sends (kind, SSRC, RTP timestamp), for latency. */
+	onSend: SendObserver | undefined;
 
 	constructor() {
 		this.#timer = setInterval(() => {
@@ -123,7 +132,7 @@ export class Pacer {
 		const elapsed = performance.now() - this.#startedAt;
 		// Start at the next cycle boundary of a random phase: from a key frame.
 		const phase = elapsed + Math.random() * CYCLE_MS;
-		const publisher = new Publisher(kinds, this.#cycles, this.#nextSsrc, phase);
+		const publisher = new Publisher(kinds, this.#cycles, this.#nextSsrc, phase, (kind, ssrc, timestamp) => this.onSend?.(kind, ssrc, timestamp));
 		this.#nextSsrc += 2;
 		await publisher.bind(bindIp);
 		this.publishers.add(publisher);

@@ -24,6 +24,8 @@ export type RunOptions = {
 	concurrency: number;
 	/** A step with more loss at the sink than this is overloaded. */
 	maxLoss: number;
+	/** Another reason to stop after a step (the step is kept): a benchmark's own load limit. */
+	stopAfter?: (step: StepResult) => string | undefined;
 	log: (line: string) => void;
 };
 
@@ -45,6 +47,8 @@ export type StepResult = {
 	sinkDrops: number;
 	/** Share of a core this process (generator and sink) used over the window. */
 	generatorCpu: number;
+	/** Subscribers and consumers of each worker, where the target knows them (a fleet's nodes). */
+	perWorker?: { subscribers: number; consumers: number }[];
 	gauge?: GaugeReading;
 	errors: string[];
 };
@@ -151,6 +155,7 @@ export async function runLoad(target: LoadTarget, sink: Sink, pacer: Pacer, opti
 			mbitPerSecond: ((sinkAfter.bytes - sinkBefore.bytes) * 8) / seconds / 1e6,
 			...loss(sinkBefore, sinkAfter),
 			generatorCpu: (self.user + self.system) / 1e6 / seconds,
+			perWorker: target.perWorker?.(),
 			gauge: await target.gauge?.().catch(() => undefined),
 			errors,
 		};
@@ -167,6 +172,11 @@ export async function runLoad(target: LoadTarget, sink: Sink, pacer: Pacer, opti
 		}
 		if (step.loss > options.maxLoss || Math.max(...step.workerCpu) >= CPU_OVERLOAD) {
 			stopReason = `overloaded (loss ${(step.loss * 100).toFixed(1)} %, worker CPU ${(Math.max(...step.workerCpu) * 100).toFixed(0)} %)`;
+			break;
+		}
+		const other = options.stopAfter?.(step);
+		if (other !== undefined) {
+			stopReason = other;
 			break;
 		}
 	}

@@ -29,6 +29,8 @@ export class Sink {
 	readonly #socket = dgram.createSocket('udp4');
 	readonly #ssrcs = new Map<number, SsrcState>();
 	readonly #sampleEvery: number;
+	/** Sees every counted RTP packet: its SSRC, RTP timestamp and arrival (performance.now()), for latency. */
+	onRtp: ((ssrc: number, timestamp: number, arrivedAt: number) => void) | undefined;
 	#discard: { child: ChildProcess; port: number } | undefined;
 	#handedOut = 0;
 	#packets = 0;
@@ -101,6 +103,7 @@ export class Sink {
 		}
 		this.#packets++;
 		this.#bytes += data.length;
+		this.onRtp?.(ssrc, data.readUInt32BE(4), performance.now());
 		const seq = data.readUInt16BE(2);
 		const state = this.#ssrcs.get(ssrc);
 		if (!state) {

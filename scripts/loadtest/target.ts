@@ -13,6 +13,8 @@ export interface LoadTarget {
 	consumers(): number;
 	/** The pids of the mediasoup workers, to read their CPU time from /proc. */
 	workerPids(): number[];
+	/** Per worker (in workerPids' order): its subscribers and consumers, where the target knows them. */
+	perWorker?(): { subscribers: number; consumers: number }[];
 	/** Extra figures read after each step (a node's capacity gauge); undefined for none. */
 	gauge?(): Promise<GaugeReading | undefined>;
 	close(): Promise<void>;

@@ -45,6 +45,8 @@ export interface StartPostgresOptions {
 	dir?: string;
 	/** The TCP port of 127.0.0.1 (default: a free one of 20000-31999; never 5432). */
 	port?: number;
+	/** An IPv4 address of this host to listen on as well as 127.0.0.1, taking clients of its /24 (a benchmark's bridge). */
+	alsoOn?: string;
 }
 
 /**

@@ -10,6 +10,7 @@
 const { execFile, execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { alive, killWithChildren, signal, startOnFreePort, stopAndRemove, tail, untilDead } = require('./processes');
@@ -61,12 +62,15 @@ class PostgresProcess {
 	#running = false;
 	#destroyed = false;
 
-	/** @param {{ bin: string; dir: string; password: string; port: number }} init */
-	constructor({ bin, dir, password, port }) {
+	#listen;
+
+	/** @param {{ bin: string; dir: string; password: string; port: number; alsoOn?: string }} init */
+	constructor({ bin, dir, password, port, alsoOn }) {
 		this.#bin = bin;
 		this.#dir = dir;
 		this.#password = password;
 		this.#port = port;
+		this.#listen = alsoOn ? `127.0.0.1,${alsoOn}` : '127.0.0.1';
 	}
 
 	/** The superuser's URL of the `postgres` database. */
@@ -110,7 +114,7 @@ class PostgresProcess {
 		// NOTE: no Unix socket (nothing of ours in /var/run/postgresql), TCP on
 		// loopback only. fsync=off: only an operating-system crash loses what was
 		// written, not a postmaster killed by kill(), so crash tests stay honest.
-		const settings = `-c listen_addresses=127.0.0.1 -c port=${this.#port} -c unix_socket_directories='' -c fsync=off`;
+		const settings = `-c listen_addresses=${this.#listen} -c port=${this.#port} -c unix_socket_directories='' -c fsync=off`;
 		const result = await run(this.#bin, 'pg_ctl', ['start', '-w', '-D', this.#data, '-l', this.#log, '-o', settings], this.#dir);
 		if (result.code !== 0) {
 			throw new Error(`postgres did not start on 127.0.0.1:${this.#port} (pg_ctl: ${result.code}): ${result.output.trim()}\n` +
@@ -194,8 +198,10 @@ class PostgresProcess {
  * and upper() Unicode case mapping (glibc's, no language rules); C sorts by
  * byte, which for UTF-8 is code point order, the same on every machine and
  * glibc version. Password authentication (scram-sha-256) for superuser
- * `switchyard` with a random password, over TCP too.
- * @param {{ dir?: string; port?: number }} [options]
+ * `switchyard` with a random password, over TCP too. With `alsoOn`, it
+ * listens on that address of this host too and takes clients of its /24 (a
+ * bridge of the benchmark's network namespaces, scripts/scaling/hosts.ts).
+ * @param {{ dir?: string; port?: number; alsoOn?: string }} [options]
  * @returns {Promise<PostgresProcess>}
  */
 async function startPostgresProcess(options = {}) {
@@ -224,8 +230,15 @@ async function startPostgresProcess(options = {}) {
 		if (initdb.code !== 0) {
 			throw new Error(`initdb failed (${initdb.code}): ${initdb.output.trim()}`);
 		}
+		if (options.alsoOn !== undefined) {
+			if (!net.isIPv4(options.alsoOn)) {
+				throw new Error(`alsoOn: expected an IPv4 address, got ${JSON.stringify(options.alsoOn)}`);
+			}
+			const subnet = `${options.alsoOn.split('.').slice(0, 3).join('.')}.0/24`;
+			await fs.promises.appendFile(path.join(dir, 'data', 'pg_hba.conf'), `host all all ${subnet} scram-sha-256\n`);
+		}
 		return await startOnFreePort({ port: options.port, range: PORTS, taken: /could not bind|Address already in use/ },
-			(port) => new PostgresProcess({ bin: found.bin, dir, password, port }));
+			(port) => new PostgresProcess({ bin: found.bin, dir, password, port, alsoOn: options.alsoOn }));
 	} catch (error) {
 		fs.rmSync(dir, { recursive: true, force: true });
 		throw error;

@@ -47,6 +47,8 @@ export interface StartRedisOptions {
 	dir?: string;
 	/** The TCP port of 127.0.0.1 (default: a free one of 16000-19999; never 6379). */
 	port?: number;
+	/** An IPv4 address of this host to listen on as well as 127.0.0.1 (a benchmark's bridge). */
+	alsoOn?: string;
 }
 
 /**

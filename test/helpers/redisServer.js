@@ -211,7 +211,9 @@ class RedisProcess {
  * The server: 127.0.0.1 only, protected mode, a random password for the
  * default user (requirepass), no persistence (no RDB snapshots, no append-only
  * file), no Unix socket (none is configured), its log in the directory.
- * @param {{ dir?: string; port?: number }} [options]
+ * With `alsoOn`, it listens on that address of this host too (a bridge of
+ * the benchmark's network namespaces, scripts/scaling/hosts.ts).
+ * @param {{ dir?: string; port?: number; alsoOn?: string }} [options]
  * @returns {Promise<RedisProcess>}
  */
 async function startRedisProcess(options = {}) {
@@ -225,7 +227,7 @@ async function startRedisProcess(options = {}) {
 	const dir = await fs.promises.mkdtemp(path.join(options.dir ?? os.tmpdir(), 'switchyard-redis-'));
 	try {
 		const password = crypto.randomBytes(18).toString('hex');
-		await fs.promises.writeFile(path.join(dir, 'redis.conf'), config(dir, password), { mode: 0o600 });
+		await fs.promises.writeFile(path.join(dir, 'redis.conf'), config(dir, password, options.alsoOn), { mode: 0o600 });
 		return await startOnFreePort({ port: options.port, range: PORTS, taken: /Address already in use/ },
 			(port) => new RedisProcess({ bin: found.bin, dir, password, port }));
 	} catch (error) {
@@ -235,11 +237,14 @@ async function startRedisProcess(options = {}) {
 }
 
 /** redis.conf; the port is given on the command line, so that one file serves any port. */
-function config(dir, password) {
+function config(dir, password, alsoOn) {
 	// NOTE: values are quoted; the directory comes from mkdtemp and the
 	// password is hex, so neither holds a quote.
+	if (alsoOn !== undefined && !net.isIPv4(alsoOn)) {
+		throw new Error(`alsoOn: expected an IPv4 address, got ${JSON.stringify(alsoOn)}`);
+	}
 	return [
-		'bind 127.0.0.1',
+		`bind 127.0.0.1${alsoOn ? ` ${alsoOn}` : ''}`,
 		'protected-mode yes',
 		`requirepass "${password}"`,
 		'save ""',
