@@ -30,14 +30,13 @@
  * killed run left is removed by the next. With --json the last line is one
  * JSON object.
  */
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { alive } from '../test/helpers/processes';
 import { FleetTarget, roundRobin } from './loadtest/fleetTarget';
 import { NodeTarget } from './loadtest/nodeTarget';
 import { Pacer } from './loadtest/publisher';
-import { processCpuSeconds, runLoad, type RunResult, type StepResult } from './loadtest/run';
+import { pin, processCpuSeconds, runLoad, type RunResult, type StepResult } from './loadtest/run';
 import type { Scenario } from './loadtest/scenarios';
 import { Sink } from './loadtest/sink';
 import { LatencyProbe, measurable, perNodeCost, sum, usPerPacket, type NodeCost, type Percentiles } from './scaling/figures';
@@ -279,7 +278,7 @@ async function main(): Promise<number> {
 		throw new Error('bench:scaling makes network namespaces as root: it is not for CI');
 	}
 	// Everything this process starts inherits the control core (Redis, PostgreSQL, the nodes); workers move to theirs.
-	execFileSync('taskset', ['-a', '-p', '-c', String(options.controlCore), String(process.pid)], { stdio: 'ignore' });
+	pin(process.pid, options.controlCore);
 	const stale = removeStale();
 	if (stale.length > 0) {
 		console.log(`removed what an earlier run left: ${stale.join(', ')}`);

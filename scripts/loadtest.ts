@@ -20,13 +20,12 @@
  * With --json the last line is the result as one JSON object.
  * Exits 1 on a failure before any step was measured.
  */
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { BareTarget } from './loadtest/bareTarget';
 import { NodeTarget } from './loadtest/nodeTarget';
 import { Pacer } from './loadtest/publisher';
-import { formatResult, runLoad } from './loadtest/run';
+import { formatResult, pin, runLoad } from './loadtest/run';
 import { scenario, SCENARIO_NAMES, type ScenarioName } from './loadtest/scenarios';
 import { Sink } from './loadtest/sink';
 import type { LoadTarget } from './loadtest/target';
@@ -87,11 +86,6 @@ function parse() {
 		bare: values.bare,
 		json: values.json,
 	};
-}
-
-/** Pins a process and all its threads to one core. */
-function pin(pid: number, core: number): void {
-	execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
 }
 
 async function main(): Promise<number> {

@@ -6,6 +6,7 @@
  * time limit. The fit of worker CPU against consumers over the steps that were
  * not overloaded gives consumers per core at the target utilisation.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import type { Pacer } from './publisher';
 import { expectedConsumers, type PeerSpec, type Scenario } from './scenarios';
@@ -77,6 +78,11 @@ const CLOCK_TICKS = 100;
 
 function sleep(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Pins a process and all its threads to one core (taskset). */
+export function pin(pid: number, core: number): void {
+	execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
 }
 
 /** CPU seconds (user + system) of a local process, from /proc/PID/stat; NaN if unreadable. */

@@ -8,11 +8,12 @@
  * and PostgreSQL, which inherit the benchmark's own pinning), their workers
  * are pinned to `workerCore`.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { PROJECT_DIR } from '../../test/helpers/child';
 import { killWithChildren, signal, untilDead } from '../../test/helpers/processes';
+import { pin } from '../loadtest/run';
 import { startPostgresProcess, type PostgresProcess } from '../../test/helpers/postgresServer';
 import { startRedisProcess, type RedisProcess } from '../../test/helpers/redisServer';
 import type { Host, Hosts } from './hosts';
@@ -23,10 +24,6 @@ const READY_TIMEOUT_MS = 90_000;
 const HEARTBEAT_MS = 500;
 
 export type ScalingNode = { id: string; host: Host; url: string; pid: number; workerPids: number[] };
-
-function pin(pid: number, core: number): void {
-	execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
-}
 
 export class ScalingFleet {
 	readonly nodes: ScalingNode[] = [];

@@ -11,6 +11,7 @@
  * (its pid is dead) is removed by the next run before it starts.
  */
 import { execFileSync } from 'node:child_process';
+import { alive } from '../../test/helpers/processes';
 
 const PREFIX = 'sysc';
 const NAMESPACE = /^sysc(\d+)-\d+$/;
@@ -25,15 +26,6 @@ export type Host = {
 
 function ip(args: string[]): string {
 	return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function alive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code === 'EPERM';
-	}
 }
 
 /** Namespaces and links of earlier runs whose process is dead; returns their names. */
