@@ -100,6 +100,11 @@ export function mediaHandlers(claims: Claims, joined: () => { room: Room; peer: 
 			peer.subscriptions.get(consumerId).policy.setViewport({ height, visible });
 			return {};
 		},
+		'consumer.requestKeyFrame': async ({ consumerId }) => {
+			const { peer } = joined();
+			await mediasoupCall('consumer', () => peer.consumerOf(consumerId).requestKeyFrame());
+			return {};
+		},
 		'consumer.pin': async ({ consumerId }) => {
 			const { peer } = joined();
 			peer.subscriptions.get(consumerId).policy.setPinned(true);

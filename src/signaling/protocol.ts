@@ -54,6 +54,7 @@ export const requests = {
 			roomId,
 			rtpCapabilities,
 			displayName: displayName.optional(),
+			e2ee: z.boolean().optional(),
 		}).strict(),
 		response: joinResult,
 	},
@@ -132,6 +133,7 @@ export const requests = {
 		}).strict(),
 		response: empty,
 	},
+	'consumer.requestKeyFrame': { request: z.object({ consumerId: id }).strict(), response: empty },
 	'consumer.pin': { request: z.object({ consumerId: id }).strict(), response: empty },
 	'consumer.unpin': { request: z.object({ consumerId: id }).strict(), response: empty },
 	/** Calls between accounts (an account token is required). */

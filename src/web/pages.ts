@@ -30,10 +30,11 @@ export function lobbyPage(): string {
 	<form class="card" method="get" action="/room" id="lobby">
 		<label>Your name <input name="name" required maxlength="64" autocomplete="nickname" placeholder="Ada"></label>
 		<label>Room <input name="room" required maxlength="64" pattern="[A-Za-z0-9_.\\-]+" placeholder="standup"></label>
+		<label class="check"><input type="checkbox" name="e2ee" id="e2ee-choice"> End-to-end encrypted <small>(a new secret link: only people with it can join)</small></label>
 		<button type="submit">Join</button>
 	</form>
 	<p class="switch">Call people by their handle: <a href="/signin">Sign in</a> or <a href="/signup">create an account</a>.</p>
-</main>`);
+</main>`, '/assets/lobby.js');
 }
 
 /** Inline icons of the call controls (no icon font, nothing fetched). */
@@ -64,6 +65,7 @@ export function roomMarkup(roomId: string, { home, homeTitle }: { home: string; 
 	<header class="bar">
 		<a class="home" href="${escapeHtml(home)}" title="${escapeHtml(homeTitle)}">Switchyard</a>
 		<span class="room-name">${escapeHtml(roomId)}</span>
+		<span class="e2ee-badge" id="e2ee" hidden title="Only the people with this link can see and hear the call: the server forwards frames it cannot read"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M7 10V7a5 5 0 0 1 10 0v3h1a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1zm2 0h6V7a3 3 0 0 0-6 0z"/></svg>End-to-end encrypted</span>
 		<span class="status" id="status" data-state="connecting" role="status">connecting</span>
 	</header>
 	<p class="notice" id="notice" hidden></p>

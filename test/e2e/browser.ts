@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { HookConsumer, InboundStats, LayoutReport, OutboundStats, SwitchyardHook, Viewport } from '../../src/web/client/hookTypes';
+import type { E2eeReport, HookConsumer, InboundStats, LayoutReport, OutboundStats, SwitchyardHook, Viewport } from '../../src/web/client/hookTypes';
 import { pollUntil } from '../helpers/poll';
 
 export const ARTIFACTS = path.resolve(__dirname, '..', '..', 'artifacts');
@@ -36,14 +36,18 @@ export async function newParticipant(
 	return { name, context, page, console };
 }
 
-/** A participant: its own browser context, the room page open and connected, console recorded. */
+/**
+ * A participant: its own browser context, the room page open and connected,
+ * console recorded. `e2ee`: the link's end-to-end encryption secret (its `#e2ee=` fragment).
+ */
 export async function openRoom(
 	browser: Browser, url: string, room: string, name: string,
-	{ size = { w: 320, h: 180 }, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false } = {},
+	{ size = { w: 320, h: 180 }, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false, e2ee = undefined as string | undefined } = {},
 ): Promise<Participant> {
 	const participant = await newParticipant(browser, name, { viewport, ignoreHTTPSErrors });
 	const { page, console } = participant;
-	await page.goto(`${url}/room/${room}?name=${encodeURIComponent(name)}&w=${size.w}&h=${size.h}`);
+	const fragment = e2ee === undefined ? '' : `#e2ee=${encodeURIComponent(e2ee)}`;
+	await page.goto(`${url}/room/${room}?name=${encodeURIComponent(name)}&w=${size.w}&h=${size.h}${fragment}`);
 	try {
 		await page.waitForFunction(() => (globalThis as unknown as { switchyard?: SwitchyardHook }).switchyard?.state === 'connected', undefined, { timeout: 30000 });
 	} catch (error) {
@@ -101,6 +105,11 @@ export async function receivesFrom(p: Participant, peerIds: string[], timeoutMs 
 			return after !== undefined && progress(after) > progress(before);
 		});
 	}, { timeoutMs, intervalMs: 250 });
+}
+
+/** The page's end-to-end encryption: on or not, the consumers it cannot decrypt, each transform's counts. */
+export function e2ee(p: Participant): Promise<E2eeReport> {
+	return p.page.evaluate(() => (globalThis as unknown as { switchyard: SwitchyardHook }).switchyard.e2ee());
 }
 
 export function layout(p: Participant): Promise<LayoutReport> {

@@ -1,5 +1,5 @@
 import { pollUntil } from '../helpers/poll';
-import { consumers, hook, openRoom, receivesFrom, stats, videoEncodings, viewports, type Participant } from './browser';
+import { consumers, e2ee, hook, openRoom, receivesFrom, stats, videoEncodings, viewports, type Participant } from './browser';
 import { browserSuite } from './suite';
 
 /** The windows the viewer's page is shown in: its remote tile small (thumbnail), large, or scrolled away. */
@@ -9,19 +9,25 @@ const TINY = { width: 320, height: 260 };
 
 // The bitrate and simulcast policy end to end: a publisher sending a 1280x720
 // fake camera in three simulcast layers, a viewer whose window decides what it
-// needs, and the server's policy in between.
-describe('the layer policy with a real browser', () => {
+// needs, and the server's policy in between. Once in the clear, and once
+// end-to-end encrypted (docs/e2ee.md): the node picks layers, pauses and
+// drops them from the clear VP8 prefix of frames it cannot read.
+describe.each([
+	['in the clear', undefined],
+	['end-to-end encrypted', 'a-secret-for-the-policy-room'],
+])('the layer policy with a real browser, %s', (_mode, secret) => {
 	const suite = browserSuite({ media: { workers: 1 } }, { closePages: 'afterAll' });
 	const { open, reported } = suite;
 	let publisher: Participant;
 	let viewer: Participant;
 
 	beforeAll(async () => {
-		publisher = await openRoom(suite.browser, suite.node.url, 'policy', 'Publisher', { size: { w: 1280, h: 720 } });
+		publisher = await openRoom(suite.browser, suite.node.url, 'policy', 'Publisher', { size: { w: 1280, h: 720 }, e2ee: secret });
 		open.push(publisher);
-		viewer = await openRoom(suite.browser, suite.node.url, 'policy', 'Viewer', { size: { w: 320, h: 180 }, viewport: LARGE });
+		viewer = await openRoom(suite.browser, suite.node.url, 'policy', 'Viewer', { size: { w: 320, h: 180 }, viewport: LARGE, e2ee: secret });
 		open.push(viewer);
 		await receivesFrom(viewer, [(await hook(publisher)).peerId], 30_000);
+		expect((await e2ee(viewer)).enabled).toBe(secret !== undefined);
 	}, 60_000);
 
 	/** The viewer's consumer of the publisher's camera, in the page and on the node. */

@@ -1,5 +1,6 @@
 import { Device, type types as msc } from 'mediasoup-client';
 import type { PeerInfo, ResponseData, ServerEventData, Source } from '../../signaling/protocol';
+import type { FrameCrypto } from './e2ee/FrameCrypto';
 import type { Recovery, SessionState } from './hookTypes';
 import { Mender } from './Mender';
 import { Publisher, type LocalTrack } from './Publisher';
@@ -53,15 +54,17 @@ export class CallSession {
 	/** The connection is moving to the node that hosts the room (room_elsewhere): its connect is not a reconnection. */
 	#moving = false;
 
+	/** `e2ee`: the room is end-to-end encrypted; every local and remote track goes through it. */
 	constructor(
 		private readonly signaling: Signaling,
 		private readonly roomId: string,
 		private readonly displayName: string,
 		private readonly listener: SessionListener,
+		private readonly e2ee?: FrameCrypto,
 	) {
 		this.#transports = new Transports(this.device, signaling, (state) => this.#onTransportState(state));
-		this.#publisher = new Publisher(this.device, signaling, () => this.#transports.send);
-		this.#subscriber = new Subscriber(() => this.#transports.recv, listener);
+		this.#publisher = new Publisher(this.device, signaling, () => this.#transports.send, e2ee);
+		this.#subscriber = new Subscriber(() => this.#transports.recv, listener, e2ee);
 		this.#mender = new Mender(() => signaling.connected, (state, detail) => listener.state(state, detail));
 		this.#listen();
 	}
@@ -123,6 +126,21 @@ export class CallSession {
 	/** How a remote video is shown (its tile's size and visibility), for the server's layer policy. */
 	async setViewport(viewport: { consumerId: string; width: number; height: number; visible: boolean }): Promise<void> {
 		await this.signaling.request('consumer.setViewport', viewport);
+	}
+
+	/** Whether the session's frames are end-to-end encrypted. */
+	get encrypted(): boolean {
+		return this.e2ee !== undefined;
+	}
+
+	/**
+	 * Asks the senders of these video consumers (all, by default) for a key
+	 * frame: after a key change, or a receiver that decrypts again, so the
+	 * picture comes back at once rather than at the next periodic key frame.
+	 */
+	async requestKeyFrames(consumerIds?: string[]): Promise<void> {
+		const video = [...this.#subscriber.consumers.values()].filter(({ consumer }) => consumer.kind === 'video' && (!consumerIds || consumerIds.includes(consumer.id)));
+		await Promise.all(video.map(({ consumer }) => this.signaling.request('consumer.requestKeyFrame', { consumerId: consumer.id }).catch(() => undefined)));
 	}
 
 	/** A pinned tile gets its best layer whatever the room's size. */
@@ -204,10 +222,11 @@ export class CallSession {
 		this.listener.removed(reason);
 	}
 
-	/** The transports, the local tracks and the connection close. */
+	/** The transports, the local tracks, the encryption worker and the connection close. */
 	#finish(): void {
 		this.#transports.close();
 		this.#publisher.close();
+		this.e2ee?.close();
 		this.signaling.close();
 	}
 
@@ -229,7 +248,7 @@ export class CallSession {
 	 * moves there (at most a few hops: the fleet may be placing it anew).
 	 */
 	async #joinWherever(): Promise<ResponseData<'room.join'>> {
-		const request = { roomId: this.roomId, rtpCapabilities: this.device.rtpCapabilities as never, displayName: this.displayName };
+		const request = { roomId: this.roomId, rtpCapabilities: this.device.rtpCapabilities as never, displayName: this.displayName, e2ee: this.encrypted };
 		for (let hop = 0; ; hop++) {
 			try {
 				return await this.signaling.request('room.join', request);

@@ -6,7 +6,7 @@ const LOCAL = 'local';
 const PIN = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M9 3h6l-1 6 4 4v2h-5v6l-1 1-1-1v-6H6v-2l4-4z"/></svg>';
 const MIC_OFF = '<svg viewBox="0 0 24 24" aria-hidden="true"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3M4 4l16 16" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg>';
 
-type TrackEntry = { key: string; kind: 'audio' | 'video'; source: string; element: HTMLMediaElement; paused: boolean };
+type TrackEntry = { key: string; kind: 'audio' | 'video'; source: string; element: HTMLMediaElement; paused: boolean; undecryptable?: boolean };
 
 /** What the grid tells the page about remote videos: where each is shown, and pins. */
 export type GridListener = {
@@ -179,6 +179,25 @@ export class Grid {
 		}
 	}
 
+	/**
+	 * End-to-end encryption: a remote track's frames do not open with this
+	 * page's key. Its tile says so (its name and initial, no picture), rather
+	 * than showing a frozen or blank video.
+	 */
+	setUndecryptable(consumerId: string, undecryptable: boolean): void {
+		const entry = this.#tracks.get(consumerId);
+		if (!entry) {
+			return;
+		}
+		entry.undecryptable = undecryptable;
+		const tile = this.#tiles.get(entry.key);
+		const any = [...this.#tracks.values()].some((t) => t.key === entry.key && t.undecryptable);
+		tile?.classList.toggle('undecryptable', any);
+		if (tile) {
+			tile.title = any ? 'Cannot decrypt: this participant uses another key (a different link)' : '';
+		}
+	}
+
 	/** Audio played by the page's elements: retried after a click when autoplay was refused. */
 	playAll(): void {
 		for (const { element } of this.#tracks.values()) {
@@ -218,7 +237,7 @@ export class Grid {
 			avatar.className = 'avatar';
 			avatar.setAttribute('aria-hidden', 'true');
 			const caption = document.createElement('figcaption');
-			caption.innerHTML = `<span class="mic-off" title="muted">${MIC_OFF}</span><span class="name"></span>`;
+			caption.innerHTML = `<span class="mic-off" title="muted">${MIC_OFF}</span><span class="name"></span><span class="undecryptable-note">cannot decrypt</span>`;
 			tile.append(video, avatar, caption);
 			if (key !== LOCAL) {
 				tile.append(this.#pinButton(key, tile));

@@ -1,5 +1,6 @@
 import type { Device, types as msc } from 'mediasoup-client';
 import type { ProducerInfo, Source } from '../../signaling/protocol';
+import type { FrameCrypto } from './e2ee/FrameCrypto';
 import type { Signaling } from './signaling';
 
 /** A track this participant publishes, and its producer while the send transport has one. */
@@ -21,11 +22,16 @@ export const CAMERA_ENCODINGS: RTCRtpEncodingParameters[] = [
 export class Publisher {
 	readonly #tracks = new Map<Source, LocalTrack>();
 
-	/** `send`: the send transport of the moment (a rebuild replaces it). */
+	/**
+	 * `send`: the send transport of the moment (a rebuild replaces it).
+	 * `e2ee`: every producer's frames are sealed, and video goes as VP8 (the
+	 * one codec whose clear prefix the encryption knows).
+	 */
 	constructor(
 		private readonly device: Device,
 		private readonly signaling: Signaling,
 		private readonly send: () => msc.Transport | undefined,
+		private readonly e2ee?: FrameCrypto,
 	) {}
 
 	get tracks(): ReadonlyMap<Source, LocalTrack> {
@@ -123,10 +129,19 @@ export class Publisher {
 			return;
 		}
 		const options: msc.ProducerOptions = { track: local.track, stopTracks: false, appData: { source: local.source, paused: local.paused } };
+		const vp8 = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
+		if (this.e2ee) {
+			if (kind === 'video' && !vp8) {
+				throw new Error('this browser cannot send VP8, the one video codec of end-to-end encrypted calls');
+			}
+			// NOTE: called before the transceiver negotiates: no frame is encoded without the transform.
+			options.onRtpSender = this.e2ee.sender(kind);
+			options.codec = kind === 'video' ? vp8 : undefined;
+		}
 		if (local.source === 'camera') {
 			options.encodings = CAMERA_ENCODINGS;
 			options.codecOptions = { videoGoogleStartBitrate: 1000 };
-			options.codec = this.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
+			options.codec = vp8;
 		} else if (local.source === 'mic') {
 			options.codecOptions = { opusFec: true, opusDtx: true, opusStereo: false };
 		} else if (local.source === 'screen') {

@@ -1,5 +1,6 @@
 import type { types as msc } from 'mediasoup-client';
 import type { PeerInfo, ServerEventData, Source } from '../../signaling/protocol';
+import type { FrameCrypto } from './e2ee/FrameCrypto';
 
 /** A remote track the session consumes, for the UI. */
 export type RemoteTrack = {
@@ -37,10 +38,11 @@ export class Subscriber {
 	readonly #consumers = new Map<string, RemoteConsumer>();
 	readonly #closedEarly = new Set<string>();
 
-	/** `recv`: the receive transport of the moment (a rebuild replaces it). */
+	/** `recv`: the receive transport of the moment (a rebuild replaces it); `e2ee`: every consumer's frames are opened. */
 	constructor(
 		private readonly recv: () => msc.Transport | undefined,
 		private readonly listener: TrackListener,
+		private readonly e2ee?: FrameCrypto,
 	) {}
 
 	get consumers(): ReadonlyMap<string, RemoteConsumer> {
@@ -64,6 +66,8 @@ export class Subscriber {
 			producerId: data.producerId,
 			kind: data.kind,
 			rtpParameters: data.rtpParameters as msc.RtpParameters,
+			// NOTE: before the receiver has a frame: none is decoded without the transform.
+			onRtpReceiver: this.e2ee?.receiver(data.consumerId, data.kind),
 		});
 		if (this.#closedEarly.delete(consumer.id) || transport !== this.recv()) {
 			consumer.close();

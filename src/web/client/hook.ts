@@ -1,5 +1,6 @@
 import type { types as msc } from 'mediasoup-client';
 import type { CallSession } from './CallSession';
+import type { FrameCrypto } from './e2ee/FrameCrypto';
 import type { Box, HookEvent, InboundStats, LayoutReport, OutboundStats, Recovery, SessionState, SwitchyardHook, Viewport } from './hookTypes';
 
 type Stat = Record<string, unknown> & { type: string; id: string };
@@ -55,7 +56,11 @@ function watchRemovals(): string[] {
 }
 
 /** What the page records for the hook. */
-export type HookLog = { states: SessionState[]; events: HookEvent[]; recoveries: Recovery[]; viewports?: ReadonlyMap<string, Viewport> };
+export type HookLog = {
+	states: SessionState[]; events: HookEvent[]; recoveries: Recovery[]; viewports?: ReadonlyMap<string, Viewport>;
+	/** End-to-end encryption, when the room has it: the page's FrameCrypto and the consumers whose frames do not open. */
+	e2ee?: { crypto: FrameCrypto; undecryptable: ReadonlySet<string> };
+};
 
 /**
  * `window.switchyard`: the room page's hook for tests and debugging. It reads
@@ -141,6 +146,17 @@ export function exposeHook(session: CallSession, log: HookLog): void {
 				port: s.port as number | undefined,
 				protocol: s.protocol as string | undefined,
 			}));
+		},
+		e2ee: () => ({
+			enabled: log.e2ee !== undefined,
+			undecryptable: [...(log.e2ee?.undecryptable ?? [])],
+			transforms: [...(log.e2ee?.crypto.counts ?? [])],
+		}),
+		setSecret: async (secret) => {
+			if (!log.e2ee) {
+				throw new Error('this room is not end-to-end encrypted');
+			}
+			await log.e2ee.crypto.setSecret(secret);
 		},
 		candidateTypes: async () => {
 			const types: string[] = [];

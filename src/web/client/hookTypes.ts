@@ -66,6 +66,24 @@ export type LayoutReport = {
 	buttons: Box[];
 };
 
+/** The options of an RTCRtpScriptTransform: which way, what media, and the id the worker reports it by (a receiver's: its consumer id). */
+export type TransformOptions = { side: 'send' | 'recv'; kind: 'audio' | 'video'; id: string };
+
+/** An end-to-end encryption transform's counts since it started (e2ee/worker/frameWorker.ts). */
+export type TransformCounts = TransformOptions & {
+	/** Frames sealed or opened. */
+	frames: number;
+	/** Frames dropped: a sender's without a key yet, a receiver's that did not open (or were replayed). */
+	dropped: number;
+	bytesIn: number;
+	bytesOut: number;
+	/** Time spent in WebCrypto's encrypt or decrypt, in milliseconds. */
+	cryptoMs: number;
+};
+
+/** The page's end-to-end encryption: on or not, the consumers whose frames do not open, and each transform's counts. */
+export type E2eeReport = { enabled: boolean; undecryptable: string[]; transforms: TransformCounts[] };
+
 export type HookEvent = { name: 'peer.joined' | 'peer.left'; peerId: string; at: number };
 
 export type SwitchyardHook = {
@@ -107,4 +125,7 @@ export type SwitchyardHook = {
 	remoteCandidates(): Promise<{ address?: string; port?: number; protocol?: string }[]>;
 	/** The candidate types of each transport's selected pair (host, srflx, relay). */
 	candidateTypes(): Promise<string[]>;
+	e2ee(): E2eeReport;
+	/** End-to-end encryption: seal with another secret's key from now on (as a key change does); resolves once in use. */
+	setSecret(secret: string): Promise<void>;
 };

@@ -10,6 +10,7 @@ import type { ServerEventData } from '../../signaling/protocol';
 import { CallSession } from './CallSession';
 import { capture } from './capture';
 import { wireControls } from './controls';
+import { e2eeProblem, FrameCrypto } from './e2ee/FrameCrypto';
 import { Grid } from './Grid';
 import { exposeHook, type HookLog } from './hook';
 import type { SessionState } from './hookTypes';
@@ -38,6 +39,12 @@ export type RoomOptions = {
 	onRemoved?(reason: ServerEventData<'room.removed'>['reason']): void;
 	/** "Try again" after a failure: by default this page's address; null for no link (a call cannot be joined again). */
 	retryHref?: string | null;
+	/**
+	 * End-to-end encryption with this shared secret (a guest room link's
+	 * `#e2ee=`): every frame is sealed and opened in this browser; a browser
+	 * that cannot is refused, never joined in the clear.
+	 */
+	e2eeSecret?: string;
 };
 
 const LABELS: Record<SessionState, string> = {
@@ -63,6 +70,8 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 	});
 	const { roomId, name } = options;
 	const log: HookLog = { states: [], events: [], recoveries: [], viewports: viewports.reported };
+	/** End-to-end encryption: the consumers whose frames do not open with this page's key. */
+	const undecryptable = new Set<string>();
 
 	function setState(state: SessionState, detail?: string): void {
 		if (log.states.at(-1) !== state) {
@@ -91,8 +100,39 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		notice.hidden = false;
 	}
 
+	/** The room's encryption (frames sealed and opened here), or undefined for a room without. */
+	async function encryption(): Promise<FrameCrypto | undefined> {
+		if (options.e2eeSecret === undefined) {
+			return undefined;
+		}
+		const problem = e2eeProblem();
+		if (problem) {
+			throw new Error(problem);
+		}
+		const crypto = new FrameCrypto(roomId, {
+			receiver: (consumerId, state) => {
+				const was = undecryptable.has(consumerId);
+				if (state === 'undecryptable') {
+					undecryptable.add(consumerId);
+				} else {
+					undecryptable.delete(consumerId);
+				}
+				grid.setUndecryptable(consumerId, state === 'undecryptable');
+				// Frames open again (the key came): a key frame now, rather than the next one the sender makes.
+				if (was && state === 'decrypting') {
+					void session?.requestKeyFrames([consumerId]);
+				}
+			},
+			keyChanged: () => void session?.requestKeyFrames(),
+		});
+		await crypto.setSecret(options.e2eeSecret);
+		log.e2ee = { crypto, undecryptable };
+		return crypto;
+	}
+
 	async function start(): Promise<CallSession> {
 		setState('connecting');
+		const e2ee = await encryption();
 		const [token, captured] = await Promise.all([options.token(), capture(options.width, options.height, { video: options.video ?? true })]);
 		const { stream } = captured;
 		if (captured.problem) {
@@ -121,7 +161,10 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 				grid.remove(peerId);
 			},
 			trackAdded: (track) => grid.addTrack(track),
-			trackRemoved: (consumerId) => grid.removeTrack(consumerId),
+			trackRemoved: (consumerId) => {
+				undecryptable.delete(consumerId);
+				grid.removeTrack(consumerId);
+			},
 			trackPaused: (consumerId, paused) => grid.setTrackPaused(consumerId, paused),
 			activeSpeaker: (peerId) => grid.setActiveSpeaker(peerId),
 			recovered: (recovery) => log.recoveries.push(recovery),
@@ -133,7 +176,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 					showNotice(reason === 'hangup' ? 'You hung up.' : 'The call ended.');
 				}
 			},
-		});
+		}, e2ee);
 		exposeHook(session, log);
 		const [audio] = stream.getAudioTracks();
 		const [video] = stream.getVideoTracks();
@@ -141,6 +184,11 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			...(audio ? [{ source: 'mic' as const, track: audio }] : []),
 			...(video ? [{ source: 'camera' as const, track: video }] : []),
 		]);
+		// NOTE: shown only now: every track this page sends or receives goes through the encryption.
+		document.getElementById('e2ee')!.hidden = e2ee === undefined;
+		if (e2ee && !captured.problem) {
+			showNotice('End-to-end encrypted: invite people with this page\'s full address, including the part after #. Anyone with it can join; the server cannot see or hear the call.');
+		}
 		wireControls(session, grid, stream, options.onLeft ?? (() => {
 			app.classList.add('left');
 			showNotice('You left the call.', false, { href: location.href, label: 'Join again' }, { href: '/', label: 'Lobby' });

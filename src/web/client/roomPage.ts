@@ -2,8 +2,10 @@
  * The room page (/room/:roomId): joins at once with a dev token, which a
  * node in dev mode hands out to pages opened on its own host.
  * Query parameters: `name` (display name), `w` and `h` (capture size,
- * 1280x720 by default; tests ask for less).
+ * 1280x720 by default; tests ask for less). A fragment `#e2ee=<secret>`
+ * makes the call end-to-end encrypted with that secret (e2ee/link.ts).
  */
+import { secretOf } from './e2ee/link';
 import { startRoom } from './room';
 
 const roomId = document.getElementById('app')!.dataset.roomId!;
@@ -30,5 +32,9 @@ async function devToken(): Promise<string> {
 	return ((await res.json()) as { token: string }).token;
 }
 
+const link = secretOf(location.hash);
+// NOTE: a link whose secret is unusable is refused, never joined in the clear.
+const token = link && 'problem' in link ? () => Promise.reject(new Error(link.problem)) : devToken;
+const e2eeSecret = link && 'secret' in link ? link.secret : undefined;
 // The failure is on the page already (startRoom shows it).
-startRoom({ roomId, name, width: Number(params.get('w')) || 1280, height: Number(params.get('h')) || 720, token: devToken }).catch(() => undefined);
+startRoom({ roomId, name, width: Number(params.get('w')) || 1280, height: Number(params.get('h')) || 720, token, e2eeSecret }).catch(() => undefined);

@@ -1,0 +1,129 @@
+import { deriveFrameKey, type FrameKey } from './sframe';
+
+/** How long the keys of a replaced base key still open frames: those in flight, and senders a little behind. */
+export const PREVIOUS_KEY_MS = 5000;
+/** Derived keys kept per base key: one per sender (key id) seen. */
+const KEYS_PER_GENERATION = 256;
+
+/** A base key and the frame keys derived from it, by key id. */
+type Generation = { readonly baseKey: CryptoKey; readonly keys: Map<bigint, Promise<FrameKey>>; until: number };
+
+/** What a sender seals with: its key id, the frame key, and the next counter. */
+export type SendKey = { kid: bigint; ctr: bigint; frameKey: FrameKey };
+
+/**
+ * The keys of one page: the base key it seals with now, the one before it
+ * (for PREVIOUS_KEY_MS after a change) and the frame keys derived from each.
+ *
+ * Every sender of the page (microphone, camera, screen) seals with one key id
+ * and one counter, so no nonce is used twice under a key: the key id is drawn
+ * at random (48 bits) for each base key, never taken from the server, and the
+ * counter only goes up. A receiver finds a frame's key by its key id.
+ */
+export class KeyRing {
+	#current: Generation | undefined;
+	#previous: Generation | undefined;
+	#send: SendKey | undefined;
+	readonly #now: () => number;
+
+	constructor(now: () => number = () => Date.now()) {
+		this.#now = now;
+	}
+
+	/** Seals with `baseKey` from now on; the keys of the one before open frames for PREVIOUS_KEY_MS more. */
+	async setBaseKey(baseKey: CryptoKey): Promise<void> {
+		const kid = randomKid();
+		const generation: Generation = { baseKey, keys: new Map(), until: Number.POSITIVE_INFINITY };
+		const frameKey = await this.#derive(generation, kid);
+		if (this.#current) {
+			this.#current.until = this.#now() + PREVIOUS_KEY_MS;
+			this.#previous = this.#current;
+		}
+		this.#current = generation;
+		this.#send = { kid, ctr: 0n, frameKey };
+	}
+
+	get hasKey(): boolean {
+		return this.#current !== undefined;
+	}
+
+	/** The key id and counter for the next frame sealed; undefined before the first key. */
+	nextSend(): { kid: bigint; ctr: bigint; frameKey: FrameKey } | undefined {
+		const send = this.#send;
+		if (!send) {
+			return undefined;
+		}
+		const ctr = send.ctr;
+		send.ctr++;
+		return { kid: send.kid, ctr, frameKey: send.frameKey };
+	}
+
+	/** The frame keys that may open a frame of key id `kid`: the current base key's, then the previous one's while it lasts. */
+	async candidates(kid: bigint): Promise<FrameKey[]> {
+		if (this.#previous && this.#previous.until <= this.#now()) {
+			this.#previous = undefined;
+		}
+		const generations = [this.#current, this.#previous].filter((g): g is Generation => g !== undefined);
+		return Promise.all(generations.map((g) => this.#derive(g, kid)));
+	}
+
+	#derive(generation: Generation, kid: bigint): Promise<FrameKey> {
+		let frameKey = generation.keys.get(kid);
+		if (!frameKey) {
+			if (generation.keys.size >= KEYS_PER_GENERATION) {
+				generation.keys.delete(generation.keys.keys().next().value!);
+			}
+			frameKey = deriveFrameKey(generation.baseKey, kid);
+			generation.keys.set(kid, frameKey);
+		}
+		return frameKey;
+	}
+}
+
+function randomKid(): bigint {
+	const bytes = crypto.getRandomValues(new Uint8Array(6));
+	return bytes.reduce((kid, byte) => (kid << 8n) | BigInt(byte), 0n);
+}
+
+/** Counters one receiver keeps, per sender, to refuse a frame replayed (RFC 9605, section 9.3). */
+const REPLAY_WINDOW = 1024n;
+
+/**
+ * The frames a receiver opened, by key id: a counter seen before, or older
+ * than REPLAY_WINDOW behind the newest, is refused. The window is wide
+ * because a sender's counter runs over all its streams (and simulcast
+ * layers), and frames of one stream can arrive a little out of order.
+ */
+export class ReplayWindow {
+	readonly #senders = new Map<bigint, { newest: bigint; seen: Set<bigint> }>();
+
+	/** True when a frame of `kid` with `ctr` was neither seen nor is too old. */
+	fresh(kid: bigint, ctr: bigint): boolean {
+		const sender = this.#senders.get(kid);
+		return !sender || (ctr + REPLAY_WINDOW > sender.newest && !sender.seen.has(ctr));
+	}
+
+	/** Records an opened frame (only after it opened: a forged one must not move the window). */
+	record(kid: bigint, ctr: bigint): void {
+		let sender = this.#senders.get(kid);
+		if (!sender) {
+			if (this.#senders.size >= 64) {
+				this.#senders.delete(this.#senders.keys().next().value!);
+			}
+			sender = { newest: ctr, seen: new Set() };
+			this.#senders.set(kid, sender);
+		}
+		sender.seen.add(ctr);
+		if (ctr > sender.newest) {
+			sender.newest = ctr;
+		}
+		// NOTE: pruned now and then, not on every frame: counters below the window are refused anyway.
+		if (sender.seen.size > Number(REPLAY_WINDOW) * 2) {
+			for (const old of sender.seen) {
+				if (old + REPLAY_WINDOW <= sender.newest) {
+					sender.seen.delete(old);
+				}
+			}
+		}
+	}
+}
