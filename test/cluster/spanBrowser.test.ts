@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import {
-	consumers, hook, launchBrowser, openRoom, receivesFrom, remoteCandidates, reportOnFailure, stats, videoEncodings, viewports, type Participant,
+	consumers, e2ee, hook, launchBrowser, openRoom, receivesFrom, remoteCandidates, reportOnFailure, stats, videoEncodings, viewports, type Participant,
 } from '../e2e/browser';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient, SignalingRequestError } from '../helpers/signalingClient';
@@ -21,6 +21,10 @@ import { showingOutput, startFleet, type Fleet, type FleetNode } from './fleet';
  *   room's first peer (its home, where the active speaker runs): the peers on
  *   the two other nodes go on decoding each other, and the dead node's peer is
  *   back through another node within 15 s, without a page reload.
+ * - `nearest` again, end-to-end encrypted (issue 24): three pages on three
+ *   nodes decode each other's sealed frames, a key change recovers through
+ *   a key frame asked for across the pipes, and a page with the old secret
+ *   decodes nothing.
  * Where a peer is hosted is read twice: from its page (the node whose media
  * port its receive transport talks to) and from the nodes (their `peers`).
  */
@@ -74,7 +78,7 @@ function fleetTest(name: string, body: () => Promise<void>): void {
 	test(name, showingOutput(() => fleet, reportOnFailure(open, body)), 240_000);
 }
 
-async function enter(node: FleetNode, room: string, name: string, options = SMALL): Promise<Participant> {
+async function enter(node: FleetNode, room: string, name: string, options: Parameters<typeof openRoom>[4] = SMALL): Promise<Participant> {
 	const p = await openRoom(browser!, node.url, room, name, options);
 	open.push(p);
 	return p;
@@ -210,6 +214,35 @@ describe('placement nearest', () => {
 		// and for the viewer's downlink estimate to allow it, slower while the machine is loaded.
 		const top = await decodesLayer(viewer, publisher, 'r2', 45_000);
 		expect(top).toBeGreaterThan(low);
+	});
+
+	fleetTest('issue 24: an end-to-end encrypted room across the three nodes: each decodes the others through the pipes, a key change recovers across nodes, and a page with the old secret decodes nothing', async () => {
+		const [one, two, three] = fleet!.nodes as [FleetNode, FleetNode, FleetNode];
+		const secret = 'a-secret-shared-across-nodes';
+		const encrypted = { ...SMALL, e2ee: secret };
+		const people = [await enter(one, 'span-e2ee', 'Kai', encrypted), await enter(two, 'span-e2ee', 'Lea', encrypted), await enter(three, 'span-e2ee', 'Mo', encrypted)];
+		await decodeEachOther(people);
+		expect((await placed(people)).map((n) => n.id)).toEqual([one.id, two.id, three.id]);
+		expect((await Promise.all(people.map(e2ee))).every((r) => r.enabled && r.undecryptable.length === 0)).toBe(true);
+
+		// Kai (node-1) moves to a new key; Mo (node-3) follows: Mo asks node-3 for a key frame, which goes over the pipe to Kai.
+		const [kai, lea, mo] = people as [Participant, Participant, Participant];
+		const kaiId = (await hook(kai)).peerId;
+		const setSecret = (p: Participant, next: string) => p.page.evaluate((s) => (globalThis as never as { switchyard: { setSecret(s: string): Promise<void> } }).switchyard.setSecret(s), next);
+		await setSecret(kai, 'the-next-secret-across-nodes');
+		await pollUntil('Mo marks Kai', async () => (await mo.page.locator(`.tile.undecryptable[data-peer-id="${kaiId}"]`).count()) === 1, { timeoutMs: 10_000 });
+		await setSecret(mo, 'the-next-secret-across-nodes');
+		await receivesFrom(mo, [kaiId], 10_000);
+		// Lea, on the old key still, cannot decrypt the two that moved on, until she has the new key too.
+		await pollUntil('Lea marks Kai and Mo', async () => (await lea.page.locator('.tile.undecryptable').count()) === 2, { timeoutMs: 10_000 });
+		await setSecret(lea, 'the-next-secret-across-nodes');
+		await decodeEachOther(people, 10_000);
+		expect((await Promise.all(people.map(e2ee))).every((r) => r.undecryptable.length === 0)).toBe(true);
+
+		const eve = await enter(two, 'span-e2ee', 'Eve', { ...SMALL, e2ee: secret });
+		await pollUntil('Eve marks the three others', async () => (await eve.page.locator('.tile.undecryptable').count()) === 3, { timeoutMs: 15_000, intervalMs: 250 });
+		expect((await stats(eve)).every((s) => s.framesDecoded === 0)).toBe(true);
+		expect((await stats(eve)).filter((s) => s.kind === 'video' && s.bytesReceived > 0).length).toBeGreaterThan(0);
 	});
 });
 
