@@ -70,6 +70,7 @@ export const configSchema = z.strictObject({
 	}),
 	rooms: z.strictObject({
 		maxPeers: z.number().int().min(1).max(1000),
+		e2eeMaxPeers: z.number().int().min(2).max(1000),
 		routerConsumerLimit: z.number().int().min(0).max(100_000),
 		emptyCloseGraceMs: z.number().int().min(0).max(3_600_000),
 		reconnectGraceMs: z.number().int().min(0).max(3_600_000),

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
 	invalid_state: { status: 409, message: 'not possible in the current state' },
 	conflict: { status: 409, message: 'that already exists' },
 	room_full: { status: 409, message: 'the room is full' },
+	e2ee_mismatch: { status: 409, message: 'the room and the client differ on end-to-end encryption' },
 	room_elsewhere: { status: 307, message: 'the room is on another node' },
 	limit_exceeded: { status: 403, message: 'a limit was reached' },
 	unsupported_protocol: { status: 400, message: 'unsupported protocol version' },

@@ -13,6 +13,8 @@ import type { ConsumerAppData, PeerTransport, ProducerAppData, RoomConfig, Sourc
 
 export type PeerOptions = {
 	displayName: string;
+	/** Its client encrypts media end to end (the room keeps the two kinds apart). */
+	e2ee?: boolean;
 	claims: Claims;
 	rtpCapabilities: ms.RtpCapabilities;
 	link: PeerLink;
@@ -54,6 +56,7 @@ export class Peer implements PeerView, PolicyPeer {
 	 */
 	readonly cname = randomBytes(12).toString('base64url');
 	readonly displayName: string;
+	readonly e2ee: boolean;
 	readonly claims: Claims;
 	readonly rtpCapabilities: ms.RtpCapabilities;
 	readonly joinStartedAt: number;
@@ -79,6 +82,7 @@ export class Peer implements PeerView, PolicyPeer {
 	constructor(options: PeerOptions) {
 		this.joinStartedAt = options.joinStartedAt ?? Date.now();
 		this.displayName = options.displayName;
+		this.e2ee = options.e2ee ?? false;
 		this.claims = options.claims;
 		this.rtpCapabilities = options.rtpCapabilities;
 		this.#link = options.link;

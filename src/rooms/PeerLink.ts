@@ -8,6 +8,8 @@ export type PeerView = {
 	readonly displayName: string;
 	/** Its account's handle, for a signed-in peer. */
 	readonly handle: string | undefined;
+	/** Its client encrypts media end to end (docs/e2ee.md): a room's peers all do or none does. */
+	readonly e2ee: boolean;
 	readonly producers: ReadonlyMap<string, ProducerView>;
 };
 

@@ -1,9 +1,10 @@
 import type { Claims } from '../auth';
 import { AppError, InvalidStateError } from '../errors';
 import type { Logger } from '../logging';
-import { MEDIA_CODECS, turnServers, type IceServer, type MediaWorker, type ms, type WorkerPool } from '../media';
+import { turnServers, type IceServer, type MediaWorker, type ms, type WorkerPool } from '../media';
 import { TypedEmitter } from '../util';
 import { Peer, type PlainTransportOptions, type ProduceOptions } from './Peer';
+import { assertE2eeFits, hasUsableCodec } from './joinRules';
 import type { PeerLink, PeerNotice } from './PeerLink';
 import { PolicyApplier, type PolicyEvents } from './PolicyApplier';
 import { RoomExchange, type RoomElsewhere } from './RoomExchange';
@@ -39,7 +40,7 @@ export type RoomObserverEvents = PolicyEvents & {
 
 export type RoomOptions = { id: string; pool: WorkerPool; config: RoomConfig; logger: Logger };
 
-export type JoinOptions = { displayName: string; claims: Claims; rtpCapabilities: ms.RtpCapabilities; link: PeerLink; joinStartedAt?: number };
+export type JoinOptions = { displayName: string; e2ee?: boolean; claims: Claims; rtpCapabilities: ms.RtpCapabilities; link: PeerLink; joinStartedAt?: number };
 
 /** A new WebRTC transport, and what its client needs besides: ICE servers (TURN credentials for the peer) and the ICE policy. */
 export type WebRtcTransportOffer = { transport: ms.WebRtcTransport<TransportAppData>; iceServers: IceServer[]; iceTransportPolicy: 'all' | 'relay' };
@@ -160,13 +161,14 @@ export class Room {
 		return this.#policy.pausedCount;
 	}
 
-	/** Adds a peer on a router chosen for it, and tells the others. @throws room_full */
+	/** Adds a peer on a router chosen for it, and tells the others. @throws room_full, e2ee_mismatch */
 	async join(options: JoinOptions): Promise<Peer> {
 		this.#assertOpen();
 		// NOTE: peers still being placed count against maxPeers.
 		if (this.size + this.#joining.size >= this.#config.rooms.maxPeers) {
 			throw new AppError('room_full');
 		}
+		assertE2eeFits([...this.exchange.everyone(), ...this.#joining], options.e2ee ?? false, this.#config.rooms.e2eeMaxPeers);
 		if (!hasUsableCodec(options.rtpCapabilities)) {
 			throw new AppError('validation_failed', 'rtpCapabilities: no codec in common with the room');
 		}
@@ -394,7 +396,3 @@ export class Room {
 	}
 }
 
-function hasUsableCodec(rtpCapabilities: ms.RtpCapabilities): boolean {
-	return (rtpCapabilities.codecs ?? []).some((codec) =>
-		MEDIA_CODECS.some((c) => c.mimeType.toLowerCase() === codec.mimeType.toLowerCase()));
-}

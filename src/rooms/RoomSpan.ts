@@ -61,6 +61,7 @@ export class RoomSpan implements RoomElsewhere {
 			id: peer.id,
 			displayName: peer.displayName.slice(0, 64),
 			...(peer.handle && HANDLE.test(peer.handle) ? { handle: peer.handle } : {}),
+			e2ee: peer.e2ee,
 			producers: [...peer.producers.values()].flatMap((producer) => {
 				const router = peer.routerOfProducer(producer.id);
 				return router ? [{
@@ -127,7 +128,7 @@ export class RoomSpan implements RoomElsewhere {
 		const { exchange } = this.room;
 		let peer = entry.peers.get(info.id);
 		if (!peer) {
-			peer = { id: info.id, displayName: info.displayName, handle: info.handle, producers: new Map() };
+			peer = { id: info.id, displayName: info.displayName, handle: info.handle, e2ee: info.e2ee ?? false, producers: new Map() };
 			entry.peers.set(peer.id, peer);
 			exchange.remoteJoined(peer);
 		}

@@ -27,6 +27,8 @@ const peer = z.strictObject({
 	id,
 	displayName: displayText(64),
 	handle: z.string().regex(/^[a-z0-9_]{3,30}$/).optional(),
+	/** The peer encrypts end to end; absent from the parts of nodes before issue 24 (false). */
+	e2ee: z.boolean().optional(),
 	producers: z.array(producer).max(16),
 });
 

@@ -221,7 +221,7 @@ export class Session {
 		return {
 			'media.capabilities': async () => ({ routerRtpCapabilities: this.#deps.routerRtpCapabilities() }),
 
-			'room.join': async ({ roomId, rtpCapabilities, displayName }) => {
+			'room.join': async ({ roomId, rtpCapabilities, displayName, e2ee }) => {
 				const joinStartedAt = Date.now();
 				if (this.#peer && !this.#peer.closed) {
 					throw new InvalidStateError('already in a room');
@@ -241,6 +241,7 @@ export class Session {
 				const peer = await room.join({
 					joinStartedAt,
 					displayName: this.#claims.name ?? displayName ?? 'Guest',
+					e2ee: e2ee ?? false,
 					claims: this.#claims,
 					rtpCapabilities: rtpCapabilities as ms.RtpCapabilities,
 					link: this.#link,

@@ -5,6 +5,13 @@ import type { Peer, Room } from '../rooms';
 import type { RequestData, RequestName, ResponseData } from './protocol';
 import { plainTransportInfo, transportInfo } from './wire';
 
+/**
+ * consumer.requestKeyFrame goes to mediasoup at most this often per consumer:
+ * a client cannot make a publisher send key frames without end. Those in
+ * between are answered and dropped; one key frame serves them all.
+ */
+export const KEY_FRAME_REQUEST_INTERVAL_MS = 500;
+
 type Handler<N extends RequestName> = (data: RequestData<N>) => Promise<ResponseData<N>>;
 /** A handler for every request of the protocol. */
 export type Handlers = { [N in RequestName]: Handler<N> };
@@ -18,6 +25,8 @@ type MediaRequest = Extract<RequestName, `transport.${string}` | `producer.${str
  * @throws (from `joined`) invalid_state before room.join
  */
 export function mediaHandlers(claims: Claims, joined: () => { room: Room; peer: Peer }): Pick<Handlers, MediaRequest> {
+	/** When each consumer's last key-frame request went to mediasoup. */
+	const keyFramesAsked = new WeakMap<object, number>();
 	return {
 		'transport.create': async ({ direction }) => {
 			const { room, peer } = joined();
@@ -102,7 +111,12 @@ export function mediaHandlers(claims: Claims, joined: () => { room: Room; peer: 
 		},
 		'consumer.requestKeyFrame': async ({ consumerId }) => {
 			const { peer } = joined();
-			await mediasoupCall('consumer', () => peer.consumerOf(consumerId).requestKeyFrame());
+			const consumer = peer.consumerOf(consumerId);
+			const now = Date.now();
+			if (consumer.kind === 'video' && now - (keyFramesAsked.get(consumer) ?? -Infinity) >= KEY_FRAME_REQUEST_INTERVAL_MS) {
+				keyFramesAsked.set(consumer, now);
+				await mediasoupCall('consumer', () => consumer.requestKeyFrame());
+			}
 			return {};
 		},
 		'consumer.pin': async ({ consumerId }) => {

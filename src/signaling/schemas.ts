@@ -46,6 +46,8 @@ export const peerInfo = z.object({
 	id,
 	displayName: z.string(),
 	handle: z.string().optional(),
+	/** The peer encrypts media end to end (docs/e2ee.md). */
+	e2ee: z.boolean(),
 	producers: z.array(producerInfo),
 });
 export type PeerInfo = z.infer<typeof peerInfo>;

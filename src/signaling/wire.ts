@@ -22,6 +22,7 @@ export function peerInfo(peer: PeerView): PeerInfo {
 		id: peer.id,
 		displayName: peer.displayName,
 		handle: peer.handle,
+		e2ee: peer.e2ee,
 		producers: [...peer.producers.values()].map(producerInfo),
 	};
 }

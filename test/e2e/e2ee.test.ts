@@ -5,6 +5,8 @@ import { browserSuite } from './suite';
 
 const SECRET = 'correct-horse-battery-staple-42';
 const WRONG = 'another-secret-of-some-length';
+/** Secrets the lobby made in these tests. */
+const secrets: string[] = [];
 
 // End-to-end encrypted media in guest rooms (docs/e2ee.md): the link's
 // secret seals every frame in the browser; the node forwards what it cannot read.
@@ -99,13 +101,32 @@ describe('end-to-end encrypted rooms in a real browser', () => {
 		expect([...suite.node.registry.get('e2ee-refuse')!.peers.values()].map((p) => p.displayName)).toEqual(['Ada']);
 	}), 60_000);
 
+	test('the lobby makes an encrypted link: a fresh secret in the fragment, the badge in the room', reported(async () => {
+		const p = await newParticipant(suite.browser, 'Lobby');
+		open.push(p);
+		await p.page.goto(`${suite.node.url}/`);
+		await p.page.fill('input[name=name]', 'Lin');
+		await p.page.fill('input[name=room]', 'e2ee-lobby');
+		await p.page.check('#e2ee-choice');
+		await p.page.click('button[type=submit]');
+		await p.page.waitForFunction(() => (globalThis as never as { switchyard?: { state: string } }).switchyard?.state === 'connected', undefined, { timeout: 30_000 });
+		const url = new URL(p.page.url());
+		expect(url.pathname).toBe('/room/e2ee-lobby');
+		expect(url.hash).toMatch(/^#e2ee=[A-Za-z0-9_-]{22}$/);
+		expect(await p.page.locator('#e2ee').isVisible()).toBe(true);
+		expect((await e2ee(p)).enabled).toBe(true);
+		expect(await p.page.locator('#notice').textContent()).toContain('including the part after #');
+		secrets.push(url.hash.slice('#e2ee='.length));
+	}), 60_000);
+
 	test('nothing the node stores or logs holds a secret', () => {
 		const lines = JSON.stringify(suite.node.logLines());
 		expect(lines.length).toBeGreaterThan(1000);
 		expect(lines).toContain('e2ee-pair');
 		const stored = ['', '-wal', '-shm'].map((suffix) => `${suite.node.storePath}${suffix}`).filter((file) => fs.existsSync(file))
 			.map((file) => fs.readFileSync(file).toString('latin1')).join('');
-		for (const secret of [SECRET, WRONG, 'the-next-secret-of-the-room']) {
+		expect(secrets).toHaveLength(1);
+		for (const secret of [SECRET, WRONG, 'the-next-secret-of-the-room', ...secrets]) {
 			expect(lines).not.toContain(secret);
 			expect(lines).not.toContain(encodeURIComponent(secret));
 			expect(stored).not.toContain(secret);
