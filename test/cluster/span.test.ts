@@ -21,6 +21,8 @@ beforeAll(async () => {
 		SWITCHYARD_AUTH_DEV: 'true', SWITCHYARD_CLUSTER_PLACEMENT: 'nearest', SWITCHYARD_ROOMS_EMPTY_CLOSE_GRACE_MS: '500', SWITCHYARD_ROOMS_RECONNECT_GRACE_MS: '1000',
 		// NOTE: a downlink estimate that starts high, so that the top layer does not wait for it to climb on a loaded machine.
 		SWITCHYARD_MEDIA_INITIAL_AVAILABLE_OUTGOING_BITRATE: '5000000',
+		// NOTE: the last test's encrypted room (issue 24) fills at two across nodes.
+		SWITCHYARD_ROOMS_E2EE_MAX_PEERS: '2',
 	} });
 }, 120_000);
 afterEach(async () => {
@@ -210,3 +212,23 @@ test.each([
 	await pollUntil('Ana receives Ben again', async () => await receivingFrom(a.client, b.peerId) || undefined, { timeoutMs: 20_000, intervalMs: 100 });
 	await pollUntil('Ben receives Ana again', async () => await receivingFrom(b.client, a.peerId) || undefined, { timeoutMs: 20_000, intervalMs: 100 });
 })(), 90_000);
+
+test('issue 24: an encrypted room keeps its rule and its cap across nodes: a node that hosts one of its peers and hears of another refuses a plain peer, and one past rooms.e2eeMaxPeers', showingOutput(() => fleet, async () => {
+	const [one, two] = fleet!.nodes as [FleetNode, FleetNode];
+	const join = async (node: FleetNode, name: string, e2ee: boolean) => {
+		const token = (await node.api('POST', '/api/dev/token', { body: { name, room: 'span-sealed' } })).body.token as string;
+		const signaling = await SignalingClient.connect(node.url, { token });
+		clients.push(signaling);
+		const { routerRtpCapabilities } = await signaling.request('media.capabilities', {});
+		return { signaling, joined: await signaling.request('room.join', { roomId: 'span-sealed', rtpCapabilities: routerRtpCapabilities as never, e2ee }) };
+	};
+	const codeOf = (promise: Promise<unknown>) => promise.then(() => 'joined', (error: { code?: string }) => error.code);
+	await join(one, 'Ana', true);
+	const ben = await join(two, 'Ben', true);
+	// node-2 hears of Ana's part over the bus, in the join's peers or right after it.
+	await pollUntil('Ben to be told of Ana', () => ben.joined.peers.some((p) => p.displayName === 'Ana' && p.e2ee)
+		|| ben.signaling.events.some((e) => e.name === 'peer.joined' && (e.data as { peer: { displayName: string; e2ee: boolean } }).peer.e2ee), { timeoutMs: 10_000 });
+	expect(await codeOf(join(two, 'Cy', false))).toBe('e2ee_mismatch');
+	// The cap counts the room on every node: Ana on node-1 and Ben here make 2 (SWITCHYARD_ROOMS_E2EE_MAX_PEERS).
+	expect(await codeOf(join(two, 'Dee', true))).toBe('room_full');
+}));

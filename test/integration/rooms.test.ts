@@ -41,7 +41,7 @@ describe('rooms over signaling, with real workers', () => {
 		expect(a.peers).toEqual([]);
 		expect(a.resumeToken).toEqual(expect.any(String));
 		const b = await join(bob, 'bookkeeping');
-		expect(b.peers).toEqual([{ id: a.peerId, displayName: 'alice', producers: [] }]);
+		expect(b.peers).toEqual([{ id: a.peerId, displayName: 'alice', e2ee: false, producers: [] }]);
 		await pollUntil('peer.joined at alice', () => alice.events.some((e) => e.name === 'peer.joined'));
 
 		const aliceSend = await alice.request('transport.create', { direction: 'send' });
