@@ -151,6 +151,7 @@ export function exposeHook(session: CallSession, log: HookLog): void {
 			enabled: log.e2ee !== undefined,
 			undecryptable: [...(log.e2ee?.undecryptable ?? [])],
 			transforms: [...(log.e2ee?.crypto.counts ?? [])],
+			countsAt: log.e2ee?.crypto.countsAt ?? 0,
 		}),
 		setSecret: async (secret) => {
 			if (!log.e2ee) {

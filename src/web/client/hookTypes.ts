@@ -82,7 +82,7 @@ export type TransformCounts = TransformOptions & {
 };
 
 /** The page's end-to-end encryption: on or not, the consumers whose frames do not open, and each transform's counts. */
-export type E2eeReport = { enabled: boolean; undecryptable: string[]; transforms: TransformCounts[] };
+export type E2eeReport = { enabled: boolean; undecryptable: string[]; transforms: TransformCounts[]; /** When the transforms were counted (ms since the epoch). */ countsAt: number };
 
 export type HookEvent = { name: 'peer.joined' | 'peer.left'; peerId: string; at: number };
 

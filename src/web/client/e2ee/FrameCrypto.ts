@@ -41,6 +41,7 @@ export class FrameCrypto {
 	#generation = 0;
 	#senders = 0;
 	#counts: TransformCounts[] = [];
+	#countsAt = 0;
 
 	constructor(roomId: string, listener: FrameCryptoListener) {
 		this.#roomId = roomId;
@@ -80,6 +81,11 @@ export class FrameCrypto {
 		return this.#counts;
 	}
 
+	/** When the worker counted them (ms since the epoch; 0 before its first report). */
+	get countsAt(): number {
+		return this.#countsAt;
+	}
+
 	close(): void {
 		this.#worker.terminate();
 		for (const resolve of this.#waiting.values()) {
@@ -97,6 +103,7 @@ export class FrameCrypto {
 			this.#listener.receiver(message.id, message.state);
 		} else if (message.type === 'counts') {
 			this.#counts = message.transforms;
+			this.#countsAt = message.at;
 		}
 	}
 }

@@ -19,4 +19,4 @@ export type ReceiverState = 'decrypting' | 'undecryptable';
 export type WorkerMessage =
 	| { type: 'keyInUse'; generation: number }
 	| { type: 'receiver'; id: string; state: ReceiverState }
-	| { type: 'counts'; transforms: TransformCounts[] };
+	| { type: 'counts'; at: number; transforms: TransformCounts[] };

@@ -47,7 +47,7 @@ self.onrtctransform = (event: RTCTransformEvent) => {
 
 setInterval(() => {
 	if (counts.size > 0) {
-		post({ type: 'counts', transforms: [...counts.values()] });
+		post({ type: 'counts', at: Date.now(), transforms: [...counts.values()] });
 	}
 }, COUNTS_EVERY_MS);
 
