@@ -3,6 +3,8 @@ import { roomBaseKey } from './sframe';
 
 /** The frame transform worker's bundle (scripts/build-client.mjs). */
 const WORKER_URL = '/assets/e2ee-worker.js';
+/** A worker that has not taken a key by then is broken (its bundle missing, say): the page says so rather than wait. */
+const KEY_TIMEOUT_MS = 10_000;
 
 export type FrameCryptoListener = {
 	/** A receiver (by consumer id) stopped decrypting, or decrypts again. */
@@ -55,10 +57,19 @@ export class FrameCrypto {
 	async setSecret(secret: string): Promise<void> {
 		const baseKey = await roomBaseKey(secret, this.#roomId);
 		const generation = ++this.#generation;
-		const inUse = new Promise<void>((resolve) => this.#waiting.set(generation, resolve));
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const inUse = new Promise<void>((resolve, reject) => {
+			this.#waiting.set(generation, resolve);
+			timer = setTimeout(() => reject(new Error('the end-to-end encryption worker did not start')), KEY_TIMEOUT_MS);
+		});
 		const message: PageMessage = { type: 'key', baseKey, generation };
 		this.#worker.postMessage(message);
-		await inUse;
+		try {
+			await inUse;
+		} finally {
+			clearTimeout(timer);
+			this.#waiting.delete(generation);
+		}
 	}
 
 	/** For a producer (onRtpSender): its frames are sealed. */

@@ -1,4 +1,4 @@
-import { deriveFrameKey, type FrameKey } from './sframe';
+import { deriveFrameKey, type FrameKey, type WebKey } from './sframe';
 
 /** How long the keys of a replaced base key still open frames: those in flight, and senders a little behind. */
 export const PREVIOUS_KEY_MS = 5000;
@@ -6,7 +6,7 @@ export const PREVIOUS_KEY_MS = 5000;
 const KEYS_PER_GENERATION = 256;
 
 /** A base key and the frame keys derived from it, by key id. */
-type Generation = { readonly baseKey: CryptoKey; readonly keys: Map<bigint, Promise<FrameKey>>; until: number };
+type Generation = { readonly baseKey: WebKey; readonly keys: Map<bigint, Promise<FrameKey>>; until: number };
 
 /** What a sender seals with: its key id, the frame key, and the next counter. */
 export type SendKey = { kid: bigint; ctr: bigint; frameKey: FrameKey };
@@ -31,7 +31,7 @@ export class KeyRing {
 	}
 
 	/** Seals with `baseKey` from now on; the keys of the one before open frames for PREVIOUS_KEY_MS more. */
-	async setBaseKey(baseKey: CryptoKey): Promise<void> {
+	async setBaseKey(baseKey: WebKey): Promise<void> {
 		const kid = randomKid();
 		const generation: Generation = { baseKey, keys: new Map(), until: Number.POSITIVE_INFINITY };
 		const frameKey = await this.#derive(generation, kid);
