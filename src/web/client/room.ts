@@ -109,7 +109,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		if (problem) {
 			throw new Error(problem);
 		}
-		const crypto = new FrameCrypto(roomId, {
+		const frameCrypto = new FrameCrypto(roomId, {
 			receiver: (consumerId, state) => {
 				const was = undecryptable.has(consumerId);
 				if (state === 'undecryptable') {
@@ -125,9 +125,9 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			},
 			keyChanged: () => void session?.requestKeyFrames(),
 		});
-		await crypto.setSecret(options.e2eeSecret);
-		log.e2ee = { crypto, undecryptable };
-		return crypto;
+		await frameCrypto.setSecret(options.e2eeSecret);
+		log.e2ee = { crypto: frameCrypto, undecryptable };
+		return frameCrypto;
 	}
 
 	async function start(): Promise<CallSession> {
