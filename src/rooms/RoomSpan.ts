@@ -61,7 +61,8 @@ export class RoomSpan implements RoomElsewhere {
 			id: peer.id,
 			displayName: peer.displayName.slice(0, 64),
 			...(peer.handle && HANDLE.test(peer.handle) ? { handle: peer.handle } : {}),
-			e2ee: peer.e2ee,
+			// NOTE: only when set: a node from before issue 24 (a strict schema) still reads the parts of plain rooms.
+			...(peer.e2ee ? { e2ee: true } : {}),
 			producers: [...peer.producers.values()].flatMap((producer) => {
 				const router = peer.routerOfProducer(producer.id);
 				return router ? [{
