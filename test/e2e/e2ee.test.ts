@@ -31,7 +31,8 @@ describe('end-to-end encrypted rooms in a real browser', () => {
 		const [adaId, graceId] = await Promise.all([ada, grace].map(async (p) => (await hook(p)).peerId));
 		await Promise.all([receivesFrom(ada, [graceId!]), receivesFrom(grace, [adaId!])]);
 		for (const p of [ada, grace]) {
-			expect(await p.page.locator('#e2ee').isVisible()).toBe(true);
+			// The badge appears once the join has resolved, which may come after the state says connected.
+			await p.page.locator('#e2ee').waitFor({ state: 'visible', timeout: 10_000 });
 			const report = await e2ee(p);
 			expect(report.enabled).toBe(true);
 			expect(report.undecryptable).toEqual([]);
@@ -113,7 +114,7 @@ describe('end-to-end encrypted rooms in a real browser', () => {
 		const url = new URL(p.page.url());
 		expect(url.pathname).toBe('/room/e2ee-lobby');
 		expect(url.hash).toMatch(/^#e2ee=[A-Za-z0-9_-]{22}$/);
-		expect(await p.page.locator('#e2ee').isVisible()).toBe(true);
+		await p.page.locator('#e2ee').waitFor({ state: 'visible', timeout: 10_000 });
 		expect((await e2ee(p)).enabled).toBe(true);
 		expect(await p.page.locator('#notice').textContent()).toContain('including the part after #');
 		secrets.push(url.hash.slice('#e2ee='.length));
