@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import { withoutUnsafe } from '../util';
-import type { CallOutcome, CallRecord, PublicUser, RelationKind, RelationsBetween, Session, User, UserSettings } from './types';
+import type { CallOutcome, CallRecord, DeviceKey, PublicUser, RelationKind, RelationsBetween, Session, User, UserSettings } from './types';
 
 /**
  * What both stores share: how a stored row becomes what the node sees, how a
@@ -24,6 +24,8 @@ export type UserRow = {
 export type RelationRow = { kind: RelationKind; owner_id: string };
 
 export type SessionRow = { id: string; user_id: string; expires_at: number; revoked_at: number | null };
+
+export type DeviceKeyRow = { device_id: string; session_id: string; public_key: string; created_at: number };
 
 export type CallRow = {
 	call_id: string;
@@ -95,6 +97,10 @@ export function toSession(row: SessionRow | undefined): Session | undefined {
 	return row && { id: row.id, userId: row.user_id, expiresAt: row.expires_at, revoked: row.revoked_at !== null };
 }
 
+export function toDeviceKey(row: DeviceKeyRow): DeviceKey {
+	return { deviceId: row.device_id, sessionId: row.session_id, publicKey: row.public_key, createdAt: row.created_at };
+}
+
 export function toCallRecord(row: CallRow): CallRecord {
 	return {
 		callId: row.call_id,
@@ -122,4 +128,12 @@ export function storeUnavailable(cause: unknown): AppError {
 /** What a store throws when a write refers to an account that is gone (deleted meanwhile): `not_found`. */
 export function missingAccount(cause: unknown): AppError {
 	return new AppError('not_found', 'no such account', { cause });
+}
+
+/**
+ * What putDeviceKey throws for a session that is not live (revoked, unknown or another account's):
+ * `unauthorized`, as the token of such a session gets on every account route.
+ */
+export function sessionEnded(): AppError {
+	return new AppError('unauthorized', 'the session has ended');
 }

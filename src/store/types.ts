@@ -90,6 +90,9 @@ export type HistoryCursor = { startedAt: number; seq: number };
 
 export type Session = { id: string; userId: string; expiresAt: number; revoked: boolean };
 
+/** A device's end-to-end encryption identity (docs/e2ee.md): its public key, as the device published it. */
+export type DeviceKey = { deviceId: string; sessionId: string; publicKey: string; createdAt: number };
+
 /** How a store is doing, as metrics read it when scraped. */
 export type StoreHealth = {
 	kind: 'sqlite' | 'postgres';
@@ -111,7 +114,7 @@ export interface Store {
 	passwordHash(userId: string): Promise<string | undefined>;
 	setPasswordHash(userId: string, passwordHash: string): Promise<void>;
 	updateUser(userId: string, changes: { displayName?: string; verified?: boolean; premium?: boolean; settings?: UserSettings }): Promise<User>;
-	/** Deletes the account and everything that refers to it (relations both ways, sessions). */
+	/** Deletes the account and everything that refers to it (relations both ways, sessions, device keys). */
 	deleteUser(userId: string): Promise<void>;
 	/**
 	 * Directory search: handles and display names starting with `prefix`
@@ -153,9 +156,26 @@ export interface Store {
 	 * hash is kept as retired for one refresh lifetime (`expiresAt` - now).
 	 */
 	rotateSession(id: string, fromHash: string, toHash: string, expiresAt: number): Promise<boolean>;
+	/** Revokes a session and deletes the device keys it published, in one transaction. */
 	revokeSession(id: string): Promise<void>;
-	/** Revokes every session of a user but `exceptId`. */
+	/** Revokes every session of a user but `exceptId`, and deletes the device keys of those it revokes. */
 	revokeSessions(userId: string, exceptId?: string): Promise<void>;
+
+	/**
+	 * Publishes the public key of the device `deviceId` of `userId`, bound to the login session `sessionId`
+	 * (upsert on (userId, deviceId): the key, session and createdAt replace the old ones). A session has at most
+	 * one device: the session's earlier row for another device id is deleted in the same transaction.
+	 * NOTE: only a live session of `userId` publishes: for one that is revoked, unknown or another account's
+	 * this throws `unauthorized` and stores nothing. The check holds the session's row in the transaction, so
+	 * a revoke racing with a publish either waits and then deletes the key, or comes first and the publish is
+	 * refused: a signed-out device's key never stays behind.
+	 * @throws unauthorized when `sessionId` is not a live session of `userId`
+	 */
+	putDeviceKey(key: { userId: string; deviceId: string; sessionId: string; publicKey: string }): Promise<void>;
+	/** The published key of one device of the account, if any. */
+	deviceKey(userId: string, deviceId: string): Promise<DeviceKey | undefined>;
+	/** The account's published device keys, oldest first. */
+	deviceKeys(userId: string): Promise<DeviceKey[]>;
 
 	addCallRecord(record: CallRecord): Promise<void>;
 	/** Newest first, after the cursor `before` (a row's `cursor` from an earlier page). */

@@ -285,6 +285,122 @@ describe.each([
 		}, 60_000);
 	});
 
+	describe('device keys', () => {
+		const later = () => Date.now() + 3_600_000;
+		const session = async (id: string, userId: string) => store.createSession({ id, userId, refreshHash: `refresh-${id}`, expiresAt: later() });
+		const put = (userId: string, deviceId: string, sessionId: string, publicKey = `key-${deviceId}-${sessionId}`) =>
+			store.putDeviceKey({ userId, deviceId, sessionId, publicKey });
+		const listed = async (userId: string) => (await store.deviceKeys(userId)).map((k) => [k.deviceId, k.sessionId, k.publicKey]);
+
+		test('put, get and list oldest first; a device id is the account\'s own', async () => {
+			const [ada, bob] = [await signUp('ada'), await signUp('bob')];
+			await session('ada-1', ada.id);
+			await session('ada-2', ada.id);
+			await session('bob-1', bob.id);
+			const before = Date.now();
+			await put(ada.id, 'device-zz', 'ada-1');
+			await new Promise((resolve) => setTimeout(resolve, 5));
+			await put(ada.id, 'device-aa', 'ada-2');
+			await put(bob.id, 'device-zz', 'bob-1');
+			const key = await store.deviceKey(ada.id, 'device-zz');
+			expect(key).toEqual({ deviceId: 'device-zz', sessionId: 'ada-1', publicKey: 'key-device-zz-ada-1', createdAt: expect.any(Number) });
+			expect(key!.createdAt).toBeGreaterThanOrEqual(before);
+			expect(key!.createdAt).toBeLessThanOrEqual(Date.now());
+			expect(await listed(ada.id)).toEqual([['device-zz', 'ada-1', 'key-device-zz-ada-1'], ['device-aa', 'ada-2', 'key-device-aa-ada-2']]);
+			expect(await listed(bob.id)).toEqual([['device-zz', 'bob-1', 'key-device-zz-bob-1']]);
+			expect(await store.deviceKey(ada.id, 'no-such-device')).toBeUndefined();
+			expect(await store.deviceKey(bob.id, 'device-aa')).toBeUndefined();
+			expect(await store.deviceKeys('no-such-user')).toEqual([]);
+		});
+
+		test('keys made in the same millisecond list by device id, byte by byte, on both stores', async () => {
+			const ada = await signUp('ada');
+			const ids = ['b-device', 'B-device', 'a_device', 'a-device', '0-device'];
+			for (const id of ids) {
+				await session(`s-${id}`, ada.id);
+				await put(ada.id, id, `s-${id}`);
+			}
+			const keys = await store.deviceKeys(ada.id);
+			expect(keys).toHaveLength(ids.length);
+			for (let i = 1; i < keys.length; i++) {
+				const [a, b] = [keys[i - 1]!, keys[i]!];
+				expect(a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.deviceId < b.deviceId)).toBe(true);
+			}
+		});
+
+		test('a put again replaces the key, the session and the time', async () => {
+			const ada = await signUp('ada');
+			await session('ada-1', ada.id);
+			await session('ada-2', ada.id);
+			await put(ada.id, 'laptop', 'ada-1', 'first-key');
+			const first = (await store.deviceKey(ada.id, 'laptop'))!;
+			await new Promise((resolve) => setTimeout(resolve, 5));
+			await put(ada.id, 'laptop', 'ada-1', 'second-key');
+			const second = (await store.deviceKey(ada.id, 'laptop'))!;
+			expect([second.publicKey, second.sessionId]).toEqual(['second-key', 'ada-1']);
+			expect(second.createdAt).toBeGreaterThan(first.createdAt);
+			// The same device signed in again: its new session owns it.
+			await put(ada.id, 'laptop', 'ada-2', 'third-key');
+			expect(await listed(ada.id)).toEqual([['laptop', 'ada-2', 'third-key']]);
+			await store.revokeSession('ada-1');
+			expect(await listed(ada.id)).toEqual([['laptop', 'ada-2', 'third-key']]);
+		});
+
+		test('a session has one device: publishing a second device id drops its first', async () => {
+			const ada = await signUp('ada');
+			await session('ada-1', ada.id);
+			await session('ada-2', ada.id);
+			await put(ada.id, 'phone', 'ada-1');
+			await put(ada.id, 'tablet', 'ada-2');
+			await put(ada.id, 'laptop', 'ada-1');
+			expect(await store.deviceKey(ada.id, 'phone')).toBeUndefined();
+			expect((await listed(ada.id)).sort()).toEqual([['laptop', 'ada-1', 'key-laptop-ada-1'], ['tablet', 'ada-2', 'key-tablet-ada-2']]);
+		});
+
+		test('only a live session of the account publishes: revoked, unknown or another account\'s is unauthorized and stores nothing', async () => {
+			const [ada, bob] = [await signUp('ada'), await signUp('bob')];
+			await session('ada-1', ada.id);
+			await session('bob-1', bob.id);
+			await store.revokeSession('ada-1');
+			expect(await codeOf(put(ada.id, 'laptop', 'ada-1'))).toBe('unauthorized');
+			expect(await codeOf(put(ada.id, 'laptop', 'no-such-session'))).toBe('unauthorized');
+			expect(await codeOf(put(ada.id, 'laptop', 'bob-1'))).toBe('unauthorized');
+			expect(await codeOf(put('no-such-user', 'laptop', 'bob-1'))).toBe('unauthorized');
+			expect(await store.deviceKeys(ada.id)).toEqual([]);
+			expect(await store.deviceKeys(bob.id)).toEqual([]);
+		});
+
+		test('revokeSession deletes that session\'s key only; revokeSessions keeps the excepted session\'s', async () => {
+			const [ada, bob] = [await signUp('ada'), await signUp('bob')];
+			for (const id of ['ada-1', 'ada-2', 'ada-3', 'ada-4']) {
+				await session(id, ada.id);
+				await put(ada.id, `device-${id}`, id);
+			}
+			await session('bob-1', bob.id);
+			await put(bob.id, 'device-bob-1', 'bob-1');
+			await store.revokeSession('ada-1');
+			expect((await listed(ada.id)).map(([deviceId]) => deviceId)).toEqual(['device-ada-2', 'device-ada-3', 'device-ada-4']);
+			await store.revokeSessions(ada.id, 'ada-3');
+			expect(await listed(ada.id)).toEqual([['device-ada-3', 'ada-3', 'key-device-ada-3-ada-3']]);
+			expect((await store.session('ada-2'))?.revoked).toBe(true);
+			await store.revokeSessions(ada.id);
+			expect(await store.deviceKeys(ada.id)).toEqual([]);
+			expect(await listed(bob.id)).toEqual([['device-bob-1', 'bob-1', 'key-device-bob-1-bob-1']]);
+		});
+
+		test('deleting the account deletes its keys', async () => {
+			const [ada, bob] = [await signUp('ada'), await signUp('bob')];
+			await session('ada-1', ada.id);
+			await session('bob-1', bob.id);
+			await put(ada.id, 'laptop', 'ada-1');
+			await put(bob.id, 'laptop', 'bob-1');
+			await store.deleteUser(ada.id);
+			expect(await store.deviceKeys(ada.id)).toEqual([]);
+			expect(await store.deviceKey(ada.id, 'laptop')).toBeUndefined();
+			expect(await listed(bob.id)).toHaveLength(1);
+		});
+	});
+
 	describe('call history', () => {
 		test('pages newest first; calls started in the same millisecond are neither lost nor repeated across pages', async () => {
 			const [ada, bob] = [await signUp('ada'), await signUp('bob')];

@@ -3,15 +3,16 @@ import type pg from 'pg';
 import { AppError } from '../../errors';
 import type { Logger } from '../../logging';
 import { describeUrl } from '../../util';
-import { handleKey, prefixPattern, searchFold, toCallRecord, toPublic, toRelationsBetween, toSession, toUser, type CallRow, type RelationRow, type SessionRow, type UserRow } from '../rows';
+import { handleKey, prefixPattern, searchFold, sessionEnded, toCallRecord, toDeviceKey, toPublic, toRelationsBetween, toSession, toUser, type CallRow, type DeviceKeyRow, type RelationRow, type SessionRow, type UserRow } from '../rows';
 import { DEFAULT_SETTINGS } from '../types';
-import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, StoreHealth, User, UserSettings } from '../types';
+import type { CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, StoreHealth, User, UserSettings } from '../types';
 import { migrate } from './migrations';
 import { createPool, isUnavailable, storeError, type PostgresOptions } from './pool';
 import { inTransaction } from './transaction';
 
 const USER_COLUMNS = 'id, handle, display_name, verified, premium, settings, created_at';
 const SESSION_COLUMNS = 'id, user_id, expires_at, revoked_at';
+const DEVICE_KEY_COLUMNS = 'device_id, session_id, public_key, created_at';
 const UNIQUE_VIOLATION = '23505';
 
 /**
@@ -106,7 +107,7 @@ export class PostgresStore implements Store {
 	}
 
 	async deleteUser(userId: string): Promise<void> {
-		// Relations, sessions and history go with it (ON DELETE CASCADE).
+		// Relations, sessions, history and device keys go with it (ON DELETE CASCADE).
 		await this.#query('DELETE FROM users WHERE id = $1', [userId]);
 	}
 
@@ -191,11 +192,46 @@ export class PostgresStore implements Store {
 	}
 
 	async revokeSession(id: string): Promise<void> {
-		await this.#query('UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL', [id, Date.now()]);
+		await this.#transaction(async (client) => {
+			await client.query('UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL', [id, Date.now()]);
+			await client.query('DELETE FROM device_keys WHERE session_id = $1', [id]);
+		});
 	}
 
 	async revokeSessions(userId: string, exceptId?: string): Promise<void> {
-		await this.#query('UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND id != $2 AND revoked_at IS NULL', [userId, exceptId ?? '', Date.now()]);
+		await this.#transaction(async (client) => {
+			await client.query('UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND id != $2 AND revoked_at IS NULL', [userId, exceptId ?? '', Date.now()]);
+			// Every key of the account is bound to one of its sessions: all but the excepted one's go.
+			await client.query('DELETE FROM device_keys WHERE user_id = $1 AND session_id != $2', [userId, exceptId ?? '']);
+		});
+	}
+
+	async putDeviceKey({ userId, deviceId, sessionId, publicKey }: { userId: string; deviceId: string; sessionId: string; publicKey: string }): Promise<void> {
+		await this.#transaction(async (client) => {
+			// NOTE: the session's row stays locked until the commit. A revoke that came first has committed
+			// (the lock waited for it, and the row is then read again: revoked, nothing stored); one that comes
+			// after waits for this commit, and its DELETE, a new statement, sees the key and deletes it. Two
+			// publishes of one session also take turns, so its one-device index never sees both.
+			const live = await client.query(`SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL
+				FOR NO KEY UPDATE`, [sessionId, userId]);
+			if (live.rowCount !== 1) {
+				throw sessionEnded();
+			}
+			await client.query('DELETE FROM device_keys WHERE session_id = $1 AND NOT (user_id = $2 AND device_id = $3)', [sessionId, userId, deviceId]);
+			await client.query(`INSERT INTO device_keys (user_id, device_id, session_id, public_key, created_at) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (user_id, device_id) DO UPDATE SET session_id = excluded.session_id, public_key = excluded.public_key, created_at = excluded.created_at`,
+			[userId, deviceId, sessionId, publicKey, Date.now()]);
+		});
+	}
+
+	async deviceKey(userId: string, deviceId: string): Promise<DeviceKey | undefined> {
+		const [row] = await this.#query<DeviceKeyRow>(`SELECT ${DEVICE_KEY_COLUMNS} FROM device_keys WHERE user_id = $1 AND device_id = $2`, [userId, deviceId]);
+		return row && toDeviceKey(row);
+	}
+
+	async deviceKeys(userId: string): Promise<DeviceKey[]> {
+		const rows = await this.#query<DeviceKeyRow>(`SELECT ${DEVICE_KEY_COLUMNS} FROM device_keys WHERE user_id = $1 ORDER BY created_at, device_id`, [userId]);
+		return rows.map(toDeviceKey);
 	}
 
 	async addCallRecord(record: CallRecord): Promise<void> {

@@ -61,6 +61,17 @@ export const MIGRATIONS: readonly string[] = [
 		duration_ms BIGINT NOT NULL DEFAULT 0
 	);
 	CREATE INDEX call_history_user ON call_history (user_id, started_at DESC, seq DESC);`,
+	// 2 (SQLite's 6): end-to-end encryption device identities (docs/e2ee.md). `device_id` compares byte
+	// by byte, as handles do, so that keys made in the same millisecond list in SQLite's order.
+	`CREATE TABLE device_keys (
+		user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		device_id TEXT COLLATE "C" NOT NULL,
+		session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+		public_key TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		PRIMARY KEY (user_id, device_id)
+	);
+	CREATE UNIQUE INDEX device_keys_session ON device_keys (session_id);`,
 ];
 
 /** The advisory lock every node takes to migrate: one at a time, the others wait and then find nothing to do. */

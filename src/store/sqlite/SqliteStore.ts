@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../../errors';
-import { handleKey, missingAccount, prefixPattern, searchFold, storeUnavailable, toCallRecord, toPublic, toRelationsBetween, toSession, toUser, type CallRow, type RelationRow, type SessionRow, type UserRow } from '../rows';
+import { handleKey, missingAccount, prefixPattern, searchFold, sessionEnded, storeUnavailable, toCallRecord, toDeviceKey, toPublic, toRelationsBetween, toSession, toUser, type CallRow, type DeviceKeyRow, type RelationRow, type SessionRow, type UserRow } from '../rows';
 import { DEFAULT_SETTINGS } from '../types';
-import type { CallRecord, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, StoreHealth, User, UserSettings } from '../types';
+import type { CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, StoreHealth, User, UserSettings } from '../types';
 import { migrate } from './migrations';
 
 /** A users row as SQLite keeps it: 0/1 for booleans, settings as JSON text. */
@@ -122,7 +122,7 @@ export class SqliteStore implements Store {
 	}
 
 	async deleteUser(userId: string): Promise<void> {
-		// Relations and sessions go with it (ON DELETE CASCADE).
+		// Relations, sessions, history and device keys go with it (ON DELETE CASCADE).
 		this.#guard(() => this.#statements.deleteUser.run(userId));
 	}
 
@@ -184,11 +184,39 @@ export class SqliteStore implements Store {
 	}
 
 	async revokeSession(id: string): Promise<void> {
-		this.#guard(() => this.#statements.revokeSession.run(Date.now(), id));
+		this.#guard(this.#db.transaction(() => {
+			this.#statements.revokeSession.run(Date.now(), id);
+			this.#statements.deleteSessionDeviceKeys.run(id);
+		}));
 	}
 
 	async revokeSessions(userId: string, exceptId?: string): Promise<void> {
-		this.#guard(() => this.#statements.revokeSessions.run(Date.now(), userId, exceptId ?? ''));
+		this.#guard(this.#db.transaction(() => {
+			this.#statements.revokeSessions.run(Date.now(), userId, exceptId ?? '');
+			// Every key of the account is bound to one of its sessions: all but the excepted one's go.
+			this.#statements.deleteOtherDeviceKeys.run(userId, exceptId ?? '');
+		}));
+	}
+
+	async putDeviceKey({ userId, deviceId, sessionId, publicKey }: { userId: string; deviceId: string; sessionId: string; publicKey: string }): Promise<void> {
+		const params = { userId, deviceId, sessionId, publicKey, now: Date.now() };
+		this.#guard(this.#db.transaction(() => {
+			// NOTE: in the write transaction, so that no revoke (from this process or another) runs between.
+			if (!this.#statements.liveSession.get(sessionId, userId)) {
+				throw sessionEnded();
+			}
+			this.#statements.deleteSessionOtherDeviceKey.run(params);
+			this.#statements.putDeviceKey.run(params);
+		}).immediate);
+	}
+
+	async deviceKey(userId: string, deviceId: string): Promise<DeviceKey | undefined> {
+		const row = this.#guard(() => this.#statements.deviceKey.get(userId, deviceId) as DeviceKeyRow | undefined);
+		return row && toDeviceKey(row);
+	}
+
+	async deviceKeys(userId: string): Promise<DeviceKey[]> {
+		return this.#guard(() => this.#statements.deviceKeys.all(userId) as DeviceKeyRow[]).map(toDeviceKey);
 	}
 
 	async addCallRecord(record: CallRecord): Promise<void> {
@@ -288,6 +316,16 @@ function prepare(db: Database.Database) {
 		pruneRetiredRefreshHashes: db.prepare('DELETE FROM retired_refresh_tokens WHERE session_id = @sessionId AND retired_at < @before'),
 		revokeSession: db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
 		revokeSessions: db.prepare('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ? AND revoked_at IS NULL'),
+		deleteSessionDeviceKeys: db.prepare('DELETE FROM device_keys WHERE session_id = ?'),
+		deleteOtherDeviceKeys: db.prepare('DELETE FROM device_keys WHERE user_id = ? AND session_id != ?'),
+		liveSession: db.prepare('SELECT 1 FROM sessions WHERE id = ? AND user_id = ? AND revoked_at IS NULL'),
+		deleteSessionOtherDeviceKey: db.prepare(`DELETE FROM device_keys WHERE session_id = @sessionId
+			AND NOT (user_id = @userId AND device_id = @deviceId)`),
+		putDeviceKey: db.prepare(`INSERT INTO device_keys (user_id, device_id, session_id, public_key, created_at)
+			VALUES (@userId, @deviceId, @sessionId, @publicKey, @now)
+			ON CONFLICT (user_id, device_id) DO UPDATE SET session_id = excluded.session_id, public_key = excluded.public_key, created_at = excluded.created_at`),
+		deviceKey: db.prepare('SELECT device_id, session_id, public_key, created_at FROM device_keys WHERE user_id = ? AND device_id = ?'),
+		deviceKeys: db.prepare('SELECT device_id, session_id, public_key, created_at FROM device_keys WHERE user_id = ? ORDER BY created_at, device_id'),
 		addCallRecord: db.prepare(`INSERT INTO call_history (call_id, user_id, other_handle, other_display_name, direction, media, outcome, started_at, duration_ms)
 			VALUES (@call_id, @user_id, @other_handle, @other_display_name, @direction, @media, @outcome, @started_at, @duration_ms)`),
 		callHistory: db.prepare(`SELECT *, rowid AS seq FROM call_history WHERE user_id = @userId

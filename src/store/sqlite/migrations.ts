@@ -65,6 +65,17 @@ export const MIGRATIONS: readonly string[] = [
 	// 5: a count of each account's relation writes, bumped by every one, so that each commits a write
 	// whether or not its handle exists (an fsync takes milliseconds: a write only for a real account would tell).
 	`ALTER TABLE users ADD COLUMN relation_writes INTEGER NOT NULL DEFAULT 0;`,
+	// 6: end-to-end encryption device identities (docs/e2ee.md): a device's public key, bound to the login
+	// session that published it (one device per session), deleted with that session's revocation.
+	`CREATE TABLE device_keys (
+		user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		device_id TEXT NOT NULL,
+		session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+		public_key TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (user_id, device_id)
+	) WITHOUT ROWID;
+	CREATE UNIQUE INDEX device_keys_session ON device_keys (session_id);`,
 ];
 
 /** Runs the migrations the database has not run yet. */
