@@ -17,7 +17,7 @@ import { freshDatabase } from '../helpers/postgres';
  */
 
 const { logger } = testLogger('error');
-const TABLES = ['users', 'relations', 'sessions', 'retired_refresh_tokens', 'call_history'] as const;
+const TABLES = ['users', 'relations', 'sessions', 'retired_refresh_tokens', 'call_history', 'device_keys'] as const;
 const KINDS: RelationKind[] = ['contact', 'follow', 'block'];
 const T0 = 1_700_000_000_000;
 const LATER = Date.now() + 30 * 86_400_000;
@@ -115,9 +115,16 @@ async function fill(store: Store): Promise<Fixture> {
 	await store.rotateSession('s-ada-rotated', 'r-rot-2', 'r-rot-3', LATER + 2);
 	await store.createSession({ id: 's-grace', userId: grace.id, refreshHash: 'r-grace', expiresAt: LATER });
 	await store.createSession({ id: 's-grace-other', userId: grace.id, refreshHash: 'r-grace-other', expiresAt: LATER });
+	await store.putDeviceKey({ userId: grace.id, deviceId: 'grace-desk-000001', sessionId: 's-grace', publicKey: 'BGraceDesk' });
+	await store.putDeviceKey({ userId: grace.id, deviceId: 'grace-other-00001', sessionId: 's-grace-other', publicKey: 'BGraceOther' });
 	await store.revokeSessions(grace.id, 's-grace');
 	await store.createSession({ id: 's-linus', userId: linus.id, refreshHash: 'r-linus', expiresAt: LATER });
+	await store.putDeviceKey({ userId: linus.id, deviceId: 'linus-laptop-0001', sessionId: 's-linus', publicKey: 'BLinusKey' });
 	await store.revokeSession('s-linus');
+	// Device keys: two of ada's sessions, one replaced; grace's excepted session kept its key (above).
+	await store.putDeviceKey({ userId: ada.id, deviceId: 'ada-laptop-000001', sessionId: 's-ada', publicKey: 'BAdaLaptopOld' });
+	await store.putDeviceKey({ userId: ada.id, deviceId: 'ada-laptop-000001', sessionId: 's-ada', publicKey: 'BAdaLaptop' });
+	await store.putDeviceKey({ userId: ada.id, deviceId: 'ada-phone-0000001', sessionId: 's-ada-rotated', publicKey: 'BAdaPhone' });
 
 	const call = (userId: string, callId: string, startedAt: number, other: User, direction: 'outgoing' | 'incoming' = 'outgoing') => store.addCallRecord({
 		callId, userId, otherHandle: other.handle, otherDisplayName: other.displayName, direction,
@@ -137,6 +144,8 @@ async function fill(store: Store): Promise<Fixture> {
 			await call(gone.id, `g-l-${i}`, T0, linus);
 		}
 	}
+	await store.createSession({ id: 's-gone', userId: gone.id, refreshHash: 'r-gone', expiresAt: LATER });
+	await store.putDeviceKey({ userId: gone.id, deviceId: 'gone-device-00001', sessionId: 's-gone', publicKey: 'BGone' });
 	await store.deleteUser(gone.id);
 	return {
 		users: [ada, emile, umit, grace, hal, linus],
@@ -170,6 +179,8 @@ async function answers(store: Store, { users, sessionIds, refreshHashes }: Fixtu
 		for (const other of users) {
 			result[`relationsBetween ${user.handle} ${other.handle}`] = await store.relationsBetween(user.id, other.id);
 		}
+		result[`deviceKeys ${user.handle}`] = await store.deviceKeys(user.id);
+		result[`deviceKey ${user.handle} ada-laptop-000001`] = await store.deviceKey(user.id, 'ada-laptop-000001');
 		result[`callHistory ${user.handle}`] = await Promise.all((cursors.get(user.id) ?? []).map((before) => store.callHistory(user.id, { before, limit: 7 })));
 	}
 	for (const prefix of ['', 'a', 'é', 'émi', 'ÉMI', 'Émile Z', 'ü', 'ümit ö', 'h', 'l', 'e', '_', 'gr']) {
@@ -208,7 +219,7 @@ describe('npm run store:copy: a SQLite store into an empty PostgreSQL database',
 		db.close();
 		const { username, host, pathname } = new URL(url);
 		expect([copy.status, copy.stderr, copy.stdout]).toEqual([0, '', `copied ${file} to ${username}@${host}${pathname}\n${counts.join('')}`]);
-		expect(copy.stdout).toMatch(/users: 6\n.*call_history: 1209\n$/s);
+		expect(copy.stdout).toMatch(/users: 6\n.*call_history: 1209\n {2}device_keys: 3\n$/s);
 		expect(dumpSqlite(file)).toEqual(before);
 	});
 
@@ -225,6 +236,12 @@ describe('npm run store:copy: a SQLite store into an empty PostgreSQL database',
 		expect(expected['sessionByRetiredRefreshHash r-rot-2']).toMatchObject({ id: 's-ada-rotated', latest: true });
 		expect(expected['sessionByRetiredRefreshHash r-rot-1']).toMatchObject({ id: 's-ada-rotated', latest: false });
 		expect(expected['session s-grace-other']).toMatchObject({ revoked: true });
+		expect(expected['deviceKeys ada']).toEqual([
+			{ deviceId: 'ada-laptop-000001', sessionId: 's-ada', publicKey: 'BAdaLaptop', createdAt: expect.any(Number) },
+			{ deviceId: 'ada-phone-0000001', sessionId: 's-ada-rotated', publicKey: 'BAdaPhone', createdAt: expect.any(Number) },
+		]);
+		expect(expected['deviceKeys linus']).toEqual([]);
+		expect(expected['deviceKeys grace']).toEqual([{ deviceId: 'grace-desk-000001', sessionId: 's-grace', publicKey: 'BGraceDesk', createdAt: expect.any(Number) }]);
 		expect(cursors.get(fixture.users[5]!.id)).toHaveLength(172);
 
 		const postgres = await openPostgres(url);

@@ -9,7 +9,7 @@ import { createPool, type PostgresOptions } from './pool';
 import { inTransaction } from './transaction';
 
 /** The tables a copy fills, in the order it fills them (a row after the rows it refers to). */
-export type CopiedTable = 'users' | 'relations' | 'sessions' | 'retired_refresh_tokens' | 'call_history';
+export type CopiedTable = 'users' | 'relations' | 'sessions' | 'retired_refresh_tokens' | 'call_history' | 'device_keys';
 
 /** How many rows a copy wrote, per table. */
 export type CopyCounts = Record<CopiedTable, number>;
@@ -70,6 +70,11 @@ const TABLES: readonly TableCopy[] = [
 			seq: 'bigint', call_id: 'text', user_id: 'text', other_handle: 'text', other_display_name: 'text',
 			direction: 'text', media: 'text', outcome: 'text', started_at: 'bigint', duration_ms: 'bigint',
 		},
+	},
+	{
+		table: 'device_keys',
+		select: 'SELECT user_id, device_id, session_id, public_key, created_at FROM device_keys',
+		columns: { user_id: 'text', device_id: 'text', session_id: 'text', public_key: 'text', created_at: 'bigint' },
 	},
 ];
 
