@@ -3,8 +3,9 @@ import { secretEquals, type Claims, type TokenService } from '../auth';
 import type { AccountsConfig, AuthConfig } from '../config';
 import { AppError, NotFoundError } from '../errors';
 import type { Logger } from '../logging';
-import type { CallRecord, HistoryCursor, PublicUser, RelationKind, Session, Store, User, UserSettings } from '../store';
+import type { CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, Session, Store, User, UserSettings } from '../store';
 import { TypedEmitter } from '../util';
+import { checkDevicePublicKey } from './devicePublicKey';
 import { hashPassword, verifyPassword } from './passwords';
 
 /**
@@ -12,6 +13,9 @@ import { hashPassword, verifyPassword } from './passwords';
  * answer again (the same new refresh token), and is not taken for a theft.
  */
 const REUSE_GRACE_MS = 10_000;
+
+/** A published device of the account, as its owner sees it: `current` is the caller's own login session's. */
+export type OwnDevice = Omit<DeviceKey, 'sessionId'> & { current: boolean };
 
 /** What signup, login and refresh return. */
 export type LoginResult = { token: string; refreshToken: string; expiresIn: number; user: PublicUser };
@@ -183,7 +187,7 @@ export class AccountService {
 		return user;
 	}
 
-	/** Ends the login session of an account token. @throws unauthorized for other tokens */
+	/** Ends the login session of an account token (its device key goes with it). @throws unauthorized for other tokens */
 	async logout(claims: Claims): Promise<void> {
 		const user = await this.me(claims);
 		await this.#store.revokeSession(claims.sid!);
@@ -200,7 +204,7 @@ export class AccountService {
 		this.observer.safeEmit('sessionsEnded', user.id, { except: claims.sid });
 	}
 
-	/** Deletes the account and its data: relations both ways, sessions. */
+	/** Deletes the account and its data: relations both ways, sessions, device keys. */
 	async deleteAccount(claims: Claims, password: string): Promise<void> {
 		const user = await this.me(claims);
 		await this.#checkPassword(user, password);
@@ -269,6 +273,27 @@ export class AccountService {
 	/** The account's call history, newest first. */
 	async callHistory(claims: Claims, options: { before?: HistoryCursor; limit: number }): Promise<CallRecord[]> {
 		return this.#store.callHistory((await this.me(claims)).id, options);
+	}
+
+	/**
+	 * Publishes the end-to-end encryption identity of the caller's device (docs/e2ee.md), bound to the
+	 * token's login session: a sign-out of that session, or the account's deletion, deletes it again.
+	 * Publishing again replaces it; a session publishing another device id loses its earlier one.
+	 * @throws unauthorized for a token without a login session (a room or dev token)
+	 * @throws validation_failed when `publicKey` is not a P-256 point (checkDevicePublicKey)
+	 */
+	async publishDevice(claims: Claims, deviceId: string, publicKey: string): Promise<void> {
+		const user = await this.me(claims);
+		await checkDevicePublicKey(publicKey);
+		await this.#store.putDeviceKey({ userId: user.id, deviceId, sessionId: claims.sid!, publicKey });
+		// NOTE: never the key itself; the device id alone tells one device from another.
+		this.#logger.info('device key published', { userId: user.id, deviceId });
+	}
+
+	/** The account's published devices, oldest first, marking the caller's own. */
+	async devices(claims: Claims): Promise<OwnDevice[]> {
+		const user = await this.me(claims);
+		return (await this.#store.deviceKeys(user.id)).map(({ sessionId, ...key }) => ({ ...key, current: sessionId === claims.sid }));
 	}
 
 	/** The admin API: sets flags that the account's next token carries. */
