@@ -58,6 +58,7 @@ export const configSchema = z.strictObject({
 		loginsPerMinute: z.number().int().min(1).max(1_000_000),
 		searchesPerMinute: z.number().int().min(1).max(1_000_000),
 		relationWritesPerMinute: z.number().int().min(1).max(1_000_000),
+		deviceWritesPerMinute: z.number().int().min(1).max(1_000_000),
 		loginFailuresPerAccount: z.number().int().min(1).max(1_000_000),
 		loginFailureWindowSeconds: z.number().int().min(1).max(86_400),
 	}),

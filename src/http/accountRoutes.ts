@@ -44,14 +44,21 @@ const historyQuery = z.strictObject({
 	limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 const flagsBody = z.strictObject({ verified: z.boolean().optional(), premium: z.boolean().optional() });
+/** A device id the browser chose: random enough to be its own, short enough to index. */
+const deviceId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, { error: 'expected 16-64 of A-Z, a-z, 0-9, _ and -' });
+/** The alphabet and length of 65 bytes in base64url; AccountService checks that they are a P-256 point. */
+const deviceBody = z.strictObject({
+	publicKey: z.string().regex(/^[A-Za-z0-9_-]{87}$/, { error: 'expected an uncompressed P-256 point as base64url without padding (87 characters)' }),
+});
 
 const RELATIONS: Record<string, RelationKind> = { contacts: 'contact', follows: 'follow', blocks: 'block' };
 
 /**
  * The account API: sign-up and login (public, rate-limited per IP; failed
  * logins also per handle), the caller's own account, relations (rate-limited
- * per account) and settings (token required), the directory (token required,
- * rate-limited) and the admin API (admin token).
+ * per account) and settings (token required), the account's devices' end-to-end
+ * encryption keys (publishing rate-limited per account), the directory (token
+ * required, rate-limited) and the admin API (admin token).
  */
 export function accountRoutes({ accounts, config, limiters }: { accounts: AccountService; config: AccountsConfig; limiters: LimiterFactory }): Router {
 	const router = Router();
@@ -67,6 +74,7 @@ export function accountRoutes({ accounts, config, limiters }: { accounts: Accoun
 	const passwordLimit = rateLimitPerIp(limiters('password', config.loginsPerMinute, 60));
 	const searchLimit = rateLimitPerIp(limiters('search', config.searchesPerMinute, 60));
 	const relationLimit = rateLimitPerAccount(limiters('relations', config.relationWritesPerMinute, 60));
+	const deviceLimit = rateLimitPerAccount(limiters('devices', config.deviceWritesPerMinute, 60));
 	// NOTE: per handle as typed, whether or not an account has it (an unknown handle and a wrong
 	// password get the same answers, over the limit too), and whatever the address: a guesser
 	// cannot spread over addresses, and the owner's own login starts the count again.
@@ -150,6 +158,16 @@ export function accountRoutes({ accounts, config, limiters }: { accounts: Accoun
 			res.status(204).end();
 		});
 	}
+
+	router.get('/api/me/devices', auth, async (_req, res) => {
+		const devices = await accounts.devices(claimsOf(res));
+		res.json({ devices: devices.map((d) => ({ deviceId: d.deviceId, publicKey: d.publicKey, createdAt: new Date(d.createdAt).toISOString(), current: d.current })) });
+	});
+	router.put('/api/me/devices/:deviceId', auth, deviceLimit, async (req, res) => {
+		const id = validate(deviceId, req.params.deviceId, 'deviceId');
+		await accounts.publishDevice(claimsOf(res), id, validate(deviceBody, req.body).publicKey);
+		res.status(204).end();
+	});
 
 	// NOTE: counted once authenticated: requests refused for their token use no quota.
 	router.get('/api/users', auth, searchLimit, async (req, res) => {

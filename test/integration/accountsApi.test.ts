@@ -1,4 +1,5 @@
-import { api, signup, type TestAccount } from '../helpers/accounts';
+import { webcrypto } from 'node:crypto';
+import { api, login, signup, type TestAccount } from '../helpers/accounts';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { SignalingClient } from '../helpers/signalingClient';
 
@@ -65,7 +66,7 @@ describe('the accounts API over real HTTP and a real SQLite file', () => {
 	test('every route but the public ones needs a valid token', async () => {
 		const routes: [string, string][] = [
 			['GET', '/api/me'], ['DELETE', '/api/me'], ['POST', '/api/me/password'], ['GET', '/api/me/settings'], ['PATCH', '/api/me/settings'],
-			['GET', '/api/me/calls'], ['GET', '/api/users?q=a'], ['POST', '/api/auth/logout'],
+			['GET', '/api/me/calls'], ['GET', '/api/users?q=a'], ['POST', '/api/auth/logout'], ['GET', '/api/me/devices'], ['PUT', '/api/me/devices/any-device-000001'],
 			...(['contacts', 'follows', 'blocks'] as const).flatMap((r) => [['GET', `/api/me/${r}`], ['PUT', `/api/me/${r}/bob_b`], ['DELETE', `/api/me/${r}/bob_b`]] as [string, string][]),
 		];
 		const expired = await node.tokens.issue({ sub: ada.id, handle: 'ada_l' }, -10);
@@ -164,9 +165,117 @@ describe('the accounts API over real HTTP and a real SQLite file', () => {
 	});
 });
 
+/** A public key as a browser publishes it: WebCrypto's raw export of an ECDH P-256 key, base64url. */
+async function devicePublicKey(): Promise<string> {
+	const pair = await webcrypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits']);
+	return Buffer.from(await webcrypto.subtle.exportKey('raw', pair.publicKey)).toString('base64url');
+}
+
+describe('device keys over real HTTP', () => {
+	let node: TestNode;
+	beforeAll(async () => {
+		node = await startTestNode({ media: { workers: 1 }, log: { level: 'debug' }, accounts: { signupsPerHour: 10_000, loginsPerMinute: 10_000, deviceWritesPerMinute: 10_000 } });
+	});
+	afterAll(() => node.close());
+
+	const publish = (token: string | undefined, deviceId: string, body: unknown) => api(node, token, 'PUT', `/api/me/devices/${deviceId}`, body);
+	const devices = async (token: string) => {
+		const res = await api(node, token, 'GET', '/api/me/devices');
+		expect(res.status).toBe(200);
+		return res.body.devices as { deviceId: string; publicKey: string; createdAt: string; current: boolean }[];
+	};
+
+	test('publish, list with the current device marked, publish again replaces; no key is ever logged', async () => {
+		const ada = await signup(node, 'dev_ada');
+		const phone = await login(node, ada);
+		const [laptopKey, phoneKey, newKey] = [await devicePublicKey(), await devicePublicKey(), await devicePublicKey()];
+		expect(await devices(ada.token)).toEqual([]);
+		expect(await publish(ada.token, 'laptop-0123456789', { publicKey: laptopKey })).toEqual({ status: 204, body: undefined });
+		expect(await publish(phone, 'phone_ABCDEF-98765', { publicKey: phoneKey })).toEqual({ status: 204, body: undefined });
+		const listed = await devices(ada.token);
+		expect(listed).toEqual([
+			{ deviceId: 'laptop-0123456789', publicKey: laptopKey, createdAt: expect.any(String), current: true },
+			{ deviceId: 'phone_ABCDEF-98765', publicKey: phoneKey, createdAt: expect.any(String), current: false },
+		]);
+		expect(Math.abs(Date.parse(listed[0]!.createdAt) - Date.now())).toBeLessThan(60_000);
+		expect((await devices(phone)).map((d) => d.current)).toEqual([false, true]);
+		expect(await publish(ada.token, 'laptop-0123456789', { publicKey: newKey })).toMatchObject({ status: 204 });
+		expect((await devices(ada.token)).find((d) => d.deviceId === 'laptop-0123456789')?.publicKey).toBe(newKey);
+		// One device per session: the laptop's session publishing another id drops its first.
+		expect(await publish(ada.token, 'laptop-renamed-0001', { publicKey: newKey })).toMatchObject({ status: 204 });
+		expect((await devices(ada.token)).map((d) => d.deviceId).sort()).toEqual(['laptop-renamed-0001', 'phone_ABCDEF-98765']);
+		// Another account sees none of them.
+		expect(await devices((await signup(node, 'dev_other')).token)).toEqual([]);
+		const logged = JSON.stringify(node.logLines());
+		expect(logged).toContain('device key published');
+		for (const key of [laptopKey, phoneKey, newKey]) {
+			expect(logged).not.toContain(key);
+		}
+	});
+
+	test('a bad device id, a bad key, a point off the curve or another field: 400 validation_failed, nothing stored', async () => {
+		const bob = await signup(node, 'dev_bob');
+		const good = await devicePublicKey();
+		const bytes = Buffer.from(good, 'base64url');
+		const offCurve = Buffer.from(bytes);
+		offCurve[64]! ^= 1;
+		const compressed = Buffer.concat([Buffer.from([0x02 | (bytes[64]! & 1)]), bytes.subarray(1, 33)]);
+		const badIds = ['short-123456789', 'x'.repeat(65), 'has%20space-123456', 'dots.are.not.ok.123', encodeURIComponent('émile-0123456789')];
+		for (const id of badIds) {
+			const res = await publish(bob.token, id, { publicKey: good });
+			expect([id, res.status, res.body.error.code]).toEqual([id, 400, 'validation_failed']);
+		}
+		const badBodies: unknown[] = [
+			{}, { publicKey: 42 }, { publicKey: '' }, { publicKey: `${good}=` }, { publicKey: bytes.toString('base64') }, { publicKey: good.slice(1) },
+			{ publicKey: Buffer.concat([Buffer.from([0x05]), bytes.subarray(1)]).toString('base64url') },
+			{ publicKey: compressed.toString('base64url') }, { publicKey: Buffer.alloc(65).fill(4, 0, 1).toString('base64url') },
+			{ publicKey: offCurve.toString('base64url') }, { publicKey: good, sessionId: 'mine' }, { publicKey: good, extra: 1 }, [good], 'x',
+		];
+		for (const body of badBodies) {
+			const res = await publish(bob.token, 'bob-device-000001', body);
+			expect([JSON.stringify(body), res.status, res.body.error.code]).toEqual([JSON.stringify(body), 400, 'validation_failed']);
+		}
+		expect((await publish(bob.token, 'bob-device-000001', { publicKey: offCurve.toString('base64url') })).body.error.message).toBe('publicKey: not a point on the P-256 curve');
+		expect(await devices(bob.token)).toEqual([]);
+		expect(await publish(bob.token, 'bob-device-000001', { publicKey: good })).toMatchObject({ status: 204 });
+	});
+
+	test('no token, a room token or a dev token cannot publish or list', async () => {
+		const cat = await signup(node, 'dev_cat');
+		const key = await devicePublicKey();
+		const { sid } = await node.tokens.verify(cat.token);
+		const room = await node.tokens.issue({ sub: cat.id, handle: cat.handle, name: cat.handle, rooms: ['some-room'], psid: sid });
+		const dev = await node.tokens.issue({ sub: 'dev-x', rooms: ['*'] });
+		for (const token of [undefined, 'garbage', room, dev]) {
+			const put = await publish(token, 'cat-device-000001', { publicKey: key });
+			const get = await api(node, token, 'GET', '/api/me/devices');
+			expect([put.status, put.body.error.code, get.status, get.body.error.code]).toEqual([401, 'unauthorized', 401, 'unauthorized']);
+		}
+		expect(await devices(cat.token)).toEqual([]);
+	});
+
+	test('signing out removes the device; a password change removes the other sessions\'; deleting the account removes all', async () => {
+		const dan = await signup(node, 'dev_dan');
+		const [second, third] = [await login(node, dan), await login(node, dan)];
+		await publish(dan.token, 'dan-first-0000001', { publicKey: await devicePublicKey() });
+		await publish(second, 'dan-second-000001', { publicKey: await devicePublicKey() });
+		await publish(third, 'dan-third-0000001', { publicKey: await devicePublicKey() });
+		expect((await api(node, second, 'POST', '/api/auth/logout')).status).toBe(204);
+		expect((await devices(dan.token)).map((d) => d.deviceId)).toEqual(['dan-first-0000001', 'dan-third-0000001']);
+		expect((await publish(second, 'dan-second-000001', { publicKey: await devicePublicKey() })).status).toBe(401);
+
+		expect((await api(node, third, 'POST', '/api/me/password', { currentPassword: 'pw-dev_dan-secret', newPassword: 'another password' })).status).toBe(204);
+		expect((await devices(third)).map((d) => [d.deviceId, d.current])).toEqual([['dan-third-0000001', true]]);
+
+		expect((await api(node, third, 'DELETE', '/api/me', { password: 'another password' })).status).toBe(204);
+		expect(await node.store.deviceKeys(dan.id)).toEqual([]);
+		expect(await node.store.deviceKey(dan.id, 'dan-third-0000001')).toBeUndefined();
+	});
+});
+
 describe('rate limits per IP', () => {
 	test('sign-ups, logins and searches over their limits get 429 rate_limited with Retry-After', async () => {
-		const node = await startTestNode({ media: { workers: 1 }, accounts: { signupsPerHour: 2, loginsPerMinute: 2, searchesPerMinute: 2 } });
+		const node = await startTestNode({ media: { workers: 1 }, accounts: { signupsPerHour: 2, loginsPerMinute: 2, searchesPerMinute: 2, deviceWritesPerMinute: 2 } });
 		try {
 			const first = await signup(node, 'rl_one');
 			await signup(node, 'rl_two');
@@ -183,6 +292,13 @@ describe('rate limits per IP', () => {
 				expect((await api(node, first.token, 'GET', '/api/users?q=rl')).status).toBe(200);
 			}
 			expect((await api(node, first.token, 'GET', '/api/users?q=rl')).status).toBe(429);
+			// Device key publications: per account, a counter of their own.
+			const publicKey = await devicePublicKey();
+			for (let i = 0; i < 2; i++) {
+				expect((await api(node, first.token, 'PUT', '/api/me/devices/rl-device-0000001', { publicKey })).status).toBe(204);
+			}
+			const over = await api(node, first.token, 'PUT', '/api/me/devices/rl-device-0000001', { publicKey });
+			expect([over.status, over.body.error.code]).toEqual([429, 'rate_limited']);
 		} finally {
 			await node.close();
 		}
