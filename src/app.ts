@@ -44,6 +44,8 @@ export type App = {
 	io: SignalingServer['io'];
 	/** Tells devices of their calls, on every node of a fleet. */
 	devices: SignalingServer['devices'];
+	/** Sender keys between the peers of calls' rooms (tests withhold some through it). */
+	keys: SignalingServer['keys'];
 	/** Stops taking connections and closes open ones (HTTP and socket.io). Idempotent. */
 	close(): Promise<void>;
 };
@@ -117,6 +119,7 @@ export function buildApp(deps: AppDeps): App {
 		httpServer,
 		io: signaling.io,
 		devices: signaling.devices,
+		keys: signaling.keys,
 		close() {
 			closing ??= (async () => {
 				const listening = httpServer.listening;

@@ -2,7 +2,7 @@ import type { Logger } from '../logging';
 import type { CallMedia, User } from '../store';
 import type { Clock, Timer } from '../util';
 import { CALL_STATES, type CallState } from './callState';
-import type { CallSnapshot } from './fleet';
+import type { CallParty, CallSnapshot, PartyIdentity } from './fleet';
 import { LEG_STATES, type LegOutcome, type LegState } from './legState';
 import type { Device } from './Presence';
 
@@ -26,6 +26,8 @@ export type Leg = {
 	readonly acceptedAt?: number;
 	/** The login session that answered: the callee's room token is bound to it. */
 	readonly sid?: string;
+	/** The device that answered, for the call's end-to-end encryption. */
+	readonly identity?: PartyIdentity;
 };
 
 type LegRecord = { -readonly [K in keyof Leg]: Leg[K] } & { timer?: Timer };
@@ -43,6 +45,8 @@ export class Call {
 	readonly callerDevice: Device;
 	/** The login session that placed the call: the caller's room token ends with it. */
 	readonly callerSid: string;
+	/** The device that placed the call, for its end-to-end encryption. */
+	readonly callerIdentity: PartyIdentity | undefined;
 	readonly media: Media;
 	readonly startedAt: number;
 	readonly #legs = new Map<string, LegRecord>();
@@ -50,12 +54,13 @@ export class Call {
 	readonly #logger: Logger;
 	#state: CallState = 'ringing';
 
-	constructor(init: { id: string; caller: User; callerDevice: Device; callerSid: string; media: Media; clock: Clock; logger: Logger; startedAt?: number }) {
+	constructor(init: { id: string; caller: User; callerDevice: Device; callerSid: string; callerIdentity?: PartyIdentity; media: Media; clock: Clock; logger: Logger; startedAt?: number }) {
 		this.id = init.id;
 		this.roomId = `${CALL_ROOM_PREFIX}${init.id}`;
 		this.caller = init.caller;
 		this.callerDevice = init.callerDevice;
 		this.callerSid = init.callerSid;
+		this.callerIdentity = init.callerIdentity;
 		this.media = init.media;
 		this.#clock = init.clock;
 		this.startedAt = init.startedAt ?? init.clock.now();
@@ -73,11 +78,11 @@ export class Call {
 		if (!caller) {
 			throw new Error('the caller of the call is not known');
 		}
-		const call = new Call({ id: snapshot.id, caller, callerSid: snapshot.caller.sid, media: snapshot.media, startedAt: snapshot.startedAt, ...init });
+		const call = new Call({ id: snapshot.id, caller, callerSid: snapshot.caller.sid, callerIdentity: snapshot.caller.identity, media: snapshot.media, startedAt: snapshot.startedAt, ...init });
 		for (const leg of snapshot.legs) {
 			const user = users.get(leg.id);
 			if (user) {
-				call.#legs.set(user.id, { user, state: leg.state, silenced: leg.silenced, acceptedAt: leg.acceptedAt, sid: leg.sid });
+				call.#legs.set(user.id, { user, state: leg.state, silenced: leg.silenced, acceptedAt: leg.acceptedAt, sid: leg.sid, identity: leg.identity });
 			}
 		}
 		if (snapshot.legs.some((leg) => leg.acceptedAt !== undefined)) {
@@ -93,10 +98,14 @@ export class Call {
 			owner,
 			media: this.media,
 			startedAt: this.startedAt,
-			caller: { id: this.caller.id, handle: this.caller.handle, sid: this.callerSid, device: this.callerDevice.id },
+			caller: {
+				id: this.caller.id, handle: this.caller.handle, sid: this.callerSid, device: this.callerDevice.id,
+				...(this.callerIdentity ? { identity: this.callerIdentity } : {}),
+			},
 			legs: this.legs().map((leg) => ({
 				id: leg.user.id, handle: leg.user.handle, state: leg.state, silenced: leg.silenced,
 				...(leg.sid === undefined ? {} : { sid: leg.sid }),
+				...(leg.identity === undefined ? {} : { identity: leg.identity }),
 				...(leg.acceptedAt === undefined ? {} : { acceptedAt: leg.acceptedAt }),
 			})),
 		};
@@ -134,10 +143,11 @@ export class Call {
 
 	/**
 	 * Moves a leg on (a leg that stops ringing loses its ring timer). The first
-	 * leg accepted, by the login session `sid`, makes the call active.
+	 * leg accepted, by the login session `sid` on the device `identity`, makes
+	 * the call active.
 	 * @throws InvalidStateError
 	 */
-	settle(leg: Leg, to: LegState, sid?: string): void {
+	settle(leg: Leg, to: LegState, sid?: string, identity?: PartyIdentity): void {
 		const record = this.#record(leg);
 		LEG_STATES.assert(record.state, to);
 		this.#logger.debug(`call leg ${record.state} -> ${to}`, { calleeId: record.user.id, from: record.state, to });
@@ -147,6 +157,7 @@ export class Call {
 		if (to === 'accepted') {
 			record.acceptedAt = this.#clock.now();
 			record.sid = sid;
+			record.identity = identity;
 			if (this.#state === 'ringing') {
 				this.#to('active');
 			}
@@ -186,16 +197,16 @@ export class Call {
 	}
 
 	isParty(userId: string): boolean {
-		return this.partySession(userId) !== undefined;
+		return this.party(userId) !== undefined;
 	}
 
-	/** The login session through which `userId` is a party of the call (caller, or a callee in it), if it is one. */
-	partySession(userId: string): string | undefined {
+	/** How `userId` is a party of the call (caller, or a callee in it): its login session and device, if it is one. */
+	party(userId: string): CallParty | undefined {
 		if (this.caller.id === userId) {
-			return this.callerSid;
+			return { sid: this.callerSid, identity: this.callerIdentity };
 		}
 		const leg = this.#legs.get(userId);
-		return leg?.state === 'accepted' ? leg.sid : undefined;
+		return leg?.state === 'accepted' && leg.sid !== undefined ? { sid: leg.sid, identity: leg.identity } : undefined;
 	}
 
 	/** Stops every ring timer: the node is closing. */

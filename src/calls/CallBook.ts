@@ -2,7 +2,7 @@ import { NotFoundError } from '../errors';
 import type { Logger } from '../logging';
 import type { Call, Leg } from './Call';
 import type { PartyRemovedReason } from './events';
-import { snapshotPartySession, type CallFleet, type CallSnapshot, type Party, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
+import { snapshotParty, type CallFleet, type CallParty, type CallSnapshot, type Party, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
 
 /**
  * The calls this node owns, and the way to the others. A node alone owns
@@ -92,14 +92,14 @@ export class CallBook {
 		return this.#fleet!.send(call, request, args);
 	}
 
-	/** The login session through which `userId` is a party of the call `callId`, wherever it is owned. */
-	async partySession(callId: string, userId: string): Promise<string | undefined> {
+	/** How `userId` is a party of the call `callId` (login session, device), wherever it is owned. */
+	async party(callId: string, userId: string): Promise<CallParty | undefined> {
 		const call = this.#calls.get(callId);
 		if (call || !this.#fleet) {
-			return call?.partySession(userId);
+			return call?.party(userId);
 		}
 		const elsewhere = await this.#fleet.get(callId);
-		return elsewhere && snapshotPartySession(elsewhere, userId);
+		return elsewhere && snapshotParty(elsewhere, userId);
 	}
 
 	/** Whether the account is a party of a call other than `callId`, here or elsewhere. */

@@ -5,6 +5,7 @@ import { TypedEmitter } from '../util';
 import { CALL_ROOM_PREFIX, isCallRoom, type Call } from './Call';
 import type { CallBook } from './CallBook';
 import type { CallServiceAccessEvents, PartyRemovedReason } from './events';
+import type { PartyIdentity } from './fleet';
 
 /**
  * Who may be in a call's room (`call-<callId>`): its current parties, each on
@@ -32,18 +33,19 @@ export class CallRooms {
 	 * exactly that room (a `*` grant never covers a call), and its `sub` is a
 	 * current party of the live call (its caller, or a callee who accepted and
 	 * has not hung up), on the login session the token was issued to when the
-	 * token names one (`psid`). False for a room of no live call.
+	 * token names one (`psid`); with the device the party placed or answered
+	 * the call with, if it named one. Undefined for a room of no live call.
 	 */
-	async mayJoin(claims: Claims, roomId: string): Promise<boolean> {
+	async mayJoin(claims: Claims, roomId: string): Promise<{ identity?: PartyIdentity } | undefined> {
 		if (!isCallRoom(roomId) || !claims.rooms?.includes(roomId)) {
-			return false;
+			return undefined;
 		}
-		const sid = await this.#book.partySession(roomId.slice(CALL_ROOM_PREFIX.length), claims.sub);
-		if (sid === undefined) {
-			return false;
+		const party = await this.#book.party(roomId.slice(CALL_ROOM_PREFIX.length), claims.sub);
+		if (party === undefined) {
+			return undefined;
 		}
 		const bound = claims.psid ?? claims.sid;
-		return bound === undefined || bound === sid;
+		return bound === undefined || bound === party.sid ? { identity: party.identity } : undefined;
 	}
 
 	/** A token for the call's room, bound to the login session `sid` of the device it goes to. */

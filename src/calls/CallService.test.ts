@@ -113,7 +113,7 @@ describe('CallService with a fake clock', () => {
 	test('an invite rings every device of the callee until the ring timeout, then is missed', async () => {
 		const { caller, callerDevice, callees: [callee], callId } = await ringing();
 		for (const d of callee!.devices) {
-			expect(d.seen).toEqual([{ name: 'incoming', data: { callId, from: { handle: caller.user.handle, displayName: caller.user.displayName, verified: false }, media: 'audio', waiting: false } }]);
+			expect(d.seen).toEqual([{ name: 'incoming', data: { callId, from: { handle: caller.user.handle, displayName: caller.user.displayName, verified: false }, media: 'audio', waiting: false, e2ee: true } }]);
 		}
 		expect(callerDevice.seen).toEqual([{ name: 'ringing', data: { callId, handle: callee!.user.handle } }]);
 
@@ -187,7 +187,7 @@ describe('CallService with a fake clock', () => {
 		expect(toCaller).toMatchObject({ name: 'accepted', data: { callId, handle: callee!.user.handle, roomId: accepted.roomId } });
 		expect(await tokens.verify(accepted.token)).toMatchObject({ sub: callee!.user.id, rooms: [accepted.roomId], psid: callee!.claims.sid });
 		expect(await tokens.verify((toCaller!.data as { token: string }).token)).toMatchObject({ sub: caller.user.id, rooms: [accepted.roomId], psid: caller.claims.sid });
-		expect(await calls.mayJoinRoom({ ...callee!.claims, rooms: [accepted.roomId] }, accepted.roomId)).toBe(true);
+		expect(await calls.mayJoinRoom({ ...callee!.claims, rooms: [accepted.roomId] }, accepted.roomId)).toEqual({ identity: undefined });
 		expect(started).toEqual([callId]);
 		expect(outcomes).toEqual(['answered']);
 		// The ring timer is gone with the ringing: the call goes on past it.
@@ -228,7 +228,7 @@ describe('CallService with a fake clock', () => {
 		expect(row).toMatchObject({ outcome: 'answered', durationMs: 62_000, startedAt: Date.UTC(2030, 0, 1) });
 		expect(await history(callee!.user)).toEqual([['incoming', 'answered']]);
 		expect(ended).toEqual([callId]);
-		expect(await calls.mayJoinRoom({ ...caller.claims, rooms: [roomId] }, roomId)).toBe(false);
+		expect(await calls.mayJoinRoom({ ...caller.claims, rooms: [roomId] }, roomId)).toBeUndefined();
 		await expect(calls.token(caller.claims, callId)).rejects.toMatchObject({ code: 'not_found' });
 		await expect(calls.hangup(caller.claims, callId)).rejects.toMatchObject({ code: 'not_found' });
 	});

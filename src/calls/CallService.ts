@@ -11,8 +11,9 @@ import type { CallServiceAccessEvents, CallServiceEvents, PartyRemovedReason } f
 import { CallBook } from './CallBook';
 import { CallEnds } from './CallEnds';
 import { CallRooms } from './CallRooms';
-import { loginSession, partyOf, type CallFleet, type CallSnapshot, type Party, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
+import { loginSession, partyOf, type CallFleet, type CallSnapshot, type Party, type PartyIdentity, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
 import { InviteLimiter, type InviteLimits } from './InviteLimiter';
+import { publishedIdentity } from './partyIdentity';
 import { LEG_STATES, type LegOutcome } from './legState';
 import type { Device, Presence } from './Presence';
 import { ringableCallee, screenInvite, type RingableDeps } from './ringable';
@@ -84,11 +85,17 @@ export class CallService {
 		return this.#book.size;
 	}
 
+	/** The device `deviceId` of the bearer's login session, as a party's identity (partyIdentity.ts). @throws e2ee_unavailable */
+	async identity(claims: Party, deviceId: string | undefined): Promise<PartyIdentity | undefined> {
+		return publishedIdentity(this.#store, claims, deviceId);
+	}
+
 	/**
-	 * Invites handles to a new call, or to the running call `callId` of the caller.
+	 * Invites handles to a new call, placed from the device `identity`, or to
+	 * the running call `callId` of the caller.
 	 * @throws unavailable when no callee rings; rate_limited, premium_required for the caller's own situation
 	 */
-	async invite(claims: Claims, device: Device, request: { to: string[]; media?: Media; callId?: string }): Promise<{ callId: string; invited: Record<string, 'ringing' | 'unavailable'> }> {
+	async invite(claims: Claims, device: Device, request: { to: string[]; media?: Media; callId?: string }, identity?: PartyIdentity): Promise<{ callId: string; invited: Record<string, 'ringing' | 'unavailable'> }> {
 		const caller = await this.#account(claims);
 		if (this.#draining && !request.callId) {
 			throw new AppError('draining');
@@ -131,7 +138,7 @@ export class CallService {
 		}
 		const isNew = !call;
 		if (!call) {
-			call = new Call({ id: randomUUID(), caller, callerDevice: device, callerSid: loginSession(claims), media, clock: this.#clock, logger: this.#logger });
+			call = new Call({ id: randomUUID(), caller, callerDevice: device, callerSid: loginSession(claims), callerIdentity: identity, media, clock: this.#clock, logger: this.#logger });
 			this.#book.add(call);
 		}
 		const ringing = call;
@@ -144,10 +151,10 @@ export class CallService {
 		return { callId: call.id, invited };
 	}
 
-	/** A callee's device answers: the other devices stop ringing; both sides get the room and a token. */
-	async accept(claims: Party, device: Device, callId: string): Promise<{ callId: string; roomId: string; token: string }> {
+	/** A callee's device (`identity`) answers: the other devices stop ringing; both sides get the room and a token. */
+	async accept(claims: Party, device: Device, callId: string, identity?: PartyIdentity): Promise<{ callId: string; roomId: string; token: string }> {
 		if (!this.#book.get(callId)) {
-			return this.#remote(claims, callId, 'accept', { party: partyOf(claims), device: device.id });
+			return this.#remote(claims, callId, 'accept', { party: partyOf(claims), device: device.id, ...(identity ? { identity } : {}) });
 		}
 		const { call, leg } = this.#ringingLegOf(claims, callId, 'accepted');
 		// Call waiting: answering ends the callee's other calls, here and on other nodes.
@@ -160,7 +167,7 @@ export class CallService {
 		LEG_STATES.assert(leg.state, 'accepted');
 		const starts = call.state === 'ringing';
 		const sid = loginSession(claims);
-		call.settle(leg, 'accepted', sid);
+		call.settle(leg, 'accepted', sid, identity);
 		this.#book.changed(call);
 		this.#presence.notifyUser(leg.user.id, 'answeredElsewhere', { callId }, device);
 		const token = await this.#rooms.token(leg.user, call, sid);
@@ -227,7 +234,7 @@ export class CallService {
 		if (!call) {
 			return this.#remote(claims, callId, 'token', { party: partyOf(claims) });
 		}
-		if (call.partySession(claims.sub) !== sid) {
+		if (call.party(claims.sub)?.sid !== sid) {
 			throw new NotFoundError('no such call');
 		}
 		// NOTE: the party as the call holds it, not read from the store again, so that a party can get back
@@ -236,8 +243,8 @@ export class CallService {
 		return { roomId: call.roomId, token: await this.#rooms.token(user, call, sid) };
 	}
 
-	/** Whether the bearer may join the call room `roomId` now (CallRooms.mayJoin). */
-	async mayJoinRoom(claims: Claims, roomId: string): Promise<boolean> {
+	/** Whether the bearer may join the call room `roomId` now, and with which device (CallRooms.mayJoin). */
+	async mayJoinRoom(claims: Claims, roomId: string): Promise<{ identity?: PartyIdentity } | undefined> {
 		return this.#rooms.mayJoin(claims, roomId);
 	}
 
@@ -351,6 +358,7 @@ export class CallService {
 			from: { handle: call.caller.handle, displayName: call.caller.displayName, verified: call.caller.verified },
 			media: call.media,
 			waiting,
+			e2ee: true,
 		});
 		call.callerDevice.notify('ringing', { callId: call.id, handle: callee.handle });
 		this.#logger.info('call ringing', { callId: call.id, calleeId: callee.id });

@@ -7,7 +7,7 @@ import type { Clock } from '../util';
 import { Call } from './Call';
 import { CALL_ENTRY_VERSION, callEntrySchema, callReplySchemas, callRequestSchemas, partyRemovedSchema, recheckSchema } from './callEntry';
 import type { CallService } from './CallService';
-import { snapshotPartySession, type CallFleet, type CallSnapshot, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
+import { snapshotParty, type CallFleet, type CallSnapshot, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
 import type { Presence } from './Presence';
 
 /** How long a call's entries outlive its last change: past it, one that nobody removed (a lost fleet) is gone. */
@@ -82,7 +82,7 @@ export class FleetCalls implements CallFleet {
 			}
 		};
 		const { accept, decline, cancel, hangup, token } = callRequestSchemas;
-		this.#bus.handle('call.accept', accept, async (a) => (owned(a.callId), calls.accept(a.party, device(a.device), a.callId)));
+		this.#bus.handle('call.accept', accept, async (a) => (owned(a.callId), calls.accept(a.party, device(a.device), a.callId, a.identity)));
 		this.#bus.handle('call.decline', decline, async (a) => (owned(a.callId), await calls.decline(a.party, device(a.device), a.callId), null));
 		this.#bus.handle('call.cancel', cancel, async (a) => (owned(a.callId), await calls.cancel(a.party, a.callId), null));
 		this.#bus.handle('call.hangup', hangup, async (a) => (owned(a.callId), await calls.hangup(a.party, a.callId), null));
@@ -101,7 +101,7 @@ export class FleetCalls implements CallFleet {
 			.sadd(this.#key(`calls:${this.nodeId}`), call.id);
 		for (const userId of [call.caller.id, ...call.legs.map((leg) => leg.id)]) {
 			const parties = this.#key(`party:${userId}`);
-			if (snapshotPartySession(call, userId) === undefined) {
+			if (snapshotParty(call, userId) === undefined) {
 				multi.srem(parties, call.id);
 			} else {
 				multi.sadd(parties, call.id).expire(parties, ENTRY_TTL_SECONDS);
@@ -138,7 +138,7 @@ export class FleetCalls implements CallFleet {
 		const calls: CallSnapshot[] = [];
 		for (const id of ids) {
 			const call = await this.get(id);
-			if (call && call.owner !== this.nodeId && snapshotPartySession(call, userId) !== undefined) {
+			if (call && call.owner !== this.nodeId && snapshotParty(call, userId) !== undefined) {
 				calls.push(call);
 			}
 		}

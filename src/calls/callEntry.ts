@@ -13,6 +13,8 @@ export const CALL_ENTRY_VERSION = 1;
 const id = z.string().min(1).max(64);
 const handle = z.string().min(1).max(64);
 const at = z.number().int().min(0);
+/** Optional: a call published by a node before issue 25 has none. */
+const identity = z.object({ deviceId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/), key: z.string().regex(/^[A-Za-z0-9_-]{87}$/) }).optional();
 const LEG_STATES = ['ringing', 'accepted', 'answered', 'declined', 'no_answer', 'cancelled'] as const;
 
 export const callEntrySchema = z.object({
@@ -21,13 +23,14 @@ export const callEntrySchema = z.object({
 	owner: nodeIdSchema,
 	media: z.enum(['audio', 'video']),
 	startedAt: at,
-	caller: z.object({ id, handle, sid: id, device: id }),
+	caller: z.object({ id, handle, sid: id, device: id, identity }),
 	legs: z.array(z.object({
 		id,
 		handle,
 		state: z.enum(LEG_STATES),
 		silenced: z.boolean(),
 		sid: id.optional(),
+		identity,
 		acceptedAt: at.optional(),
 	})).max(1000),
 }) satisfies z.ZodType<CallSnapshot & { v: number }>;
@@ -36,7 +39,7 @@ const party = z.object({ sub: id, sid: id });
 
 /** Each request about a call, as the node that owns it takes it. */
 export const callRequestSchemas = {
-	accept: z.object({ callId: z.uuid(), party, device: id }),
+	accept: z.object({ callId: z.uuid(), party, device: id, identity }),
 	decline: z.object({ callId: z.uuid(), party, device: id }),
 	cancel: z.object({ callId: z.uuid(), party }),
 	hangup: z.object({ callId: z.uuid(), party }),

@@ -3,6 +3,16 @@ import type { CallMedia as Media } from '../store';
 import type { LegState } from './legState';
 
 /**
+ * The device a party takes part with (docs/e2ee.md): its id and the public
+ * key its account published, read from the store when it placed or answered
+ * the call. The other parties wrap their sender keys for it.
+ */
+export type PartyIdentity = { deviceId: string; key: string };
+
+/** A party of a call as its room needs it: the login session it takes part on, and its device. */
+export type CallParty = { sid: string; identity?: PartyIdentity };
+
+/**
  * A call as the node that owns it publishes it for the rest of a fleet: who
  * its parties are, on which login sessions and devices, and how far each leg
  * has gone. Enough for another node to check a join to its room, to send a
@@ -14,8 +24,8 @@ export type CallSnapshot = {
 	owner: string;
 	media: Media;
 	startedAt: number;
-	caller: { id: string; handle: string; sid: string; device: string };
-	legs: { id: string; handle: string; state: LegState; silenced: boolean; sid?: string; acceptedAt?: number }[];
+	caller: { id: string; handle: string; sid: string; device: string; identity?: PartyIdentity };
+	legs: { id: string; handle: string; state: LegState; silenced: boolean; sid?: string; identity?: PartyIdentity; acceptedAt?: number }[];
 };
 
 /** Who acts on a call: an account's login session (the `sub` and `sid` of its token). */
@@ -23,7 +33,7 @@ export type Party = { sub: string; sid?: string };
 
 /** What a node asks of the node that owns a call, with what it answers. */
 export type RemoteCallRequests = {
-	accept: { args: { party: Party; device: string }; result: { callId: string; roomId: string; token: string } };
+	accept: { args: { party: Party; device: string; identity?: PartyIdentity }; result: { callId: string; roomId: string; token: string } };
 	decline: { args: { party: Party; device: string }; result: null };
 	cancel: { args: { party: Party }; result: null };
 	hangup: { args: { party: Party }; result: null };
@@ -67,11 +77,11 @@ export function partyOf(claims: Party): Party {
 	return { sub: claims.sub, sid: loginSession(claims) };
 }
 
-/** The login session through which `userId` is a party of the call, if it is one. */
-export function snapshotPartySession(call: CallSnapshot, userId: string): string | undefined {
+/** How `userId` is a party of the call (its login session and device), if it is one. */
+export function snapshotParty(call: CallSnapshot, userId: string): CallParty | undefined {
 	if (call.caller.id === userId) {
-		return call.caller.sid;
+		return { sid: call.caller.sid, identity: call.caller.identity };
 	}
 	const leg = call.legs.find((l) => l.id === userId);
-	return leg?.state === 'accepted' ? leg.sid : undefined;
+	return leg?.state === 'accepted' && leg.sid !== undefined ? { sid: leg.sid, identity: leg.identity } : undefined;
 }

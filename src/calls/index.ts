@@ -7,7 +7,7 @@ export { InviteLimiter, type InviteLimits } from './InviteLimiter';
 export { calleeOutcome, LEG_STATES, type LegOutcome, type LegState } from './legState';
 export type { CallEndedReason, CallNotificationName, CallNotifications } from './notifications';
 export { LocalPresence, type Device, type Presence } from './Presence';
-export { snapshotPartySession, type CallFleet, type CallSnapshot, type Party, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
+export { snapshotParty, type CallFleet, type CallParty, type PartyIdentity, type CallSnapshot, type Party, type RemoteCallRequest, type RemoteCallRequests } from './fleet';
 export { FleetCalls } from './FleetCalls';
 export { FleetPresence, type DeviceSender } from './FleetPresence';
 export { RedisInviteLimiter } from './RedisInviteLimiter';

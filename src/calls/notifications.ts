@@ -5,8 +5,12 @@ import type { CallMedia as Media } from '../store';
  * payload. signaling/ maps each to its wire event (src/signaling/wire.ts).
  */
 export type CallNotifications = {
-	/** To each device of a callee: a call rings. `waiting`: the callee is in another call, which accepting ends. */
-	incoming: { callId: string; from: { handle: string; displayName: string; verified: boolean }; media: Media; waiting: boolean };
+	/**
+	 * To each device of a callee: a call rings. `waiting`: the callee is in
+	 * another call, which accepting ends. `e2ee`: the call is end-to-end
+	 * encrypted (every call between accounts is: docs/e2ee.md).
+	 */
+	incoming: { callId: string; from: { handle: string; displayName: string; verified: boolean }; media: Media; waiting: boolean; e2ee: boolean };
 	/** To the caller: the callee `handle` rings. */
 	ringing: { callId: string; handle: string };
 	/** To the caller: the callee `handle` answered; the call's room and a token for it. */

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
 	conflict: { status: 409, message: 'that already exists' },
 	room_full: { status: 409, message: 'the room is full' },
 	e2ee_mismatch: { status: 409, message: 'the room and the client differ on end-to-end encryption' },
+	e2ee_unavailable: { status: 409, message: 'this device has no end-to-end encryption key for the call' },
 	room_elsewhere: { status: 307, message: 'the room is on another node' },
 	limit_exceeded: { status: 403, message: 'a limit was reached' },
 	unsupported_protocol: { status: 400, message: 'unsupported protocol version' },

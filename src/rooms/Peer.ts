@@ -5,7 +5,7 @@ import type { Logger } from '../logging';
 import { fromMediasoupError, type ms } from '../media';
 import { throttle } from '../util';
 import type { Lease } from './lease';
-import type { PeerLink, PeerNotice, PeerView } from './PeerLink';
+import type { PeerIdentity, PeerLink, PeerNotice, PeerView } from './PeerLink';
 import type { PolicyApplier, PolicyPeer } from './PolicyApplier';
 import type { RoomRouter } from './RoomRouter';
 import { Subscriptions } from './Subscriptions';
@@ -15,6 +15,8 @@ export type PeerOptions = {
 	displayName: string;
 	/** Its client encrypts media end to end (the room keeps the two kinds apart). */
 	e2ee?: boolean;
+	/** The device of a call party, whose key the others wrap their sender keys for. */
+	identity?: PeerIdentity;
 	claims: Claims;
 	rtpCapabilities: ms.RtpCapabilities;
 	link: PeerLink;
@@ -57,6 +59,7 @@ export class Peer implements PeerView, PolicyPeer {
 	readonly cname = randomBytes(12).toString('base64url');
 	readonly displayName: string;
 	readonly e2ee: boolean;
+	readonly identity: PeerIdentity | undefined;
 	readonly claims: Claims;
 	readonly rtpCapabilities: ms.RtpCapabilities;
 	readonly joinStartedAt: number;
@@ -83,6 +86,7 @@ export class Peer implements PeerView, PolicyPeer {
 		this.joinStartedAt = options.joinStartedAt ?? Date.now();
 		this.displayName = options.displayName;
 		this.e2ee = options.e2ee ?? false;
+		this.identity = options.identity;
 		this.claims = options.claims;
 		this.rtpCapabilities = options.rtpCapabilities;
 		this.#link = options.link;

@@ -2,6 +2,13 @@ import type { ms } from '../media';
 import type { ProducerView } from './RoomProducer';
 import type { ConsumerAppData, PeerLimit } from './types';
 
+/**
+ * A call party's device (docs/e2ee.md): the device id and ECDH P-256 public
+ * key (base64url, uncompressed point) its account published, as the call
+ * recorded them. The other parties wrap their sender keys for this key.
+ */
+export type PeerIdentity = { readonly deviceId: string; readonly key: string };
+
 /** A peer as the others see it, on this node or another. */
 export type PeerView = {
 	readonly id: string;
@@ -10,6 +17,8 @@ export type PeerView = {
 	readonly handle: string | undefined;
 	/** Its client encrypts media end to end (docs/e2ee.md): a room's peers all do or none does. */
 	readonly e2ee: boolean;
+	/** The device of a call party (call rooms only). */
+	readonly identity: PeerIdentity | undefined;
 	readonly producers: ReadonlyMap<string, ProducerView>;
 };
 

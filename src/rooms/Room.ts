@@ -5,7 +5,7 @@ import { turnServers, type IceServer, type MediaWorker, type ms, type WorkerPool
 import { TypedEmitter } from '../util';
 import { Peer, type PlainTransportOptions, type ProduceOptions } from './Peer';
 import { assertE2eeFits, hasUsableCodec } from './joinRules';
-import type { PeerLink, PeerNotice } from './PeerLink';
+import type { PeerIdentity, PeerLink, PeerNotice } from './PeerLink';
 import { PolicyApplier, type PolicyEvents } from './PolicyApplier';
 import { RoomExchange, type RoomElsewhere } from './RoomExchange';
 import { localProducer } from './RoomProducer';
@@ -40,7 +40,7 @@ export type RoomObserverEvents = PolicyEvents & {
 
 export type RoomOptions = { id: string; pool: WorkerPool; config: RoomConfig; logger: Logger };
 
-export type JoinOptions = { displayName: string; e2ee?: boolean; claims: Claims; rtpCapabilities: ms.RtpCapabilities; link: PeerLink; joinStartedAt?: number };
+export type JoinOptions = { displayName: string; e2ee?: boolean; identity?: PeerIdentity; claims: Claims; rtpCapabilities: ms.RtpCapabilities; link: PeerLink; joinStartedAt?: number };
 
 /** A new WebRTC transport, and what its client needs besides: ICE servers (TURN credentials for the peer) and the ICE policy. */
 export type WebRtcTransportOffer = { transport: ms.WebRtcTransport<TransportAppData>; iceServers: IceServer[]; iceTransportPolicy: 'all' | 'relay' };

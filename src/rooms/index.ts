@@ -1,5 +1,5 @@
 export { Peer, type PlainTransportOptions, type ProduceOptions } from './Peer';
-export type { PeerLink, PeerNotice, PeerView } from './PeerLink';
+export type { PeerIdentity, PeerLink, PeerNotice, PeerView } from './PeerLink';
 export type { ProducerView, RoomProducer } from './RoomProducer';
 export { Room, type CloseReason, type JoinOptions, type RoomEvents, type RoomObserverEvents, type WebRtcTransportOffer } from './Room';
 export { RoomRegistry, type RoomRegistryEvents } from './RoomRegistry';

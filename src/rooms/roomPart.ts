@@ -29,6 +29,8 @@ const peer = z.strictObject({
 	handle: z.string().regex(/^[a-z0-9_]{3,30}$/).optional(),
 	/** The peer encrypts end to end; absent from the parts of nodes before issue 24 (false). */
 	e2ee: z.boolean().optional(),
+	/** A call party's device (PeerIdentity); absent for other peers and from nodes before issue 25. */
+	identity: z.strictObject({ deviceId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/), key: z.string().regex(/^[A-Za-z0-9_-]{87}$/) }).optional(),
 	producers: z.array(producer).max(16),
 });
 

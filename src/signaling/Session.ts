@@ -6,10 +6,12 @@ import { AppError, InvalidStateError, NotFoundError, toWire, ValidationError, ty
 import type { Logger } from '../logging';
 import type { ms } from '../media';
 import { isCallRoom, type CallService, type Device, type Presence } from '../calls';
-import type { FleetRooms, Peer, PeerLink, Room, RoomRegistry } from '../rooms';
+import type { FleetRooms, Peer, PeerIdentity, PeerLink, Room, RoomRegistry } from '../rooms';
 import { SerialQueue, type TypedEmitter } from '../util';
 import { isRequestName, requests, type Ack, type RequestName } from './protocol';
 import { mediaHandlers, type Handlers } from './mediaHandlers';
+import type { KeyRelay } from './keyRelay';
+import { peerRoom } from './keyRelay';
 import { callEvent, consumerNew, otherPeers, peerInfo, serverEvent, userRoom } from './wire';
 
 export type SignalingEvents = {
@@ -30,6 +32,8 @@ export type SessionDeps = {
 	routerRtpCapabilities: () => ms.RtpCapabilities;
 	/** A fleet's room directory: where each room is (rooms/FleetRooms.ts); a node alone hosts every room. */
 	placement?: Pick<FleetRooms, 'place'>;
+	/** Sender keys between the peers of a call's room. */
+	keys: KeyRelay;
 };
 
 /**
@@ -185,13 +189,39 @@ export class Session {
 	 * A call's room (`call-...`) only for a current party of the live call, as
 	 * the call service says; any other room as the token's `rooms` grant says.
 	 * NOTE: one refusal for every reason, so it tells nothing about the call.
-	 * @throws forbidden
+	 * A call's room is end-to-end encrypted (docs/e2ee.md): a party joins with
+	 * `e2ee` and the device it placed or answered the call with.
+	 * @returns the party's device, in a call's room
+	 * @throws forbidden, e2ee_mismatch, e2ee_unavailable
 	 */
-	async #assertMayJoin(roomId: string): Promise<void> {
-		const allowed = isCallRoom(roomId) ? await this.#deps.calls.mayJoinRoom(this.#claims, roomId) : mayJoinRoom(this.#claims, roomId);
-		if (!allowed) {
+	async #assertMayJoin(roomId: string, e2ee: boolean): Promise<PeerIdentity | undefined> {
+		if (!isCallRoom(roomId)) {
+			if (!mayJoinRoom(this.#claims, roomId)) {
+				throw new AppError('forbidden', 'the token does not grant this room');
+			}
+			return undefined;
+		}
+		const party = await this.#deps.calls.mayJoinRoom(this.#claims, roomId);
+		if (!party) {
 			throw new AppError('forbidden', 'the token does not grant this room');
 		}
+		if (!e2ee) {
+			throw new AppError('e2ee_mismatch', 'calls between accounts are end-to-end encrypted: join with e2ee', { details: { e2ee: true } });
+		}
+		if (!party.identity) {
+			throw new AppError('e2ee_unavailable', 'this device took the call without an end-to-end encryption key');
+		}
+		return party.identity;
+	}
+
+	/** The connection now speaks for `peer`: the sender keys of its room reach it here. */
+	#bind(room: Room, peer: Peer): void {
+		if (this.#peer && this.#peer !== peer) {
+			void this.#socket.leave(peerRoom(this.#peer.id));
+		}
+		this.#room = room;
+		this.#peer = peer;
+		void this.#socket.join(peerRoom(peer.id));
 	}
 
 	/** The peer this session speaks for. @throws invalid_state before room.join */
@@ -232,7 +262,7 @@ export class Session {
 				if (registry.draining && !placement) {
 					throw new AppError('draining');
 				}
-				await this.#assertMayJoin(roomId);
+				const identity = await this.#assertMayJoin(roomId, e2ee ?? false);
 				const place = await placement?.place(roomId);
 				if (place && !place.here) {
 					throw new AppError('room_elsewhere', 'the room is on another node: join it there', { details: { url: place.url, node: place.nodeId } });
@@ -242,6 +272,7 @@ export class Session {
 					joinStartedAt,
 					displayName: this.#claims.name ?? displayName ?? 'Guest',
 					e2ee: e2ee ?? false,
+					identity,
 					claims: this.#claims,
 					rtpCapabilities: rtpCapabilities as ms.RtpCapabilities,
 					link: this.#link,
@@ -249,13 +280,12 @@ export class Session {
 				// NOTE: a call's room access can end (a hang-up) while the peer was
 				// being placed, before the room had it to put out: check again.
 				try {
-					await this.#assertMayJoin(roomId);
+					await this.#assertMayJoin(roomId, e2ee ?? false);
 				} catch (error) {
 					room.leave(peer, 'removed');
 					throw error;
 				}
-				this.#room = room;
-				this.#peer = peer;
+				this.#bind(room, peer);
 				this.#logger.info('joined', { roomId, peerId: peer.id });
 				return {
 					peerId: peer.id,
@@ -279,8 +309,7 @@ export class Session {
 				}
 				const { room, peer } = found;
 				room.resumed(peer, this.#link);
-				this.#room = room;
-				this.#peer = peer;
+				this.#bind(room, peer);
 				this.#logger.info('resumed', { roomId: room.id, peerId: peer.id });
 				return {
 					peerId: peer.id,
@@ -303,8 +332,19 @@ export class Session {
 
 			...mediaHandlers(this.#claims, () => this.#joined()),
 
-			'call.invite': async (request) => this.#deps.calls.invite(this.#claims, this.#device, request),
-			'call.accept': async ({ callId }) => this.#deps.calls.accept(this.#claims, this.#device, callId),
+			'e2ee.keys': async (request) => {
+				const { room, peer } = this.#joined();
+				return this.#deps.keys.relay(this.#socket, room, peer, request);
+			},
+
+			'call.invite': async (request) => {
+				const identity = await this.#deps.calls.identity(this.#claims, 'deviceId' in request ? request.deviceId : undefined);
+				return this.#deps.calls.invite(this.#claims, this.#device, request, identity);
+			},
+			'call.accept': async ({ callId, deviceId }) => {
+				const identity = await this.#deps.calls.identity(this.#claims, deviceId);
+				return this.#deps.calls.accept(this.#claims, this.#device, callId, identity);
+			},
 			'call.decline': async ({ callId }) => {
 				await this.#deps.calls.decline(this.#claims, this.#device, callId);
 				return {};

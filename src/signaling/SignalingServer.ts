@@ -11,6 +11,7 @@ import type { ms } from '../media';
 import type { CallNotificationName, CallNotifications, CallService, CallServiceAccessEvents, Presence } from '../calls';
 import type { RoomRegistry } from '../rooms';
 import { handshakeAuth, PROTOCOL_VERSION } from './protocol';
+import { KeyRelay } from './keyRelay';
 import { Session, type SessionDeps, type SignalingEvents } from './Session';
 import { TypedEmitter } from '../util';
 import { callEvent, userRoom } from './wire';
@@ -45,6 +46,8 @@ export type SignalingServer = {
 	io: Server;
 	/** Every answered request, for metrics. */
 	observer: TypedEmitter<SignalingEvents>;
+	/** Sender keys between the peers of calls' rooms (its test hook withholds some). */
+	keys: KeyRelay;
 	/** Tells devices of their calls through socket.io: on every node of a fleet with its adapter. */
 	devices: {
 		toUser<N extends CallNotificationName>(userId: string, except: string | undefined, name: N, data: CallNotifications[N]): void;
@@ -119,6 +122,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 	});
 
 	const sessions = new Set<Session>();
+	const keys = new KeyRelay();
 	deps.onSessionsEnded?.((userId, { sessionId, except }) => {
 		for (const session of [...sessions]) {
 			const { sub } = session.claims;
@@ -164,6 +168,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 			logger: deps.logger,
 			routerRtpCapabilities: deps.routerRtpCapabilities,
 			placement: deps.placement,
+			keys,
 		});
 		sessions.add(session);
 		socket.on('disconnect', () => sessions.delete(session));
@@ -172,6 +177,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 	return {
 		io,
 		observer,
+		keys,
 		devices: {
 			toUser(userId, except, name, data) {
 				const [event, payload] = callEvent(name, data);

@@ -12,8 +12,8 @@
 import { z } from 'zod';
 import type { WireError } from '../errors';
 import {
-	displayName, dtlsParameters, handle, id, peerInfo, plainSrtpParameters, plainTransportInfo, producerInfo, roomId,
-	rtpCapabilities, rtpParameters, source, transportInfo,
+	deviceId, displayName, dtlsParameters, handle, id, peerInfo, plainSrtpParameters, plainTransportInfo, producerInfo, roomId,
+	rtpCapabilities, rtpParameters, source, transportInfo, wrappedKey,
 } from './schemas';
 
 export type { PeerInfo, ProducerInfo, Source, TransportInfo } from './schemas';
@@ -136,15 +136,26 @@ export const requests = {
 	'consumer.requestKeyFrame': { request: z.object({ consumerId: id }).strict(), response: empty },
 	'consumer.pin': { request: z.object({ consumerId: id }).strict(), response: empty },
 	'consumer.unpin': { request: z.object({ consumerId: id }).strict(), response: empty },
+	/**
+	 * A call's room: this peer's new sender key, wrapped for each other
+	 * peer's device (docs/e2ee.md). The server hands each to its peer as
+	 * `e2ee.key` and keeps nothing; entries for peers not in the room are
+	 * dropped (`delivered` counts the others).
+	 */
+	'e2ee.keys': {
+		request: z.object({ keys: z.array(z.object({ to: id, wrapped: wrappedKey }).strict()).min(1).max(100) }).strict(),
+		response: z.object({ delivered: z.number().int() }),
+	},
 	/** Calls between accounts (an account token is required). */
 	'call.invite': {
 		request: z.union([
-			z.object({ to: z.array(handle).min(1).max(8), media: z.enum(['audio', 'video']) }).strict(),
+			z.object({ to: z.array(handle).min(1).max(8), media: z.enum(['audio', 'video']), deviceId: deviceId.optional() }).strict(),
 			z.object({ callId: id, to: z.array(handle).min(1).max(8) }).strict(),
 		]),
 		response: z.object({ callId: id, invited: z.record(z.string(), z.enum(['ringing', 'unavailable'])) }),
 	},
-	'call.accept': { request: z.object({ callId: id }).strict(), response: z.object({ callId: id, roomId, token: z.string() }) },
+	/** `deviceId`: this device's published key (PUT /api/me/devices), which the call's end-to-end encryption needs. */
+	'call.accept': { request: z.object({ callId: id, deviceId: deviceId.optional() }).strict(), response: z.object({ callId: id, roomId, token: z.string() }) },
 	'call.decline': { request: z.object({ callId: id }).strict(), response: empty },
 	'call.cancel': { request: z.object({ callId: id }).strict(), response: empty },
 	'call.hangup': { request: z.object({ callId: id }).strict(), response: empty },
@@ -201,12 +212,16 @@ export const serverEvents = {
 	'producer.encodings': z.object({ producerId: id, active: z.array(z.boolean()) }),
 	/** The node stopped doing something for this peer at a limit (once per limit and peer). */
 	'limit.exceeded': z.object({ code: z.literal('limit_exceeded'), limit: z.enum(['consumersPerPeer']), max: z.number() }),
+	/** A call's room: another peer's sender key, wrapped for this device (its `e2ee.keys`). */
+	'e2ee.key': z.object({ from: id, wrapped: wrappedKey }),
 	'call.incoming': z.object({
 		callId: id,
 		from: z.object({ handle: z.string(), displayName: z.string(), verified: z.boolean() }),
 		media: z.enum(['audio', 'video']),
 		/** The callee is in another call: accepting ends that one. */
 		waiting: z.boolean(),
+		/** The call is end-to-end encrypted: answering needs a device that can (docs/e2ee.md). */
+		e2ee: z.boolean(),
 	}),
 	'call.ringing': z.object({ callId: id, handle: z.string() }),
 	'call.accepted': z.object({ callId: id, handle: z.string(), roomId, token: z.string() }),

@@ -20,6 +20,14 @@ export const displayName = displayText(64);
 /** An account handle: 3-30 of a-z, 0-9 and _, case-insensitive. */
 export const handle = z.string().trim().toLowerCase().regex(/^[a-z0-9_]{3,30}$/, { error: 'expected 3-30 letters, digits or _' });
 
+/** A device's id, chosen by the device (docs/e2ee.md): 16-64 letters, digits, _ or -. */
+export const deviceId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, { error: 'expected 16-64 letters, digits, _ or -' });
+/** An ECDH P-256 public key: the uncompressed point (65 bytes) in base64url. */
+export const publicKey = z.string().regex(/^[A-Za-z0-9_-]{87}$/, { error: 'expected a P-256 public key (65 bytes) in base64url' });
+/** A call party's device: what the others wrap their sender keys for. */
+export const peerIdentity = z.object({ deviceId, key: publicKey });
+/** A sender key wrapped for one device (docs/e2ee.md): opaque to the server, which relays it and keeps nothing. */
+export const wrappedKey = z.string().min(1).max(512).regex(/^[A-Za-z0-9_-]+$/, { error: 'expected base64url' });
 
 export const dtlsParameters = z.object({
 	role: z.enum(['auto', 'client', 'server']).optional(),
@@ -48,6 +56,8 @@ export const peerInfo = z.object({
 	handle: z.string().optional(),
 	/** The peer encrypts media end to end (docs/e2ee.md). */
 	e2ee: z.boolean(),
+	/** In a call's room: the peer's device, for its sender keys (docs/e2ee.md). */
+	identity: peerIdentity.optional(),
 	producers: z.array(producerInfo),
 });
 export type PeerInfo = z.infer<typeof peerInfo>;

@@ -7,7 +7,7 @@ import { serverEvents } from './protocol';
 const callId = randomUUID();
 /** One payload of each call notification, as CallService sends them. */
 const SAMPLES: { [N in CallNotificationName]: CallNotifications[N] } = {
-	incoming: { callId, from: { handle: 'alice', displayName: 'Alice', verified: true }, media: 'video', waiting: false },
+	incoming: { callId, from: { handle: 'alice', displayName: 'Alice', verified: true }, media: 'video', waiting: false, e2ee: true },
 	ringing: { callId, handle: 'bob' },
 	accepted: { callId, handle: 'bob', roomId: `call-${callId}`, token: 'a.b.c' },
 	declined: { callId, handle: 'bob' },

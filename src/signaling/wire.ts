@@ -23,6 +23,7 @@ export function peerInfo(peer: PeerView): PeerInfo {
 		displayName: peer.displayName,
 		handle: peer.handle,
 		e2ee: peer.e2ee,
+		...(peer.identity ? { identity: { deviceId: peer.identity.deviceId, key: peer.identity.key } } : {}),
 		producers: [...peer.producers.values()].map(producerInfo),
 	};
 }

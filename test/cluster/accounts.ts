@@ -1,3 +1,4 @@
+import { newDeviceKey, type TestDevice } from '../helpers/accounts';
 import { SignalingClient } from '../helpers/signalingClient';
 import type { FleetNode } from './fleet';
 
@@ -22,13 +23,23 @@ export async function fleetAccount(node: FleetNode, prefix: string, callers: Fle
 	return { handle, token: res.body.token as string };
 }
 
-/** A device of `account` connected to `node`, on a login session of its own; kept in `clients` to disconnect. */
-export async function fleetDevice(node: FleetNode, account: FleetAccount, clients: SignalingClient[]): Promise<SignalingClient> {
+/**
+ * A device of `account` connected to `node`, on a login session of its own
+ * that published the device's key (its `deviceId`, for call.invite and
+ * call.accept); kept in `clients` to disconnect.
+ */
+export async function fleetDevice(node: FleetNode, account: FleetAccount, clients: SignalingClient[]): Promise<TestDevice> {
 	const login = await node.api('POST', '/api/auth/login', { body: { handle: account.handle, password: `pw-${account.handle}-secret` } });
 	if (login.status !== 200) {
 		throw new Error(`login ${account.handle} on ${node.id}: ${login.status} ${JSON.stringify(login.body)}`);
 	}
-	const client = await SignalingClient.connect(node.url, { token: login.body.token as string });
+	const token = login.body.token as string;
+	const { deviceId, publicKey } = await newDeviceKey();
+	const published = await node.api('PUT', `/api/me/devices/${deviceId}`, { token, body: { publicKey } });
+	if (published.status !== 204) {
+		throw new Error(`publish a device of ${account.handle} on ${node.id}: ${published.status} ${JSON.stringify(published.body)}`);
+	}
+	const client = await SignalingClient.connect(node.url, { token });
 	clients.push(client);
-	return client;
+	return Object.assign(client, { deviceId });
 }

@@ -1,3 +1,4 @@
+import type { TestDevice } from '../helpers/accounts';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
 import { fleetAccount, fleetDevice, type FleetAccount as Account } from './accounts';
@@ -67,8 +68,8 @@ async function ringing<N extends FleetNode[]>(callerAt: FleetNode, calleeAt: [..
 	const caller = await account(callerAt, 'caller');
 	const callee = await account(calleeAt[0]!, 'callee', [caller]);
 	const callerDevice = await device(callerAt, caller);
-	const devices = await Promise.all(calleeAt.map((node) => device(node, callee))) as { [K in keyof N]: SignalingClient };
-	const { callId, invited } = await callerDevice.request('call.invite', { to: [callee.handle], media });
+	const devices = await Promise.all(calleeAt.map((node) => device(node, callee))) as { [K in keyof N]: TestDevice };
+	const { callId, invited } = await callerDevice.request('call.invite', { to: [callee.handle], media, deviceId: callerDevice.deviceId });
 	const incoming = await Promise.all(devices.map((d) => d.waitFor('call.incoming')));
 	return { caller, callee, callerDevice, devices, callId, invited, incoming };
 }
@@ -78,11 +79,11 @@ test('the caller on node-1, the callee on node-2 and node-3: both ring; answered
 	const { caller, callee, callerDevice, devices: [phone, laptop], callId, invited, incoming } = await ringing(one, [two, three], 'video');
 	expect(invited).toEqual({ [callee.handle]: 'ringing' });
 	for (const data of incoming) {
-		expect(data).toEqual({ callId, from: { handle: caller.handle, displayName: caller.handle, verified: false }, media: 'video', waiting: false });
+		expect(data).toEqual({ callId, from: { handle: caller.handle, displayName: caller.handle, verified: false }, media: 'video', waiting: false, e2ee: true });
 	}
 	await callerDevice.waitFor('call.ringing');
 
-	const accepted = await laptop.request('call.accept', { callId });
+	const accepted = await laptop.request('call.accept', { callId, deviceId: laptop.deviceId });
 	expect(accepted).toMatchObject({ callId, roomId: `call-${callId}`, token: expect.any(String) });
 	expect(await phone.waitFor('call.answeredElsewhere')).toEqual({ callId });
 	// Not to the device that answered.
@@ -92,12 +93,12 @@ test('the caller on node-1, the callee on node-2 and node-3: both ring; answered
 	let room = await SignalingClient.connect(three.url, { token: accepted.token });
 	clients.push(room);
 	const { routerRtpCapabilities } = await room.request('media.capabilities', {});
-	let joined = await room.requestRaw('room.join', { roomId: accepted.roomId, rtpCapabilities: routerRtpCapabilities }) as { ok: boolean; error?: { code: string; details?: { url: string } } };
+	let joined = await room.requestRaw('room.join', { roomId: accepted.roomId, rtpCapabilities: routerRtpCapabilities, e2ee: true }) as { ok: boolean; error?: { code: string; details?: { url: string } } };
 	if (!joined.ok && joined.error?.code === 'room_elsewhere') {
 		room.disconnect();
 		room = await SignalingClient.connect(joined.error.details!.url, { token: accepted.token });
 		clients.push(room);
-		joined = await room.requestRaw('room.join', { roomId: accepted.roomId, rtpCapabilities: routerRtpCapabilities }) as typeof joined;
+		joined = await room.requestRaw('room.join', { roomId: accepted.roomId, rtpCapabilities: routerRtpCapabilities, e2ee: true }) as typeof joined;
 	}
 	expect(joined).toMatchObject({ ok: true });
 	// A fresh room token through node-3, from the call's owner on node-1.

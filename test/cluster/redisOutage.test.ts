@@ -59,9 +59,9 @@ test('Redis restarted mid-call: the call keeps media, /readyz says cluster_unava
 	const callerDevice = await fleetDevice(one, caller, clients);
 	const calleeDevice = await fleetDevice(one, callee, clients);
 	// The call, placed and answered through node-1, its media flowing.
-	const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'video' });
+	const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'video', deviceId: callerDevice.deviceId });
 	await calleeDevice.waitFor('call.incoming');
-	const accepted = await calleeDevice.request('call.accept', { callId });
+	const accepted = await calleeDevice.request('call.accept', { callId, deviceId: calleeDevice.deviceId });
 	const { token: callerRoomToken } = await callerDevice.waitFor('call.accepted');
 	const connect = async (token: string) => {
 		const client = await SignalingClient.connect(one.url, { token });
@@ -71,8 +71,8 @@ test('Redis restarted mid-call: the call keeps media, /readyz says cluster_unava
 	const callerMedia = await MediaClient.create(await connect(callerRoomToken));
 	const calleeMedia = await MediaClient.create(await connect(accepted.token));
 	media.push(callerMedia, calleeMedia);
-	await callerMedia.join(accepted.roomId);
-	await calleeMedia.join(accepted.roomId);
+	await callerMedia.join(accepted.roomId, undefined, { e2ee: true });
+	await calleeMedia.join(accepted.roomId, undefined, { e2ee: true });
 	await callerMedia.produceSynthetic({ audio: true, video: { width: 160, height: 120 }, maxDurationMs: 120_000 });
 	await mediaFlows(calleeMedia, 'the callee to receive the caller before the outage');
 	// Someone who can only be rung on node-2.

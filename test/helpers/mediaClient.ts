@@ -85,8 +85,10 @@ export class MediaClient {
 	 * exactly this, so no static copy of the router's codecs is needed here.
 	 * Unless `consume` is false, the recv transport is created right after:
 	 * the server can only create consumers (and send consumer.new) on it.
+	 * `e2ee` says the client encrypts (a call's room needs it); this client
+	 * sends its media as it is, which the node cannot tell apart.
 	 */
-	async join(roomId: string, displayName?: string, { consume = true }: { consume?: boolean } = {}): Promise<ResponseData<'room.join'>> {
+	async join(roomId: string, displayName?: string, { consume = true, e2ee }: { consume?: boolean; e2ee?: boolean } = {}): Promise<ResponseData<'room.join'>> {
 		this.assertOpen();
 		if (!this.device.loaded) {
 			const { routerRtpCapabilities } = await this.signaling.request('media.capabilities', {});
@@ -96,6 +98,7 @@ export class MediaClient {
 			roomId,
 			rtpCapabilities: this.device.rtpCapabilities as RequestData<'room.join'>['rtpCapabilities'],
 			...(displayName !== undefined ? { displayName } : {}),
+			...(e2ee !== undefined ? { e2ee } : {}),
 		});
 		if (consume) {
 			await this.getRecvTransport();

@@ -1,4 +1,4 @@
-import { api, signup } from '../helpers/accounts';
+import { api, publishDevice, signup } from '../helpers/accounts';
 import { MediaClient } from '../helpers/mediaClient';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
@@ -24,9 +24,9 @@ test('nothing the node sends to the callee during a call contains an address of 
 		const callerDevice = await connect(caller.token, '127.0.0.2');
 		const calleeDevice = await connect(callee.token, '127.0.0.3');
 
-		const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'video' });
+		const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'video', deviceId: await publishDevice(node, caller.token) });
 		await calleeDevice.waitFor('call.incoming');
-		const accepted = await calleeDevice.request('call.accept', { callId });
+		const accepted = await calleeDevice.request('call.accept', { callId, deviceId: await publishDevice(node, callee.token) });
 		const { token: callerRoomToken } = await callerDevice.waitFor('call.accepted');
 
 		const callerRoom = await connect(callerRoomToken, '127.0.0.2');
@@ -34,8 +34,8 @@ test('nothing the node sends to the callee during a call contains an address of 
 		const callerMedia = await MediaClient.create(callerRoom);
 		const calleeMedia = await MediaClient.create(calleeRoom);
 		opened.push({ signaling: callerRoom, media: callerMedia }, { signaling: calleeRoom, media: calleeMedia });
-		await callerMedia.join(accepted.roomId);
-		await calleeMedia.join(accepted.roomId);
+		await callerMedia.join(accepted.roomId, undefined, { e2ee: true });
+		await calleeMedia.join(accepted.roomId, undefined, { e2ee: true });
 		await callerMedia.produceSynthetic({ audio: true, video: { width: 320, height: 180 } });
 		await calleeMedia.produceSynthetic({ audio: true, video: { width: 320, height: 180 } });
 		await pollUntil('the callee decodes the caller', async () =>

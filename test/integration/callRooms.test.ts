@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { api, login, signup, type TestAccount } from '../helpers/accounts';
+import { api, callable, login, publishDevice, type TestAccount, type TestDevice } from '../helpers/accounts';
 import { webRtcTransportIds } from '../helpers/dump';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
@@ -35,11 +35,7 @@ describe('a call\'s room belongs to the call\'s current parties', () => {
 	afterAll(() => node.close());
 
 	/** An account anybody may call. */
-	async function account(prefix: string): Promise<TestAccount> {
-		const created = await signup(node, `${prefix}_${++counter}`);
-		expect((await api(node, created.token, 'PATCH', '/api/me/settings', { calls: { allowFrom: { everyone: true } } })).status).toBe(200);
-		return created;
-	}
+	const account = (prefix: string): Promise<TestAccount> => callable(node, `${prefix}_${++counter}`);
 
 	async function connect(token: string): Promise<SignalingClient> {
 		const client = await SignalingClient.connect(node.url, { token });
@@ -47,15 +43,23 @@ describe('a call\'s room belongs to the call\'s current parties', () => {
 		return client;
 	}
 
+	/** A connection of a device that published its key, as one that places or answers a call. */
+	async function party(token: string): Promise<TestDevice> {
+		const deviceId = await publishDevice(node, token);
+		return Object.assign(await connect(token), { deviceId });
+	}
+
 	const rtpCapabilities = () => node.pool.routerRtpCapabilities as never;
+	/** room.join's data for a call's room, which is end-to-end encrypted. */
+	const sealed = (roomId: string) => ({ roomId, rtpCapabilities: rtpCapabilities(), e2ee: true });
 	/** An ack, with a success's data left out (so that a failure reads short). */
 	const brief = (reply: unknown) => ((reply as { ok?: unknown }).ok === true ? { ok: true } : reply);
-	const joinRaw = async (token: string, roomId: string) => brief(await (await connect(token)).requestRaw('room.join', { roomId, rtpCapabilities: rtpCapabilities() }));
+	const joinRaw = async (token: string, roomId: string) => brief(await (await connect(token)).requestRaw('room.join', sealed(roomId)));
 
 	/** Joins with `token` on a new connection and creates a send and a receive transport. */
 	async function enter(token: string, roomId: string): Promise<InRoom> {
 		const client = await connect(token);
-		const joined = await client.request('room.join', { roomId, rtpCapabilities: rtpCapabilities() });
+		const joined = await client.request('room.join', sealed(roomId));
 		const transportIds: string[] = [];
 		for (const direction of ['send', 'recv'] as const) {
 			transportIds.push((await client.request('transport.create', { direction })).id);
@@ -66,14 +70,14 @@ describe('a call\'s room belongs to the call\'s current parties', () => {
 	/** The caller rings every callee's device, each callee answers; resolves with the room tokens. */
 	async function answeredCall(callees: TestAccount[]) {
 		const caller = await account('caller');
-		const callerDevice = await connect(caller.token);
-		const devices = await Promise.all(callees.map((callee) => connect(callee.token)));
-		const { callId } = await callerDevice.request('call.invite', { to: callees.map((c) => c.handle), media: 'audio' });
+		const callerDevice = await party(caller.token);
+		const devices = await Promise.all(callees.map((callee) => party(callee.token)));
+		const { callId } = await callerDevice.request('call.invite', { to: callees.map((c) => c.handle), media: 'audio', deviceId: callerDevice.deviceId });
 		const calleeTokens: string[] = [];
 		let roomId = '';
 		for (const d of devices) {
 			await d.waitFor('call.incoming');
-			const accepted = await d.request('call.accept', { callId });
+			const accepted = await d.request('call.accept', { callId, deviceId: d.deviceId });
 			calleeTokens.push(accepted.token);
 			roomId = accepted.roomId;
 		}
@@ -122,7 +126,7 @@ describe('a call\'s room belongs to the call\'s current parties', () => {
 
 		// The parties do get in.
 		for (const token of [callerToken, calleeTokens[0]!]) {
-			await expect((await connect(token)).request('room.join', { roomId, rtpCapabilities: rtpCapabilities() })).resolves.toMatchObject({ roomId });
+			await expect((await connect(token)).request('room.join', sealed(roomId))).resolves.toMatchObject({ roomId });
 		}
 		expect(node.registry.get(roomId)!.peers.size).toBe(2);
 	});
@@ -132,20 +136,20 @@ describe('a call\'s room belongs to the call\'s current parties', () => {
 		const carol = await account('carol');
 		const dave = await account('dave');
 		const caller = await account('caller');
-		const callerDevice = await connect(caller.token);
-		const bobPhone = await connect(bob.token);
+		const callerDevice = await party(caller.token);
+		const bobPhone = await party(bob.token);
 		const bobLaptopToken = await login(node, bob);
 		const bobLaptop = await connect(bobLaptopToken);
 		const carolDevice = await connect(carol.token);
 		const daveDevice = await connect(dave.token);
-		const { callId } = await callerDevice.request('call.invite', { to: [bob.handle, carol.handle, dave.handle], media: 'audio' });
+		const { callId } = await callerDevice.request('call.invite', { to: [bob.handle, carol.handle, dave.handle], media: 'audio', deviceId: callerDevice.deviceId });
 		for (const d of [bobPhone, bobLaptop, carolDevice, daveDevice]) {
 			await d.waitFor('call.incoming');
 		}
 		await carolDevice.request('call.decline', { callId });
 		expect((await api(node, dave.token, 'PUT', `/api/me/blocks/${caller.handle}`)).status).toBeLessThan(300);
 		await daveDevice.waitFor('call.cancelled');
-		const accepted = await bobPhone.request('call.accept', { callId });
+		const accepted = await bobPhone.request('call.accept', { callId, deviceId: bobPhone.deviceId });
 		await bobLaptop.waitFor('call.answeredElsewhere');
 		const { roomId } = accepted;
 
@@ -193,7 +197,7 @@ describe('a call\'s room belongs to the call\'s current parties', () => {
 		expect(await b.client.requestRaw('transport.create', { direction: 'send' })).toMatchObject({ ok: false, error: { code: 'invalid_state' } });
 
 		// Back in with the old token: on the same connection or a new one, refused; no fresh token either.
-		expect(brief(await b.client.requestRaw('room.join', { roomId, rtpCapabilities: rtpCapabilities() }))).toEqual(FORBIDDEN);
+		expect(brief(await b.client.requestRaw('room.join', sealed(roomId)))).toEqual(FORBIDDEN);
 		expect(await joinRaw(bobToken!, roomId)).toEqual(FORBIDDEN);
 		expect(brief(await bobDevice!.requestRaw('call.token', { callId }))).toEqual(NOT_FOUND);
 		// The call goes on for the others.
@@ -238,7 +242,7 @@ describe('a call\'s room belongs to the call\'s current parties', () => {
 		// The token still opens a connection (it has not expired), but the peer is not there to take back.
 		const back = await connect(calleeToken!);
 		expect(await back.requestRaw('room.resume', { resumeToken: bob.resumeToken })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-		expect(brief(await back.requestRaw('room.join', { roomId, rtpCapabilities: rtpCapabilities() }))).toEqual(FORBIDDEN);
+		expect(brief(await back.requestRaw('room.join', sealed(roomId)))).toEqual(FORBIDDEN);
 	});
 
 	test('bad input still gets typed errors, and no call- room id is a way in', async () => {

@@ -130,7 +130,7 @@ describe('calls between accounts over HTTP, socket.io and SQLite', () => {
 		expect(invited).toEqual({ [callee.handle]: 'ringing' });
 		for (const d of [phone, laptop]) {
 			expect(await d.waitFor('call.incoming')).toEqual({
-				callId, from: { handle: caller.handle, displayName: caller.handle, verified: false }, media: 'video', waiting: false,
+				callId, from: { handle: caller.handle, displayName: caller.handle, verified: false }, media: 'video', waiting: false, e2ee: true,
 			});
 		}
 		await callerDevice.waitFor('call.ringing');

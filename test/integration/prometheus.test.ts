@@ -8,7 +8,7 @@ import client from 'prom-client';
 import { MEDIA_CODECS } from '../../src/media';
 import { PipeSampler } from '../../src/metrics';
 import type { NodePipeInfo } from '../../src/rooms';
-import { api, device, signup } from '../helpers/accounts';
+import { api, callDevice, device, signup } from '../helpers/accounts';
 import { MediaClient } from '../helpers/mediaClient';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
@@ -58,11 +58,11 @@ describe('every dashboard query against a real Prometheus scraping a node with c
 		await api(node, callee.token, 'PUT', `/api/me/contacts/${caller.handle}`);
 		const clients: SignalingClient[] = [];
 		closers.push(() => clients.forEach((c) => c.disconnect()));
-		const callerDevice = await device(node, caller, clients);
-		const calleeDevice = await device(node, callee, clients);
-		const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'video' });
+		const callerDevice = await callDevice(node, caller, clients);
+		const calleeDevice = await callDevice(node, callee, clients);
+		const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'video', deviceId: callerDevice.deviceId });
 		await calleeDevice.waitFor('call.incoming');
-		const accepted = await calleeDevice.request('call.accept', { callId });
+		const accepted = await calleeDevice.request('call.accept', { callId, deviceId: calleeDevice.deviceId });
 		const { token: callerToken } = await callerDevice.waitFor('call.accepted');
 		for (const token of [callerToken, accepted.token]) {
 			const signaling = await SignalingClient.connect(node.url, { token });
@@ -71,7 +71,7 @@ describe('every dashboard query against a real Prometheus scraping a node with c
 				await media.close();
 				signaling.disconnect();
 			});
-			await media.join(accepted.roomId);
+			await media.join(accepted.roomId, undefined, { e2ee: true });
 			await media.produceSynthetic({ audio: true, video: { width: 320, height: 180 } });
 		}
 		// ...and a few ringing, declined and missed ones.

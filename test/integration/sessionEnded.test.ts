@@ -1,4 +1,4 @@
-import { api, login, signup, type TestAccount } from '../helpers/accounts';
+import { api, login, publishDevice, signup, type TestAccount } from '../helpers/accounts';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
@@ -65,14 +65,14 @@ describe('live connections end with their login session', () => {
 		const phoneToken = await login(node, gina);
 		const phone = await connect(phoneToken);
 		const hankDevice = await connect(hank.token);
-		const { callId } = await laptop.request('call.invite', { to: [hank.handle], media: 'audio' });
+		const { callId } = await laptop.request('call.invite', { to: [hank.handle], media: 'audio', deviceId: await publishDevice(node, gina.token) });
 		await hankDevice.waitFor('call.incoming');
-		const accepted = await hankDevice.request('call.accept', { callId });
+		const accepted = await hankDevice.request('call.accept', { callId, deviceId: await publishDevice(node, hank.token) });
 		const { token: ginaRoomToken } = await laptop.waitFor('call.accepted');
 		const ginaRoom = await connect(ginaRoomToken);
 		const hankRoom = await connect(accepted.token);
 		for (const [client, displayName] of [[ginaRoom, 'Gina'], [hankRoom, 'Hank']] as const) {
-			await client.request('room.join', { roomId: accepted.roomId, rtpCapabilities: node.pool.routerRtpCapabilities as never, displayName });
+			await client.request('room.join', { roomId: accepted.roomId, rtpCapabilities: node.pool.routerRtpCapabilities as never, displayName, e2ee: true });
 		}
 
 		// Logging out on the laptop ends its room connection at once (not after the grace) and its room token.

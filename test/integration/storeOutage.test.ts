@@ -1,4 +1,4 @@
-import { api, signup, type TestAccount } from '../helpers/accounts';
+import { api, publishDevice, signup, type TestAccount } from '../helpers/accounts';
 import { MediaClient } from '../helpers/mediaClient';
 import { metricValue } from '../helpers/metrics';
 import { startTestNode, type TestNode } from '../helpers/node';
@@ -63,15 +63,15 @@ test('PostgreSQL stopped mid-call: 503 service_unavailable for accounts, media g
 	await api(node, callee.token, 'PUT', `/api/me/contacts/${caller.handle}`);
 	const callerDevice = await connect(caller.token);
 	const calleeDevice = await connect(callee.token);
-	const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'video' });
+	const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'video', deviceId: await publishDevice(node, caller.token) });
 	await calleeDevice.waitFor('call.incoming');
-	const accepted = await calleeDevice.request('call.accept', { callId });
+	const accepted = await calleeDevice.request('call.accept', { callId, deviceId: await publishDevice(node, callee.token) });
 	const { token: callerRoomToken } = await callerDevice.waitFor('call.accepted');
 	const callerMedia = await MediaClient.create(await connect(callerRoomToken));
 	const calleeMedia = await MediaClient.create(await connect(accepted.token));
 	opened.push({ signaling: callerDevice, media: callerMedia }, { signaling: calleeDevice, media: calleeMedia });
-	await callerMedia.join(accepted.roomId);
-	await calleeMedia.join(accepted.roomId);
+	await callerMedia.join(accepted.roomId, undefined, { e2ee: true });
+	await calleeMedia.join(accepted.roomId, undefined, { e2ee: true });
 	await callerMedia.produceSynthetic({ audio: true, video: { width: 160, height: 120 }, maxDurationMs: 120_000 });
 	await mediaFlows(calleeMedia, 'the callee to receive the caller before the outage');
 	expect(await storeMetrics()).toEqual({ available: 1, open: expect.any(Number) });
