@@ -72,3 +72,33 @@ describe("the web client's key ring (end-to-end encryption)", () => {
 		expect(window.fresh(7n, 8000n)).toBe(true);
 	});
 });
+
+describe('the key ring in a call (sender keys)', () => {
+	test('a page seals with its own key id; a receiver opens only the senders whose keys it has, a sender\'s key before its newest for PREVIOUS_KEY_MS, and none of one who left', async () => {
+		let now = 0;
+		const ada = new KeyRing(() => now);
+		const bob = new KeyRing(() => now);
+		const receiver = new KeyRing(() => now);
+		await ada.setSendKey(await baseKey(1), 0x111n);
+		await bob.setSendKey(await baseKey(2), 0x222n);
+		expect(ada.nextSend()!.kid).toBe(0x111n);
+		expect(await opens(ada, receiver)).toBe(false);
+
+		receiver.addReceiveKey('ada', 0x111n, await baseKey(1));
+		expect([await opens(ada, receiver), await opens(bob, receiver)]).toEqual([true, false]);
+		receiver.addReceiveKey('bob', 0x222n, await baseKey(2));
+		expect(await opens(bob, receiver)).toBe(true);
+
+		// Ada's next key: her frames of the one before still open for a while (in flight), then not.
+		const before = new KeyRing(() => now);
+		await before.setSendKey(await baseKey(1), 0x111n);
+		await ada.setSendKey(await baseKey(3), 0x333n);
+		receiver.addReceiveKey('ada', 0x333n, await baseKey(3));
+		expect([await opens(ada, receiver), await opens(before, receiver)]).toEqual([true, true]);
+		now += PREVIOUS_KEY_MS;
+		expect([await opens(ada, receiver), await opens(before, receiver), await opens(bob, receiver)]).toEqual([true, false, true]);
+
+		receiver.forgetSender('bob');
+		expect(await opens(bob, receiver)).toBe(false);
+	});
+});

@@ -56,14 +56,36 @@ export class FrameCrypto {
 	/** Seals with the key of `secret` from now on; resolves once the worker uses it. */
 	async setSecret(secret: string): Promise<void> {
 		const baseKey = await roomBaseKey(secret, this.#roomId);
+		await this.#inUse((generation) => ({ type: 'key', baseKey, generation }));
+	}
+
+	/** A call: seals with the sender key `baseKey` under `kid` from now on; resolves once the worker uses it. */
+	async setSendKey(baseKey: CryptoKey, kid: bigint): Promise<void> {
+		await this.#inUse((generation) => ({ type: 'sendKey', baseKey, kid, generation }));
+	}
+
+	/** A call: `sender`'s frames of `kid` open with `baseKey` (its key before, for a few seconds more). */
+	addReceiveKey(sender: string, kid: bigint, baseKey: CryptoKey): void {
+		this.#post({ type: 'receiveKey', sender, kid, baseKey });
+	}
+
+	/** A call: `sender` left; its keys open nothing more. */
+	forgetSender(sender: string): void {
+		this.#post({ type: 'forget', sender });
+	}
+
+	#post(message: PageMessage): void {
+		this.#worker.postMessage(message);
+	}
+
+	async #inUse(message: (generation: number) => PageMessage): Promise<void> {
 		const generation = ++this.#generation;
 		let timer: ReturnType<typeof setTimeout> | undefined;
 		const inUse = new Promise<void>((resolve, reject) => {
 			this.#waiting.set(generation, resolve);
 			timer = setTimeout(() => reject(new Error('the end-to-end encryption worker did not start')), KEY_TIMEOUT_MS);
 		});
-		const message: PageMessage = { type: 'key', baseKey, generation };
-		this.#worker.postMessage(message);
+		this.#post(message(generation));
 		try {
 			await inUse;
 		} finally {

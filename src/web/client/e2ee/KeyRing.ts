@@ -11,9 +11,15 @@ type Generation = { readonly baseKey: WebKey; readonly keys: Map<bigint, Promise
 /** What a sender seals with: its key id, the frame key, and the next counter. */
 export type SendKey = { kid: bigint; ctr: bigint; frameKey: FrameKey };
 
+/** A receive key of call mode: one sender's, by its key id. */
+type ReceiveKey = { readonly sender: string; readonly frameKey: Promise<FrameKey>; until: number };
+
 /**
- * The keys of one page: the base key it seals with now, the one before it
- * (for PREVIOUS_KEY_MS after a change) and the frame keys derived from each.
+ * The keys of one page. With a room's shared secret: the base key it seals
+ * with now, the one before it (for PREVIOUS_KEY_MS after a change) and the
+ * frame keys derived from each. In a call (sender keys, docs/e2ee.md): the
+ * page's own sender key, and each other sender's, by key id (a sender's key
+ * before its newest for PREVIOUS_KEY_MS).
  *
  * Every sender of the page (microphone, camera, screen) seals with one key id
  * and one counter, so no nonce is used twice under a key: the key id is drawn
@@ -24,6 +30,8 @@ export class KeyRing {
 	#current: Generation | undefined;
 	#previous: Generation | undefined;
 	#send: SendKey | undefined;
+	readonly #received = new Map<bigint, ReceiveKey>();
+	readonly #newest = new Map<string, bigint>();
 	readonly #now: () => number;
 
 	constructor(now: () => number = () => Date.now()) {
@@ -43,6 +51,34 @@ export class KeyRing {
 		this.#send = { kid, ctr: 0n, frameKey };
 	}
 
+	/** Call mode: seals with `baseKey` under `kid` from now on (the page drew the key id and sent both to the others). */
+	async setSendKey(baseKey: WebKey, kid: bigint): Promise<void> {
+		this.#send = { kid, ctr: 0n, frameKey: await deriveFrameKey(baseKey, kid) };
+	}
+
+	/** Call mode: frames of `kid` open with `baseKey`, `sender`'s newest key; its key before opens frames for PREVIOUS_KEY_MS more. */
+	addReceiveKey(sender: string, kid: bigint, baseKey: WebKey): void {
+		const newest = this.#newest.get(sender);
+		if (newest !== undefined && newest !== kid) {
+			const before = this.#received.get(newest);
+			if (before) {
+				before.until = this.#now() + PREVIOUS_KEY_MS;
+			}
+		}
+		this.#newest.set(sender, kid);
+		this.#received.set(kid, { sender, frameKey: deriveFrameKey(baseKey, kid), until: Number.POSITIVE_INFINITY });
+	}
+
+	/** Call mode: a sender who left; none of its keys opens anything more. */
+	forgetSender(sender: string): void {
+		this.#newest.delete(sender);
+		for (const [kid, key] of this.#received) {
+			if (key.sender === sender) {
+				this.#received.delete(kid);
+			}
+		}
+	}
+
 	get hasKey(): boolean {
 		return this.#current !== undefined;
 	}
@@ -58,10 +94,19 @@ export class KeyRing {
 		return { kid: send.kid, ctr, frameKey: send.frameKey };
 	}
 
-	/** The frame keys that may open a frame of key id `kid`: the current base key's, then the previous one's while it lasts. */
+	/**
+	 * The frame keys that may open a frame of key id `kid`: a sender's key of
+	 * that id, the current base key's, then the previous one's while it lasts.
+	 */
 	async candidates(kid: bigint): Promise<FrameKey[]> {
 		if (this.#previous && this.#previous.until <= this.#now()) {
 			this.#previous = undefined;
+		}
+		const received = this.#received.get(kid);
+		if (received && received.until <= this.#now()) {
+			this.#received.delete(kid);
+		} else if (received) {
+			return [await received.frameKey];
 		}
 		const generations = [this.#current, this.#previous].filter((g): g is Generation => g !== undefined);
 		return Promise.all(generations.map((g) => this.#derive(g, kid)));
@@ -80,7 +125,8 @@ export class KeyRing {
 	}
 }
 
-function randomKid(): bigint {
+/** A new key id: 48 random bits. */
+export function randomKid(): bigint {
 	const bytes = crypto.getRandomValues(new Uint8Array(6));
 	return bytes.reduce((kid, byte) => (kid << 8n) | BigInt(byte), 0n);
 }

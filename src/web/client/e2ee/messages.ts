@@ -9,8 +9,17 @@ import type { TransformCounts, TransformOptions } from '../hookTypes';
 
 export type { TransformCounts, TransformOptions } from '../hookTypes';
 
-/** page -> worker: seal with this base key from now on (`generation` is echoed when it is in use). */
-export type PageMessage = { type: 'key'; baseKey: CryptoKey; generation: number };
+/**
+ * page -> worker. `key`: seal (and open) with this base key of a shared
+ * secret from now on. A call's sender keys: `sendKey` seals with this base
+ * key under `kid`; `receiveKey` opens `sender`'s frames of `kid`; `forget`
+ * drops a sender's keys. `generation` is echoed when the key is in use.
+ */
+export type PageMessage =
+	| { type: 'key'; baseKey: CryptoKey; generation: number }
+	| { type: 'sendKey'; baseKey: CryptoKey; kid: bigint; generation: number }
+	| { type: 'receiveKey'; sender: string; kid: bigint; baseKey: CryptoKey }
+	| { type: 'forget'; sender: string };
 
 /** Whether a receiver's frames open: `undecryptable` after a run of frames that did not. */
 export type ReceiverState = 'decrypting' | 'undecryptable';

@@ -29,6 +29,12 @@ self.onmessage = (event: MessageEvent<PageMessage>) => {
 	const message = event.data;
 	if (message?.type === 'key' && message.baseKey instanceof CryptoKey) {
 		void ring.setBaseKey(message.baseKey).then(() => post({ type: 'keyInUse', generation: message.generation }));
+	} else if (message?.type === 'sendKey' && message.baseKey instanceof CryptoKey && typeof message.kid === 'bigint') {
+		void ring.setSendKey(message.baseKey, message.kid).then(() => post({ type: 'keyInUse', generation: message.generation }));
+	} else if (message?.type === 'receiveKey' && message.baseKey instanceof CryptoKey && typeof message.kid === 'bigint') {
+		ring.addReceiveKey(message.sender, message.kid, message.baseKey);
+	} else if (message?.type === 'forget') {
+		ring.forgetSender(message.sender);
 	}
 };
 
