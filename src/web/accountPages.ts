@@ -55,6 +55,8 @@ function callScreens(): string {
 		<h2 id="incoming-name"></h2>
 		<p class="handle" id="incoming-handle"></p>
 		<p class="waiting" id="incoming-waiting" hidden>Answering ends your current call.</p>
+		<p class="e2ee-line" id="incoming-e2ee" hidden>End-to-end encrypted</p>
+		<p class="form-error" id="incoming-problem" role="alert" hidden></p>
 		<div class="ring-actions">
 			<button type="button" class="danger" id="decline">Decline</button>
 			<button type="button" class="accept" id="accept">Accept</button>

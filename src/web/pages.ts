@@ -66,6 +66,7 @@ export function roomMarkup(roomId: string, { home, homeTitle }: { home: string; 
 		<a class="home" href="${escapeHtml(home)}" title="${escapeHtml(homeTitle)}">Switchyard</a>
 		<span class="room-name">${escapeHtml(roomId)}</span>
 		<span class="e2ee-badge" id="e2ee" hidden title="Only the people with this link can see and hear the call: the server forwards frames it cannot read"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M7 10V7a5 5 0 0 1 10 0v3h1a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1zm2 0h6V7a3 3 0 0 0-6 0z"/></svg>End-to-end encrypted</span>
+		<span class="safety" id="safety" hidden title="Compare this code with the others in the call (read it out, or look at their screen): the same code means no one swapped a key">Safety code <code id="safety-code"></code></span>
 		<span class="status" id="status" data-state="connecting" role="status">connecting</span>
 	</header>
 	<p class="notice" id="notice" hidden></p>

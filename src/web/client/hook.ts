@@ -1,6 +1,7 @@
 import type { types as msc } from 'mediasoup-client';
 import type { CallSession } from './CallSession';
 import type { FrameCrypto } from './e2ee/FrameCrypto';
+import type { SenderKeys } from './e2ee/SenderKeys';
 import type { Box, HookEvent, InboundStats, LayoutReport, OutboundStats, Recovery, SessionState, SwitchyardHook, Viewport } from './hookTypes';
 
 type Stat = Record<string, unknown> & { type: string; id: string };
@@ -59,7 +60,7 @@ function watchRemovals(): string[] {
 export type HookLog = {
 	states: SessionState[]; events: HookEvent[]; recoveries: Recovery[]; viewports?: ReadonlyMap<string, Viewport>;
 	/** End-to-end encryption, when the room has it: the page's FrameCrypto and the consumers whose frames do not open. */
-	e2ee?: { crypto: FrameCrypto; undecryptable: ReadonlySet<string> };
+	e2ee?: { crypto: FrameCrypto; undecryptable: ReadonlySet<string>; keys?: SenderKeys };
 };
 
 /**
@@ -152,6 +153,7 @@ export function exposeHook(session: CallSession, log: HookLog): void {
 			undecryptable: [...(log.e2ee?.undecryptable ?? [])],
 			transforms: [...(log.e2ee?.crypto.counts ?? [])],
 			countsAt: log.e2ee?.crypto.countsAt ?? 0,
+			...(log.e2ee?.keys ? { call: { ...log.e2ee.keys.report } } : {}),
 		}),
 		setSecret: async (secret) => {
 			if (!log.e2ee) {

@@ -81,8 +81,33 @@ export type TransformCounts = TransformOptions & {
 	cryptoMs: number;
 };
 
-/** The page's end-to-end encryption: on or not, the consumers whose frames do not open, and each transform's counts. */
-export type E2eeReport = { enabled: boolean; undecryptable: string[]; transforms: TransformCounts[]; /** When the transforms were counted (ms since the epoch). */ countsAt: number };
+/** A call's sender keys (e2ee/SenderKeys.ts), as the page shows them. */
+export type CallKeysReport = {
+	/** The key id this page seals with now (hex), once it has one. */
+	sendKid?: string;
+	/** The peers whose key this page has. */
+	keysFrom: string[];
+	safetyCode?: string;
+	/** A new device of someone this browser knew. */
+	notes: string[];
+	/** A known device whose key changed: someone (the server, say) may be in the middle. */
+	warnings: string[];
+	/** Wrapped keys that did not open (not made by that peer's device for this one). */
+	unwrapFailures: number;
+};
+
+/**
+ * The page's end-to-end encryption: on or not, the consumers whose frames
+ * do not open, each transform's counts, and in a call its sender keys.
+ */
+export type E2eeReport = {
+	enabled: boolean;
+	undecryptable: string[];
+	transforms: TransformCounts[];
+	/** When the transforms were counted (ms since the epoch). */
+	countsAt: number;
+	call?: CallKeysReport;
+};
 
 export type HookEvent = { name: 'peer.joined' | 'peer.left'; peerId: string; at: number };
 

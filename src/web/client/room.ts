@@ -11,6 +11,8 @@ import { CallSession } from './CallSession';
 import { capture } from './capture';
 import { wireControls } from './controls';
 import { e2eeProblem, FrameCrypto } from './e2ee/FrameCrypto';
+import type { DeviceIdentity } from './e2ee/identity';
+import { SenderKeys } from './e2ee/SenderKeys';
 import { Grid } from './Grid';
 import { exposeHook, type HookLog } from './hook';
 import type { SessionState } from './hookTypes';
@@ -45,6 +47,11 @@ export type RoomOptions = {
 	 * that cannot is refused, never joined in the clear.
 	 */
 	e2eeSecret?: string;
+	/**
+	 * A call between accounts: end-to-end encrypted with sender keys, this
+	 * account's handle and this browser's device (SenderKeys.ts).
+	 */
+	callDevice?: { handle: string; device: DeviceIdentity };
 };
 
 const LABELS: Record<SessionState, string> = {
@@ -102,7 +109,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 
 	/** The room's encryption (frames sealed and opened here), or undefined for a room without. */
 	async function encryption(): Promise<FrameCrypto | undefined> {
-		if (options.e2eeSecret === undefined) {
+		if (options.e2eeSecret === undefined && options.callDevice === undefined) {
 			return undefined;
 		}
 		const problem = e2eeProblem();
@@ -125,9 +132,26 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			},
 			keyChanged: () => void session?.requestKeyFrames(),
 		});
-		await frameCrypto.setSecret(options.e2eeSecret);
+		if (options.e2eeSecret !== undefined) {
+			await frameCrypto.setSecret(options.e2eeSecret);
+		}
 		log.e2ee = { crypto: frameCrypto, undecryptable };
 		return frameCrypto;
+	}
+
+	/** The safety code in the bar; a warning or a note as the notice. */
+	function showKeys({ safetyCode, notes, warnings }: { safetyCode?: string; notes: string[]; warnings: string[] }): void {
+		const safety = document.getElementById('safety');
+		if (safety && safetyCode) {
+			safety.hidden = false;
+			document.getElementById('safety-code')!.textContent = safetyCode;
+		}
+		if (warnings.length > 0) {
+			showNotice(warnings.join('. ') + '.', true);
+			notice.dataset.kind = 'warning';
+		} else if (notes.length > 0) {
+			showNotice(notes.join('. ') + ': compare the safety code with them.');
+		}
 	}
 
 	async function start(): Promise<CallSession> {
@@ -148,17 +172,35 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			return current;
 		});
 		await signaling.whenConnected();
+		const keys = e2ee && options.callDevice ? new SenderKeys(e2ee, signaling, roomId, options.callDevice, showKeys) : undefined;
+		if (keys) {
+			log.e2ee!.keys = keys;
+		}
+		let peerId = '';
 		session = new CallSession(signaling, roomId, name, {
-			state: setState,
-			joined: (peerId) => grid.setLocalId(peerId),
-			roster: (peers) => grid.roster(peers),
+			state: (state, detail) => {
+				if (state === 'left') {
+					keys?.close();
+				}
+				setState(state, detail);
+			},
+			joined: (id) => {
+				peerId = id;
+				grid.setLocalId(id);
+			},
+			roster: (peers) => {
+				keys?.roster(peerId, peers);
+				grid.roster(peers);
+			},
 			peerJoined: (peer) => {
 				log.events.push({ name: 'peer.joined', peerId: peer.id, at: Date.now() });
+				keys?.peerJoined(peer);
 				grid.add(peer);
 			},
-			peerLeft: (peerId) => {
-				log.events.push({ name: 'peer.left', peerId, at: Date.now() });
-				grid.remove(peerId);
+			peerLeft: (id) => {
+				log.events.push({ name: 'peer.left', peerId: id, at: Date.now() });
+				keys?.peerLeft(id);
+				grid.remove(id);
 			},
 			trackAdded: (track) => grid.addTrack(track),
 			trackRemoved: (consumerId) => {
@@ -185,8 +227,12 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			...(video ? [{ source: 'camera' as const, track: video }] : []),
 		]);
 		// NOTE: shown only now: every track this page sends or receives goes through the encryption.
-		document.getElementById('e2ee')!.hidden = e2ee === undefined;
-		if (e2ee && !captured.problem) {
+		const badge = document.getElementById('e2ee')!;
+		badge.hidden = e2ee === undefined;
+		if (keys) {
+			badge.title = 'Only the people in this call can see and hear it: each device encrypts with keys the server never has';
+		}
+		if (e2ee && !captured.problem && !keys) {
 			showNotice('End-to-end encrypted: invite people with this page\'s full address, including the part after #. Anyone with it can join; the server cannot see or hear the call.');
 		}
 		wireControls(session, grid, stream, options.onLeft ?? (() => {

@@ -16,14 +16,22 @@ export class CallScreens {
 	readonly #roomTemplate = this.callView.innerHTML;
 	#timer?: ReturnType<typeof setInterval>;
 
-	/** The incoming screen for `callId` (what Accept and Decline answer). */
-	showIncoming(callId: string, from: Party, media: 'audio' | 'video', waiting: boolean): void {
+	/**
+	 * The incoming screen for `callId` (what Accept and Decline answer). An
+	 * end-to-end encrypted call says so; when this browser cannot take part
+	 * (`problem`), the screen says why and only Decline is offered.
+	 */
+	showIncoming(callId: string, from: Party, media: 'audio' | 'video', { waiting, e2ee, problem }: { waiting: boolean; e2ee: boolean; problem?: string }): void {
 		this.incoming.dataset.callId = callId;
 		byId('incoming-kind').textContent = media === 'video' ? 'Incoming video call' : 'Incoming audio call';
 		this.#party('incoming', from);
 		byId('incoming-waiting').hidden = !waiting;
+		byId('incoming-e2ee').hidden = !e2ee;
+		showError(byId('incoming-problem'), e2ee ? problem : undefined);
+		const accept = byId('accept') as HTMLButtonElement;
+		accept.disabled = e2ee && problem !== undefined;
 		this.incoming.hidden = false;
-		byId('accept').focus();
+		(accept.disabled ? byId('decline') : accept).focus();
 	}
 
 	/** The call the incoming screen shows, if it is shown. */

@@ -4,13 +4,15 @@ import { Signaling } from '../signaling';
 import { describeError } from './api';
 import type { Account } from './auth';
 import type { CallScreens, Party } from './CallScreens';
+import type { DeviceIdentity } from '../e2ee/identity';
+import { callProblem, publishedDevice } from './device';
 import { byId, formatDuration } from './dom';
 import { RingTone } from './ringTone';
 
 type Media = 'audio' | 'video';
 
 /** An invite ringing here. Several can ring at once (call waiting). */
-type Ringing = { callId: string; from: Party; media: Media; waiting: boolean };
+type Ringing = { callId: string; from: Party; media: Media; waiting: boolean; e2ee: boolean };
 /** The call this page is placing, until it is answered or over. */
 type Placing = { callId?: string; to: Party; media: Media };
 /** The call this page is in. */
@@ -37,7 +39,9 @@ export type PhoneOptions = {
  * joins the call's room with its room token on a second connection (the room
  * view, room.ts). NOTE: the call lives as long as the page: leaving it while
  * ringing out cancels the call (the node cancels when the caller's device
- * goes), so the page warns before unloading.
+ * goes), so the page warns before unloading. Calls are end-to-end
+ * encrypted (docs/e2ee.md): the page publishes this browser's device key
+ * first, and names the device when it places or answers a call.
  */
 export class Phone {
 	readonly signaling: Signaling;
@@ -46,9 +50,12 @@ export class Phone {
 	readonly #ringing = new Map<string, Ringing>();
 	#placing?: Placing;
 	#active?: Active;
+	#device: Promise<DeviceIdentity>;
 
 	constructor(options: PhoneOptions) {
 		this.#o = options;
+		this.#device = publishedDevice(options.account);
+		this.#device.catch((error: Error) => console.warn('switchyard: no device key for calls', error.message));
 		this.signaling = new Signaling(() => options.account.token());
 		this.#watchConnection();
 		this.#listen();
@@ -78,7 +85,8 @@ export class Phone {
 		this.#busyChanged();
 		this.#o.screens.showOutgoing(to, media);
 		try {
-			const { callId } = await this.signaling.request('call.invite', { to: [to.handle], media });
+			const { deviceId } = await this.#ready();
+			const { callId } = await this.signaling.request('call.invite', { to: [to.handle], media, deviceId });
 			placing.callId = callId;
 			if (this.#placing !== placing) {
 				// Cancelled while the invite was on its way.
@@ -88,6 +96,28 @@ export class Phone {
 			if (this.#placing === placing) {
 				this.#o.screens.failOutgoing('Call failed', describeError(error));
 			}
+		}
+	}
+
+	/** Rings `handle` too, into the call this page is in. */
+	async add(handle: string): Promise<void> {
+		const active = this.#active;
+		if (!active) {
+			throw new Error('not in a call');
+		}
+		await this.signaling.request('call.invite', { callId: active.callId, to: [handle] });
+	}
+
+	/** The published device; a failure (the network, say) is tried once more. @throws Error with what the person is told */
+	async #ready(): Promise<DeviceIdentity> {
+		try {
+			return await this.#device;
+		} catch (error) {
+			if (callProblem()) {
+				throw error;
+			}
+			this.#device = publishedDevice(this.#o.account);
+			return this.#device;
 		}
 	}
 
@@ -136,8 +166,8 @@ export class Phone {
 			}
 			this.#o.account.ended();
 		});
-		s.on('call.incoming', ({ callId, from, media, waiting }) => {
-			this.#ringing.set(callId, { callId, from, media, waiting: waiting || this.busy });
+		s.on('call.incoming', ({ callId, from, media, waiting, e2ee }) => {
+			this.#ringing.set(callId, { callId, from, media, waiting: waiting || this.busy, e2ee });
 			this.#showRinging();
 		});
 		s.on('call.cancelled', ({ callId }) => this.#stopRinging(callId, 'Missed call from'));
@@ -150,6 +180,10 @@ export class Phone {
 		});
 		s.on('call.accepted', ({ callId, roomId, token }) => {
 			const placing = this.#placing;
+			if (this.#active?.callId === callId) {
+				// Someone rung into the call this page is in answered: the room shows them.
+				return;
+			}
 			if (placing?.callId !== callId) {
 				// Answered just as this page gave up on it: end it rather than leave the callee alone in the room.
 				void this.signaling.request('call.hangup', { callId }).catch(() => undefined);
@@ -161,7 +195,12 @@ export class Phone {
 		});
 		s.on('call.declined', ({ callId }) => this.#outgoingOver(callId, 'Declined'));
 		s.on('call.noAnswer', ({ callId }) => this.#outgoingOver(callId, 'No answer'));
-		s.on('call.left', ({ callId }) => this.#remoteEnded(callId));
+		// NOTE: a party left; the call goes on while others are in it (call.ended says when it is over).
+		s.on('call.left', ({ callId, handle }) => {
+			if (this.#active?.callId === callId) {
+				this.#o.notify(`@${handle} left the call`);
+			}
+		});
 		s.on('call.ended', ({ callId, reason }) => {
 			if (reason === 'declinedElsewhere') {
 				this.#stopRinging(callId, 'Declined on another device:');
@@ -184,7 +223,8 @@ export class Phone {
 				await this.signaling.request('call.decline', { callId: ringing.callId });
 				return;
 			}
-			const { roomId, token } = await this.signaling.request('call.accept', { callId: ringing.callId });
+			const { deviceId } = await this.#ready();
+			const { roomId, token } = await this.signaling.request('call.accept', { callId: ringing.callId, deviceId });
 			// Call waiting: the node has ended the other call; leave its room here too.
 			if (this.#active) {
 				await this.#end(this.#active, 'Call ended');
@@ -207,6 +247,7 @@ export class Phone {
 		try {
 			active.session = await startRoom({
 				roomId, width, height,
+				callDevice: { handle: this.#o.account.me.handle, device: await this.#ready() },
 				name: this.#o.account.me.displayName,
 				video: active.media === 'video',
 				token: async () => token,
@@ -282,7 +323,9 @@ export class Phone {
 			this.#ringTone.stop();
 			return;
 		}
-		this.#o.screens.showIncoming(newest.callId, newest.from, newest.media, newest.waiting || Boolean(this.#active));
+		this.#o.screens.showIncoming(newest.callId, newest.from, newest.media, {
+			waiting: newest.waiting || Boolean(this.#active), e2ee: newest.e2ee, problem: callProblem(),
+		});
 		this.#ringTone.start();
 	}
 
