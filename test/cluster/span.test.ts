@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { MediaClient } from '../helpers/mediaClient';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
+import { fleetAccount, fleetDevice } from './accounts';
 import { showingOutput, startFleet, type Fleet, type FleetNode } from './fleet';
 
 /**
@@ -231,4 +233,37 @@ test('issue 24: an encrypted room keeps its rule and its cap across nodes: a nod
 	expect(await codeOf(join(two, 'Cy', false))).toBe('e2ee_mismatch');
 	// The cap counts the room on every node: Ana on node-1 and Ben here make 2 (SWITCHYARD_ROOMS_E2EE_MAX_PEERS).
 	expect(await codeOf(join(two, 'Dee', true))).toBe('room_full');
+}));
+
+test('issue 25: a call\'s sender keys cross nodes: parties on node-1 and node-2 of one call room get each other\'s wrapped keys as sent', showingOutput(() => fleet, async () => {
+	const [one, two] = fleet!.nodes as [FleetNode, FleetNode];
+	const caller = await fleetAccount(one, 'span_caller');
+	const callee = await fleetAccount(two, 'span_callee', [caller]);
+	const callerDevice = await fleetDevice(one, caller, clients);
+	const calleeDevice = await fleetDevice(two, callee, clients);
+	const { callId } = await callerDevice.request('call.invite', { to: [callee.handle], media: 'audio', deviceId: callerDevice.deviceId });
+	await calleeDevice.waitFor('call.incoming');
+	const accepted = await calleeDevice.request('call.accept', { callId, deviceId: calleeDevice.deviceId });
+	const { token: callerToken } = await callerDevice.waitFor('call.accepted');
+	const enter = async (node: FleetNode, token: string) => {
+		const signaling = await SignalingClient.connect(node.url, { token });
+		clients.push(signaling);
+		const { routerRtpCapabilities } = await signaling.request('media.capabilities', {});
+		const joined = await signaling.request('room.join', { roomId: accepted.roomId, rtpCapabilities: routerRtpCapabilities as never, e2ee: true });
+		return { signaling, joined };
+	};
+	const a = await enter(one, callerToken);
+	const b = await enter(two, accepted.token);
+	// Each node knows the other's peer, with its device, over the bus.
+	const knows = (side: typeof a, deviceId: string) => side.joined.peers.some((p) => p.identity?.deviceId === deviceId)
+		|| side.signaling.events.some((e) => e.name === 'peer.joined' && e.data.peer.identity?.deviceId === deviceId);
+	await pollUntil('each party to know the other\'s device', () => knows(a, calleeDevice.deviceId) && knows(b, callerDevice.deviceId), { timeoutMs: 10_000 });
+
+	const toB = randomBytes(115).toString('base64url');
+	const toA = randomBytes(115).toString('base64url');
+	expect(await a.signaling.request('e2ee.keys', { keys: [{ to: b.joined.peerId, wrapped: toB }] })).toEqual({ delivered: 1 });
+	expect(await b.signaling.request('e2ee.keys', { keys: [{ to: a.joined.peerId, wrapped: toA }] })).toEqual({ delivered: 1 });
+	expect(await b.signaling.waitFor('e2ee.key')).toEqual({ from: a.joined.peerId, wrapped: toB });
+	expect(await a.signaling.waitFor('e2ee.key')).toEqual({ from: b.joined.peerId, wrapped: toA });
+	await callerDevice.request('call.hangup', { callId });
 }));

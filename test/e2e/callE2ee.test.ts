@@ -36,10 +36,19 @@ describe('end-to-end encrypted calls between accounts in a real browser', () => 
 		suite.node.app.keys.withhold = undefined;
 	});
 
-	/** A person anyone may call, signed in on the directory page of their own browser; the wrapped keys its page sends or gets are kept. */
-	async function person(handle: string, displayName: string): Promise<Person> {
+	/**
+	 * A person anyone may call, signed in on the directory page of their own
+	 * browser; the wrapped keys its page sends or gets are kept. `old`: a
+	 * browser without RTCRtpScriptTransform.
+	 */
+	async function person(handle: string, displayName: string, { old = false } = {}): Promise<Person> {
 		const p: Person = { ...await newParticipant(suite.browser, displayName), handle, wrapped: new Set() };
 		open.push(p);
+		if (old) {
+			await p.page.addInitScript(() => {
+				delete (globalThis as { RTCRtpScriptTransform?: unknown }).RTCRtpScriptTransform;
+			});
+		}
 		p.page.on('websocket', (ws) => {
 			const keep = ({ payload }: { payload: string | Buffer }) => {
 				for (const match of String(payload).matchAll(/"wrapped":"([A-Za-z0-9_-]+)"/g)) {
@@ -169,9 +178,21 @@ describe('end-to-end encrypted calls between accounts in a real browser', () => 
 		expect(warned.safetyCode).not.toBe(adaCode);
 		expect((await keys(ada)).warnings).toEqual([]);
 		await hangUp(ada, bob);
+
+		// Ada on another browser (a new device of hers): Bob's page notes it.
+		const laptop: Person = { ...await newParticipant(suite.browser, 'Ada\'s laptop'), handle: 'ada', wrapped: new Set() };
+		open.push(laptop);
+		await signInThroughPage(laptop, suite.node.url, 'ada', `/u/bob?${CAPTURE}`);
+		await online(laptop);
+		await laptop.page.click('#call-audio');
+		await answer(bob);
+		await inCall(laptop, bob);
+		const noted = await pollUntil('Bob is told of the new device', async () => ((await keys(bob)).notes.length > 0 ? keys(bob) : undefined), { timeoutMs: 10000 });
+		expect([noted.notes, noted.warnings]).toEqual([['@ada is on a device you have not seen before'], []]);
+		await hangUp(laptop, bob);
 	}));
 
-	test('a device the node gives no sender keys (the withhold hook) gets the bytes and decodes no frame; the other still decodes it', reported(async () => {
+	test('a device the node gives no sender keys (the withhold hook) gets the bytes and decodes no frame; the other still decodes it; a browser that cannot encrypt is told why', reported(async () => {
 		const cleo = await person('cleo', 'Cleo');
 		const dina = await person('dina', 'Dina');
 		suite.node.app.keys.withhold = (_from, to) => to.handle === 'dina';
@@ -194,6 +215,20 @@ describe('end-to-end encrypted calls between accounts in a real browser', () => 
 		expect(report.transforms.filter((t) => t.side === 'recv').map((t) => t.frames)).toEqual([0, 0]);
 		expect(report.call!.keysFrom).toEqual([]);
 		await hangUp(cleo, dina);
+
+		// A browser that cannot encrypt is told why: on the incoming screen (only Decline), and when it calls.
+		const hal = await person('hal', 'Hal', { old: true });
+		await cleo.page.goto(`${suite.node.url}/directory`);
+		await online(cleo);
+		await callFromDirectory(cleo, suite.node.url, 'hal', '#call-audio');
+		await hal.page.waitForSelector('#incoming', { state: 'visible', timeout: 10000 });
+		expect(await hal.page.textContent('#incoming-problem')).toContain('cannot encrypt calls end to end');
+		expect(await hal.page.isDisabled('#accept')).toBe(true);
+		await hal.page.click('#decline');
+		await pollUntil('Cleo\'s page says Hal declined', async () => (await cleo.page.textContent('#outgoing-state')) === 'Declined', { timeoutMs: 10000 });
+		await callFromDirectory(hal, suite.node.url, 'cleo', '#call-audio');
+		await pollUntil('Hal\'s call fails with the reason', async () => (await hal.page.textContent('#outgoing-error'))?.includes('cannot encrypt calls end to end'), { timeoutMs: 10000 });
+		expect(await cleo.page.isHidden('#incoming')).toBe(true);
 	}));
 
 	test('a participant leaves a three-person call: the others\' key ids change within 2 s and they keep decoding each other', reported(async () => {
