@@ -3,7 +3,7 @@ import type { CallMedia, User } from '../store';
 import type { Clock, Timer } from '../util';
 import { CALL_STATES, type CallState } from './callState';
 import type { CallParty, CallSnapshot, PartyIdentity } from './fleet';
-import { LEG_STATES, type LegOutcome, type LegState } from './legState';
+import { LEG_STATES, type LegOutcome, type LegState, type Withdrawn } from './legState';
 import type { Device } from './Presence';
 
 export type Media = CallMedia;
@@ -16,12 +16,12 @@ export function isCallRoom(roomId: string): boolean {
 	return roomId.startsWith(CALL_ROOM_PREFIX);
 }
 
-/** One callee of a call. Its call changes it (Call.settle, Call.silence); everyone else reads it. */
+/** One callee of a call. Its call changes it (Call.settle, Call.withdraw); everyone else reads it. */
 export type Leg = {
 	readonly user: User;
 	readonly state: LegState;
 	/** Ringing was stopped on the callee's side (a block or settings change); the caller still sees it ring. */
-	readonly silenced: boolean;
+	readonly withdrawn?: Withdrawn;
 	/** When the callee answered. */
 	readonly acceptedAt?: number;
 	/** The login session that answered: the callee's room token is bound to it. */
@@ -82,7 +82,7 @@ export class Call {
 		for (const leg of snapshot.legs) {
 			const user = users.get(leg.id);
 			if (user) {
-				call.#legs.set(user.id, { user, state: leg.state, silenced: leg.silenced, acceptedAt: leg.acceptedAt, sid: leg.sid, identity: leg.identity });
+				call.#legs.set(user.id, { user, state: leg.state, withdrawn: leg.withdrawn ?? (leg.silenced ? 'hidden' : undefined), acceptedAt: leg.acceptedAt, sid: leg.sid, identity: leg.identity });
 			}
 		}
 		if (snapshot.legs.some((leg) => leg.acceptedAt !== undefined)) {
@@ -103,7 +103,8 @@ export class Call {
 				...(this.callerIdentity ? { identity: this.callerIdentity } : {}),
 			},
 			legs: this.legs().map((leg) => ({
-				id: leg.user.id, handle: leg.user.handle, state: leg.state, silenced: leg.silenced,
+				id: leg.user.id, handle: leg.user.handle, state: leg.state, silenced: leg.withdrawn !== undefined,
+				...(leg.withdrawn === undefined ? {} : { withdrawn: leg.withdrawn }),
 				...(leg.sid === undefined ? {} : { sid: leg.sid }),
 				...(leg.identity === undefined ? {} : { identity: leg.identity }),
 				...(leg.acceptedAt === undefined ? {} : { acceptedAt: leg.acceptedAt }),
@@ -125,7 +126,7 @@ export class Call {
 
 	/** Adds a ringing leg for `callee`; `onTimeout` runs if it still rings after `timeoutMs`. */
 	ring(callee: User, timeoutMs: number, onTimeout: (leg: Leg) => void): Leg {
-		const leg: LegRecord = { user: callee, state: 'ringing', silenced: false };
+		const leg: LegRecord = { user: callee, state: 'ringing' };
 		this.#legs.set(callee.id, leg);
 		leg.timer = this.#clock.setTimeout(() => {
 			leg.timer = undefined;
@@ -165,8 +166,8 @@ export class Call {
 	}
 
 	/** Ringing stops on the callee's side only; the leg goes on ringing for the caller. */
-	silence(leg: Leg): void {
-		this.#record(leg).silenced = true;
+	withdraw(leg: Leg, as: Withdrawn): void {
+		this.#record(leg).withdrawn = as;
 	}
 
 	/**

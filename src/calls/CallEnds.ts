@@ -1,11 +1,13 @@
+import type { Logger } from '../logging';
 import type { TypedEmitter } from '../util';
-import type { Call, Leg } from './Call';
+import type { User } from '../store';
+import type { Call, Leg, Media } from './Call';
 import type { CallBook } from './CallBook';
 import type { CallHistory } from './CallHistory';
 import type { CallRooms } from './CallRooms';
 import type { CallServiceEvents } from './events';
 import type { InviteLimits } from './InviteLimiter';
-import type { LegOutcome } from './legState';
+import type { LegOutcome, Withdrawn } from './legState';
 import type { Presence } from './Presence';
 
 export type CallEndsDeps = {
@@ -15,6 +17,7 @@ export type CallEndsDeps = {
 	history: CallHistory;
 	limiter: InviteLimits;
 	observer: TypedEmitter<CallServiceEvents>;
+	logger: Logger;
 };
 
 /**
@@ -34,13 +37,50 @@ export class CallEnds {
 		const { book, presence, limiter } = this.#deps;
 		call.settle(leg, 'no_answer');
 		book.changed(call);
-		if (!leg.silenced) {
+		if (!leg.withdrawn) {
 			presence.notifyUser(leg.user.id, 'missed', { callId: call.id });
 		}
 		call.callerDevice.notify('noAnswer', { callId: call.id, handle: leg.user.handle });
 		void limiter.unanswered(call.caller.id, leg.user.handle);
 		await this.recordLeg(call, leg, 'no_answer');
 		this.endIfOver(call);
+	}
+
+	/**
+	 * An invite that `callee`'s settings silenced (when there is one): its
+	 * row, and `silenced` to its devices. NOTE: only after the caller's reply
+	 * (sent before the event loop's next turn), so that nothing the caller
+	 * sees, nor when, differs from any other denial.
+	 */
+	silenceAfterReply(caller: User, callee: User | undefined, invite: { callId: string; media: Media; at: number }): void {
+		if (!callee) {
+			return;
+		}
+		setImmediate(() => {
+			this.#deps.history.silenced(callee, caller, invite).then(
+				() => this.#notifySilenced(caller, callee.id, invite.callId, invite.media),
+				(error: Error) => this.#deps.logger.warn('silenced call not recorded', { callId: invite.callId, error }),
+			);
+		});
+	}
+
+	/**
+	 * A settings change or a block while `leg` rings: it stops ringing for its
+	 * callee, and is recorded as the new settings say (`as`); the caller
+	 * hears it ring on, exactly like a call nobody answers.
+	 */
+	withdraw(call: Call, leg: Leg, as: Withdrawn): void {
+		call.withdraw(leg, as);
+		this.#deps.book.changed(call);
+		this.#deps.presence.notifyUser(leg.user.id, 'cancelled', { callId: call.id });
+		if (as === 'silenced') {
+			this.#notifySilenced(call.caller, leg.user.id, call.id, call.media);
+		}
+	}
+
+	#notifySilenced(caller: User, calleeId: string, callId: string, media: Media): void {
+		const from = { handle: caller.handle, displayName: caller.displayName, verified: caller.verified };
+		this.#deps.presence.notifyUser(calleeId, 'silenced', { callId, from, media });
 	}
 
 	/** Ends the call when no callee is ringing or in it any more. */

@@ -34,16 +34,31 @@ export class CallHistory {
 		this.#logger = deps.logger;
 	}
 
-	/** The rows of a leg that ended in `outcome`: the caller's with that outcome, the callee's with its own. */
+	/**
+	 * The rows of a leg that ended in `outcome`: the caller's with that
+	 * outcome, the callee's with its own; for a leg withdrawn from its callee,
+	 * `silenced` or (a block, calls off) no callee row at all.
+	 */
 	async leg(call: Call, leg: Leg, outcome: LegOutcome): Promise<void> {
 		const durationMs = leg.acceptedAt === undefined ? 0 : this.#clock.now() - leg.acceptedAt;
 		const { caller, media, startedAt, id: callId } = call;
 		await this.#write({
 			callId, userId: caller.id, otherHandle: leg.user.handle, otherDisplayName: leg.user.displayName, direction: 'outgoing', media, outcome, startedAt, durationMs,
 		});
+		if (leg.withdrawn === 'hidden') {
+			return;
+		}
 		await this.#write({
 			callId, userId: leg.user.id, otherHandle: caller.handle, otherDisplayName: caller.displayName, direction: 'incoming', media,
-			outcome: calleeOutcome(outcome), startedAt, durationMs,
+			outcome: leg.withdrawn === 'silenced' ? 'silenced' : calleeOutcome(outcome), startedAt, durationMs,
+		});
+	}
+
+	/** The callee's row of an invite its settings silenced (it did not ring). */
+	async silenced(callee: User, caller: User, invite: { callId: string; media: Media; at: number }): Promise<void> {
+		await this.#write({
+			callId: invite.callId, userId: callee.id, otherHandle: caller.handle, otherDisplayName: caller.displayName, direction: 'incoming', media: invite.media,
+			outcome: 'silenced', startedAt: invite.at, durationMs: 0,
 		});
 	}
 

@@ -16,7 +16,7 @@ import { InviteLimiter, type InviteLimits } from './InviteLimiter';
 import { publishedIdentity } from './partyIdentity';
 import { LEG_STATES, type LegOutcome } from './legState';
 import type { Device, Presence } from './Presence';
-import { ringableCallee, screenInvite, type RingableDeps } from './ringable';
+import { screenCallee, screenInvite, type RingableDeps } from './ringable';
 
 export type CallServiceDeps = {
 	store: Store;
@@ -77,7 +77,7 @@ export class CallService {
 		this.#rooms = new CallRooms({ book: this.#book, tokens: deps.tokens, logger: this.#logger });
 		this.events = this.#rooms.events;
 		this.observer = new TypedEmitter((event, error) => this.#logger.error('calls listener failed', { event, error }));
-		this.#ends = new CallEnds({ book: this.#book, rooms: this.#rooms, presence: this.#presence, history: this.#history, limiter: this.#limiter, observer: this.observer });
+		this.#ends = new CallEnds({ book: this.#book, rooms: this.#rooms, presence: this.#presence, history: this.#history, limiter: this.#limiter, observer: this.observer, logger: this.#logger });
 	}
 
 	/** Calls in progress (ringing or active). */
@@ -118,14 +118,16 @@ export class CallService {
 			throw error;
 		}
 
-		const { invited, ringable } = await screenInvite(this.#ringDeps, caller, handles, call);
+		const { invited, ringable, silenced } = await screenInvite(this.#ringDeps, caller, handles, call);
 		const now = this.#clock.now();
 		const media = call?.media ?? request.media ?? 'video';
 		for (const [handle, state] of Object.entries(invited)) {
 			if (state === 'unavailable') {
+				const invite = { callId: call?.id ?? randomUUID(), media, at: now };
 				void this.#limiter.unanswered(caller.id, handle);
 				this.observer.safeEmit('outcome', 'unavailable');
-				await this.#history.unavailable(caller, handle, { callId: call?.id ?? randomUUID(), media, at: now });
+				await this.#history.unavailable(caller, handle, invite);
+				this.#ends.silenceAfterReply(caller, silenced.get(handle), invite);
 			}
 		}
 		if (ringable.length === 0) {
@@ -284,14 +286,12 @@ export class CallService {
 		}
 		for (const call of this.#book.values()) {
 			for (const leg of call.legs()) {
-				if (leg.state !== 'ringing' || leg.silenced || (leg.user.id !== userId && call.caller.id !== userId)) {
+				if (leg.state !== 'ringing' || leg.withdrawn || (leg.user.id !== userId && call.caller.id !== userId)) {
 					continue;
 				}
-				const callee = await ringableCallee(this.#ringDeps, call.caller, leg.user.handle, { online: false });
-				if (!callee) {
-					call.silence(leg);
-					this.#book.changed(call);
-					this.#presence.notifyUser(leg.user.id, 'cancelled', { callId: call.id });
+				const { verdict } = await screenCallee(this.#ringDeps, call.caller, leg.user.handle, { online: false });
+				if (verdict !== 'ring') {
+					this.#ends.withdraw(call, leg, verdict === 'silence' ? 'silenced' : 'hidden');
 				}
 			}
 		}
@@ -364,7 +364,7 @@ export class CallService {
 		this.#logger.info('call ringing', { callId: call.id, calleeId: callee.id });
 	}
 
-	/** The callee's leg of a live call, which must be ringing (and not silenced) to become `to`. @throws not_found, invalid_state */
+	/** The callee's leg of a live call, which must be ringing (and not withdrawn) to become `to`. @throws not_found, invalid_state */
 	#ringingLegOf(claims: Party, callId: string, to: 'accepted' | 'declined'): { call: Call; leg: Leg } {
 		this.#assertAccount(claims);
 		const call = this.#book.get(callId);
@@ -373,7 +373,7 @@ export class CallService {
 			throw new NotFoundError('no such call');
 		}
 		LEG_STATES.assert(leg.state, to);
-		if (leg.silenced) {
+		if (leg.withdrawn) {
 			throw new AppError('invalid_state', 'the call is over');
 		}
 		return { call, leg };

@@ -28,6 +28,7 @@ export const callEntrySchema = z.object({
 		id,
 		handle,
 		state: z.enum(LEG_STATES),
+		withdrawn: z.enum(['silenced', 'hidden']).optional(),
 		silenced: z.boolean(),
 		sid: id.optional(),
 		identity,

@@ -29,6 +29,7 @@ function settingsWith(enabled: boolean, on: readonly Flag[]): UserSettings {
 		calls: {
 			enabled,
 			allowFrom: { contacts: on.includes('contacts'), following: on.includes('following'), verified: on.includes('verified'), everyone: on.includes('everyone') },
+			silenceOthers: false,
 		},
 	};
 }
@@ -85,7 +86,7 @@ describe('canRing', () => {
 	test('defaults are as specified and frozen all the way down', () => {
 		expect(DEFAULT_SETTINGS).toEqual({
 			discoverable: true,
-			calls: { enabled: true, allowFrom: { contacts: true, following: true, verified: false, everyone: false } },
+			calls: { enabled: true, allowFrom: { contacts: true, following: true, verified: false, everyone: false }, silenceOthers: false },
 		});
 		expect(Object.isFrozen(DEFAULT_SETTINGS)).toBe(true);
 		expect(Object.isFrozen(DEFAULT_SETTINGS.calls)).toBe(true);

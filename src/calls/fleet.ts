@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import type { CallMedia as Media } from '../store';
-import type { LegState } from './legState';
+import type { LegState, Withdrawn } from './legState';
 
 /**
  * The device a party takes part with (docs/e2ee.md): its id and the public
@@ -25,7 +25,7 @@ export type CallSnapshot = {
 	media: Media;
 	startedAt: number;
 	caller: { id: string; handle: string; sid: string; device: string; identity?: PartyIdentity };
-	legs: { id: string; handle: string; state: LegState; silenced: boolean; sid?: string; identity?: PartyIdentity; acceptedAt?: number }[];
+	legs: { id: string; handle: string; state: LegState; withdrawn?: Withdrawn; /** `withdrawn` as nodes before it read it. */ silenced: boolean; sid?: string; identity?: PartyIdentity; acceptedAt?: number }[];
 };
 
 /** Who acts on a call: an account's login session (the `sub` and `sid` of its token). */

@@ -1,6 +1,13 @@
 import type { CalleeOutcome, CallerOutcome } from '../store';
 import { StateTable } from './StateTable';
 
+/**
+ * How a ringing leg was taken from its callee (a block or a settings change)
+ * while the caller still sees it ring: `silenced` (the callee's settings
+ * silence such callers: the history says so) or `hidden` (no callee row).
+ */
+export type Withdrawn = 'silenced' | 'hidden';
+
 /** How a leg ended: exactly the caller's history outcome for that callee. */
 export type LegOutcome = Exclude<CallerOutcome, 'unavailable'>;
 

@@ -25,6 +25,11 @@ export type CallNotifications = {
 	cancelled: { callId: string };
 	/** To each device of a callee: the ring timed out. */
 	missed: { callId: string };
+	/**
+	 * To each device of a callee whose settings silence the caller
+	 * (silenceOthers): a call that did not ring, to call back.
+	 */
+	silenced: { callId: string; from: { handle: string; displayName: string; verified: boolean }; media: Media };
 	/** To the callee's other devices: one of them answered. */
 	answeredElsewhere: { callId: string };
 	/** The call is over for this device. */

@@ -5,43 +5,54 @@ import { canRing } from './canRing';
 import type { Presence } from './Presence';
 
 /**
- * Which of `handles` ring for `caller`'s invite: each that ringableCallee
- * allows and that `call` (a running call it adds to) has not rung yet. The
- * rest are `unavailable`, the one answer for every reason.
+ * Which of `handles` ring for `caller`'s invite: each that screenCallee
+ * lets ring and that `call` (a running call it adds to) has not rung yet.
+ * The rest are `unavailable`, the one answer for every reason; of those,
+ * `silenced` are the callees whose settings silence the caller (by handle).
  */
-export async function screenInvite(deps: RingableDeps, caller: User, handles: string[], call?: Call): Promise<{ invited: Record<string, 'ringing' | 'unavailable'>; ringable: User[] }> {
+export async function screenInvite(deps: RingableDeps, caller: User, handles: string[], call?: Call): Promise<{ invited: Record<string, 'ringing' | 'unavailable'>; ringable: User[]; silenced: Map<string, User> }> {
 	const invited: Record<string, 'ringing' | 'unavailable'> = {};
 	const ringable: User[] = [];
+	const silenced = new Map<string, User>();
 	for (const handle of handles) {
-		const callee = await ringableCallee(deps, caller, handle);
-		invited[handle] = callee && !call?.legOf(callee.id) ? 'ringing' : 'unavailable';
-		if (callee && invited[handle] === 'ringing') {
-			ringable.push(callee);
+		const screened = await screenCallee(deps, caller, handle);
+		const fresh = screened.verdict !== 'deny' && !call?.legOf(screened.callee.id);
+		invited[handle] = fresh && screened.verdict === 'ring' ? 'ringing' : 'unavailable';
+		if (fresh && screened.verdict === 'ring') {
+			ringable.push(screened.callee);
+		} else if (fresh && screened.verdict === 'silence') {
+			silenced.set(handle, screened.callee);
 		}
 	}
-	return { invited, ringable };
+	return { invited, ringable, silenced };
 }
 
 export type RingableDeps = { store: Store; presence: Presence; logger: Logger };
 
+/** What an invite does to one callee: ring it, silence it (its settings say so), or nothing. */
+export type Screened = { verdict: 'ring' | 'silence'; callee: User } | { verdict: 'deny' };
+
 /**
- * The account `handle` if `caller` may ring it now, else undefined: one path
- * for every reason (unknown handle, a block either way, the callee's
- * settings, offline), so that nothing after it can tell them apart.
- * `online: false` leaves out the presence check (an invite already ringing).
+ * Whether `caller` may ring the account `handle` now: one path for every
+ * reason (unknown handle, a block either way, the callee's settings,
+ * offline), so that nothing after it can tell them apart. A caller that
+ * allowFrom does not let ring is `silence`d instead when the callee's
+ * silenceOthers is on, online or not (never a blocked one, nor with calls
+ * off). `online: false` leaves out the presence check (an invite already ringing).
  */
-export async function ringableCallee(deps: RingableDeps, caller: User, handle: string, { online = true } = {}): Promise<User | undefined> {
+export async function screenCallee(deps: RingableDeps, caller: User, handle: string, { online = true } = {}): Promise<Screened> {
 	const callee = await deps.store.userByHandle(handle);
 	if (!callee) {
-		return undefined;
+		return { verdict: 'deny' };
 	}
 	const relations = await deps.store.relationsBetween(caller.id, callee.id);
 	const decision = canRing({ id: caller.id, verified: caller.verified }, { id: callee.id }, relations, callee.settings);
 	// NOTE: asked whatever the decision, so that a denial takes as long as an offline callee (a fleet asks Redis).
 	const connected = online ? await deps.presence.isOnline(callee.id) : true;
-	if (!decision.allowed || !connected) {
-		deps.logger.debug('invite denied', { callerId: caller.id, reason: decision.allowed ? 'offline' : decision.reason });
-		return undefined;
+	if (decision.allowed && connected) {
+		return { verdict: 'ring', callee };
 	}
-	return callee;
+	const silence = !decision.allowed && decision.reason === 'not_allowed' && callee.settings.calls.silenceOthers;
+	deps.logger.debug('invite denied', { callerId: caller.id, reason: decision.allowed ? 'offline' : decision.reason, silenced: silence });
+	return silence ? { verdict: 'silence', callee } : { verdict: 'deny' };
 }

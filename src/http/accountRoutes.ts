@@ -32,6 +32,7 @@ const settingsPatch = z.strictObject({
 			verified: z.boolean().optional(),
 			everyone: z.boolean().optional(),
 		}).optional(),
+		silenceOthers: z.boolean().optional(),
 	}).optional(),
 });
 const historyQuery = z.strictObject({
@@ -140,6 +141,7 @@ export function accountRoutes({ accounts, config, limiters }: { accounts: Accoun
 			calls: {
 				enabled: patch.calls?.enabled ?? current.calls.enabled,
 				allowFrom: { ...current.calls.allowFrom, ...stripUndefined(patch.calls?.allowFrom ?? {}) },
+				silenceOthers: patch.calls?.silenceOthers ?? current.calls.silenceOthers,
 			},
 		};
 		res.json(await accounts.updateSettings(claimsOf(res), merged));

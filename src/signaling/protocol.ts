@@ -230,6 +230,12 @@ export const serverEvents = {
 	'call.left': z.object({ callId: id, handle: z.string() }),
 	'call.cancelled': z.object({ callId: id }),
 	'call.missed': z.object({ callId: id }),
+	/** A call your settings silenced (calls.silenceOthers): it did not ring; it is in your history, to call back. */
+	'call.silenced': z.object({
+		callId: id,
+		from: z.object({ handle: z.string(), displayName: z.string(), verified: z.boolean() }),
+		media: z.enum(['audio', 'video']),
+	}),
 	'call.answeredElsewhere': z.object({ callId: id }),
 	'call.ended': z.object({ callId: id, reason: z.enum(['hangup', 'over', 'declinedElsewhere']) }),
 } as const;

@@ -15,6 +15,7 @@ const SAMPLES: { [N in CallNotificationName]: CallNotifications[N] } = {
 	left: { callId, handle: 'bob' },
 	cancelled: { callId },
 	missed: { callId },
+	silenced: { callId, from: { handle: 'ada', displayName: 'Ada', verified: false }, media: 'audio' },
 	answeredElsewhere: { callId },
 	ended: { callId, reason: 'declinedElsewhere' },
 };

@@ -115,6 +115,7 @@ const CALL_EVENTS: { [N in CallNotificationName]: (data: CallNotifications[N]) =
 	left: (data) => ['call.left', data],
 	cancelled: (data) => ['call.cancelled', data],
 	missed: (data) => ['call.missed', data],
+	silenced: (data) => ['call.silenced', data],
 	answeredElsewhere: (data) => ['call.answeredElsewhere', data],
 	ended: (data) => ['call.ended', data],
 };

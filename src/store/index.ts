@@ -5,7 +5,7 @@ export { MIGRATIONS as POSTGRES_MIGRATIONS } from './postgres/migrations';
 export { PostgresStore } from './postgres/PostgresStore';
 export { MIGRATIONS, migrate } from './sqlite/migrations';
 export { SqliteStore } from './sqlite/SqliteStore';
-export { CALLER_OUTCOMES, DEFAULT_SETTINGS } from './types';
+export { CALLER_OUTCOMES, DEFAULT_SETTINGS, withDefaultSettings } from './types';
 export type {
 	CallMedia, CalleeOutcome, CallerOutcome, CallOutcome, CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, StoreHealth, User, UserSettings,
 } from './types';

@@ -1,6 +1,7 @@
 import { AppError } from '../errors';
 import { withoutUnsafe } from '../util';
 import type { CallOutcome, CallRecord, DeviceKey, PublicUser, RelationKind, RelationsBetween, Session, User, UserSettings } from './types';
+import { withDefaultSettings } from './types';
 
 /**
  * What both stores share: how a stored row becomes what the node sees, how a
@@ -73,7 +74,7 @@ export function toUser(row: UserRow): User {
 		displayName: withoutUnsafe(row.display_name, row.handle),
 		verified: row.verified,
 		premium: row.premium,
-		settings: row.settings,
+		settings: withDefaultSettings(row.settings),
 		createdAt: row.created_at,
 	};
 }

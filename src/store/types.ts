@@ -16,6 +16,12 @@ export type UserSettings = {
 			/** Any account that is not blocked either way. */
 			everyone: boolean;
 		};
+		/**
+		 * Others (whom allowFrom does not let ring) are silenced rather than
+		 * refused: their invite does not ring, but lands in the history as
+		 * `silenced` (and `call.silenced`), to call back. Blocked accounts never do.
+		 */
+		silenceOthers: boolean;
 	};
 };
 
@@ -25,8 +31,18 @@ export const DEFAULT_SETTINGS: Readonly<UserSettings> = Object.freeze({
 	calls: Object.freeze({
 		enabled: true,
 		allowFrom: Object.freeze({ contacts: true, following: true, verified: false, everyone: false }),
+		silenceOthers: false,
 	}),
 });
+
+/** Stored settings with what they lack (a setting newer than the row) taken from the defaults. */
+export function withDefaultSettings(stored: Partial<UserSettings> & { calls?: Partial<UserSettings['calls']> }): UserSettings {
+	return {
+		...DEFAULT_SETTINGS,
+		...stored,
+		calls: { ...DEFAULT_SETTINGS.calls, ...stored.calls, allowFrom: { ...DEFAULT_SETTINGS.calls.allowFrom, ...stored.calls?.allowFrom } },
+	};
+}
 
 /** An account as the rest of the node sees it (never its password hash). */
 export type User = {
@@ -60,8 +76,11 @@ export type RelationsBetween = {
  */
 export const CALLER_OUTCOMES = ['answered', 'declined', 'no_answer', 'cancelled', 'unavailable'] as const;
 export type CallerOutcome = (typeof CALLER_OUTCOMES)[number];
-/** How a call went for a callee: `missed` covers a timeout and the caller giving up. */
-export type CalleeOutcome = 'answered' | 'declined' | 'missed';
+/**
+ * How a call went for a callee: `missed` covers a timeout and the caller
+ * giving up; `silenced`, an invite its settings silenced (it did not ring).
+ */
+export type CalleeOutcome = 'answered' | 'declined' | 'missed' | 'silenced';
 /** The outcome of a history row: the caller's on an outgoing row, the callee's on an incoming one. */
 export type CallOutcome = CallerOutcome | CalleeOutcome;
 

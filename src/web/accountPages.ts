@@ -123,6 +123,7 @@ export function settingsPage(): string {
 			<label class="check"><input type="checkbox" name="following"> People I follow</label>
 			<label class="check"><input type="checkbox" name="verified"> Verified accounts</label>
 			<label class="check"><input type="checkbox" name="everyone"> Everyone (except people blocked either way)</label>
+			<label class="check"><input type="checkbox" name="silenceOthers"> Silence the others instead: their calls do not ring, but show in my history to call back (never people I blocked)</label>
 		</fieldset>
 		<fieldset>
 			<legend>Directory</legend>

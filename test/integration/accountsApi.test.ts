@@ -101,12 +101,14 @@ describe('the accounts API over real HTTP and a real SQLite file', () => {
 
 	test('settings: GET, PATCH merges deeply; wrong types, unknown keys and oversized bodies change nothing', async () => {
 		expect((await api(node, bob.token, 'GET', '/api/me/settings')).body).toEqual({
-			discoverable: true, calls: { enabled: true, allowFrom: { contacts: true, following: true, verified: false, everyone: false } },
+			discoverable: true, calls: { enabled: true, allowFrom: { contacts: true, following: true, verified: false, everyone: false }, silenceOthers: false },
 		});
 		const patched = await api(node, bob.token, 'PATCH', '/api/me/settings', { calls: { allowFrom: { verified: true } } });
 		expect(patched.body.calls.allowFrom).toEqual({ contacts: true, following: true, verified: true, everyone: false });
+		expect((await api(node, bob.token, 'PATCH', '/api/me/settings', { calls: { silenceOthers: true } })).body.calls)
+			.toEqual({ enabled: true, allowFrom: { contacts: true, following: true, verified: true, everyone: false }, silenceOthers: true });
 		const before = await snapshot();
-		for (const body of [{ calls: { enabled: 'yes' } }, { discoverable: 1 }, { calls: { allowFrom: { strangers: true } } }, { theme: 'dark' }, [], 'x']) {
+		for (const body of [{ calls: { enabled: 'yes' } }, { calls: { silenceOthers: 'on' } }, { discoverable: 1 }, { calls: { allowFrom: { strangers: true } } }, { theme: 'dark' }, [], 'x']) {
 			const res = await api(node, bob.token, 'PATCH', '/api/me/settings', body);
 			expect([JSON.stringify(body), res.status]).toEqual([JSON.stringify(body), 400]);
 		}

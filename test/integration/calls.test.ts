@@ -63,7 +63,7 @@ describe('calls between accounts over HTTP, socket.io and SQLite', () => {
 			await api(node, callee.token, 'PUT', `/api/me/contacts/${caller.handle}`);
 			await api(node, caller.token, 'PUT', `/api/me/blocks/${callee.handle}`);
 		}
-		const settings: UserSettings = { ...current, calls: { enabled: calls.enabled, allowFrom: calls.allowFrom ?? current.calls.allowFrom } };
+		const settings: UserSettings = { ...current, calls: { ...current.calls, enabled: calls.enabled, allowFrom: calls.allowFrom ?? current.calls.allowFrom } };
 		const relations = await node.store.relationsBetween(caller.id, callee.id);
 		const verified = relation === 'verified';
 		return canRing({ id: caller.id, verified }, { id: callee.id }, relations, settings).allowed;

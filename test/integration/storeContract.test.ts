@@ -118,7 +118,7 @@ describe.each([
 		test('handles are case-insensitive: stored lowercase, found in any case, taken in any case', async () => {
 			const ada = await signUp('Ada_L', 'Ada Lovelace');
 			expect(ada).toMatchObject({ handle: 'ada_l', displayName: 'Ada Lovelace', verified: false, premium: false });
-			expect(ada.settings).toEqual({ discoverable: true, calls: { enabled: true, allowFrom: { contacts: true, following: true, verified: false, everyone: false } } });
+			expect(ada.settings).toEqual({ discoverable: true, calls: { enabled: true, allowFrom: { contacts: true, following: true, verified: false, everyone: false }, silenceOthers: false } });
 			expect((await store.userByHandle('ADA_L'))?.id).toBe(ada.id);
 			expect((await store.userByHandle('ada_l'))?.id).toBe(ada.id);
 			expect(await store.userById(ada.id)).toEqual(ada);
@@ -135,8 +135,12 @@ describe.each([
 			expect(await store.passwordHash('no-such-id')).toBeUndefined();
 			expect(await store.updateUser(bob.id, { verified: true })).toMatchObject({ verified: true, premium: false, displayName: 'bob' });
 			expect(await store.updateUser(bob.id, { premium: true, displayName: 'Bob Ørsted' })).toMatchObject({ verified: true, premium: true, displayName: 'Bob Ørsted' });
-			const settings = { discoverable: false, calls: { enabled: false, allowFrom: { contacts: false, following: true, verified: true, everyone: false } } };
+			const settings = { discoverable: false, calls: { enabled: false, allowFrom: { contacts: false, following: true, verified: true, everyone: false }, silenceOthers: true } };
 			expect((await store.updateUser(bob.id, { settings })).settings).toEqual(settings);
+			// Settings stored before a setting existed read with its default.
+			const { silenceOthers: _, ...older } = settings.calls;
+			expect((await store.updateUser(bob.id, { settings: { ...settings, calls: older } as never })).settings).toEqual({ ...settings, calls: { ...older, silenceOthers: false } });
+			await store.updateUser(bob.id, { settings });
 			expect(await store.userById(bob.id)).toMatchObject({ verified: true, premium: true, displayName: 'Bob Ørsted', settings });
 			expect(await codeOf(store.updateUser('no-such-id', { verified: true }))).toBe('not_found');
 		});

@@ -171,6 +171,8 @@ export class Phone {
 			this.#showRinging();
 		});
 		s.on('call.cancelled', ({ callId }) => this.#stopRinging(callId, 'Missed call from'));
+		// No ring: a line on the page, and the call in the history to call back.
+		s.on('call.silenced', ({ from }) => this.#o.notify(`Silenced call from ${from.displayName} (@${from.handle}): see your history to call back`));
 		s.on('call.missed', ({ callId }) => this.#stopRinging(callId, 'Missed call from'));
 		s.on('call.answeredElsewhere', ({ callId }) => this.#stopRinging(callId, 'Answered on another device:'));
 		s.on('call.ringing', ({ callId }) => {

@@ -20,6 +20,7 @@ const OUTCOMES: Record<string, string> = {
 	declined: 'Declined',
 	no_answer: 'No answer',
 	missed: 'Missed',
+	silenced: 'Silenced',
 	cancelled: 'Cancelled',
 	unavailable: 'Unavailable',
 };

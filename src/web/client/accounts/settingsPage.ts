@@ -4,9 +4,11 @@ import { byId, personItem, showError } from './dom';
 
 type Settings = {
 	discoverable: boolean;
-	calls: { enabled: boolean; allowFrom: { contacts: boolean; following: boolean; verified: boolean; everyone: boolean } };
+	calls: { enabled: boolean; allowFrom: { contacts: boolean; following: boolean; verified: boolean; everyone: boolean }; silenceOthers: boolean };
 };
 const ALLOW_FROM = ['contacts', 'following', 'verified', 'everyone'] as const;
+/** With calls off nobody rings (nor is silenced), whatever these say. */
+const UNDER_ENABLED = [...ALLOW_FROM, 'silenceOthers'] as const;
 
 /** /settings: who can call me and whether the directory lists me (PATCH /api/me/settings); the blocked, with Unblock. */
 export async function showSettings(account: Account): Promise<void> {
@@ -21,13 +23,15 @@ export async function showSettings(account: Account): Promise<void> {
 		box('enabled').checked = settings.calls.enabled;
 		for (const key of ALLOW_FROM) {
 			box(key).checked = settings.calls.allowFrom[key];
-			// With calls off nobody rings, whatever these say.
+		}
+		box('silenceOthers').checked = settings.calls.silenceOthers;
+		for (const key of UNDER_ENABLED) {
 			box(key).disabled = !settings.calls.enabled;
 		}
 	};
 	fill(await account.api<Settings>('GET', '/api/me/settings'));
 	form.addEventListener('change', () => {
-		for (const key of ALLOW_FROM) {
+		for (const key of UNDER_ENABLED) {
 			box(key).disabled = !box('enabled').checked;
 		}
 		save.disabled = false;
@@ -43,6 +47,7 @@ export async function showSettings(account: Account): Promise<void> {
 				calls: {
 					enabled: box('enabled').checked,
 					allowFrom: Object.fromEntries(ALLOW_FROM.map((key) => [key, box(key).checked])),
+					silenceOthers: box('silenceOthers').checked,
 				},
 			}));
 			saved.hidden = false;
