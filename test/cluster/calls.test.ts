@@ -228,3 +228,21 @@ test('a block made on node-3 stops a ringing call owned by node-1 on the callee\
 	expect(callerDevice.events.filter((e) => e.name === 'call.declined' || e.name === 'call.noAnswer')).toEqual([]);
 	await callerDevice.waitFor('call.noAnswer', (e) => e.callId === callId, RING_SECONDS * 1000 + 5000);
 }));
+
+test('issue 26: a silenced caller on node-1: the callee\'s devices on node-2 and node-3 get call.silenced, not a ring; the history says silenced once; the caller sees unavailable', showingOutput(() => fleet, async () => {
+	const [one, two, three] = nodes();
+	const caller = await account(one, 'hushed_caller');
+	const callee = await account(two, 'hushing_callee');
+	const patched = await two.api('PATCH', '/api/me/settings', { token: callee.token, body: { calls: { silenceOthers: true } } });
+	expect(patched.status).toBe(200);
+	const callerDevice = await device(one, caller);
+	const devices = [await device(two, callee), await device(three, callee)];
+	expect(await callerDevice.requestRaw('call.invite', { to: [callee.handle], media: 'video' })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+	for (const d of devices) {
+		expect(await d.waitFor('call.silenced')).toEqual({ callId: expect.any(String), from: { handle: caller.handle, displayName: caller.handle, verified: false }, media: 'video' });
+		expect(d.events.filter((e) => e.name === 'call.incoming')).toEqual([]);
+	}
+	const rows = async () => (await three.api('GET', '/api/me/calls', { token: callee.token })).body.calls as { other: { handle: string }; outcome: string }[];
+	await pollUntil('the silenced row', async () => (await rows()).length === 1);
+	expect((await rows()).map((r) => [r.other.handle, r.outcome])).toEqual([[caller.handle, 'silenced']]);
+}));
