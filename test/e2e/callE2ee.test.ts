@@ -238,8 +238,14 @@ describe('end-to-end encrypted calls between accounts in a real browser', () => 
 		await callFromDirectory(erin, suite.node.url, 'fay', '#call-video');
 		await answer(fay);
 		await inCall(erin, fay);
-		await erin.page.evaluate(() => (globalThis as unknown as { switchyardPhone: { add(handle: string): Promise<void> } }).switchyardPhone.add('gus'));
+		// Erin rings Gus into the call from its bar; the bar says who rings until he answers. Fay's page has no such field.
+		expect(await fay.page.locator('#add-person').count()).toBe(0);
+		await erin.page.fill('#add-person input[name="handle"]', '@Gus');
+		await erin.page.click('#add-person button[type="submit"]');
+		await pollUntil('Erin\'s bar says Gus rings', async () => (await erin.page.textContent('#adding')) === 'Ringing @gus…', { timeoutMs: 10000 });
+		await erin.page.screenshot({ path: screenshotPath('call-adding.png') });
 		await answer(gus);
+		await erin.page.waitForSelector('#adding', { state: 'hidden', timeout: 10000 });
 		const [erinId, fayId, gusId] = await inCall(erin, fay, gus);
 		await Promise.all([receivesFrom(erin, [fayId!, gusId!]), receivesFrom(fay, [erinId!, gusId!]), receivesFrom(gus, [erinId!, fayId!])]);
 		const codes = await Promise.all([erin, fay, gus].map(async (p) => (await keys(p)).safetyCode));

@@ -69,8 +69,12 @@ export class CallScreens {
 		this.outgoing.hidden = true;
 	}
 
-	/** A fresh room view for a call with `other`, with the call's running time; the Leave button is the Hang up. */
-	showCall(other: Party, roomId: string, startedAt: number): void {
+	/**
+	 * A fresh room view for a call with `other`, with the call's running
+	 * time; the Leave button is the Hang up. `add`: the caller's page, which
+	 * may ring more people into the call (a handle field in the bar).
+	 */
+	showCall(other: Party, roomId: string, startedAt: number, add?: (handle: string) => void): void {
 		this.callView.innerHTML = this.#roomTemplate;
 		byId('app').dataset.roomId = roomId;
 		const title = this.callView.querySelector('.room-name')!;
@@ -84,11 +88,23 @@ export class CallScreens {
 		tick();
 		clearInterval(this.#timer);
 		this.#timer = setInterval(tick, 1000);
+		if (add) {
+			title.after(addForm(add));
+		}
 		const leave = byId('leave');
 		leave.querySelector('.label')!.textContent = 'Hang up';
 		leave.title = 'Hang up';
 		this.callView.hidden = false;
 		document.body.classList.add('in-call');
+	}
+
+	/** Who the caller rang into the call and has not answered yet, in the bar. */
+	setAdding(handles: string[]): void {
+		const line = document.getElementById('adding');
+		if (line) {
+			line.textContent = handles.length > 0 ? `Ringing ${handles.map((h) => `@${h}`).join(', ')}…` : '';
+			line.hidden = handles.length === 0;
+		}
 	}
 
 	hideCall(): void {
@@ -103,4 +119,32 @@ export class CallScreens {
 		byId(`${prefix}-name`).replaceChildren(nameWithMark(party.displayName, party.verified));
 		byId(`${prefix}-handle`).textContent = `@${party.handle}`;
 	}
+}
+
+/** The bar's "Add someone" field: a handle, rung into the call on submit; and the line of who rings. */
+function addForm(add: (handle: string) => void): HTMLElement {
+	const form = document.createElement('form');
+	form.className = 'add-person';
+	form.id = 'add-person';
+	const input = document.createElement('input');
+	Object.assign(input, { name: 'handle', placeholder: 'Add by handle', required: true, maxLength: 31, autocomplete: 'off' });
+	input.setAttribute('aria-label', 'Add someone to the call by handle');
+	const button = document.createElement('button');
+	button.type = 'submit';
+	button.className = 'quiet';
+	button.textContent = 'Add';
+	const ringing = document.createElement('span');
+	ringing.id = 'adding';
+	ringing.className = 'adding';
+	ringing.hidden = true;
+	form.append(input, button, ringing);
+	form.addEventListener('submit', (event) => {
+		event.preventDefault();
+		const handle = input.value.trim().replace(/^@/, '').toLowerCase();
+		input.value = '';
+		if (handle) {
+			add(handle);
+		}
+	});
+	return form;
 }

@@ -16,7 +16,8 @@ type Ringing = { callId: string; from: Party; media: Media; waiting: boolean; e2
 /** The call this page is placing, until it is answered or over. */
 type Placing = { callId?: string; to: Party; media: Media };
 /** The call this page is in. */
-type Active = { callId: string; other: Party; media: Media; session?: CallSession; startedAt: number; over: boolean };
+/** The call this page is in; `adding`, on the caller's page only: the handles it rang into the call that have not answered yet. */
+type Active = { callId: string; other: Party; media: Media; session?: CallSession; startedAt: number; over: boolean; adding?: Set<string> };
 
 export type PhoneState = 'connecting' | 'online' | 'offline';
 
@@ -99,13 +100,27 @@ export class Phone {
 		}
 	}
 
-	/** Rings `handle` too, into the call this page is in. */
+	/** The caller rings `handle` too, into the call this page is in (the same rules as any invite); the bar shows it ringing. */
 	async add(handle: string): Promise<void> {
 		const active = this.#active;
-		if (!active) {
-			throw new Error('not in a call');
+		if (!active?.adding) {
+			return;
 		}
-		await this.signaling.request('call.invite', { callId: active.callId, to: [handle] });
+		try {
+			await this.signaling.request('call.invite', { callId: active.callId, to: [handle] });
+			this.#adding(active, handle, true);
+		} catch (error) {
+			this.#o.notify(`@${handle}: ${describeError(error)}`);
+		}
+	}
+
+	#adding(active: Active, handle: string, ringing: boolean, outcome?: string): void {
+		if (ringing) {
+			active.adding?.add(handle);
+		} else if (active.adding?.delete(handle) && outcome) {
+			this.#o.notify(`@${handle}: ${outcome}`);
+		}
+		this.#o.screens.setAdding([...active.adding ?? []]);
 	}
 
 	/** The published device; a failure (the network, say) is tried once more. @throws Error with what the person is told */
@@ -180,10 +195,11 @@ export class Phone {
 				this.#o.screens.setOutgoing('Ringing…');
 			}
 		});
-		s.on('call.accepted', ({ callId, roomId, token }) => {
+		s.on('call.accepted', ({ callId, handle, roomId, token }) => {
 			const placing = this.#placing;
 			if (this.#active?.callId === callId) {
 				// Someone rung into the call this page is in answered: the room shows them.
+				this.#adding(this.#active, handle, false);
 				return;
 			}
 			if (placing?.callId !== callId) {
@@ -193,10 +209,10 @@ export class Phone {
 			}
 			this.#placing = undefined;
 			this.#o.screens.hideOutgoing();
-			void this.#join({ callId, other: placing.to, media: placing.media, startedAt: Date.now(), over: false }, roomId, token);
+			void this.#join({ callId, other: placing.to, media: placing.media, startedAt: Date.now(), over: false, adding: new Set() }, roomId, token);
 		});
-		s.on('call.declined', ({ callId }) => this.#outgoingOver(callId, 'Declined'));
-		s.on('call.noAnswer', ({ callId }) => this.#outgoingOver(callId, 'No answer'));
+		s.on('call.declined', ({ callId, handle }) => this.#outgoingOver(callId, handle, 'Declined'));
+		s.on('call.noAnswer', ({ callId, handle }) => this.#outgoingOver(callId, handle, 'No answer'));
 		// NOTE: a party left; the call goes on while others are in it (call.ended says when it is over).
 		s.on('call.left', ({ callId, handle }) => {
 			if (this.#active?.callId === callId) {
@@ -244,7 +260,7 @@ export class Phone {
 	async #join(active: Active, roomId: string, token: string): Promise<void> {
 		this.#active = active;
 		this.#busyChanged();
-		this.#o.screens.showCall(active.other, roomId, active.startedAt);
+		this.#o.screens.showCall(active.other, roomId, active.startedAt, active.adding ? (handle) => void this.add(handle) : undefined);
 		const { width, height } = this.#o.capture;
 		try {
 			active.session = await startRoom({
@@ -295,8 +311,10 @@ export class Phone {
 		this.#o.notify(`${text}: ${active.other.displayName} · ${formatDuration(Date.now() - active.startedAt)}`);
 	}
 
-	#outgoingOver(callId: string, state: string): void {
-		if (this.#placing?.callId === callId) {
+	#outgoingOver(callId: string, handle: string, state: string): void {
+		if (this.#active?.callId === callId) {
+			this.#adding(this.#active, handle, false, state);
+		} else if (this.#placing?.callId === callId) {
 			this.#o.screens.failOutgoing(state);
 		}
 	}

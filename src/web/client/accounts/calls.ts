@@ -55,8 +55,6 @@ if (account) {
 			}
 		},
 	});
-	// For tests and debugging: ring someone into the call this page is in.
-	(window as unknown as { switchyardPhone: { add(handle: string): Promise<void> } }).switchyardPhone = { add: (handle) => phone.add(handle) };
 	const page = byId('page').dataset.page;
 	const shown = page === 'directory' ? showDirectory(account)
 		: page === 'profile' ? showProfile(account, phone)
