@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import { withoutUnsafe } from '../util';
-import type { CallOutcome, CallRecord, DeviceKey, PublicUser, RelationKind, RelationsBetween, Session, User, UserSettings } from './types';
+import type { CallOutcome, CallRecord, DeviceKey, PublicUser, RelationKind, RelationsBetween, ReportedAccount, Session, User, UserSettings } from './types';
 import { withDefaultSettings } from './types';
 
 /**
@@ -27,6 +27,9 @@ export type RelationRow = { kind: RelationKind; owner_id: string };
 export type SessionRow = { id: string; user_id: string; expires_at: number; revoked_at: number | null };
 
 export type DeviceKeyRow = { device_id: string; session_id: string; public_key: string; created_at: number };
+
+/** A reported account, as reportedAccounts reads it: its handle, how many reported it, and when last. */
+export type ReportedAccountRow = { handle: string; reports: number; last_report_at: number };
 
 export type CallRow = {
 	call_id: string;
@@ -100,6 +103,10 @@ export function toSession(row: SessionRow | undefined): Session | undefined {
 
 export function toDeviceKey(row: DeviceKeyRow): DeviceKey {
 	return { deviceId: row.device_id, sessionId: row.session_id, publicKey: row.public_key, createdAt: row.created_at };
+}
+
+export function toReportedAccount(row: ReportedAccountRow): ReportedAccount {
+	return { handle: row.handle, reports: row.reports, lastReportAt: row.last_report_at };
 }
 
 export function toCallRecord(row: CallRow): CallRecord {

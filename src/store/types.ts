@@ -112,6 +112,9 @@ export type Session = { id: string; userId: string; expiresAt: number; revoked: 
 /** A device's end-to-end encryption identity (docs/e2ee.md): its public key, as the device published it. */
 export type DeviceKey = { deviceId: string; sessionId: string; publicKey: string; createdAt: number };
 
+/** An account reported as spam, as reportedAccounts lists it: how many accounts reported it, and when last. */
+export type ReportedAccount = { handle: string; reports: number; lastReportAt: number };
+
 /** How a store is doing, as metrics read it when scraped. */
 export type StoreHealth = {
 	kind: 'sqlite' | 'postgres';
@@ -133,7 +136,7 @@ export interface Store {
 	passwordHash(userId: string): Promise<string | undefined>;
 	setPasswordHash(userId: string, passwordHash: string): Promise<void>;
 	updateUser(userId: string, changes: { displayName?: string; verified?: boolean; premium?: boolean; settings?: UserSettings }): Promise<User>;
-	/** Deletes the account and everything that refers to it (relations both ways, sessions, device keys). */
+	/** Deletes the account and everything that refers to it (relations both ways, sessions, device keys, reports by it and about it). */
 	deleteUser(userId: string): Promise<void>;
 	/**
 	 * Directory search: handles and display names starting with `prefix`
@@ -195,6 +198,26 @@ export interface Store {
 	deviceKey(userId: string, deviceId: string): Promise<DeviceKey | undefined>;
 	/** The account's published device keys, oldest first. */
 	deviceKeys(userId: string): Promise<DeviceKey[]>;
+
+	/**
+	 * Records that `reporterId` reported `reportedId` as spam at `at` (ms since epoch). One row per
+	 * (reporter, reported account): a repeat report moves `at` and still counts once. Deleting either
+	 * account deletes the report.
+	 * @throws not_found when either account is gone
+	 */
+	addReport(report: { reporterId: string; reportedId: string; at: number }): Promise<void>;
+	/** How many accounts reported `reportedId` with their latest report at or after `since`. */
+	reportsAgainst(reportedId: string, since: number): Promise<number>;
+	/**
+	 * The accounts with at least one report at or after `since`: most reports first, then the newest
+	 * latest report, then by handle; at most `limit`.
+	 */
+	reportedAccounts(since: number, limit: number): Promise<ReportedAccount[]>;
+	/**
+	 * Whether the call history of `userId` has an incoming call from `handle` (folded) that started at or
+	 * after `since`: a report counts only from an account the reported one rang.
+	 */
+	rangSince(userId: string, handle: string, since: number): Promise<boolean>;
 
 	addCallRecord(record: CallRecord): Promise<void>;
 	/** Newest first, after the cursor `before` (a row's `cursor` from an earlier page). */

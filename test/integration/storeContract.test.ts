@@ -405,6 +405,115 @@ describe.each([
 		});
 	});
 
+	describe('reports', () => {
+		const T = 1_700_000_000_000;
+		const report = (reporterId: string, reportedId: string, at: number) => store.addReport({ reporterId, reportedId, at });
+
+		test('one row per reporter and reported account: a repeat report moves at and counts once', async () => {
+			const [ada, bob] = [await signUp('ada'), await signUp('bob')];
+			await report(ada.id, bob.id, T);
+			await report(ada.id, bob.id, T + 5000);
+			expect(await store.reportsAgainst(bob.id, T)).toBe(1);
+			// The repeat moved `at`: the report is as recent as the second one.
+			expect(await store.reportsAgainst(bob.id, T + 5000)).toBe(1);
+			expect(await store.reportsAgainst(bob.id, T + 5001)).toBe(0);
+			expect(await store.reportedAccounts(0, 10)).toEqual([{ handle: 'bob', reports: 1, lastReportAt: T + 5000 }]);
+			// And back: an older repeat moves it too.
+			await report(ada.id, bob.id, T - 1000);
+			expect(await store.reportsAgainst(bob.id, T)).toBe(0);
+			expect(await store.reportsAgainst(ada.id, 0)).toBe(0);
+		});
+
+		test('reportsAgainst counts the accounts that reported at or after since', async () => {
+			const [ada, bob, cy, dee, eve] = [await signUp('ada'), await signUp('bob'), await signUp('cy'), await signUp('dee'), await signUp('eve')];
+			await report(bob.id, ada.id, T - 1);
+			await report(cy.id, ada.id, T);
+			await report(dee.id, ada.id, T + 10);
+			await report(eve.id, bob.id, T + 20);
+			expect(await store.reportsAgainst(ada.id, 0)).toBe(3);
+			expect(await store.reportsAgainst(ada.id, T)).toBe(2);
+			expect(await store.reportsAgainst(ada.id, T + 10)).toBe(1);
+			expect(await store.reportsAgainst(ada.id, T + 11)).toBe(0);
+			expect(await store.reportsAgainst(bob.id, T)).toBe(1);
+			expect(await store.reportsAgainst('no-such-user', 0)).toBe(0);
+		});
+
+		test('reportedAccounts: most reports first, then the newest last report, then by handle; at most limit', async () => {
+			const names = ['ada', 'bob', 'cy', 'dee', 'eve', 'fay', 'gus'];
+			const users = new Map<string, string>();
+			for (const name of names) {
+				users.set(name, (await signUp(name)).id);
+			}
+			const id = (name: string) => users.get(name)!;
+			// gus: 3 reports, last at T+3. fay and eve: 2 each, fay's last newer. bob and cy: 1 each at the
+			// same time (by handle). dee: reported only before since. ada: never.
+			for (const [by, at] of [['ada', T + 1], ['bob', T + 2], ['cy', T + 3]] as const) {
+				await report(id(by), id('gus'), at);
+			}
+			await report(id('ada'), id('eve'), T + 1);
+			await report(id('bob'), id('eve'), T + 4);
+			await report(id('ada'), id('fay'), T + 2);
+			await report(id('bob'), id('fay'), T + 5);
+			await report(id('eve'), id('cy'), T + 7);
+			await report(id('eve'), id('bob'), T + 7);
+			await report(id('ada'), id('dee'), T - 1);
+			// dee's old report and one of gus's before since are not counted.
+			await report(id('dee'), id('gus'), T - 5);
+			const all = await store.reportedAccounts(T, 10);
+			expect(all).toEqual([
+				{ handle: 'gus', reports: 3, lastReportAt: T + 3 },
+				{ handle: 'fay', reports: 2, lastReportAt: T + 5 },
+				{ handle: 'eve', reports: 2, lastReportAt: T + 4 },
+				{ handle: 'bob', reports: 1, lastReportAt: T + 7 },
+				{ handle: 'cy', reports: 1, lastReportAt: T + 7 },
+			]);
+			expect(await store.reportedAccounts(T, 3)).toEqual(all.slice(0, 3));
+			expect((await store.reportedAccounts(0, 10)).map((a) => [a.handle, a.reports])).toEqual([
+				['gus', 4], ['fay', 2], ['eve', 2], ['bob', 1], ['cy', 1], ['dee', 1],
+			]);
+			expect(await store.reportedAccounts(T + 8, 10)).toEqual([]);
+		});
+
+		test('rangSince: an incoming call from that handle, started at or after since', async () => {
+			const [ada, bob, cy] = [await signUp('ada'), await signUp('bob'), await signUp('cy')];
+			const call = (userId: string, callId: string, otherHandle: string, direction: 'incoming' | 'outgoing', startedAt: number) => store.addCallRecord({
+				...record(userId, callId, startedAt), otherHandle, otherDisplayName: otherHandle, direction, outcome: direction === 'incoming' ? 'missed' : 'no_answer',
+			});
+			expect(await store.rangSince(ada.id, 'bob', 0)).toBe(false);
+			// bob rang ada long ago; ada rang cy recently; cy's own history has ada ringing it.
+			await call(ada.id, 'old', 'bob', 'incoming', T - 1000);
+			await call(ada.id, 'out', 'cy', 'outgoing', T + 1000);
+			await call(cy.id, 'cy-in', 'ada', 'incoming', T + 1000);
+			expect(await store.rangSince(ada.id, 'bob', T - 1000)).toBe(true);
+			expect(await store.rangSince(ada.id, 'bob', T)).toBe(false);
+			expect(await store.rangSince(ada.id, 'cy', 0)).toBe(false);
+			expect(await store.rangSince(bob.id, 'ada', 0)).toBe(false);
+			expect(await store.rangSince(cy.id, 'ada', T)).toBe(true);
+			// A recent one from bob; the handle compares folded.
+			await call(ada.id, 'recent', 'bob', 'incoming', T + 2000);
+			expect(await store.rangSince(ada.id, 'bob', T)).toBe(true);
+			expect(await store.rangSince(ada.id, 'BOB', T)).toBe(true);
+			expect(await store.rangSince(ada.id, 'bo', T)).toBe(false);
+			expect(await store.rangSince(ada.id, 'bob', T + 2001)).toBe(false);
+			expect(await store.rangSince('no-such-user', 'bob', 0)).toBe(false);
+		});
+
+		test('a report from or about an account that is gone is not_found; deleting an account deletes its reports both ways', async () => {
+			const [ada, bob, cy] = [await signUp('ada'), await signUp('bob'), await signUp('cy')];
+			expect(await codeOf(report('no-such-user', bob.id, T))).toBe('not_found');
+			expect(await codeOf(report(ada.id, 'no-such-user', T))).toBe('not_found');
+			await report(ada.id, bob.id, T);
+			await report(cy.id, bob.id, T);
+			await report(bob.id, cy.id, T);
+			await report(ada.id, cy.id, T);
+			await store.deleteUser(bob.id);
+			expect(await store.reportsAgainst(bob.id, 0)).toBe(0);
+			expect(await store.reportedAccounts(0, 10)).toEqual([{ handle: 'cy', reports: 1, lastReportAt: T }]);
+			await store.deleteUser(ada.id);
+			expect(await store.reportedAccounts(0, 10)).toEqual([]);
+		});
+	});
+
 	describe('call history', () => {
 		test('pages newest first; calls started in the same millisecond are neither lost nor repeated across pages', async () => {
 			const [ada, bob] = [await signUp('ada'), await signUp('bob')];

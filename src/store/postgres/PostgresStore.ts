@@ -3,9 +3,9 @@ import type pg from 'pg';
 import { AppError } from '../../errors';
 import type { Logger } from '../../logging';
 import { describeUrl } from '../../util';
-import { handleKey, prefixPattern, searchFold, sessionEnded, toCallRecord, toDeviceKey, toPublic, toRelationsBetween, toSession, toUser, type CallRow, type DeviceKeyRow, type RelationRow, type SessionRow, type UserRow } from '../rows';
+import { handleKey, prefixPattern, searchFold, sessionEnded, toCallRecord, toDeviceKey, toPublic, toRelationsBetween, toReportedAccount, toSession, toUser, type CallRow, type DeviceKeyRow, type RelationRow, type ReportedAccountRow, type SessionRow, type UserRow } from '../rows';
 import { DEFAULT_SETTINGS } from '../types';
-import type { CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, StoreHealth, User, UserSettings } from '../types';
+import type { CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, ReportedAccount, Session, Store, StoreHealth, User, UserSettings } from '../types';
 import { migrate } from './migrations';
 import { createPool, isUnavailable, storeError, type PostgresOptions } from './pool';
 import { inTransaction } from './transaction';
@@ -107,7 +107,7 @@ export class PostgresStore implements Store {
 	}
 
 	async deleteUser(userId: string): Promise<void> {
-		// Relations, sessions, history and device keys go with it (ON DELETE CASCADE).
+		// Relations, sessions, history, device keys and reports by it and about it go with it (ON DELETE CASCADE).
 		await this.#query('DELETE FROM users WHERE id = $1', [userId]);
 	}
 
@@ -232,6 +232,29 @@ export class PostgresStore implements Store {
 	async deviceKeys(userId: string): Promise<DeviceKey[]> {
 		const rows = await this.#query<DeviceKeyRow>(`SELECT ${DEVICE_KEY_COLUMNS} FROM device_keys WHERE user_id = $1 ORDER BY created_at, device_id`, [userId]);
 		return rows.map(toDeviceKey);
+	}
+
+	async addReport({ reporterId, reportedId, at }: { reporterId: string; reportedId: string; at: number }): Promise<void> {
+		await this.#query(`INSERT INTO reports (reporter_id, reported_id, at) VALUES ($1, $2, $3)
+			ON CONFLICT (reporter_id, reported_id) DO UPDATE SET at = excluded.at`, [reporterId, reportedId, at]);
+	}
+
+	async reportsAgainst(reportedId: string, since: number): Promise<number> {
+		const [row] = await this.#query<{ reports: number }>('SELECT count(*) AS reports FROM reports WHERE reported_id = $1 AND at >= $2', [reportedId, since]);
+		return row!.reports;
+	}
+
+	async reportedAccounts(since: number, limit: number): Promise<ReportedAccount[]> {
+		const rows = await this.#query<ReportedAccountRow>(`SELECT u.handle, count(*) AS reports, max(r.at) AS last_report_at
+			FROM reports r JOIN users u ON u.id = r.reported_id WHERE r.at >= $1
+			GROUP BY r.reported_id, u.handle ORDER BY reports DESC, last_report_at DESC, u.handle LIMIT $2`, [since, limit]);
+		return rows.map(toReportedAccount);
+	}
+
+	async rangSince(userId: string, handle: string, since: number): Promise<boolean> {
+		const rows = await this.#query(`SELECT 1 FROM call_history WHERE user_id = $1 AND direction = 'incoming' AND other_handle = $2 AND started_at >= $3
+			LIMIT 1`, [userId, handleKey(handle), since]);
+		return rows.length > 0;
 	}
 
 	async addCallRecord(record: CallRecord): Promise<void> {

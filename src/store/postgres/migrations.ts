@@ -72,6 +72,14 @@ export const MIGRATIONS: readonly string[] = [
 		PRIMARY KEY (user_id, device_id)
 	);
 	CREATE UNIQUE INDEX device_keys_session ON device_keys (session_id);`,
+	// 3 (SQLite's 7): spam reports, one row per (reporter, reported account): a repeat report moves `at`.
+	`CREATE TABLE reports (
+		reporter_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		reported_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		at BIGINT NOT NULL,
+		PRIMARY KEY (reporter_id, reported_id)
+	);
+	CREATE INDEX reports_reported ON reports (reported_id, at);`,
 ];
 
 /** The advisory lock every node takes to migrate: one at a time, the others wait and then find nothing to do. */

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../../errors';
-import { handleKey, missingAccount, prefixPattern, searchFold, sessionEnded, storeUnavailable, toCallRecord, toDeviceKey, toPublic, toRelationsBetween, toSession, toUser, type CallRow, type DeviceKeyRow, type RelationRow, type SessionRow, type UserRow } from '../rows';
+import { handleKey, missingAccount, prefixPattern, searchFold, sessionEnded, storeUnavailable, toCallRecord, toDeviceKey, toPublic, toRelationsBetween, toReportedAccount, toSession, toUser, type CallRow, type DeviceKeyRow, type RelationRow, type ReportedAccountRow, type SessionRow, type UserRow } from '../rows';
 import { DEFAULT_SETTINGS } from '../types';
-import type { CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, Session, Store, StoreHealth, User, UserSettings } from '../types';
+import type { CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, ReportedAccount, Session, Store, StoreHealth, User, UserSettings } from '../types';
 import { migrate } from './migrations';
 
 /** A users row as SQLite keeps it: 0/1 for booleans, settings as JSON text. */
@@ -122,7 +122,7 @@ export class SqliteStore implements Store {
 	}
 
 	async deleteUser(userId: string): Promise<void> {
-		// Relations, sessions, history and device keys go with it (ON DELETE CASCADE).
+		// Relations, sessions, history, device keys and reports by it and about it go with it (ON DELETE CASCADE).
 		this.#guard(() => this.#statements.deleteUser.run(userId));
 	}
 
@@ -217,6 +217,22 @@ export class SqliteStore implements Store {
 
 	async deviceKeys(userId: string): Promise<DeviceKey[]> {
 		return this.#guard(() => this.#statements.deviceKeys.all(userId) as DeviceKeyRow[]).map(toDeviceKey);
+	}
+
+	async addReport({ reporterId, reportedId, at }: { reporterId: string; reportedId: string; at: number }): Promise<void> {
+		this.#guard(() => this.#statements.addReport.run({ reporterId, reportedId, at }));
+	}
+
+	async reportsAgainst(reportedId: string, since: number): Promise<number> {
+		return this.#guard(() => (this.#statements.reportsAgainst.get(reportedId, since) as { reports: number }).reports);
+	}
+
+	async reportedAccounts(since: number, limit: number): Promise<ReportedAccount[]> {
+		return this.#guard(() => this.#statements.reportedAccounts.all(since, limit) as ReportedAccountRow[]).map(toReportedAccount);
+	}
+
+	async rangSince(userId: string, handle: string, since: number): Promise<boolean> {
+		return this.#guard(() => this.#statements.rangSince.get(userId, handleKey(handle), since)) !== undefined;
 	}
 
 	async addCallRecord(record: CallRecord): Promise<void> {
@@ -326,6 +342,14 @@ function prepare(db: Database.Database) {
 			ON CONFLICT (user_id, device_id) DO UPDATE SET session_id = excluded.session_id, public_key = excluded.public_key, created_at = excluded.created_at`),
 		deviceKey: db.prepare('SELECT device_id, session_id, public_key, created_at FROM device_keys WHERE user_id = ? AND device_id = ?'),
 		deviceKeys: db.prepare('SELECT device_id, session_id, public_key, created_at FROM device_keys WHERE user_id = ? ORDER BY created_at, device_id'),
+		addReport: db.prepare(`INSERT INTO reports (reporter_id, reported_id, at) VALUES (@reporterId, @reportedId, @at)
+			ON CONFLICT (reporter_id, reported_id) DO UPDATE SET at = excluded.at`),
+		reportsAgainst: db.prepare('SELECT count(*) AS reports FROM reports WHERE reported_id = ? AND at >= ?'),
+		reportedAccounts: db.prepare(`SELECT u.handle, count(*) AS reports, max(r.at) AS last_report_at
+			FROM reports r JOIN users u ON u.id = r.reported_id WHERE r.at >= ?
+			GROUP BY r.reported_id, u.handle ORDER BY reports DESC, last_report_at DESC, u.handle LIMIT ?`),
+		rangSince: db.prepare(`SELECT 1 FROM call_history WHERE user_id = ? AND direction = 'incoming' AND other_handle = ? AND started_at >= ?
+			LIMIT 1`),
 		addCallRecord: db.prepare(`INSERT INTO call_history (call_id, user_id, other_handle, other_display_name, direction, media, outcome, started_at, duration_ms)
 			VALUES (@call_id, @user_id, @other_handle, @other_display_name, @direction, @media, @outcome, @started_at, @duration_ms)`),
 		callHistory: db.prepare(`SELECT *, rowid AS seq FROM call_history WHERE user_id = @userId

@@ -76,6 +76,15 @@ export const MIGRATIONS: readonly string[] = [
 		PRIMARY KEY (user_id, device_id)
 	) WITHOUT ROWID;
 	CREATE UNIQUE INDEX device_keys_session ON device_keys (session_id);`,
+	// 7: spam reports, one row per (reporter, reported account): a repeat report moves `at`. Counted per
+	// reported account over a recent window, hence the index.
+	`CREATE TABLE reports (
+		reporter_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		reported_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		at INTEGER NOT NULL,
+		PRIMARY KEY (reporter_id, reported_id)
+	) WITHOUT ROWID;
+	CREATE INDEX reports_reported ON reports (reported_id, at);`,
 ];
 
 /** Runs the migrations the database has not run yet. */
