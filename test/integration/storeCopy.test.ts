@@ -17,7 +17,7 @@ import { freshDatabase } from '../helpers/postgres';
  */
 
 const { logger } = testLogger('error');
-const TABLES = ['users', 'relations', 'sessions', 'retired_refresh_tokens', 'call_history', 'device_keys'] as const;
+const TABLES = ['users', 'relations', 'sessions', 'retired_refresh_tokens', 'call_history', 'device_keys', 'reports'] as const;
 const KINDS: RelationKind[] = ['contact', 'follow', 'block'];
 const T0 = 1_700_000_000_000;
 const LATER = Date.now() + 30 * 86_400_000;
@@ -146,6 +146,13 @@ async function fill(store: Store): Promise<Fixture> {
 	}
 	await store.createSession({ id: 's-gone', userId: gone.id, refreshHash: 'r-gone', expiresAt: LATER });
 	await store.putDeviceKey({ userId: gone.id, deviceId: 'gone-device-00001', sessionId: 's-gone', publicKey: 'BGone' });
+	// Reports: ada's repeat moves its time; those by and about the account deleted below go with it.
+	await store.addReport({ reporterId: ada.id, reportedId: linus.id, at: T0 });
+	await store.addReport({ reporterId: grace.id, reportedId: linus.id, at: T0 + 10 });
+	await store.addReport({ reporterId: ada.id, reportedId: linus.id, at: T0 + 20 });
+	await store.addReport({ reporterId: umit.id, reportedId: ada.id, at: T0 + 5 });
+	await store.addReport({ reporterId: gone.id, reportedId: ada.id, at: T0 + 30 });
+	await store.addReport({ reporterId: ada.id, reportedId: gone.id, at: T0 + 30 });
 	await store.deleteUser(gone.id);
 	return {
 		users: [ada, emile, umit, grace, hal, linus],
@@ -181,12 +188,18 @@ async function answers(store: Store, { users, sessionIds, refreshHashes }: Fixtu
 		}
 		result[`deviceKeys ${user.handle}`] = await store.deviceKeys(user.id);
 		result[`deviceKey ${user.handle} ada-laptop-000001`] = await store.deviceKey(user.id, 'ada-laptop-000001');
+		result[`reportsAgainst ${user.handle}`] = [await store.reportsAgainst(user.id, 0), await store.reportsAgainst(user.id, T0 + 15)];
+		for (const other of users) {
+			result[`rangSince ${user.handle} ${other.handle}`] = [await store.rangSince(user.id, other.handle, 0), await store.rangSince(user.id, other.handle, T0 + 10_000)];
+		}
 		result[`callHistory ${user.handle}`] = await Promise.all((cursors.get(user.id) ?? []).map((before) => store.callHistory(user.id, { before, limit: 7 })));
 	}
 	for (const prefix of ['', 'a', 'é', 'émi', 'ÉMI', 'Émile Z', 'ü', 'ümit ö', 'h', 'l', 'e', '_', 'gr']) {
 		result[`searchUsers ${prefix}`] = await store.searchUsers({ prefix, limit: 10 });
 		result[`searchUsers ${prefix} after emile_z`] = await store.searchUsers({ prefix, after: 'emile_z', limit: 2 });
 	}
+	result['reportedAccounts'] = await store.reportedAccounts(0, 10);
+	result['reportedAccounts since T0 + 15, 1'] = await store.reportedAccounts(T0 + 15, 1);
 	for (const id of sessionIds) {
 		result[`session ${id}`] = await store.session(id);
 	}
@@ -219,7 +232,7 @@ describe('npm run store:copy: a SQLite store into an empty PostgreSQL database',
 		db.close();
 		const { username, host, pathname } = new URL(url);
 		expect([copy.status, copy.stderr, copy.stdout]).toEqual([0, '', `copied ${file} to ${username}@${host}${pathname}\n${counts.join('')}`]);
-		expect(copy.stdout).toMatch(/users: 6\n.*call_history: 1209\n {2}device_keys: 3\n$/s);
+		expect(copy.stdout).toMatch(/users: 6\n.*call_history: 1209\n {2}device_keys: 3\n {2}reports: 3\n$/s);
 		expect(dumpSqlite(file)).toEqual(before);
 	});
 
@@ -242,6 +255,11 @@ describe('npm run store:copy: a SQLite store into an empty PostgreSQL database',
 		]);
 		expect(expected['deviceKeys linus']).toEqual([]);
 		expect(expected['deviceKeys grace']).toEqual([{ deviceId: 'grace-desk-000001', sessionId: 's-grace', publicKey: 'BGraceDesk', createdAt: expect.any(Number) }]);
+		expect(expected['reportedAccounts']).toEqual([{ handle: 'linus', reports: 2, lastReportAt: T0 + 20 }, { handle: 'ada', reports: 1, lastReportAt: T0 + 5 }]);
+		expect(expected['reportsAgainst linus']).toEqual([2, 1]);
+		expect(expected['rangSince ada grace']).toEqual([true, false]);
+		expect(expected['rangSince ada emile_z']).toEqual([false, false]);
+		expect(expected['rangSince linus umit']).toEqual([true, false]);
 		expect(cursors.get(fixture.users[5]!.id)).toHaveLength(172);
 
 		const postgres = await openPostgres(url);

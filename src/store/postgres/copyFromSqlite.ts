@@ -9,7 +9,7 @@ import { createPool, type PostgresOptions } from './pool';
 import { inTransaction } from './transaction';
 
 /** The tables a copy fills, in the order it fills them (a row after the rows it refers to). */
-export type CopiedTable = 'users' | 'relations' | 'sessions' | 'retired_refresh_tokens' | 'call_history' | 'device_keys';
+export type CopiedTable = 'users' | 'relations' | 'sessions' | 'retired_refresh_tokens' | 'call_history' | 'device_keys' | 'reports';
 
 /** How many rows a copy wrote, per table. */
 export type CopyCounts = Record<CopiedTable, number>;
@@ -75,6 +75,11 @@ const TABLES: readonly TableCopy[] = [
 		table: 'device_keys',
 		select: 'SELECT user_id, device_id, session_id, public_key, created_at FROM device_keys',
 		columns: { user_id: 'text', device_id: 'text', session_id: 'text', public_key: 'text', created_at: 'bigint' },
+	},
+	{
+		table: 'reports',
+		select: 'SELECT reporter_id, reported_id, at FROM reports',
+		columns: { reporter_id: 'text', reported_id: 'text', at: 'bigint' },
 	},
 ];
 
