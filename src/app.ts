@@ -7,7 +7,7 @@ import type { TokenService } from './auth';
 import type { CallService, Presence } from './calls';
 import { memoryLimiters, type LimiterFactory, type NodeRegistry } from './cluster';
 import { proxyHops, type Config } from './config';
-import { accountRoutes, clusterRoutes, crossOrigin, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
+import { accountRoutes, clusterRoutes, reportRoutes, crossOrigin, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
 import type { Logger } from './logging';
 import type { WorkerPool } from './media';
 import type { Metrics } from './metrics';
@@ -74,6 +74,7 @@ export function buildApp(deps: AppDeps): App {
 		app.use(devRoutes({ tokens: deps.tokens, perMinute: deps.config.auth.devTokensPerMinute }));
 	}
 	app.use(accountRoutes({ accounts: deps.accounts, config: deps.config.accounts, limiters: deps.limiters ?? memoryLimiters }));
+	app.use(reportRoutes({ accounts: deps.accounts, calls: deps.calls, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));
 	app.use(clusterRoutes({ accounts: deps.accounts, cluster: deps.cluster }));
 	// A fleet's pages connect to the node that hosts their room: every node's origin is one of the fleet's.
 	const cluster = deps.cluster;

@@ -110,6 +110,15 @@ export class CallBook {
 		return (await this.#fleet?.partyCalls(userId) ?? []).some((other) => other.id !== callId);
 	}
 
+	/** Whether a call of `callerId` rings `calleeId` now, owned here or by another node (a spam report counts for it). */
+	async ringing(callerId: string, calleeId: string): Promise<boolean> {
+		if (this.values().some((call) => call.caller.id === callerId && call.legOf(calleeId)?.state === 'ringing')) {
+			return true;
+		}
+		const elsewhere = await this.#fleet?.partyCalls(callerId) ?? [];
+		return elsewhere.some((call) => call.caller.id === callerId && call.legs.some((leg) => leg.id === calleeId && leg.state === 'ringing'));
+	}
+
 	/** Hangs `party` up from every call owned elsewhere that it is in (call waiting: it answered another). */
 	async hangUpElsewhere(party: Party): Promise<void> {
 		for (const other of await this.#fleet?.partyCalls(party.sub) ?? []) {

@@ -7,7 +7,7 @@ import type { Store, User } from '../store';
 import { systemClock, TypedEmitter, type Clock } from '../util';
 import { Call, CALL_ROOM_PREFIX, isCallRoom, type Leg, type Media } from './Call';
 import { CallHistory } from './CallHistory';
-import type { CallServiceAccessEvents, CallServiceEvents, PartyRemovedReason } from './events';
+import type { CallServiceAccessEvents, CallServiceEvents, PartyRemovedReason, Standing } from './events';
 import { CallBook } from './CallBook';
 import { CallEnds } from './CallEnds';
 import { CallRooms } from './CallRooms';
@@ -16,6 +16,7 @@ import { InviteLimiter, type InviteLimits } from './InviteLimiter';
 import { publishedIdentity } from './partyIdentity';
 import { LEG_STATES, type LegOutcome } from './legState';
 import type { Device, Presence } from './Presence';
+import { Reports } from './Reports';
 import { screenCallee, screenInvite, type RingableDeps } from './ringable';
 
 export type CallServiceDeps = {
@@ -50,6 +51,8 @@ export class CallService {
 	readonly observer: TypedEmitter<CallServiceEvents>;
 	/** What the signaling layer acts on: room access revoked (CallRooms). */
 	readonly events: CallRooms['events'];
+	/** Spam reports, and who rings only those who vouch for it. */
+	readonly reports: Reports;
 	readonly #store: Store;
 	readonly #presence: Presence;
 	readonly #ringDeps: RingableDeps;
@@ -69,7 +72,6 @@ export class CallService {
 		this.#presence = deps.presence;
 		this.#config = deps.config;
 		this.#logger = deps.logger.child({ module: 'calls' });
-		this.#ringDeps = { store: deps.store, presence: deps.presence, logger: this.#logger };
 		this.#clock = deps.clock ?? systemClock;
 		this.#limiter = deps.inviteLimits ?? new InviteLimiter(deps.config, this.#clock);
 		this.#history = new CallHistory({ store: deps.store, clock: this.#clock, logger: this.#logger });
@@ -77,6 +79,9 @@ export class CallService {
 		this.#rooms = new CallRooms({ book: this.#book, tokens: deps.tokens, logger: this.#logger });
 		this.events = this.#rooms.events;
 		this.observer = new TypedEmitter((event, error) => this.#logger.error('calls listener failed', { event, error }));
+		this.reports = new Reports({ store: deps.store, config: deps.config, clock: this.#clock, observer: this.observer, ringing: (a, b) => this.#book.ringing(a, b) });
+		const held = (reason: Standing) => this.observer.safeEmit('restricted', reason);
+		this.#ringDeps = { store: deps.store, presence: deps.presence, logger: this.#logger, standing: (caller) => this.reports.restricted(caller), held };
 		this.#ends = new CallEnds({ book: this.#book, rooms: this.#rooms, presence: this.#presence, history: this.#history, limiter: this.#limiter, observer: this.observer, logger: this.#logger });
 	}
 
@@ -353,13 +358,8 @@ export class CallService {
 	}
 
 	#notifyRinging(call: Call, callee: User, waiting: boolean): void {
-		this.#presence.notifyUser(callee.id, 'incoming', {
-			callId: call.id,
-			from: { handle: call.caller.handle, displayName: call.caller.displayName, verified: call.caller.verified },
-			media: call.media,
-			waiting,
-			e2ee: true,
-		});
+		const { handle, displayName, verified } = call.caller;
+		this.#presence.notifyUser(callee.id, 'incoming', { callId: call.id, from: { handle, displayName, verified }, media: call.media, waiting, e2ee: true });
 		call.callerDevice.notify('ringing', { callId: call.id, handle: callee.handle });
 		this.#logger.info('call ringing', { callId: call.id, calleeId: callee.id });
 	}

@@ -13,7 +13,14 @@ export type CallServiceEvents = {
 	callStarted: [callId: string];
 	/** A call that had been active ended (one that never was sends no callEnded). */
 	callEnded: [callId: string];
+	/** A spam report (Reports.ts); `counted`: the reported account had rung the reporter. */
+	report: [counted: boolean];
+	/** An invite to someone who does not vouch for the caller, denied: the caller is new, or reported. */
+	restricted: [reason: Standing];
 };
+
+/** Why a caller rings only those who vouch for it (Reports.ts). */
+export type Standing = 'newAccount' | 'reported';
 
 /**
  * Why a party lost its place in a call's room: `hangup` when it hung up

@@ -68,6 +68,9 @@ export const configSchema = z.strictObject({
 		invitesPerMinute: z.number().int().min(1).max(10_000),
 		unansweredPerDay: z.number().int().min(1).max(100_000),
 		coolDownSeconds: z.number().int().min(0).max(86_400),
+		reportsBeforeCoolDown: z.number().int().min(1).max(10_000),
+		reportWindowHours: z.number().int().min(1).max(8760),
+		newAccountHours: z.number().int().min(0).max(8760),
 	}),
 	rooms: z.strictObject({
 		maxPeers: z.number().int().min(1).max(1000),

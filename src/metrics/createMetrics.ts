@@ -203,6 +203,17 @@ export function createMetrics({ pool, registry: rooms, calls, store, cluster, pi
 		limitHits.inc({ limit }, 0);
 	}
 	const invites = new client.Counter({ name: 'switchyard_call_invites_total', help: 'Callees rung by call invites.', registers });
+	const reports = new client.Counter({ name: 'switchyard_call_reports_total', help: 'Spam reports; counted: the reported account had rung the reporter within 30 days.', labelNames: ['counted'], registers });
+	const restricted = new client.Counter({
+		name: 'switchyard_call_invites_restricted_total', help: 'Invites denied because the caller rings only those who vouch for it: a new account, or one reported enough (the cool-down).',
+		labelNames: ['reason'], registers,
+	});
+	for (const counted of ['true', 'false']) {
+		reports.inc({ counted }, 0);
+	}
+	for (const reason of ['newAccount', 'reported']) {
+		restricted.inc({ reason }, 0);
+	}
 
 	const methods = [...Object.keys(requests), 'unknown'];
 	for (const method of methods) {
@@ -245,6 +256,8 @@ export function createMetrics({ pool, registry: rooms, calls, store, cluster, pi
 	});
 	calls?.observer.on('outcome', (outcome) => callOutcomes.inc({ outcome }));
 	calls?.observer.on('invited', (_callId, ringing) => invites.inc(ringing));
+	calls?.observer.on('report', (counted) => reports.inc({ counted: String(counted) }));
+	calls?.observer.on('restricted', (reason) => restricted.inc({ reason }));
 
 	const sampler = new StatsSampler({ registry, rooms });
 	const pipeSampler = new PipeSampler({ registry, pool, pipes });

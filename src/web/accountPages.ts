@@ -58,6 +58,7 @@ function callScreens(): string {
 		<p class="e2ee-line" id="incoming-e2ee" hidden>End-to-end encrypted</p>
 		<p class="form-error" id="incoming-problem" role="alert" hidden></p>
 		<div class="ring-actions">
+			<button type="button" class="quiet" id="report">Report spam</button>
 			<button type="button" class="danger" id="decline">Decline</button>
 			<button type="button" class="accept" id="accept">Accept</button>
 		</div>

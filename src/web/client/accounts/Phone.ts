@@ -62,6 +62,7 @@ export class Phone {
 		this.#listen();
 		byId('accept').addEventListener('click', () => void this.#answer(true));
 		byId('decline').addEventListener('click', () => void this.#answer(false));
+		byId('report').addEventListener('click', () => void this.#report());
 		byId('cancel').addEventListener('click', () => void this.cancel());
 		byId('outgoing-close').addEventListener('click', () => this.#closeOutgoing());
 		addEventListener('beforeunload', (event) => {
@@ -253,6 +254,20 @@ export class Phone {
 			await this.#join({ callId: ringing.callId, other: ringing.from, media: ringing.media, startedAt: Date.now(), over: false }, roomId, token);
 		} catch (error) {
 			this.#o.notify(`Could not ${accept ? 'answer' : 'decline'} the call from ${ringing.from.displayName}: ${describeError(error)}`);
+		}
+	}
+
+	/** Report as spam, from the incoming screen: the block stops the ringing here (call.cancelled); the caller hears it ring on, as if unanswered. */
+	async #report(): Promise<void> {
+		const ringing = this.#ringing.get(this.#o.screens.incomingCallId ?? '');
+		if (!ringing) {
+			return;
+		}
+		try {
+			await this.#o.account.api('POST', `/api/me/reports/${encodeURIComponent(ringing.from.handle)}`);
+			this.#o.notify(`Reported and blocked @${ringing.from.handle}`);
+		} catch (error) {
+			this.#o.notify(`Could not report @${ringing.from.handle}: ${describeError(error)}`);
 		}
 	}
 

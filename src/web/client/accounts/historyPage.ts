@@ -25,7 +25,7 @@ const OUTCOMES: Record<string, string> = {
 	unavailable: 'Unavailable',
 };
 
-function row(call: CallRecord, phone: Phone): HTMLLIElement {
+function row(call: CallRecord, phone: Phone, account: Account): HTMLLIElement {
 	const item = document.createElement('li');
 	item.className = `call ${call.direction} ${call.outcome}`;
 	item.dataset.callId = call.callId;
@@ -52,6 +52,9 @@ function row(call: CallRecord, phone: Phone): HTMLLIElement {
 	again.disabled = phone.busy;
 	again.addEventListener('click', () => void phone.place({ ...call.other, verified: false }, call.media));
 	item.append(avatar, who, what, when, again);
+	if (call.direction === 'incoming') {
+		item.append(reportButton(account, call.other.handle));
+	}
 	return item;
 }
 
@@ -65,7 +68,7 @@ export async function showHistory(account: Account, phone: Phone): Promise<void>
 	async function load(): Promise<void> {
 		try {
 			const page = await account.api<{ calls: CallRecord[]; next?: string }>('GET', `/api/me/calls${next ? `?before=${encodeURIComponent(next)}` : ''}`);
-			list.append(...page.calls.map((call) => row(call, phone)));
+			list.append(...page.calls.map((call) => row(call, phone, account)));
 			next = page.next;
 			more.hidden = !next;
 			byId('history-empty').hidden = list.childElementCount > 0;
@@ -75,4 +78,24 @@ export async function showHistory(account: Account, phone: Phone): Promise<void>
 	}
 	more.addEventListener('click', () => void load());
 	await load();
+}
+
+/** Report as spam: blocks the caller at once (POST /api/me/reports/:handle); it is never told. */
+export function reportButton(account: Account, handle: string): HTMLButtonElement {
+	const button = document.createElement('button');
+	button.type = 'button';
+	button.className = 'quiet report';
+	button.textContent = 'Report spam';
+	button.title = `Block @${handle} and report the call as spam (they are not told)`;
+	button.addEventListener('click', async () => {
+		button.disabled = true;
+		try {
+			await account.api('POST', `/api/me/reports/${encodeURIComponent(handle)}`);
+			button.textContent = 'Reported';
+		} catch (failure) {
+			button.disabled = false;
+			button.title = describeError(failure);
+		}
+	});
+	return button;
 }
