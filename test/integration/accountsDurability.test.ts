@@ -152,7 +152,7 @@ describe.each([
 			const res = await node.call(method, route, { token: tokens[handle], body });
 			expect([handle, method, route, res.status]).toEqual([handle, method, route, method === 'PATCH' ? 200 : 204]);
 		};
-		await write('dur_ada', 'PATCH', '/api/me/settings', { discoverable: false, calls: { allowFrom: { everyone: true, following: false } } });
+		await write('dur_ada', 'PATCH', '/api/me/settings', { discoverable: false, calls: { allowFrom: { everyone: true, following: false }, silenceOthers: true } });
 		await write('dur_bob', 'PATCH', '/api/me/settings', { calls: { enabled: false } });
 		await write('dur_ada', 'PUT', '/api/me/contacts/dur_bob');
 		await write('dur_ada', 'PUT', '/api/me/contacts/dur_cat');
@@ -186,10 +186,10 @@ describe.each([
 		expect((await node.call('POST', '/api/auth/refresh', { body: { refreshToken: bobSecond.body.refreshToken } })).status).toBe(401);
 
 		expect((await get('dur_ada', '/api/me/settings')).body).toEqual({
-			discoverable: false, calls: { enabled: true, allowFrom: { contacts: true, following: false, verified: false, everyone: true } },
+			discoverable: false, calls: { enabled: true, allowFrom: { contacts: true, following: false, verified: false, everyone: true }, silenceOthers: true },
 		});
 		expect((await get('dur_bob', '/api/me/settings')).body).toEqual({
-			discoverable: true, calls: { enabled: false, allowFrom: { contacts: true, following: true, verified: false, everyone: false } },
+			discoverable: true, calls: { enabled: false, allowFrom: { contacts: true, following: true, verified: false, everyone: false }, silenceOthers: false },
 		});
 		expect(handles(await get('dur_ada', '/api/me/contacts'))).toEqual(['dur_bob', 'dur_cat']);
 		expect(handles(await get('dur_ada', '/api/me/follows'))).toEqual(['dur_bob']);
