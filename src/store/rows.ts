@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import { withoutUnsafe } from '../util';
-import type { CallOutcome, CallRecord, DeviceKey, PublicUser, RelationKind, RelationsBetween, ReportedAccount, Session, User, UserSettings } from './types';
+import type { CallLink, CallOutcome, CallRecord, DeviceKey, PublicUser, RelationKind, RelationsBetween, ReportedAccount, Session, User, UserSettings } from './types';
 import { withDefaultSettings } from './types';
 
 /**
@@ -30,6 +30,8 @@ export type DeviceKeyRow = { device_id: string; session_id: string; public_key: 
 
 /** A reported account, as reportedAccounts reads it: its handle, how many reported it, and when last. */
 export type ReportedAccountRow = { handle: string; reports: number; last_report_at: number };
+
+export type CallLinkRow = { id: string; owner_id: string; admit: 'anyone' | 'owner'; title: string; created_at: number; last_used_at: number };
 
 export type CallRow = {
 	call_id: string;
@@ -109,6 +111,10 @@ export function toReportedAccount(row: ReportedAccountRow): ReportedAccount {
 	return { handle: row.handle, reports: row.reports, lastReportAt: row.last_report_at };
 }
 
+export function toCallLink(row: CallLinkRow): CallLink {
+	return { id: row.id, ownerId: row.owner_id, admit: row.admit, title: row.title, createdAt: row.created_at, lastUsedAt: row.last_used_at };
+}
+
 export function toCallRecord(row: CallRow): CallRecord {
 	return {
 		callId: row.call_id,
@@ -144,4 +150,9 @@ export function missingAccount(cause: unknown): AppError {
  */
 export function sessionEnded(): AppError {
 	return new AppError('unauthorized', 'the session has ended');
+}
+
+/** What createLink throws for an id that is taken (never for a random one): `conflict`. */
+export function linkTaken(cause?: unknown): AppError {
+	return new AppError('conflict', 'that link id is taken', { cause });
 }

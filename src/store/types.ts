@@ -115,6 +115,14 @@ export type DeviceKey = { deviceId: string; sessionId: string; publicKey: string
 /** An account reported as spam, as reportedAccounts lists it: how many accounts reported it, and when last. */
 export type ReportedAccount = { handle: string; reports: number; lastReportAt: number };
 
+/**
+ * A link to a group call an account made (`/l/<id>`): who may join without knocking (`anyone`, or only
+ * the `owner`), its title, and when it was made and last used (ms since epoch). NOTE: the end-to-end
+ * secret of the link's call is made in the owner's browser and lives only in the link's fragment; the
+ * store never holds it.
+ */
+export type CallLink = { id: string; ownerId: string; admit: 'anyone' | 'owner'; title: string; createdAt: number; lastUsedAt: number };
+
 /** How a store is doing, as metrics read it when scraped. */
 export type StoreHealth = {
 	kind: 'sqlite' | 'postgres';
@@ -136,7 +144,7 @@ export interface Store {
 	passwordHash(userId: string): Promise<string | undefined>;
 	setPasswordHash(userId: string, passwordHash: string): Promise<void>;
 	updateUser(userId: string, changes: { displayName?: string; verified?: boolean; premium?: boolean; settings?: UserSettings }): Promise<User>;
-	/** Deletes the account and everything that refers to it (relations both ways, sessions, device keys, reports by it and about it). */
+	/** Deletes the account and everything that refers to it (relations both ways, sessions, device keys, reports by it and about it, call links). */
 	deleteUser(userId: string): Promise<void>;
 	/**
 	 * Directory search: handles and display names starting with `prefix`
@@ -218,6 +226,24 @@ export interface Store {
 	 * after `since`: a report counts only from an account the reported one rang.
 	 */
 	rangSince(userId: string, handle: string, since: number): Promise<boolean>;
+
+	/**
+	 * Stores a new call link of `ownerId`, made and last used at `at` (ms since epoch). Deleting the
+	 * account deletes its links.
+	 * @throws not_found when the owner is gone; conflict when the id is taken
+	 */
+	createLink(link: { id: string; ownerId: string; admit: 'anyone' | 'owner'; title: string; at: number }): Promise<CallLink>;
+	/** The link with this id, whoever owns it, expired or not. */
+	link(id: string): Promise<CallLink | undefined>;
+	/** The account's links, newest first (then by id, byte by byte). */
+	links(ownerId: string): Promise<CallLink[]>;
+	/** Sets the link's last use to `at`; nothing for an unknown id. */
+	touchLink(id: string, at: number): Promise<void>;
+	/**
+	 * Deletes the link `id` if `ownerId` owns it.
+	 * @returns whether a link was deleted
+	 */
+	deleteLink(ownerId: string, id: string): Promise<boolean>;
 
 	addCallRecord(record: CallRecord): Promise<void>;
 	/** Newest first, after the cursor `before` (a row's `cursor` from an earlier page). */

@@ -514,6 +514,71 @@ describe.each([
 		});
 	});
 
+	describe('call links', () => {
+		const T = 1_700_000_000_000;
+		const make = (ownerId: string, id: string, at: number, admit: 'anyone' | 'owner' = 'anyone', title = '') => store.createLink({ id, ownerId, admit, title, at });
+
+		test('create, then get by id and list the owner\'s newest first (then by id, byte by byte)', async () => {
+			const [ada, bob] = [await signUp('ada'), await signUp('bob')];
+			const first = await make(ada.id, 'link-a-000000000000000', T, 'owner', 'Standup');
+			expect(first).toEqual({ id: 'link-a-000000000000000', ownerId: ada.id, admit: 'owner', title: 'Standup', createdAt: T, lastUsedAt: T });
+			expect(await store.link(first.id)).toEqual(first);
+			await make(ada.id, 'link-c-000000000000000', T + 10, 'anyone', 'Älteste Runde');
+			await make(ada.id, 'link-B-000000000000000', T + 10);
+			await make(ada.id, 'link-b-000000000000000', T + 10);
+			await make(bob.id, 'link-z-000000000000000', T + 20);
+			expect((await store.links(ada.id)).map((l) => l.id)).toEqual([
+				'link-B-000000000000000', 'link-b-000000000000000', 'link-c-000000000000000', 'link-a-000000000000000',
+			]);
+			expect(await store.links(ada.id)).toContainEqual({ id: 'link-c-000000000000000', ownerId: ada.id, admit: 'anyone', title: 'Älteste Runde', createdAt: T + 10, lastUsedAt: T + 10 });
+			expect((await store.links(bob.id)).map((l) => l.id)).toEqual(['link-z-000000000000000']);
+			expect(await store.links('no-such-user')).toEqual([]);
+			expect(await store.link('no-such-link')).toBeUndefined();
+		});
+
+		test('a taken id is conflict; a link of an account that is gone is not_found', async () => {
+			const ada = await signUp('ada');
+			await make(ada.id, 'link-a-000000000000000', T);
+			expect(await codeOf(make(ada.id, 'link-a-000000000000000', T + 1))).toBe('conflict');
+			expect(await codeOf(make('no-such-user', 'link-b-000000000000000', T))).toBe('not_found');
+			expect(await store.link('link-b-000000000000000')).toBeUndefined();
+			expect(await store.link('link-a-000000000000000')).toMatchObject({ createdAt: T });
+		});
+
+		test('touchLink sets the last use only', async () => {
+			const ada = await signUp('ada');
+			await make(ada.id, 'link-a-000000000000000', T);
+			await make(ada.id, 'link-b-000000000000000', T);
+			await store.touchLink('link-a-000000000000000', T + 5000);
+			expect(await store.link('link-a-000000000000000')).toMatchObject({ createdAt: T, lastUsedAt: T + 5000 });
+			expect(await store.link('link-b-000000000000000')).toMatchObject({ createdAt: T, lastUsedAt: T });
+			await store.touchLink('no-such-link', T);
+			expect(await store.link('no-such-link')).toBeUndefined();
+		});
+
+		test('deleteLink deletes only the owner\'s link, and says whether it did', async () => {
+			const [ada, bob] = [await signUp('ada'), await signUp('bob')];
+			await make(ada.id, 'link-a-000000000000000', T);
+			expect(await store.deleteLink(bob.id, 'link-a-000000000000000')).toBe(false);
+			expect(await store.link('link-a-000000000000000')).toBeDefined();
+			expect(await store.deleteLink(ada.id, 'link-a-000000000000000')).toBe(true);
+			expect(await store.link('link-a-000000000000000')).toBeUndefined();
+			expect(await store.deleteLink(ada.id, 'link-a-000000000000000')).toBe(false);
+			expect(await store.links(ada.id)).toEqual([]);
+		});
+
+		test('deleting an account deletes its links, and only its', async () => {
+			const [ada, bob] = [await signUp('ada'), await signUp('bob')];
+			await make(ada.id, 'link-a-000000000000000', T);
+			await make(ada.id, 'link-b-000000000000000', T);
+			await make(bob.id, 'link-c-000000000000000', T);
+			await store.deleteUser(ada.id);
+			expect(await store.link('link-a-000000000000000')).toBeUndefined();
+			expect(await store.links(ada.id)).toEqual([]);
+			expect((await store.links(bob.id)).map((l) => l.id)).toEqual(['link-c-000000000000000']);
+		});
+	});
+
 	describe('call history', () => {
 		test('pages newest first; calls started in the same millisecond are neither lost nor repeated across pages', async () => {
 			const [ada, bob] = [await signUp('ada'), await signUp('bob')];

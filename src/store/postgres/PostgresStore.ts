@@ -3,9 +3,9 @@ import type pg from 'pg';
 import { AppError } from '../../errors';
 import type { Logger } from '../../logging';
 import { describeUrl } from '../../util';
-import { handleKey, prefixPattern, searchFold, sessionEnded, toCallRecord, toDeviceKey, toPublic, toRelationsBetween, toReportedAccount, toSession, toUser, type CallRow, type DeviceKeyRow, type RelationRow, type ReportedAccountRow, type SessionRow, type UserRow } from '../rows';
+import { handleKey, linkTaken, prefixPattern, searchFold, sessionEnded, toCallLink, toCallRecord, toDeviceKey, toPublic, toRelationsBetween, toReportedAccount, toSession, toUser, type CallLinkRow, type CallRow, type DeviceKeyRow, type RelationRow, type ReportedAccountRow, type SessionRow, type UserRow } from '../rows';
 import { DEFAULT_SETTINGS } from '../types';
-import type { CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, ReportedAccount, Session, Store, StoreHealth, User, UserSettings } from '../types';
+import type { CallLink, CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, ReportedAccount, Session, Store, StoreHealth, User, UserSettings } from '../types';
 import { migrate } from './migrations';
 import { createPool, isUnavailable, storeError, type PostgresOptions } from './pool';
 import { inTransaction } from './transaction';
@@ -13,6 +13,7 @@ import { inTransaction } from './transaction';
 const USER_COLUMNS = 'id, handle, display_name, verified, premium, settings, created_at';
 const SESSION_COLUMNS = 'id, user_id, expires_at, revoked_at';
 const DEVICE_KEY_COLUMNS = 'device_id, session_id, public_key, created_at';
+const LINK_COLUMNS = 'id, owner_id, admit, title, created_at, last_used_at';
 const UNIQUE_VIOLATION = '23505';
 
 /**
@@ -107,7 +108,7 @@ export class PostgresStore implements Store {
 	}
 
 	async deleteUser(userId: string): Promise<void> {
-		// Relations, sessions, history, device keys and reports by it and about it go with it (ON DELETE CASCADE).
+		// Relations, sessions, history, device keys, reports by it and about it, and call links go with it (ON DELETE CASCADE).
 		await this.#query('DELETE FROM users WHERE id = $1', [userId]);
 	}
 
@@ -254,6 +255,38 @@ export class PostgresStore implements Store {
 	async rangSince(userId: string, handle: string, since: number): Promise<boolean> {
 		const rows = await this.#query(`SELECT 1 FROM call_history WHERE user_id = $1 AND direction = 'incoming' AND other_handle = $2 AND started_at >= $3
 			LIMIT 1`, [userId, handleKey(handle), since]);
+		return rows.length > 0;
+	}
+
+	async createLink({ id, ownerId, admit, title, at }: { id: string; ownerId: string; admit: 'anyone' | 'owner'; title: string; at: number }): Promise<CallLink> {
+		try {
+			const [row] = await this.#query<CallLinkRow>(`INSERT INTO call_links (${LINK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $5)
+				RETURNING ${LINK_COLUMNS}`, [id, ownerId, admit, title, at]);
+			return toCallLink(row!);
+		} catch (error) {
+			if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+				throw linkTaken(error);
+			}
+			throw error;
+		}
+	}
+
+	async link(id: string): Promise<CallLink | undefined> {
+		const [row] = await this.#query<CallLinkRow>(`SELECT ${LINK_COLUMNS} FROM call_links WHERE id = $1`, [id]);
+		return row && toCallLink(row);
+	}
+
+	async links(ownerId: string): Promise<CallLink[]> {
+		const rows = await this.#query<CallLinkRow>(`SELECT ${LINK_COLUMNS} FROM call_links WHERE owner_id = $1 ORDER BY created_at DESC, id`, [ownerId]);
+		return rows.map(toCallLink);
+	}
+
+	async touchLink(id: string, at: number): Promise<void> {
+		await this.#query('UPDATE call_links SET last_used_at = $2 WHERE id = $1', [id, at]);
+	}
+
+	async deleteLink(ownerId: string, id: string): Promise<boolean> {
+		const rows = await this.#query('DELETE FROM call_links WHERE id = $1 AND owner_id = $2 RETURNING 1', [id, ownerId]);
 		return rows.length > 0;
 	}
 

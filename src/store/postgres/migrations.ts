@@ -80,6 +80,17 @@ export const MIGRATIONS: readonly string[] = [
 		PRIMARY KEY (reporter_id, reported_id)
 	);
 	CREATE INDEX reports_reported ON reports (reported_id, at);`,
+	// 4 (SQLite's 8): call links. `id` compares byte by byte, as handles do, so that links made in the same
+	// millisecond list in SQLite's order. The end-to-end secret of the link's call is never stored.
+	`CREATE TABLE call_links (
+		id TEXT COLLATE "C" PRIMARY KEY,
+		owner_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		admit TEXT NOT NULL CHECK (admit IN ('anyone', 'owner')),
+		title TEXT NOT NULL DEFAULT '',
+		created_at BIGINT NOT NULL,
+		last_used_at BIGINT NOT NULL
+	);
+	CREATE INDEX call_links_owner ON call_links (owner_id, created_at);`,
 ];
 
 /** The advisory lock every node takes to migrate: one at a time, the others wait and then find nothing to do. */

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../../errors';
-import { handleKey, missingAccount, prefixPattern, searchFold, sessionEnded, storeUnavailable, toCallRecord, toDeviceKey, toPublic, toRelationsBetween, toReportedAccount, toSession, toUser, type CallRow, type DeviceKeyRow, type RelationRow, type ReportedAccountRow, type SessionRow, type UserRow } from '../rows';
+import { handleKey, linkTaken, missingAccount, prefixPattern, searchFold, sessionEnded, storeUnavailable, toCallLink, toCallRecord, toDeviceKey, toPublic, toRelationsBetween, toReportedAccount, toSession, toUser, type CallLinkRow, type CallRow, type DeviceKeyRow, type RelationRow, type ReportedAccountRow, type SessionRow, type UserRow } from '../rows';
 import { DEFAULT_SETTINGS } from '../types';
-import type { CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, ReportedAccount, Session, Store, StoreHealth, User, UserSettings } from '../types';
+import type { CallLink, CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, ReportedAccount, Session, Store, StoreHealth, User, UserSettings } from '../types';
 import { migrate } from './migrations';
 
 /** A users row as SQLite keeps it: 0/1 for booleans, settings as JSON text. */
@@ -122,7 +122,7 @@ export class SqliteStore implements Store {
 	}
 
 	async deleteUser(userId: string): Promise<void> {
-		// Relations, sessions, history, device keys and reports by it and about it go with it (ON DELETE CASCADE).
+		// Relations, sessions, history, device keys, reports by it and about it, and call links go with it (ON DELETE CASCADE).
 		this.#guard(() => this.#statements.deleteUser.run(userId));
 	}
 
@@ -233,6 +233,38 @@ export class SqliteStore implements Store {
 
 	async rangSince(userId: string, handle: string, since: number): Promise<boolean> {
 		return this.#guard(() => this.#statements.rangSince.get(userId, handleKey(handle), since)) !== undefined;
+	}
+
+	async createLink({ id, ownerId, admit, title, at }: { id: string; ownerId: string; admit: 'anyone' | 'owner'; title: string; at: number }): Promise<CallLink> {
+		const row: CallLinkRow = { id, owner_id: ownerId, admit, title, created_at: at, last_used_at: at };
+		this.#guard(() => {
+			try {
+				this.#statements.createLink.run(row);
+			} catch (error) {
+				if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+					throw linkTaken(error);
+				}
+				throw error;
+			}
+		});
+		return toCallLink(row);
+	}
+
+	async link(id: string): Promise<CallLink | undefined> {
+		const row = this.#guard(() => this.#statements.link.get(id) as CallLinkRow | undefined);
+		return row && toCallLink(row);
+	}
+
+	async links(ownerId: string): Promise<CallLink[]> {
+		return this.#guard(() => this.#statements.links.all(ownerId) as CallLinkRow[]).map(toCallLink);
+	}
+
+	async touchLink(id: string, at: number): Promise<void> {
+		this.#guard(() => this.#statements.touchLink.run(at, id));
+	}
+
+	async deleteLink(ownerId: string, id: string): Promise<boolean> {
+		return this.#guard(() => this.#statements.deleteLink.run(id, ownerId)).changes > 0;
 	}
 
 	async addCallRecord(record: CallRecord): Promise<void> {
@@ -350,6 +382,12 @@ function prepare(db: Database.Database) {
 			GROUP BY r.reported_id, u.handle ORDER BY reports DESC, last_report_at DESC, u.handle LIMIT ?`),
 		rangSince: db.prepare(`SELECT 1 FROM call_history WHERE user_id = ? AND direction = 'incoming' AND other_handle = ? AND started_at >= ?
 			LIMIT 1`),
+		createLink: db.prepare(`INSERT INTO call_links (id, owner_id, admit, title, created_at, last_used_at)
+			VALUES (@id, @owner_id, @admit, @title, @created_at, @last_used_at)`),
+		link: db.prepare('SELECT id, owner_id, admit, title, created_at, last_used_at FROM call_links WHERE id = ?'),
+		links: db.prepare('SELECT id, owner_id, admit, title, created_at, last_used_at FROM call_links WHERE owner_id = ? ORDER BY created_at DESC, id'),
+		touchLink: db.prepare('UPDATE call_links SET last_used_at = ? WHERE id = ?'),
+		deleteLink: db.prepare('DELETE FROM call_links WHERE id = ? AND owner_id = ?'),
 		addCallRecord: db.prepare(`INSERT INTO call_history (call_id, user_id, other_handle, other_display_name, direction, media, outcome, started_at, duration_ms)
 			VALUES (@call_id, @user_id, @other_handle, @other_display_name, @direction, @media, @outcome, @started_at, @duration_ms)`),
 		callHistory: db.prepare(`SELECT *, rowid AS seq FROM call_history WHERE user_id = @userId

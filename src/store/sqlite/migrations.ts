@@ -85,6 +85,18 @@ export const MIGRATIONS: readonly string[] = [
 		PRIMARY KEY (reporter_id, reported_id)
 	) WITHOUT ROWID;
 	CREATE INDEX reports_reported ON reports (reported_id, at);`,
+	// 8: call links (a link to a group call an account made; docs/http-api.md): the id is the random part of
+	// the link's path. A link unused (`last_used_at`) for calls.linkUnusedDays is expired. The end-to-end
+	// secret of the link's call lives only in the link's fragment, never here. Listed per owner, hence the index.
+	`CREATE TABLE call_links (
+		id TEXT PRIMARY KEY,
+		owner_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		admit TEXT NOT NULL CHECK (admit IN ('anyone', 'owner')),
+		title TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		last_used_at INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX call_links_owner ON call_links (owner_id, created_at);`,
 ];
 
 /** Runs the migrations the database has not run yet. */
