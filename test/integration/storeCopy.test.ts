@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { DEFAULT_SETTINGS, MIGRATIONS, PostgresStore, SqliteStore, type HistoryCursor, type RelationKind, type Store, type User } from '../../src/store';
+import { DEFAULT_SETTINGS, MIGRATIONS, PostgresStore, SqliteStore, type CallLink, type HistoryCursor, type RelationKind, type Store, type User } from '../../src/store';
 import { PROJECT_DIR } from '../helpers/child';
 import { testLogger } from '../helpers/logger';
 import { freshDatabase } from '../helpers/postgres';
@@ -17,7 +17,7 @@ import { freshDatabase } from '../helpers/postgres';
  */
 
 const { logger } = testLogger('error');
-const TABLES = ['users', 'relations', 'sessions', 'retired_refresh_tokens', 'call_history', 'device_keys', 'reports'] as const;
+const TABLES = ['users', 'relations', 'sessions', 'retired_refresh_tokens', 'call_history', 'device_keys', 'reports', 'call_links'] as const;
 const KINDS: RelationKind[] = ['contact', 'follow', 'block'];
 const T0 = 1_700_000_000_000;
 const LATER = Date.now() + 30 * 86_400_000;
@@ -153,6 +153,12 @@ async function fill(store: Store): Promise<Fixture> {
 	await store.addReport({ reporterId: umit.id, reportedId: ada.id, at: T0 + 5 });
 	await store.addReport({ reporterId: gone.id, reportedId: ada.id, at: T0 + 30 });
 	await store.addReport({ reporterId: ada.id, reportedId: gone.id, at: T0 + 30 });
+	// Call links: two of ada's made in the same millisecond (listed by id), one touched; the deleted account's goes with it.
+	await store.createLink({ id: 'link-ada-b-0000000000000', ownerId: ada.id, admit: 'anyone', title: 'Standup', at: T0 });
+	await store.createLink({ id: 'link-ada-A-0000000000000', ownerId: ada.id, admit: 'owner', title: 'Émile & Ada', at: T0 });
+	await store.touchLink('link-ada-b-0000000000000', T0 + 60_000);
+	await store.createLink({ id: 'link-grace-0000000000000', ownerId: grace.id, admit: 'owner', title: '', at: T0 + 1 });
+	await store.createLink({ id: 'link-gone-00000000000000', ownerId: gone.id, admit: 'anyone', title: 'gone', at: T0 });
 	await store.deleteUser(gone.id);
 	return {
 		users: [ada, emile, umit, grace, hal, linus],
@@ -192,6 +198,7 @@ async function answers(store: Store, { users, sessionIds, refreshHashes }: Fixtu
 		for (const other of users) {
 			result[`rangSince ${user.handle} ${other.handle}`] = [await store.rangSince(user.id, other.handle, 0), await store.rangSince(user.id, other.handle, T0 + 10_000)];
 		}
+		result[`links ${user.handle}`] = await store.links(user.id);
 		result[`callHistory ${user.handle}`] = await Promise.all((cursors.get(user.id) ?? []).map((before) => store.callHistory(user.id, { before, limit: 7 })));
 	}
 	for (const prefix of ['', 'a', 'é', 'émi', 'ÉMI', 'Émile Z', 'ü', 'ümit ö', 'h', 'l', 'e', '_', 'gr']) {
@@ -199,6 +206,9 @@ async function answers(store: Store, { users, sessionIds, refreshHashes }: Fixtu
 		result[`searchUsers ${prefix} after emile_z`] = await store.searchUsers({ prefix, after: 'emile_z', limit: 2 });
 	}
 	result['reportedAccounts'] = await store.reportedAccounts(0, 10);
+	for (const id of ['link-ada-b-0000000000000', 'link-grace-0000000000000', 'link-gone-00000000000000']) {
+		result[`link ${id}`] = await store.link(id);
+	}
 	result['reportedAccounts since T0 + 15, 1'] = await store.reportedAccounts(T0 + 15, 1);
 	for (const id of sessionIds) {
 		result[`session ${id}`] = await store.session(id);
@@ -232,7 +242,7 @@ describe('npm run store:copy: a SQLite store into an empty PostgreSQL database',
 		db.close();
 		const { username, host, pathname } = new URL(url);
 		expect([copy.status, copy.stderr, copy.stdout]).toEqual([0, '', `copied ${file} to ${username}@${host}${pathname}\n${counts.join('')}`]);
-		expect(copy.stdout).toMatch(/users: 6\n.*call_history: 1209\n {2}device_keys: 3\n {2}reports: 3\n$/s);
+		expect(copy.stdout).toMatch(/users: 6\n.*call_history: 1209\n {2}device_keys: 3\n {2}reports: 3\n {2}call_links: 3\n$/s);
 		expect(dumpSqlite(file)).toEqual(before);
 	});
 
@@ -257,6 +267,8 @@ describe('npm run store:copy: a SQLite store into an empty PostgreSQL database',
 		expect(expected['deviceKeys grace']).toEqual([{ deviceId: 'grace-desk-000001', sessionId: 's-grace', publicKey: 'BGraceDesk', createdAt: expect.any(Number) }]);
 		expect(expected['reportedAccounts']).toEqual([{ handle: 'linus', reports: 2, lastReportAt: T0 + 20 }, { handle: 'ada', reports: 1, lastReportAt: T0 + 5 }]);
 		expect(expected['reportsAgainst linus']).toEqual([2, 1]);
+		expect((expected['links ada'] as CallLink[]).map((l) => [l.id, l.lastUsedAt])).toEqual([['link-ada-A-0000000000000', T0], ['link-ada-b-0000000000000', T0 + 60_000]]);
+		expect(expected['link link-gone-00000000000000']).toBeUndefined();
 		expect(expected['rangSince ada grace']).toEqual([true, false]);
 		expect(expected['rangSince ada emile_z']).toEqual([false, false]);
 		expect(expected['rangSince linus umit']).toEqual([true, false]);

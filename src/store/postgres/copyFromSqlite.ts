@@ -9,7 +9,7 @@ import { createPool, type PostgresOptions } from './pool';
 import { inTransaction } from './transaction';
 
 /** The tables a copy fills, in the order it fills them (a row after the rows it refers to). */
-export type CopiedTable = 'users' | 'relations' | 'sessions' | 'retired_refresh_tokens' | 'call_history' | 'device_keys' | 'reports';
+export type CopiedTable = 'users' | 'relations' | 'sessions' | 'retired_refresh_tokens' | 'call_history' | 'device_keys' | 'reports' | 'call_links';
 
 /** How many rows a copy wrote, per table. */
 export type CopyCounts = Record<CopiedTable, number>;
@@ -80,6 +80,11 @@ const TABLES: readonly TableCopy[] = [
 		table: 'reports',
 		select: 'SELECT reporter_id, reported_id, at FROM reports',
 		columns: { reporter_id: 'text', reported_id: 'text', at: 'bigint' },
+	},
+	{
+		table: 'call_links',
+		select: 'SELECT id, owner_id, admit, title, created_at, last_used_at FROM call_links',
+		columns: { id: 'text', owner_id: 'text', admit: 'text', title: 'text', created_at: 'bigint', last_used_at: 'bigint' },
 	},
 ];
 
