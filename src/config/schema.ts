@@ -71,6 +71,8 @@ export const configSchema = z.strictObject({
 		reportsBeforeCoolDown: z.number().int().min(1).max(10_000),
 		reportWindowHours: z.number().int().min(1).max(8760),
 		newAccountHours: z.number().int().min(0).max(8760),
+		linkUnusedDays: z.number().int().min(1).max(3650),
+		linksPerAccount: z.number().int().min(1).max(1000),
 	}),
 	rooms: z.strictObject({
 		maxPeers: z.number().int().min(1).max(1000),

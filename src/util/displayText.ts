@@ -10,11 +10,12 @@ const UNSAFE = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]
 const UNSAFE_ALL = new RegExp(UNSAFE.source, 'gu');
 
 /**
- * A name shown to other people (a display name, a token's name claim):
- * trimmed, 1 to `max` characters, none of them unsafe (see UNSAFE).
+ * A name shown to other people (a display name, a token's name claim, a call
+ * link's title): trimmed, `min` (1 unless said) to `max` characters, none of
+ * them unsafe (see UNSAFE).
  */
-export function displayText(max: number) {
-	return z.string().trim().min(1).max(max).refine((text) => !UNSAFE.test(text), {
+export function displayText(max: number, min = 1) {
+	return z.string().trim().min(min).max(max).refine((text) => !UNSAFE.test(text), {
 		error: 'expected no control, line-separator or bidirectional-override characters',
 	});
 }
