@@ -11,7 +11,7 @@ import { TokenService } from './auth';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
-import { CallService, FleetCalls, FleetPresence, InviteLimiter, LocalPresence, RedisInviteLimiter, type DeviceSender, type Presence } from './calls';
+import { CallLinks, CallService, FleetCalls, FleetPresence, InviteLimiter, LocalPresence, RedisInviteLimiter, type DeviceSender, type Presence } from './calls';
 import { Bus, NodeRegistry, createRedis, memoryLimiters, redisLimiters, type NodeStatus } from './cluster';
 import type { Config } from './config';
 import type { Logger } from './logging';
@@ -28,6 +28,8 @@ export type SwitchyardNode = {
 	accounts: AccountService;
 	presence: Presence;
 	calls: CallService;
+	/** Call links (on the calls' clock). */
+	links: CallLinks;
 	pool: WorkerPool;
 	registry: RoomRegistry;
 	/** The fleet's node registry, when cluster.redisUrl is set. */
@@ -47,7 +49,7 @@ export type SwitchyardNode = {
 
 /**
  * Builds a node: tokens, the store (SQLite, or PostgreSQL with store.url), accounts and calls, the worker pool, rooms, metrics, the app.
- * `clock`: the calls' (ring timeouts, history times, invite limits), the system's by default; tests pass a fake one.
+ * `clock`: the calls' (ring timeouts, history times, invite limits, call links' expiry), the system's by default; tests pass a fake one.
  */
 export async function createNode(config: Readonly<Config>, logger: Logger, { dev, clock }: { dev: boolean; clock?: Clock }): Promise<SwitchyardNode> {
 	const tokens = await TokenService.create(config.auth, { dev });
@@ -88,6 +90,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	});
 	const calls = new CallService({ store, presence, tokens, config: config.calls, logger, clock, inviteLimits, fleet: fleet?.calls });
 	followAccountChanges(accounts, calls);
+	const links = new CallLinks({ store, config: config.calls, clock: clock ?? systemClock });
 	const cluster = fleet?.registry;
 	metrics = createMetrics({ pool, registry, calls, store, cluster, pipes, config: config.metrics });
 	let app: App;
@@ -95,7 +98,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		const limiters = fleet ? redisLimiters(fleet.redis, config.cluster.keyPrefix) : memoryLimiters;
 		const sessions = fleet && fleetSessions(fleet.bus, accounts);
 		app = buildApp({
-			config, logger, pool, metrics, tokens, accounts, calls, presence, registry, cluster, limiters, dev,
+			config, logger, pool, metrics, tokens, accounts, calls, links, presence, registry, cluster, limiters, dev,
 			adapter: fleet?.adapter, placement: rooms, onSessionsEndedElsewhere: sessions?.onEndedElsewhere,
 		});
 	} catch (error) {
@@ -111,7 +114,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	pipes?.serve();
 	spans?.start();
 	return {
-		config, tokens, store, accounts, presence, calls, pool, registry, cluster, metrics, app,
+		config, tokens, store, accounts, presence, calls, links, pool, registry, cluster, metrics, app,
 		async drain(timeoutSeconds) {
 			calls.drain();
 			let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,6 @@
 export { accountRoutes } from './accountRoutes';
 export { clusterRoutes } from './clusterRoutes';
+export { linkRoutes } from './linkRoutes';
 export { reportRoutes } from './reportRoutes';
 export { bearerToken, requireAuth, type Authenticate } from './auth';
 export { devRoutes } from './devRoutes';

@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Router } from 'express';
 import type { AccountService } from '../../src/accounts';
-import type { CallService } from '../../src/calls';
+import type { CallLinks, CallService } from '../../src/calls';
 import type { TokenService } from '../../src/auth';
 import { loadConfig } from '../../src/config';
 import { ERROR_CODES } from '../../src/errors';
 import { memoryLimiters } from '../../src/cluster';
-import { accountRoutes, clusterRoutes, devRoutes, healthRoutes, reportRoutes } from '../../src/http';
+import { accountRoutes, clusterRoutes, devRoutes, healthRoutes, linkRoutes, reportRoutes } from '../../src/http';
 import type { WorkerPool } from '../../src/media';
 import type { Metrics } from '../../src/metrics';
 import { webRoutes } from '../../src/web';
@@ -40,6 +40,7 @@ const apiRoutes = [
 	...routesOf(accountRoutes({ accounts: {} as AccountService, config: config.accounts, limiters: memoryLimiters })),
 	...routesOf(clusterRoutes({ accounts: {} as AccountService, cluster: undefined })),
 	...routesOf(reportRoutes({ accounts: {} as AccountService, calls: {} as CallService, config, limiters: memoryLimiters })),
+	...routesOf(linkRoutes({ accounts: {} as AccountService, links: {} as CallLinks, config, limiters: memoryLimiters })),
 	...routesOf(healthRoutes({ pool: {} as WorkerPool, metrics: {} as Metrics, metricsToken: null, draining: () => false })),
 	...routesOf(devRoutes({ tokens: {} as TokenService, perMinute: config.auth.devTokensPerMinute })),
 ];
