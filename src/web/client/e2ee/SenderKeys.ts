@@ -96,7 +96,7 @@ export class SenderKeys {
 			} else if (recognition === 'changed') {
 				this.#report.warnings.push(`The security key of @${info.handle}'s device changed. Compare the safety code with them before you say anything private`);
 			}
-			this.#changed();
+			this.#peersChanged();
 		}).catch((error: Error) => console.warn('switchyard: could not check a device key', error.message));
 	}
 
@@ -109,7 +109,7 @@ export class SenderKeys {
 			this.#askBack = false;
 			this.#queue = this.#queue.then(() => this.#newKey(ask)).catch((error: Error) => console.error('switchyard: a new sender key failed', error.message));
 		}, SETTLE_MS);
-		this.#changed();
+		this.#peersChanged();
 	}
 
 	async #newKey(askBack: boolean): Promise<void> {
@@ -127,7 +127,6 @@ export class SenderKeys {
 		}
 		await this.frameCrypto.setSendKey(await importBaseKey(key), kid);
 		this.#report.sendKid = kid.toString(16);
-		this.#changed();
 	}
 
 	async #send(peers: Peer[], senderKey: { kid: bigint; key: Uint8Array<ArrayBuffer>; askBack: boolean }): Promise<void> {
@@ -171,10 +170,15 @@ export class SenderKeys {
 		} catch {
 			this.#report.unwrapFailures++;
 		}
-		this.#changed();
 	}
 
-	#changed(): void {
+	/**
+	 * The peers, or what this browser makes of one, changed: keys that came
+	 * before their sender's peer.joined are tried again, and the safety code
+	 * and the notes are shown anew. (Key ids and whose keys this page has are
+	 * only in `report`, which the hook reads.)
+	 */
+	#peersChanged(): void {
 		const now = Date.now();
 		for (const { data, at } of this.#pending.splice(0)) {
 			if (this.#peers.has(data.from)) {
