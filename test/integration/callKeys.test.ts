@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { api, callable, callDevice, login, publishDevice, type TestAccount, type TestDevice } from '../helpers/accounts';
+import { api, callable, callDevice, device, login, publishDevice, type TestAccount, type TestDevice } from '../helpers/accounts';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
-import { SignalingClient } from '../helpers/signalingClient';
+import type { SignalingClient } from '../helpers/signalingClient';
 
 const wrapped = () => randomBytes(120).toString('base64url');
 
@@ -30,11 +30,7 @@ describe('the devices and sender keys of a call', () => {
 
 	const account = (prefix: string): Promise<TestAccount> => callable(node, `${prefix}_${++counter}`);
 
-	async function connect(token: string): Promise<SignalingClient> {
-		const client = await SignalingClient.connect(node.url, { token });
-		clients.push(client);
-		return client;
-	}
+	const connect = (token: string): Promise<SignalingClient> => device(node, { token }, clients);
 
 	const sealed = (roomId: string) => ({ roomId, rtpCapabilities: node.pool.routerRtpCapabilities as never, e2ee: true });
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { api, callable, login, publishDevice, type TestAccount, type TestDevice } from '../helpers/accounts';
+import { api, callable, device, login, publishDevice, type TestAccount, type TestDevice } from '../helpers/accounts';
 import { webRtcTransportIds } from '../helpers/dump';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { pollUntil } from '../helpers/poll';
-import { SignalingClient } from '../helpers/signalingClient';
+import type { SignalingClient } from '../helpers/signalingClient';
 
 // NOTE: long, so that a peer gone within a moment was put out, not timed out.
 const GRACE_MS = 60_000;
@@ -37,11 +37,7 @@ describe('a call\'s room belongs to the call\'s current parties', () => {
 	/** An account anybody may call. */
 	const account = (prefix: string): Promise<TestAccount> => callable(node, `${prefix}_${++counter}`);
 
-	async function connect(token: string): Promise<SignalingClient> {
-		const client = await SignalingClient.connect(node.url, { token });
-		clients.push(client);
-		return client;
-	}
+	const connect = (token: string): Promise<SignalingClient> => device(node, { token }, clients);
 
 	/** A connection of a device that published its key, as one that places or answers a call. */
 	async function party(token: string): Promise<TestDevice> {
