@@ -4,10 +4,11 @@ import https from 'node:https';
 import express from 'express';
 import type { AccountService } from './accounts';
 import type { TokenService } from './auth';
-import type { CallLinks, CallService, Presence } from './calls';
+import type { CallService, Presence } from './calls';
 import { memoryLimiters, type LimiterFactory, type NodeRegistry } from './cluster';
 import { proxyHops, type Config } from './config';
-import { accountRoutes, clusterRoutes, linkRoutes, reportRoutes, crossOrigin, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
+import { accountRoutes, clusterRoutes, linkRoutes, lobbyRoutes, reportRoutes, crossOrigin, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
+import type { CallLinks, LinkLobby } from './links';
 import type { Logger } from './logging';
 import type { WorkerPool } from './media';
 import type { Metrics } from './metrics';
@@ -23,8 +24,10 @@ export type AppDeps = {
 	tokens: TokenService;
 	accounts: AccountService;
 	calls: CallService;
-	/** Call links (src/calls/CallLinks.ts). */
+	/** Call links (src/links/CallLinks.ts). */
 	links: CallLinks;
+	/** The way into links' calls (src/links/LinkLobby.ts). */
+	lobby: LinkLobby;
 	presence: Presence;
 	registry: RoomRegistry;
 	/** The fleet's node registry, when the node is one of a cluster (cluster.redisUrl). */
@@ -78,6 +81,7 @@ export function buildApp(deps: AppDeps): App {
 	app.use(accountRoutes({ accounts: deps.accounts, config: deps.config.accounts, limiters: deps.limiters ?? memoryLimiters }));
 	app.use(reportRoutes({ accounts: deps.accounts, calls: deps.calls, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));
 	app.use(linkRoutes({ accounts: deps.accounts, links: deps.links, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));
+	app.use(lobbyRoutes({ accounts: deps.accounts, lobby: deps.lobby, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));
 	app.use(clusterRoutes({ accounts: deps.accounts, cluster: deps.cluster }));
 	// A fleet's pages connect to the node that hosts their room: every node's origin is one of the fleet's.
 	const cluster = deps.cluster;

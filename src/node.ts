@@ -11,12 +11,13 @@ import { TokenService } from './auth';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
-import { CallLinks, CallService, FleetCalls, FleetPresence, InviteLimiter, LocalPresence, RedisInviteLimiter, type DeviceSender, type Presence } from './calls';
+import { CallService, FleetCalls, FleetPresence, InviteLimiter, LocalPresence, RedisInviteLimiter, type DeviceSender, type Presence } from './calls';
 import { Bus, NodeRegistry, createRedis, memoryLimiters, redisLimiters, type NodeStatus } from './cluster';
 import type { Config } from './config';
 import type { Logger } from './logging';
 import { WorkerPool } from './media';
 import { createMetrics, type Metrics } from './metrics';
+import { CallLinks, LinkLobby, LocalKnocks, RedisKnocks } from './links';
 import { FleetRooms, FleetSpans, NodePipes, RoomRegistry } from './rooms';
 import { openStore, type Store } from './store';
 import { systemClock, type Clock } from './util';
@@ -30,6 +31,8 @@ export type SwitchyardNode = {
 	calls: CallService;
 	/** Call links (on the calls' clock). */
 	links: CallLinks;
+	/** The way into links' calls: knocks and their answers. */
+	lobby: LinkLobby;
 	pool: WorkerPool;
 	registry: RoomRegistry;
 	/** The fleet's node registry, when cluster.redisUrl is set. */
@@ -49,7 +52,7 @@ export type SwitchyardNode = {
 
 /**
  * Builds a node: tokens, the store (SQLite, or PostgreSQL with store.url), accounts and calls, the worker pool, rooms, metrics, the app.
- * `clock`: the calls' (ring timeouts, history times, invite limits, call links' expiry), the system's by default; tests pass a fake one.
+ * `clock`: the calls' (ring timeouts, history times, invite limits, call links' expiry and knocks), the system's by default; tests pass a fake one.
  */
 export async function createNode(config: Readonly<Config>, logger: Logger, { dev, clock }: { dev: boolean; clock?: Clock }): Promise<SwitchyardNode> {
 	const tokens = await TokenService.create(config.auth, { dev });
@@ -90,15 +93,20 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	});
 	const calls = new CallService({ store, presence, tokens, config: config.calls, logger, clock, inviteLimits, fleet: fleet?.calls });
 	followAccountChanges(accounts, calls);
-	const links = new CallLinks({ store, config: config.calls, clock: clock ?? systemClock });
+	const limiters = fleet ? redisLimiters(fleet.redis, config.cluster.keyPrefix) : memoryLimiters;
+	const links = new CallLinks({ store, config: config.links, clock: clock ?? systemClock });
+	const lobby = new LinkLobby({
+		links, tokens, presence, config: config.links, clock: clock ?? systemClock, logger,
+		knocks: fleet ? new RedisKnocks({ redis: fleet.redis, keyPrefix: config.cluster.keyPrefix }) : new LocalKnocks(clock ?? systemClock),
+		coolDown: limiters('knockCoolDown', 1, Math.max(1, config.links.knockCoolDownSeconds)),
+	});
 	const cluster = fleet?.registry;
 	metrics = createMetrics({ pool, registry, calls, store, cluster, pipes, config: config.metrics });
 	let app: App;
 	try {
-		const limiters = fleet ? redisLimiters(fleet.redis, config.cluster.keyPrefix) : memoryLimiters;
 		const sessions = fleet && fleetSessions(fleet.bus, accounts);
 		app = buildApp({
-			config, logger, pool, metrics, tokens, accounts, calls, links, presence, registry, cluster, limiters, dev,
+			config, logger, pool, metrics, tokens, accounts, calls, links, lobby, presence, registry, cluster, limiters, dev,
 			adapter: fleet?.adapter, placement: rooms, onSessionsEndedElsewhere: sessions?.onEndedElsewhere,
 		});
 	} catch (error) {
@@ -114,7 +122,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	pipes?.serve();
 	spans?.start();
 	return {
-		config, tokens, store, accounts, presence, calls, links, pool, registry, cluster, metrics, app,
+		config, tokens, store, accounts, presence, calls, links, lobby, pool, registry, cluster, metrics, app,
 		async drain(timeoutSeconds) {
 			calls.drain();
 			let timer: NodeJS.Timeout | undefined;

@@ -1,4 +1,3 @@
-export { CallLinks, type LinkAdmit, type LinkLookup, type OwnLink } from './CallLinks';
 export { Call, CALL_ROOM_PREFIX, isCallRoom, type Leg, type Media } from './Call';
 export { CallService, type CallServiceDeps } from './CallService';
 export { CALL_STATES, type CallState } from './callState';

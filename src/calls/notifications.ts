@@ -1,8 +1,8 @@
 import type { CallMedia as Media } from '../store';
 
 /**
- * What the call service tells an account's devices, by name, with its
- * payload. signaling/ maps each to its wire event (src/signaling/wire.ts).
+ * What the call service (and the lobby of call links) tells an account's
+ * devices, by name, with its payload. signaling/ maps each to its wire event (src/signaling/wire.ts).
  */
 export type CallNotifications = {
 	/**
@@ -34,6 +34,13 @@ export type CallNotifications = {
 	answeredElsewhere: { callId: string };
 	/** The call is over for this device. */
 	ended: { callId: string; reason: CallEndedReason };
+	/**
+	 * To each device of a call link's owner (links/LinkLobby.ts): someone
+	 * knocks on the link, a guest by the name they typed or an account.
+	 */
+	knock: { linkId: string; knockId: string; title: string; name: string; handle?: string; verified: boolean; guest: boolean };
+	/** To each device of a link's owner: the knock was answered (on one of them) or withdrawn. */
+	knockEnded: { linkId: string; knockId: string };
 };
 
 export type CallNotificationName = keyof CallNotifications;

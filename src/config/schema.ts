@@ -71,8 +71,13 @@ export const configSchema = z.strictObject({
 		reportsBeforeCoolDown: z.number().int().min(1).max(10_000),
 		reportWindowHours: z.number().int().min(1).max(8760),
 		newAccountHours: z.number().int().min(0).max(8760),
-		linkUnusedDays: z.number().int().min(1).max(3650),
-		linksPerAccount: z.number().int().min(1).max(1000),
+	}),
+	links: z.strictObject({
+		unusedDays: z.number().int().min(1).max(3650),
+		perAccount: z.number().int().min(1).max(1000),
+		knockWaitSeconds: z.number().int().min(10).max(3600),
+		knockCoolDownSeconds: z.number().int().min(0).max(86_400),
+		knocksPerMinute: z.number().int().min(1).max(1_000_000),
 	}),
 	rooms: z.strictObject({
 		maxPeers: z.number().int().min(1).max(1000),
@@ -208,6 +213,7 @@ export type PolicyConfig = Config['policy'];
 export type SignalingConfig = Config['signaling'];
 export type AccountsConfig = Config['accounts'];
 export type CallsConfig = Config['calls'];
+export type LinksConfig = Config['links'];
 export type MetricsConfig = Config['metrics'];
 export type TurnConfig = Config['turn'];
 export type ClusterConfig = Config['cluster'];

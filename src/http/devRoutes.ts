@@ -5,18 +5,20 @@ import { fromThisHost, type TokenService } from '../auth';
 import { memoryLimiters } from '../cluster';
 import { CALL_ROOM_PREFIX, isCallRoom } from '../calls';
 import { ValidationError } from '../errors';
+import { isLinkRoom, LINK_ROOM_PREFIX } from '../links';
 import { displayName, roomId } from '../signaling';
 import { rateLimitPerIp } from './rateLimit';
 
 const devTokenRequest = z.object({
 	name: displayName,
-	// NOTE: calls' rooms are the call's parties' alone, whatever a token grants.
-	room: roomId.refine((room) => !isCallRoom(room), { error: `the ${CALL_ROOM_PREFIX} prefix is reserved for calls` }).optional(),
+	// NOTE: calls' rooms are the call's parties' alone, and links' rooms their lobby's, whatever a token grants.
+	room: roomId.refine((room) => !isCallRoom(room), { error: `the ${CALL_ROOM_PREFIX} prefix is reserved for calls` })
+		.refine((room) => !isLinkRoom(room), { error: `the ${LINK_ROOM_PREFIX} prefix is reserved for call links` }).optional(),
 }).strict();
 
 /**
  * POST /api/dev/token `{ name, room? }` -> `{ token }`: a token for anyone
- * on this host, granting `room` (or any room without it; never a call's). Mounted only in dev
+ * on this host, granting `room` (or any room without it; never a call's or a link's). Mounted only in dev
  * mode. A request from another host, or through a proxy (X-Forwarded-For,
  * Forwarded, X-Real-IP), gets the 404 of an unmounted route; at most
  * `perMinute` a minute per peer address.

@@ -1,6 +1,7 @@
 export { accountRoutes } from './accountRoutes';
 export { clusterRoutes } from './clusterRoutes';
 export { linkRoutes } from './linkRoutes';
+export { lobbyRoutes } from './lobbyRoutes';
 export { reportRoutes } from './reportRoutes';
 export { bearerToken, requireAuth, type Authenticate } from './auth';
 export { devRoutes } from './devRoutes';

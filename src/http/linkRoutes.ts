@@ -1,25 +1,22 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AccountService } from '../accounts';
-import type { CallLinks, OwnLink } from '../calls';
 import type { AccountsConfig } from '../config';
 import type { LimiterFactory } from '../cluster';
 import { AppError } from '../errors';
+import { NO_SUCH_LINK, type CallLinks, type OwnLink } from '../links';
 import { displayText } from '../util';
 import { claimsOf, requireAuth } from './auth';
 import { rateLimitPerAccount, rateLimitPerIp } from './rateLimit';
 import { validate } from './validate';
 
 /** A link id in a path: what CallLinks makes (22 characters of base64url), and room to grow. */
-const linkId = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/, { error: 'expected 22-64 letters, digits, _ or -' });
+export const linkId = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/, { error: 'expected 22-64 letters, digits, _ or -' });
 
 const createBody = z.strictObject({
 	admit: z.enum(['anyone', 'owner']),
 	title: displayText(64, 0).default(''),
 });
-
-/** What a revoked, expired, unknown or malformed link answers: one and the same, so nothing tells them apart. */
-const NO_SUCH_LINK = 'no such call link';
 
 /**
  * Call links (docs/http-api.md): `POST`, `GET /api/me/links` and

@@ -104,6 +104,11 @@ export class Peer implements PeerView, PolicyPeer {
 		return this.claims.handle;
 	}
 
+	/** The account is verified (its token says so): the others see the mark. */
+	get verified(): boolean {
+		return this.claims.handle !== undefined && this.claims.verified;
+	}
+
 	/** How the room reaches the peer's client; undefined while it is disconnected. */
 	get link(): PeerLink | undefined {
 		return this.#link;

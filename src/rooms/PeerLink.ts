@@ -15,6 +15,8 @@ export type PeerView = {
 	readonly displayName: string;
 	/** Its account's handle, for a signed-in peer. */
 	readonly handle: string | undefined;
+	/** Its account is verified. */
+	readonly verified: boolean;
 	/** Its client encrypts media end to end (docs/e2ee.md): a room's peers all do or none does. */
 	readonly e2ee: boolean;
 	/** The device of a call party (call rooms only). */

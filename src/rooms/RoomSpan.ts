@@ -61,6 +61,7 @@ export class RoomSpan implements RoomElsewhere {
 			id: peer.id,
 			displayName: peer.displayName.slice(0, 64),
 			...(peer.handle && HANDLE.test(peer.handle) ? { handle: peer.handle } : {}),
+			...(peer.verified ? { verified: true as const } : {}),
 			// NOTE: only when set: a node from before issue 24 (a strict schema) still reads the parts of plain rooms.
 			...(peer.e2ee ? { e2ee: true } : {}),
 			...(peer.identity ? { identity: { deviceId: peer.identity.deviceId, key: peer.identity.key } } : {}),
@@ -130,7 +131,7 @@ export class RoomSpan implements RoomElsewhere {
 		const { exchange } = this.room;
 		let peer = entry.peers.get(info.id);
 		if (!peer) {
-			peer = { id: info.id, displayName: info.displayName, handle: info.handle, e2ee: info.e2ee ?? false, identity: info.identity, producers: new Map() };
+			peer = { id: info.id, displayName: info.displayName, handle: info.handle, verified: info.verified ?? false, e2ee: info.e2ee ?? false, identity: info.identity, producers: new Map() };
 			entry.peers.set(peer.id, peer);
 			exchange.remoteJoined(peer);
 		}

@@ -27,6 +27,8 @@ const peer = z.strictObject({
 	id,
 	displayName: displayText(64),
 	handle: z.string().regex(/^[a-z0-9_]{3,30}$/).optional(),
+	/** Its account is verified; absent when it is not, and from nodes before issue 26. */
+	verified: z.literal(true).optional(),
 	/** The peer encrypts end to end; absent from the parts of nodes before issue 24 (false). */
 	e2ee: z.boolean().optional(),
 	/** A call party's device (PeerIdentity); absent for other peers and from nodes before issue 25. */

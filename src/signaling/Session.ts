@@ -6,6 +6,7 @@ import { AppError, InvalidStateError, NotFoundError, toWire, ValidationError, ty
 import type { Logger } from '../logging';
 import type { ms } from '../media';
 import { isCallRoom, type CallService, type Device, type Presence } from '../calls';
+import { isLinkRoom } from '../links';
 import type { FleetRooms, Peer, PeerIdentity, PeerLink, Room, RoomRegistry } from '../rooms';
 import { SerialQueue, type TypedEmitter } from '../util';
 import { isRequestName, requests, type Ack, type RequestName } from './protocol';
@@ -187,7 +188,8 @@ export class Session {
 
 	/**
 	 * A call's room (`call-...`) only for a current party of the live call, as
-	 * the call service says; any other room as the token's `rooms` grant says.
+	 * the call service says; a link's room (`link-...`) only with a token for
+	 * exactly it, and e2ee; any other room as the token's `rooms` grant says.
 	 * NOTE: one refusal for every reason, so it tells nothing about the call.
 	 * A call's room is end-to-end encrypted (docs/e2ee.md): a party joins with
 	 * `e2ee` and the device it placed or answered the call with.
@@ -195,6 +197,16 @@ export class Session {
 	 * @throws forbidden, e2ee_mismatch, e2ee_unavailable
 	 */
 	async #assertMayJoin(roomId: string, e2ee: boolean): Promise<PeerIdentity | undefined> {
+		if (isLinkRoom(roomId)) {
+			// NOTE: only a token for exactly this room (a `*` grant never covers it): the link's lobby issues those.
+			if (!this.#claims.rooms?.includes(roomId)) {
+				throw new AppError('forbidden', 'the token does not grant this room');
+			}
+			if (!e2ee) {
+				throw new AppError('e2ee_mismatch', 'calls through links are end-to-end encrypted: join with e2ee', { details: { e2ee: true } });
+			}
+			return undefined;
+		}
 		if (!isCallRoom(roomId)) {
 			if (!mayJoinRoom(this.#claims, roomId)) {
 				throw new AppError('forbidden', 'the token does not grant this room');

@@ -238,6 +238,17 @@ export const serverEvents = {
 	}),
 	'call.answeredElsewhere': z.object({ callId: id }),
 	'call.ended': z.object({ callId: id, reason: z.enum(['hangup', 'over', 'declinedElsewhere']) }),
+	/**
+	 * To every device of a call link's owner: someone knocks on the link
+	 * (`POST /api/links/:id/join`). `guest`: by the name they typed; else an
+	 * account, by its handle. Answer with `POST /api/me/links/:id/knocks/:knockId`.
+	 */
+	'link.knock': z.object({
+		linkId: z.string(), knockId: z.string(), title: z.string(), name: z.string(),
+		handle: z.string().optional(), verified: z.boolean(), guest: z.boolean(),
+	}),
+	/** To every device of the link's owner: the knock was answered (here or on another device) or withdrawn. */
+	'link.knockEnded': z.object({ linkId: z.string(), knockId: z.string() }),
 } as const;
 
 export type ServerEventName = keyof typeof serverEvents;

@@ -54,6 +54,8 @@ export const peerInfo = z.object({
 	id,
 	displayName: z.string(),
 	handle: z.string().optional(),
+	/** The peer's account is verified; absent otherwise. */
+	verified: z.literal(true).optional(),
 	/** The peer encrypts media end to end (docs/e2ee.md). */
 	e2ee: z.boolean(),
 	/** In a call's room: the peer's device, for its sender keys (docs/e2ee.md). */

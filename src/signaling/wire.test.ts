@@ -18,19 +18,23 @@ const SAMPLES: { [N in CallNotificationName]: CallNotifications[N] } = {
 	silenced: { callId, from: { handle: 'ada', displayName: 'Ada', verified: false }, media: 'audio' },
 	answeredElsewhere: { callId },
 	ended: { callId, reason: 'declinedElsewhere' },
+	knock: { linkId: 'AAAAAAAAAAAAAAAAAAAAAA', knockId: 'BBBBBBBBBBBBBBBBBBBBBB', title: 'Standup', name: 'Ada', verified: false, guest: true },
+	knockEnded: { linkId: 'AAAAAAAAAAAAAAAAAAAAAA', knockId: 'BBBBBBBBBBBBBBBBBBBBBB' },
 };
+/** The lobby's notifications are `link.*` events, the rest `call.*`. */
+const eventOf = (name: CallNotificationName) => (name === 'knock' || name === 'knockEnded' ? `link.${name}` : `call.${name}`);
 
 describe('call notifications on the wire', () => {
-	test.each(Object.keys(SAMPLES) as CallNotificationName[])('%s is a call.* event that matches its schema in protocol.ts', (name) => {
+	test.each(Object.keys(SAMPLES) as CallNotificationName[])('%s is a call.* (or link.*) event that matches its schema in protocol.ts', (name) => {
 		const [event, data] = callEvent(name, SAMPLES[name] as never);
-		expect(event).toBe(`call.${name}`);
+		expect(event).toBe(eventOf(name));
 		expect(data).toEqual(SAMPLES[name]);
 		expect(serverEventProblem(event, data)).toBeUndefined();
 	});
 
-	test('every call.* server event of protocol.ts has its notification', () => {
+	test('every call.* and link.* server event of protocol.ts has its notification', () => {
 		const wire = Object.keys(SAMPLES).map((name) => callEvent(name as CallNotificationName, SAMPLES[name as CallNotificationName] as never)[0]);
-		expect(wire.sort()).toEqual(Object.keys(serverEvents).filter((name) => name.startsWith('call.')).sort());
+		expect(wire.sort()).toEqual(Object.keys(serverEvents).filter((name) => name.startsWith('call.') || name.startsWith('link.')).sort());
 	});
 });
 

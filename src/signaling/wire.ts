@@ -22,6 +22,7 @@ export function peerInfo(peer: PeerView): PeerInfo {
 		id: peer.id,
 		displayName: peer.displayName,
 		handle: peer.handle,
+		...(peer.verified ? { verified: true } : {}),
 		e2ee: peer.e2ee,
 		...(peer.identity ? { identity: { deviceId: peer.identity.deviceId, key: peer.identity.key } } : {}),
 		producers: [...peer.producers.values()].map(producerInfo),
@@ -102,7 +103,7 @@ export function serverEvent(notice: PeerNotice): ServerEvent {
 }
 
 /**
- * Each call notification as its wire event (`call.*` of protocol.ts). NOTE:
+ * Each call notification as its wire event (`call.*` and `link.*` of protocol.ts). NOTE:
  * one function per notification, so a payload that does not fit its event's
  * schema does not compile.
  */
@@ -118,6 +119,8 @@ const CALL_EVENTS: { [N in CallNotificationName]: (data: CallNotifications[N]) =
 	silenced: (data) => ['call.silenced', data],
 	answeredElsewhere: (data) => ['call.answeredElsewhere', data],
 	ended: (data) => ['call.ended', data],
+	knock: (data) => ['link.knock', data],
+	knockEnded: (data) => ['link.knockEnded', data],
 };
 
 /** The server event that tells a device the call notification `name`. */

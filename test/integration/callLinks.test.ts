@@ -14,7 +14,7 @@ describe('call links', () => {
 		node = await startTestNode({
 			media: { workers: 1 },
 			accounts: { signupsPerHour: 10_000, loginsPerMinute: 10_000, searchesPerMinute: 10_000, relationWritesPerMinute: 10_000 },
-			calls: { linkUnusedDays: 30, linksPerAccount: 3 },
+			links: { unusedDays: 30, perAccount: 3 },
 		}, { clock });
 	});
 	afterAll(() => node.close());
@@ -61,7 +61,7 @@ describe('call links', () => {
 		expect((await lookup(id))[0]).toBe(404);
 	});
 
-	test('at most calls.linksPerAccount live links: 409 conflict, and a revoke makes room', async () => {
+	test('at most links.perAccount live links: 409 conflict, and a revoke makes room', async () => {
 		const cy = await signup(node, 'link_cy');
 		const ids: string[] = [];
 		for (let i = 0; i < 3; i++) {

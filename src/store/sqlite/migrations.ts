@@ -86,7 +86,7 @@ export const MIGRATIONS: readonly string[] = [
 	) WITHOUT ROWID;
 	CREATE INDEX reports_reported ON reports (reported_id, at);`,
 	// 8: call links (a link to a group call an account made; docs/http-api.md): the id is the random part of
-	// the link's path. A link unused (`last_used_at`) for calls.linkUnusedDays is expired. The end-to-end
+	// the link's path. A link unused (`last_used_at`) for links.unusedDays is expired. The end-to-end
 	// secret of the link's call lives only in the link's fragment, never here. Listed per owner, hence the index.
 	`CREATE TABLE call_links (
 		id TEXT PRIMARY KEY,

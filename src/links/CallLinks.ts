@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import type { CallsConfig } from '../config';
+import { createHash, randomBytes } from 'node:crypto';
+import type { LinksConfig } from '../config';
 import { AppError } from '../errors';
-import type { CallLink, PublicUser, Store } from '../store';
+import type { CallLink, PublicUser, Store, User } from '../store';
 import type { Clock } from '../util';
 
 const DAY_MS = 86_400_000;
@@ -17,10 +17,26 @@ export type OwnLink = CallLink & { expiresAt: number };
 /** A live link as anyone with it sees it: its title, who may join, and whose it is. */
 export type LinkLookup = { title: string; admit: LinkAdmit; owner: PublicUser };
 
+/** Rooms of link calls are `link-<digest>`: the prefix is reserved, and only a token for exactly that room joins one. */
+export const LINK_ROOM_PREFIX = 'link-';
+
+/** Whether `roomId` names a link's call, which only a token naming exactly that room may join, with e2ee. */
+export function isLinkRoom(roomId: string): boolean {
+	return roomId.startsWith(LINK_ROOM_PREFIX);
+}
+
+/**
+ * The room of the link `id`'s call: a digest of the id, so that a room id in
+ * a log or a metric does not open the link.
+ */
+export function linkRoomId(id: string): string {
+	return `${LINK_ROOM_PREFIX}${createHash('sha256').update(`switchyard link room\0${id}`).digest('base64url').slice(0, 32)}`;
+}
+
 /**
  * Call links (docs/http-api.md, call links): an account makes a link to a
  * group call (`/l/<id>`), lists and revokes its own; anyone with the link
- * looks it up. A link nobody looked up for `calls.linkUnusedDays` is expired:
+ * looks it up. A link nobody looked up for `links.unusedDays` is expired:
  * it is left out, deleted when seen, and answers as one that never existed.
  * NOTE: the end-to-end secret of a link's call is made in the owner's browser
  * and lives only in the link's fragment (`/l/<id>#e2ee=...`): nothing here
@@ -28,10 +44,10 @@ export type LinkLookup = { title: string; admit: LinkAdmit; owner: PublicUser };
  */
 export class CallLinks {
 	readonly #store: Store;
-	readonly #config: Pick<CallsConfig, 'linkUnusedDays' | 'linksPerAccount'>;
+	readonly #config: Pick<LinksConfig, 'unusedDays' | 'perAccount'>;
 	readonly #clock: Clock;
 
-	constructor(deps: { store: Store; config: CallsConfig; clock: Clock }) {
+	constructor(deps: { store: Store; config: LinksConfig; clock: Clock }) {
 		this.#store = deps.store;
 		this.#config = deps.config;
 		this.#clock = deps.clock;
@@ -39,13 +55,13 @@ export class CallLinks {
 
 	/**
 	 * A new link of `ownerId` with a random id.
-	 * @throws conflict when the account has `calls.linksPerAccount` live links already
+	 * @throws conflict when the account has `links.perAccount` live links already
 	 */
 	async create(ownerId: string, { admit, title }: { admit: LinkAdmit; title: string }): Promise<OwnLink> {
 		// NOTE: counted, then written: two creates at once may pass the limit by one. It bounds a
 		// table's growth per account, it is no security boundary.
-		if ((await this.list(ownerId)).length >= this.#config.linksPerAccount) {
-			throw new AppError('conflict', `an account has at most ${this.#config.linksPerAccount} call links: revoke one first`);
+		if ((await this.list(ownerId)).length >= this.#config.perAccount) {
+			throw new AppError('conflict', `an account has at most ${this.#config.perAccount} call links: revoke one first`);
 		}
 		const id = randomBytes(LINK_ID_BYTES).toString('base64url');
 		return this.#own(await this.#store.createLink({ id, ownerId, admit, title, at: this.#clock.now() }));
@@ -74,6 +90,12 @@ export class CallLinks {
 	 * revoked, expired (and then deleted) or was never made.
 	 */
 	async lookup(id: string): Promise<LinkLookup | undefined> {
+		const found = await this.use(id);
+		return found && { title: found.link.title, admit: found.link.admit, owner: publicUser(found.owner) };
+	}
+
+	/** The live link `id` and its owner, which counts as a use (LinkLobby); undefined as for `lookup`. */
+	async use(id: string): Promise<{ link: CallLink; owner: User } | undefined> {
 		const link = await this.#store.link(id);
 		if (!link) {
 			return undefined;
@@ -87,11 +109,11 @@ export class CallLinks {
 			return undefined;
 		}
 		await this.#store.touchLink(link.id, this.#clock.now());
-		return { title: link.title, admit: link.admit, owner: { handle: owner.handle, displayName: owner.displayName, verified: owner.verified } };
+		return { link, owner };
 	}
 
 	#expiresAt(link: CallLink): number {
-		return link.lastUsedAt + this.#config.linkUnusedDays * DAY_MS;
+		return link.lastUsedAt + this.#config.unusedDays * DAY_MS;
 	}
 
 	#expired(link: CallLink): boolean {
@@ -101,4 +123,8 @@ export class CallLinks {
 	#own(link: CallLink): OwnLink {
 		return { ...link, expiresAt: this.#expiresAt(link) };
 	}
+}
+
+export function publicUser(user: User): PublicUser {
+	return { handle: user.handle, displayName: user.displayName, verified: user.verified };
 }
