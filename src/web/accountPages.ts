@@ -26,9 +26,9 @@ export function signinPage(kind: 'signin' | 'signup'): string {
 </main>`, '/assets/signin.js');
 }
 
-export type AppPageName = 'directory' | 'profile' | 'settings' | 'history';
+export type AppPageName = 'directory' | 'profile' | 'settings' | 'history' | 'links';
 
-const NAV: [AppPageName, string, string][] = [['directory', '/directory', 'People'], ['history', '/history', 'Calls'], ['settings', '/settings', 'Settings']];
+const NAV: [AppPageName, string, string][] = [['directory', '/directory', 'People'], ['history', '/history', 'Calls'], ['links', '/links', 'Links'], ['settings', '/settings', 'Settings']];
 
 /** A signed-in page: the navigation, `main`, and the call screens; /assets/calls.js does the rest. */
 function appPage(name: AppPageName, title: string, main: string, data = ''): string {
@@ -144,4 +144,25 @@ export function historyPage(): string {
 	<ol class="history" id="history"></ol>
 	<p class="muted" id="history-empty" hidden>No calls yet.</p>
 	<button type="button" class="quiet" id="history-more" hidden>Older calls</button>`);
+}
+
+/**
+ * /links: the account's call links (title, who joins, expiry, the whole link
+ * where this browser made it), a form for a new one, and Revoke.
+ */
+export function linksPage(): string {
+	return appPage('links', 'Call links', `<h1>Call links</h1>
+	<form class="card" id="new-link">
+		<label>Title <input name="title" maxlength="64" placeholder="Weekly standup" autocomplete="off"></label>
+		<fieldset>
+			<legend>Who joins</legend>
+			<label class="check"><input type="radio" name="admit" value="owner" checked> I admit each person (they knock and wait)</label>
+			<label class="check"><input type="radio" name="admit" value="anyone"> Anyone with the link</label>
+		</fieldset>
+		<p class="muted">Calls through a link are end-to-end encrypted: the key is made here and travels only inside the link, so keep the whole link. This browser remembers it.</p>
+		<p class="form-error" id="links-error" role="alert" hidden></p>
+		<button type="submit">Create link</button>
+	</form>
+	<ol class="links" id="links"></ol>
+	<p class="muted" id="links-empty" hidden>No call links yet.</p>`);
 }

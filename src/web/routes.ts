@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router } from 'express';
 import { handle as handleSchema, roomId as roomIdSchema } from '../signaling';
-import { directoryPage, historyPage, profilePage, settingsPage, signinPage } from './accountPages';
+import { directoryPage, historyPage, linksPage, profilePage, settingsPage, signinPage } from './accountPages';
+import { linkPage } from './linkPages';
 import { PAGE_CSP, pageCsp } from './csp';
 import { lobbyPage, roomPage, unavailablePage } from './pages';
 
@@ -12,7 +13,8 @@ export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'dist', 'public');
 /**
  * The web client: GET / (lobby), GET /room?name=&room= (the lobby's form),
  * GET /room/:roomId?name= (joins at once), the calling pages (/signin,
- * /signup, /directory, /u/:handle, /settings, /history: shells that need no
+ * /signup, /directory, /u/:handle, /settings, /history, /links, and a call
+ * link's page /l/:id: shells that need no
  * token; their bundles use the account's) and the bundles under /assets/.
  * Without a built bundle the pages answer 503 with how to build it. Every
  * answer here carries PAGE_CSP (with `connectOrigins`, a fleet's nodes, in its connect-src).
@@ -67,6 +69,9 @@ export function webRoutes({ publicDir = PUBLIC_DIR, connectOrigins }: { publicDi
 	});
 	router.get('/settings', (_req, res) => calling(res, 'calls.js', settingsPage));
 	router.get('/history', (_req, res) => calling(res, 'calls.js', historyPage));
+	router.get('/links', (_req, res) => calling(res, 'calls.js', linksPage));
+	// NOTE: the same shell whatever `:id` is, well formed or not: the page alone tells nothing about a link.
+	router.get('/l/:id', (_req, res) => calling(res, 'link.js', linkPage));
 	router.use('/assets', express.static(publicDir, { index: false, maxAge: '1h', fallthrough: true }));
 	return router;
 }

@@ -60,7 +60,7 @@ describe('web client routes', () => {
 	});
 
 	test('the calling pages: 503 without their bundle; with it, shells that need no token, behind a strict CSP', async () => {
-		const pages = ['/signin', '/signup', '/directory?q=ada', '/u/ada', '/settings', '/history'];
+		const pages = ['/signin', '/signup', '/directory?q=ada', '/u/ada', '/settings', '/history', '/links'];
 		for (const page of pages) {
 			expect((await fetch(`${url}${page}`)).status).toBe(503);
 		}
@@ -77,6 +77,18 @@ describe('web client routes', () => {
 		}
 		expect(await (await fetch(`${url}/signup`)).text()).toContain('name="displayName"');
 		expect(await (await fetch(`${url}/signin`)).text()).not.toContain('name="displayName"');
+	});
+
+	test('a call link\'s page is one and the same shell for any id, well formed or not: the page tells nothing about a link', async () => {
+		expect((await fetch(`${url}/l/AAAAAAAAAAAAAAAAAAAAAA`)).status).toBe(503);
+		fs.writeFileSync(path.join(dir, 'link.js'), '/* bundle */');
+		const pages = await Promise.all(['AAAAAAAAAAAAAAAAAAAAAA', 'Bq3x_-0123456789abcdef', encodeURIComponent('<script>'), 'x'.repeat(200)].map(async (id) => {
+			const res = await fetch(`${url}/l/${id}`);
+			return `${res.status} ${res.headers.get('cache-control')} ${await res.text()}`;
+		}));
+		expect(new Set(pages).size).toBe(1);
+		expect(pages[0]).toMatch(/^200 no-store /);
+		expect(pages[0]).toContain('/assets/link.js');
 	});
 
 	test('the profile page takes a handle (lower-cased); anything else goes to the directory; the query is escaped', async () => {
@@ -102,9 +114,10 @@ describe('web client routes', () => {
 			'/room/:roomId': ['/room/standup?name=Ada', `/room/${encodeURIComponent('<bad>')}`],
 			'/u/:handle': ['/u/ada', '/u/a'],
 			'/directory': ['/directory?q=ada'],
+			'/l/:id': ['/l/AAAAAAAAAAAAAAAAAAAAAA', '/l/%3Cbad%3E'],
 			'/assets/*': ['/assets/app.css', '/assets/missing.js'],
 		};
-		const bundles = ['room.js', 'signin.js', 'calls.js', 'app.css'];
+		const bundles = ['room.js', 'signin.js', 'calls.js', 'link.js', 'app.css'];
 		const answers: { url: string; status: number; csp: string | null }[] = [];
 		for (const builtNow of [true, false]) {
 			for (const bundle of bundles) {

@@ -13,6 +13,8 @@ export type GridListener = {
 	videoShown?(consumerId: string, element: HTMLVideoElement): void;
 	videoGone?(consumerId: string): void;
 	pinned?(consumerId: string, pinned: boolean): void;
+	/** A remote participant's name on its tile; its display name by default. */
+	label?(peer: PeerInfo): string;
 };
 
 /**
@@ -81,7 +83,7 @@ export class Grid {
 	}
 
 	add(peer: PeerInfo): void {
-		this.#tile(peer.id, peer.displayName);
+		this.#tile(peer.id, this.#listener.label?.(peer) ?? peer.displayName);
 	}
 
 	/** A participant left: its tiles (camera and screen) go, with their tracks. */

@@ -52,7 +52,14 @@ export type RoomOptions = {
 	 * account's handle and this browser's device (SenderKeys.ts).
 	 */
 	callDevice?: { handle: string; device: DeviceIdentity };
+	/** Tiles say who is a guest and who an account (its handle and verified mark): a call link's room. */
+	markGuests?: boolean;
 };
+
+/** A tile's name where guests and accounts meet: "Ada (guest)", "Bob @bob ✓". */
+export function guestOrAccount(peer: { displayName: string; handle?: string; verified?: boolean }): string {
+	return peer.handle ? `${peer.displayName} @${peer.handle}${peer.verified ? ' ✓' : ''}` : `${peer.displayName} (guest)`;
+}
 
 const LABELS: Record<SessionState, string> = {
 	connecting: 'connecting',
@@ -74,6 +81,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		videoShown: (consumerId, element) => viewports.observe(consumerId, element),
 		videoGone: (consumerId) => viewports.unobserve(consumerId),
 		pinned: (consumerId, pinned) => void session?.setPinned(consumerId, pinned).catch(() => undefined),
+		...(options.markGuests ? { label: guestOrAccount } : {}),
 	});
 	const { roomId, name } = options;
 	const log: HookLog = { states: [], events: [], recoveries: [], viewports: viewports.reported };

@@ -1,5 +1,5 @@
 /**
- * The signed-in calling pages (/directory, /u/:handle, /settings, /history):
+ * The signed-in calling pages (/directory, /u/:handle, /settings, /history, /links):
  * the account from this browser's storage (or off to sign-in), the top bar,
  * the account's phone (incoming, outgoing and in-call screens), then the
  * page's own part.
@@ -12,6 +12,7 @@ import { CallScreens } from './CallScreens';
 import { byId } from './dom';
 import { showDirectory } from './directoryPage';
 import { showHistory } from './historyPage';
+import { showLinks } from './linksPage';
 import { Phone } from './Phone';
 import { showProfile } from './profilePage';
 import { showSettings } from './settingsPage';
@@ -59,6 +60,7 @@ if (account) {
 	const shown = page === 'directory' ? showDirectory(account)
 		: page === 'profile' ? showProfile(account, phone)
 		: page === 'settings' ? showSettings(account)
+		: page === 'links' ? showLinks(account)
 		: showHistory(account, phone);
 	shown.catch((error: Error) => console.error('switchyard: the page could not load', error.message));
 }
