@@ -246,3 +246,32 @@ test('issue 26: a silenced caller on node-1: the callee\'s devices on node-2 and
 	await pollUntil('the silenced row', async () => (await rows()).length === 1);
 	expect((await rows()).map((r) => [r.other.handle, r.outcome])).toEqual([[caller.handle, 'silenced']]);
 }));
+
+test('issue 26: a knock on a call link through node-1 reaches the owner\'s devices on node-2 and node-3; the owner admits on node-3 and the guest learns it through node-2; a denial\'s cool-down holds on every node', showingOutput(() => fleet, async () => {
+	const [one, two, three] = nodes();
+	const owner = await account(one, 'fleet_link_owner');
+	const id = (await one.api('POST', '/api/me/links', { token: owner.token, body: { admit: 'owner', title: 'Fleet' } })).body.id as string;
+	const devices = [await device(two, owner), await device(three, owner)];
+	const knocked = await one.api('POST', `/api/links/${id}/join`, { body: { name: 'Grace' } });
+	expect(knocked.status).toBe(202);
+	const { knockId } = knocked.body as { knockId: string };
+	for (const d of devices) {
+		expect(await d.waitFor('link.knock')).toEqual({ linkId: id, knockId, title: 'Fleet', name: 'Grace', verified: false, guest: true });
+	}
+	expect((await two.api('GET', `/api/me/links/${id}/knocks`, { token: owner.token })).body).toEqual({ knocks: [expect.objectContaining({ knockId })] });
+	expect((await two.api('GET', `/api/links/${id}/knocks/${knockId}`)).body).toEqual({ state: 'waiting' });
+	expect((await three.api('POST', `/api/me/links/${id}/knocks/${knockId}`, { token: owner.token, body: { admit: true } })).status).toBe(204);
+	for (const d of devices) {
+		expect(await d.waitFor('link.knockEnded')).toEqual({ linkId: id, knockId });
+	}
+	// Answered once, across the fleet.
+	expect((await one.api('POST', `/api/me/links/${id}/knocks/${knockId}`, { token: owner.token, body: { admit: false } })).status).toBe(404);
+	expect((await two.api('GET', `/api/links/${id}/knocks/${knockId}`)).body).toEqual({ state: 'admitted', roomId: expect.stringMatching(/^link-/), token: expect.any(String) });
+
+	const denied = (await two.api('POST', `/api/links/${id}/join`, { body: { name: 'Mallory' } })).body.knockId as string;
+	expect((await one.api('POST', `/api/me/links/${id}/knocks/${denied}`, { token: owner.token, body: { admit: false } })).status).toBe(204);
+	expect((await three.api('GET', `/api/links/${id}/knocks/${denied}`)).body).toEqual({ state: 'denied' });
+	for (const node of [one, two, three]) {
+		expect((await node.api('POST', `/api/links/${id}/join`, { body: { name: 'Mallory' } })).status).toBe(429);
+	}
+}));

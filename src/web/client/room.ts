@@ -54,6 +54,8 @@ export type RoomOptions = {
 	callDevice?: { handle: string; device: DeviceIdentity };
 	/** Tiles say who is a guest and who an account (its handle and verified mark): a call link's room. */
 	markGuests?: boolean;
+	/** What the notice says of a shared secret's encryption; by default how to invite people to a guest room. */
+	e2eeNotice?: string;
 };
 
 /** A tile's name where guests and accounts meet: "Ada (guest)", "Bob @bob ✓". */
@@ -241,7 +243,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			badge.title = 'Only the people in this call can see and hear it: each device encrypts with keys the server never has';
 		}
 		if (e2ee && !captured.problem && !keys) {
-			showNotice('End-to-end encrypted: invite people with this page\'s full address, including the part after #. Anyone with it can join; the server cannot see or hear the call.');
+			showNotice(options.e2eeNotice ?? 'End-to-end encrypted: invite people with this page\'s full address, including the part after #. Anyone with it can join; the server cannot see or hear the call.');
 		}
 		wireControls(session, grid, stream, options.onLeft ?? (() => {
 			app.classList.add('left');

@@ -38,8 +38,7 @@ export async function showLinks(account: Account): Promise<void> {
 			const actions = document.createElement('div');
 			actions.className = 'actions';
 			const open = document.createElement('a');
-			open.className = 'button';
-			open.textContent = 'Open';
+			open.textContent = 'Open the call';
 			open.hidden = !secret;
 			open.href = address.value;
 			const copy = document.createElement('button');
@@ -51,7 +50,7 @@ export async function showLinks(account: Account): Promise<void> {
 			}, () => address.select()));
 			const revoke = document.createElement('button');
 			revoke.type = 'button';
-			revoke.className = 'danger-outline revoke';
+			revoke.className = 'danger revoke';
 			revoke.textContent = 'Revoke';
 			revoke.addEventListener('click', async () => {
 				revoke.disabled = true;
@@ -63,7 +62,7 @@ export async function showLinks(account: Account): Promise<void> {
 					revoke.disabled = false;
 				}
 			});
-			actions.append(open, copy, revoke);
+			actions.append(copy, revoke, open);
 			item.append(title, who, address, actions);
 			return item;
 		}));

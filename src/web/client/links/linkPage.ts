@@ -78,6 +78,7 @@ async function open(): Promise<void> {
 		startRoom({
 			roomId: entry.roomId, name: name(), width: Number(params.get('w')) || 1280, height: Number(params.get('h')) || 720,
 			token: async () => entry.token, e2eeSecret: secret, retryHref: null, markGuests: true,
+			e2eeNotice: 'End-to-end encrypted with the key in this link: the server cannot see or hear the call.',
 		}).catch(() => undefined);
 	};
 
