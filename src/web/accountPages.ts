@@ -80,7 +80,7 @@ function callScreens(): string {
 <section class="call-view" id="call-view" hidden>${roomMarkup('', { home: '/directory', homeTitle: 'People' })}</section>`;
 }
 
-/** /directory?q=: search, plus the contacts and the people followed. */
+/** /directory?q=: search, a group call by handles, the contacts and the people followed. */
 export function directoryPage(query: string): string {
 	return appPage('directory', 'People', `<form class="search" id="search" role="search">
 		<input name="q" type="search" value="${escapeHtml(query)}" maxlength="64" placeholder="Search by handle or name" aria-label="Search people" autocomplete="off">
@@ -88,6 +88,13 @@ export function directoryPage(query: string): string {
 	</form>
 	<p class="form-error" id="search-error" role="alert" hidden></p>
 	<section id="results" hidden><h2>Results</h2><ul class="people" id="result-list"></ul><button type="button" class="quiet" id="more" hidden>More</button></section>
+	<form class="card group-call" id="group-call">
+		<label>Group call <input name="handles" required maxlength="300" placeholder="@fay, @gus" autocomplete="off" aria-label="Handles to call together, separated by commas"></label>
+		<div class="actions">
+			<button type="submit" name="media" value="video" data-call="video">Video call</button>
+			<button type="submit" name="media" value="audio" data-call="audio">Audio call</button>
+		</div>
+	</form>
 	<section id="contacts-section"><h2>Contacts</h2><ul class="people" id="contacts"></ul></section>
 	<section id="following-section"><h2>Following</h2><ul class="people" id="following"></ul></section>`);
 }

@@ -74,7 +74,7 @@ export class CallScreens {
 	 * time; the Leave button is the Hang up. `add`: the caller's page, which
 	 * may ring more people into the call (a handle field in the bar).
 	 */
-	showCall(other: Party, roomId: string, startedAt: number, add?: (handle: string) => void): void {
+	showCall(other: Party, roomId: string, startedAt: number, add?: (handles: string[]) => void): void {
 		this.callView.innerHTML = this.#roomTemplate;
 		byId('app').dataset.roomId = roomId;
 		const title = this.callView.querySelector('.room-name')!;
@@ -121,14 +121,14 @@ export class CallScreens {
 	}
 }
 
-/** The bar's "Add someone" field: a handle, rung into the call on submit; and the line of who rings. */
-function addForm(add: (handle: string) => void): HTMLElement {
+/** The bar's "Add someone" field: handles (`@gus, @hal`), rung into the call on submit; and the line of who rings. */
+function addForm(add: (handles: string[]) => void): HTMLElement {
 	const form = document.createElement('form');
 	form.className = 'add-person';
 	form.id = 'add-person';
 	const input = document.createElement('input');
-	Object.assign(input, { name: 'handle', placeholder: 'Add by handle', required: true, maxLength: 31, autocomplete: 'off' });
-	input.setAttribute('aria-label', 'Add someone to the call by handle');
+	Object.assign(input, { name: 'handle', placeholder: 'Add by handle', required: true, maxLength: 300, autocomplete: 'off' });
+	input.setAttribute('aria-label', 'Add people to the call by handle (several: separate them with commas)');
 	const button = document.createElement('button');
 	button.type = 'submit';
 	button.className = 'quiet';
@@ -140,11 +140,20 @@ function addForm(add: (handle: string) => void): HTMLElement {
 	form.append(input, button, ringing);
 	form.addEventListener('submit', (event) => {
 		event.preventDefault();
-		const handle = input.value.trim().replace(/^@/, '').toLowerCase();
+		const handles = parseHandles(input.value);
 		input.value = '';
-		if (handle) {
-			add(handle);
+		if (handles.length > 0) {
+			add(handles);
 		}
 	});
 	return form;
+}
+
+/** At most this many handles in one invite, as call.invite takes them. */
+export const MAX_INVITEES = 8;
+
+/** Handles typed by people: `@Gus, hal  ivy` -> gus, hal, ivy (lower-cased, each once, at most MAX_INVITEES). */
+export function parseHandles(text: string): string[] {
+	const handles = text.split(/[\s,;]+/).map((h) => h.replace(/^@/, '').toLowerCase()).filter(Boolean);
+	return [...new Set(handles)].slice(0, MAX_INVITEES);
 }

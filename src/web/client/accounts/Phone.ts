@@ -13,8 +13,8 @@ type Media = 'audio' | 'video';
 
 /** An invite ringing here. Several can ring at once (call waiting). */
 type Ringing = { callId: string; from: Party; media: Media; waiting: boolean; e2ee: boolean };
-/** The call this page is placing, until it is answered or over. */
-type Placing = { callId?: string; to: Party; media: Media };
+/** The call this page is placing, until it is answered or over; `ringing`: the callees that ring. */
+type Placing = { callId?: string; to: Party; media: Media; ringing: Set<string> };
 /** The call this page is in. */
 /** The call this page is in; `adding`, on the caller's page only: the handles it rang into the call that have not answered yet. */
 type Active = { callId: string; other: Party; media: Media; session?: CallSession; startedAt: number; over: boolean; adding?: Set<string> };
@@ -76,20 +76,25 @@ export class Phone {
 		return Boolean(this.#placing || this.#active);
 	}
 
-	/** Rings `to`; the outgoing screen shows how it goes. */
-	async place(to: Party, media: Media): Promise<void> {
+	/**
+	 * Rings `to`, and `others` (handles) into the same call: a group call. The
+	 * outgoing screen shows `to`; the first to answer opens the call, whose bar
+	 * says who still rings. Each callee goes through the same rules.
+	 */
+	async place(to: Party, media: Media, others: string[] = []): Promise<void> {
 		if (this.busy) {
 			this.#o.notify('Hang up the current call first.');
 			return;
 		}
-		const placing: Placing = { to, media };
+		const placing: Placing = { to, media, ringing: new Set() };
 		this.#placing = placing;
 		this.#busyChanged();
 		this.#o.screens.showOutgoing(to, media);
 		try {
 			const { deviceId } = await this.#ready();
-			const { callId } = await this.signaling.request('call.invite', { to: [to.handle], media, deviceId });
+			const { callId, invited } = await this.signaling.request('call.invite', { to: [to.handle, ...others], media, deviceId });
 			placing.callId = callId;
+			this.#invited(invited, (handle) => placing.ringing.add(handle));
 			if (this.#placing !== placing) {
 				// Cancelled while the invite was on its way.
 				await this.signaling.request('call.cancel', { callId }).catch(() => undefined);
@@ -101,17 +106,26 @@ export class Phone {
 		}
 	}
 
-	/** The caller rings `handle` too, into the call this page is in (the same rules as any invite); the bar shows it ringing. */
-	async add(handle: string): Promise<void> {
+	/** The caller rings `handles` too, into the call this page is in (the same rules as any invite); the bar shows them ringing. */
+	async add(handles: string[]): Promise<void> {
 		const active = this.#active;
 		if (!active?.adding) {
 			return;
 		}
 		try {
-			await this.signaling.request('call.invite', { callId: active.callId, to: [handle] });
-			this.#adding(active, handle, true);
+			const { invited } = await this.signaling.request('call.invite', { callId: active.callId, to: handles });
+			this.#invited(invited, (handle) => this.#adding(active, handle, true));
 		} catch (error) {
-			this.#o.notify(`@${handle}: ${describeError(error)}`);
+			this.#o.notify(`${handles.map((h) => `@${h}`).join(', ')}: ${describeError(error)}`);
+		}
+	}
+
+	/** An invite's reply: `ringing` for each callee that rings; a line for those who cannot take the call. */
+	#invited(invited: Record<string, 'ringing' | 'unavailable'>, ringing: (handle: string) => void): void {
+		const unavailable = Object.keys(invited).filter((handle) => invited[handle] !== 'ringing');
+		Object.keys(invited).filter((handle) => invited[handle] === 'ringing').forEach(ringing);
+		if (unavailable.length > 0) {
+			this.#o.notify(`${unavailable.map((h) => `@${h}`).join(', ')}: ${describeError({ code: 'unavailable' })}`);
 		}
 	}
 
@@ -210,7 +224,9 @@ export class Phone {
 			}
 			this.#placing = undefined;
 			this.#o.screens.hideOutgoing();
-			void this.#join({ callId, other: placing.to, media: placing.media, startedAt: Date.now(), over: false, adding: new Set() }, roomId, token);
+			// The others rung with it still ring: the bar says so.
+			placing.ringing.delete(handle);
+			void this.#join({ callId, other: placing.to, media: placing.media, startedAt: Date.now(), over: false, adding: placing.ringing }, roomId, token);
 		});
 		s.on('call.declined', ({ callId, handle }) => this.#outgoingOver(callId, handle, 'Declined'));
 		s.on('call.noAnswer', ({ callId, handle }) => this.#outgoingOver(callId, handle, 'No answer'));
@@ -275,7 +291,8 @@ export class Phone {
 	async #join(active: Active, roomId: string, token: string): Promise<void> {
 		this.#active = active;
 		this.#busyChanged();
-		this.#o.screens.showCall(active.other, roomId, active.startedAt, active.adding ? (handle) => void this.add(handle) : undefined);
+		this.#o.screens.showCall(active.other, roomId, active.startedAt, active.adding ? (handles) => void this.add(handles) : undefined);
+		this.#o.screens.setAdding([...active.adding ?? []]);
 		const { width, height } = this.#o.capture;
 		try {
 			active.session = await startRoom({
@@ -330,7 +347,13 @@ export class Phone {
 		if (this.#active?.callId === callId) {
 			this.#adding(this.#active, handle, false, state);
 		} else if (this.#placing?.callId === callId) {
-			this.#o.screens.failOutgoing(state);
+			// A group call rings on while another callee does.
+			this.#placing.ringing.delete(handle);
+			if (this.#placing.ringing.size === 0) {
+				this.#o.screens.failOutgoing(state);
+			} else {
+				this.#o.notify(`@${handle}: ${state}`);
+			}
 		}
 	}
 

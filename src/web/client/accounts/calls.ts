@@ -57,7 +57,7 @@ if (account) {
 		},
 	});
 	const page = byId('page').dataset.page;
-	const shown = page === 'directory' ? showDirectory(account)
+	const shown = page === 'directory' ? showDirectory(account, phone)
 		: page === 'profile' ? showProfile(account, phone)
 		: page === 'settings' ? showSettings(account)
 		: page === 'links' ? showLinks(account)

@@ -1,11 +1,28 @@
 import { describeError } from './api';
 import type { Account, Me } from './auth';
+import { parseHandles } from './CallScreens';
 import { byId, personItem, showError } from './dom';
+import type { Phone } from './Phone';
 
 type Page = { users: Me[]; next?: string };
 
-/** /directory: search by handle or name (prefix), and, below, the contacts and the people followed. */
-export async function showDirectory(account: Account): Promise<void> {
+/**
+ * /directory: search by handle or name (prefix); a group call to several
+ * handles at once (one invite, each callee under the same rules); below, the
+ * contacts and the people followed.
+ */
+export async function showDirectory(account: Account, phone: Phone): Promise<void> {
+	const group = byId<HTMLFormElement>('group-call');
+	group.addEventListener('submit', (event) => {
+		event.preventDefault();
+		const handles = parseHandles((group.elements.namedItem('handles') as HTMLInputElement).value);
+		const media = (event.submitter as HTMLButtonElement | null)?.value === 'audio' ? 'audio' : 'video';
+		const [first, ...others] = handles;
+		if (first) {
+			const name = others.length > 0 ? `@${first} and ${others.length} more` : `@${first}`;
+			void phone.place({ handle: first, displayName: name, verified: false }, media, others);
+		}
+	});
 	const form = byId<HTMLFormElement>('search');
 	const input = form.querySelector('input')!;
 	const error = byId('search-error');
