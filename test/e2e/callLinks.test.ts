@@ -71,6 +71,10 @@ describe('call links in a real browser', () => {
 		expect(await ada.page.textContent('#link-go')).toBe('Join');
 		await ada.page.click('#link-go');
 		const adaId = await connected(ada);
+		// Another page of Ada's, signed in: her phone there hears knocks too.
+		const adaPhone = await ada.context.newPage();
+		await adaPhone.goto(`${suite.node.url}/directory`);
+		await adaPhone.waitForSelector('body[data-phone="online"]', { state: 'attached', timeout: 15000 });
 
 		// A guest knocks; the owner's page lists the knock; she admits it; both decode each other.
 		const grace = await participant('Grace');
@@ -79,7 +83,11 @@ describe('call links in a real browser', () => {
 		const knockItem = ada.page.locator('#knock-list .knock', { hasText: 'Grace (guest)' });
 		await knockItem.waitFor({ timeout: 10000 });
 		await ada.page.screenshot({ path: screenshotPath('link-knock.png') });
+		const notice = adaPhone.locator('#knock-notices .knock', { hasText: 'Grace (guest) asks to join Friday demo' });
+		await notice.waitFor({ timeout: 10000 });
 		await knockItem.locator('[data-answer="admit"]').click();
+		// Answered on one device: the other drops it.
+		await notice.waitFor({ state: 'detached', timeout: 10000 });
 		const graceId = await connected(grace);
 		await Promise.all([receivesFrom(ada, [graceId]), receivesFrom(grace, [adaId])]);
 		for (const p of [ada, grace]) {

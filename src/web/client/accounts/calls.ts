@@ -1,8 +1,8 @@
 /**
  * The signed-in calling pages (/directory, /u/:handle, /settings, /history, /links):
  * the account from this browser's storage (or off to sign-in), the top bar,
- * the account's phone (incoming, outgoing and in-call screens), then the
- * page's own part.
+ * the account's phone (incoming, outgoing and in-call screens), knocks on
+ * the account's call links, then the page's own part.
  *
  * Query parameters `w` and `h` set the camera capture size of calls (1280x720
  * by default; the browser tests ask for less); they are kept for the tab.
@@ -12,6 +12,7 @@ import { CallScreens } from './CallScreens';
 import { byId } from './dom';
 import { showDirectory } from './directoryPage';
 import { showHistory } from './historyPage';
+import { showKnockNotices } from './knockNotices';
 import { showLinks } from './linksPage';
 import { Phone } from './Phone';
 import { showProfile } from './profilePage';
@@ -56,6 +57,7 @@ if (account) {
 			}
 		},
 	});
+	showKnockNotices(account, phone);
 	const page = byId('page').dataset.page;
 	const shown = page === 'directory' ? showDirectory(account, phone)
 		: page === 'profile' ? showProfile(account, phone)
