@@ -72,8 +72,12 @@ describe.each([
 
 		await resize(LARGE, (h) => h > mediumMaxHeight);
 		const { onNode } = await cameraConsumer();
-		// NOTE: a bound, not a figure: the top layer waits for the viewer's downlink estimate, slower while CI loads both cores.
-		await pollUntil('the node prefers the top layer', () => onNode.preferredLayers?.spatialLayer === 2, { timeoutMs: 15_000 });
+		// NOTE: a bound, not a figure: the top layer waits for the viewer's downlink estimate to climb back
+		// from what one low layer needed (mediasoup probes only towards what the consumer prefers), slower
+		// while CI loads both cores; 15 s was passed once in a few dozen CI runs.
+		await pollUntil('the node prefers the top layer', () => onNode.preferredLayers?.spatialLayer === 2, { timeoutMs: 30_000 }).catch((error: Error) => {
+			throw new Error(`${error.message}; preferred ${JSON.stringify(onNode.preferredLayers)}, current ${JSON.stringify(onNode.currentLayers)}`);
+		});
 		// NOTE: the top layer comes once the publisher sends it again and both
 		// bandwidth estimates allow it: seconds, more on a busy machine.
 		await pollUntil('the viewer decodes the top layer', async () => {

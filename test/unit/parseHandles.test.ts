@@ -1,4 +1,4 @@
-import { MAX_INVITEES, parseHandles } from '../../src/web/client/accounts/CallScreens';
+import { MAX_INVITEES, parseHandles } from '../../src/web/client/accounts/handles';
 
 // The web client's "Add by handle" and group-call fields: what people type, as call.invite's `to`.
 describe('parseHandles', () => {

@@ -1,3 +1,4 @@
+import { parseHandles } from './handles';
 import { byId, fillAvatar, formatDuration, nameWithMark, showError } from './dom';
 
 /** Who is on the other end, as the call events and the directory describe them. */
@@ -149,11 +150,3 @@ function addForm(add: (handles: string[]) => void): HTMLElement {
 	return form;
 }
 
-/** At most this many handles in one invite, as call.invite takes them. */
-export const MAX_INVITEES = 8;
-
-/** Handles typed by people: `@Gus, hal  ivy` -> gus, hal, ivy (lower-cased, each once, at most MAX_INVITEES). */
-export function parseHandles(text: string): string[] {
-	const handles = text.split(/[\s,;]+/).map((h) => h.replace(/^@/, '').toLowerCase()).filter(Boolean);
-	return [...new Set(handles)].slice(0, MAX_INVITEES);
-}

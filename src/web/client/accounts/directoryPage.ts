@@ -1,6 +1,6 @@
 import { describeError } from './api';
 import type { Account, Me } from './auth';
-import { parseHandles } from './CallScreens';
+import { parseHandles } from './handles';
 import { byId, personItem, showError } from './dom';
 import type { Phone } from './Phone';
 
