@@ -270,24 +270,24 @@ describe('end-to-end encrypted calls between accounts in a real browser', () => 
 	}));
 
 	test('a group call from the directory: one invite rings two accounts, the bar says who still rings, and all three decode each other', reported(async () => {
-		const hal = await person('hal', 'Hal');
+		const kim = await person('kim', 'Kim');
 		const ivy = await person('ivy', 'Ivy');
 		const jo = await person('joe', 'Joe');
-		await hal.page.fill('#group-call input[name="handles"]', '@Ivy, joe');
-		await hal.page.click('#group-call button[value="video"]');
-		await hal.page.waitForSelector('#outgoing', { state: 'visible' });
-		expect(await hal.page.textContent('#outgoing-name')).toBe('@ivy and 1 more');
+		await kim.page.fill('#group-call input[name="handles"]', '@Ivy, joe');
+		await kim.page.click('#group-call button[value="video"]');
+		await kim.page.waitForSelector('#outgoing', { state: 'visible' });
+		expect(await kim.page.textContent('#outgoing-name')).toBe('@ivy and 1 more');
 		await answer(ivy);
-		await inCall(hal, ivy);
-		await pollUntil('Hal\'s bar says Joe still rings', async () => (await hal.page.textContent('#adding')) === 'Ringing @joe…', { timeoutMs: 10000 });
+		await inCall(kim, ivy);
+		await pollUntil('Kim\'s bar says Joe still rings', async () => (await kim.page.textContent('#adding')) === 'Ringing @joe…', { timeoutMs: 10000 });
 		await answer(jo);
-		await hal.page.waitForSelector('#adding', { state: 'hidden', timeout: 10000 });
-		const [halId, ivyId, joId] = await inCall(hal, ivy, jo);
-		await Promise.all([receivesFrom(hal, [ivyId!, joId!]), receivesFrom(ivy, [halId!, joId!]), receivesFrom(jo, [halId!, ivyId!])]);
-		const codes = await Promise.all([hal, ivy, jo].map(async (p) => (await keys(p)).safetyCode));
+		await kim.page.waitForSelector('#adding', { state: 'hidden', timeout: 10000 });
+		const [kimId, ivyId, joId] = await inCall(kim, ivy, jo);
+		await Promise.all([receivesFrom(kim, [ivyId!, joId!]), receivesFrom(ivy, [kimId!, joId!]), receivesFrom(jo, [kimId!, ivyId!])]);
+		const codes = await Promise.all([kim, ivy, jo].map(async (p) => (await keys(p)).safetyCode));
 		expect(new Set(codes).size).toBe(1);
-		await hal.page.click('#leave');
-		for (const p of [hal, ivy, jo]) {
+		await kim.page.click('#leave');
+		for (const p of [kim, ivy, jo]) {
 			await p.page.waitForSelector('#call-view', { state: 'hidden', timeout: 10000 });
 		}
 	}));
