@@ -3,11 +3,11 @@ import http from 'node:http';
 import https from 'node:https';
 import express from 'express';
 import type { AccountService } from './accounts';
-import type { TokenService } from './auth';
+import { ApiKeys, type TokenService } from './auth';
 import type { CallService, Presence } from './calls';
 import { memoryLimiters, type LimiterFactory, type NodeRegistry } from './cluster';
 import { proxyHops, type Config } from './config';
-import { accountRoutes, clusterRoutes, linkRoutes, lobbyRoutes, reportRoutes, crossOrigin, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
+import { accountRoutes, apiRoutes, clusterRoutes, linkRoutes, lobbyRoutes, reportRoutes, crossOrigin, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
 import type { CallLinks, LinkLobby } from './links';
 import type { Logger } from './logging';
 import type { WorkerPool } from './media';
@@ -83,6 +83,7 @@ export function buildApp(deps: AppDeps): App {
 	app.use(linkRoutes({ accounts: deps.accounts, links: deps.links, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));
 	app.use(lobbyRoutes({ accounts: deps.accounts, lobby: deps.lobby, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));
 	app.use(clusterRoutes({ accounts: deps.accounts, cluster: deps.cluster }));
+	app.use(apiRoutes({ keys: new ApiKeys(deps.config.auth.apiKeys), tokens: deps.tokens, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));
 	// A fleet's pages connect to the node that hosts their room: every node's origin is one of the fleet's.
 	const cluster = deps.cluster;
 	const fleetOrigins = cluster && (() => [...new Set(cluster.urls.map((url) => new URL(url).origin))]);

@@ -5,7 +5,7 @@ import { fromThisHost, originAllowed, resolveDevMode } from './devMode';
 
 const base = {
 	secret: 'x'.repeat(32), publicKey: null, issuer: null, audience: null, dev: 'auto' as const, devForce: false, devTokensPerMinute: 10,
-	tokenTtlSeconds: 3600, refreshTtlSeconds: 86400, adminToken: null,
+	tokenTtlSeconds: 3600, refreshTtlSeconds: 86400, adminToken: null, apiKeys: [],
 };
 
 async function refusal(tokens: TokenService, token: string): Promise<string> {

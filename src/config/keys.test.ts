@@ -25,6 +25,7 @@ function badValues({ key, value }: Leaf): string[] {
 		'turn.urls': ['http://turn.example.org'],
 		'auth.secret': ['short'],
 		'auth.adminToken': ['short'],
+		'auth.apiKeys': ['k1:short', 'k1:0123456789abcdef0123456789abcdef:admin', 'k1:0123456789abcdef0123456789abcdef,k1:fedcba9876543210fedcba9876543210'],
 		'metrics.token': ['short'],
 		'turn.secret': ['short'],
 		'auth.publicKey': ['not a pem'],

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, DEFAULT_CONFIG_DIR, envNameOf, loadConfig } from './load';
+import { ConfigError, DEFAULT_CONFIG_DIR, envNameOf, loadConfig, redactConfig } from './load';
 
 const tempDirs: string[] = [];
 afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -72,6 +72,22 @@ describe('loadConfig', () => {
 		expect(configError({ SWITCHYARD_AUTH_SECRET: 'short' })).toContain('auth.secret: expected a secret of at least 32 characters');
 		// Secrets never appear in the message.
 		expect(configError({ SWITCHYARD_AUTH_SECRET: 'short' })).not.toContain('"short"');
+	});
+
+	test('auth.apiKeys: key:secret[:scope+scope], all scopes by default; a bad entry is refused without showing its secret', () => {
+		const secret = 'an-api-secret-of-enough-length-0123456789';
+		const config = loadConfig({ env: { SWITCHYARD_AUTH_API_KEYS: `backend:${secret}, reader:${secret.toUpperCase()}:read, minter:${secret}x:tokens+read+tokens` } });
+		expect(config.auth.apiKeys).toEqual([
+			{ key: 'backend', secret, scopes: ['rooms', 'tokens', 'read'] },
+			{ key: 'reader', secret: secret.toUpperCase(), scopes: ['read'] },
+			{ key: 'minter', secret: `${secret}x`, scopes: ['tokens', 'read'] },
+		]);
+		const bad = configError({ SWITCHYARD_AUTH_API_KEYS: `backend:${secret}:everything` });
+		expect(bad).toContain('auth.apiKeys.0: expected key:secret[:scope+scope]');
+		expect(bad).toContain('(from env SWITCHYARD_AUTH_API_KEYS)');
+		expect(bad).not.toContain(secret);
+		expect(configError({ SWITCHYARD_AUTH_API_KEYS: `a1b:${secret},a1b:${secret}` })).toContain('auth.apiKeys: a key appears twice');
+		expect(JSON.stringify(redactConfig(config))).not.toContain(secret);
 	});
 
 	test('TLS files and TURN settings come in pairs', () => {

@@ -204,8 +204,10 @@ function formatIssues(issues: z.core.$ZodIssue[], sources: Map<string, string>):
 		// zod's own messages read "Invalid input: expected number, received string".
 		let expected = issue.message.replace(/^(Invalid input|Invalid option|Too small|Too big): /, '');
 		expected = expected.replace(/, received \w+$/, '');
-		const source = sources.get(keyPath);
-		const shown = SECRET_KEYS.has(keyPath) ? '[redacted]' : JSON.stringify(issue.input);
+		// NOTE: a list of secrets (auth.apiKeys) reports its items as auth.apiKeys.0, ...: their key counts.
+		const secretKey = [...SECRET_KEYS].find((key) => keyPath === key || keyPath.startsWith(`${key}.`));
+		const source = sources.get(secretKey ?? keyPath);
+		const shown = secretKey ? '[redacted]' : JSON.stringify(issue.input);
 		const got = issue.input !== undefined ? `, got ${shown}` : '';
 		return `${keyPath}: ${expected}${got}${source ? ` (from ${source})` : ''}`;
 	});

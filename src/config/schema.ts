@@ -6,6 +6,24 @@ const WORKERS = 'expected "auto" or a whole number from 1 to 256';
 const ip = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
 
 /** The shape and rules of the effective config; config/default.yaml documents each key. */
+/** What an API key may do (docs/server-api.md): change rooms, mint tokens, read. */
+export const API_SCOPES = ['rooms', 'tokens', 'read'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/**
+ * One server API key, `key:secret[:scope+scope]` (the environment's form,
+ * comma-separated): a key id, the secret its JWTs are signed with (at least
+ * 32 characters), and its scopes (all of them when left out).
+ */
+const apiKeyEntry = z.string().max(600)
+	.regex(/^[A-Za-z0-9_-]{3,64}:[^\s:,]{32,256}(:(rooms|tokens|read)(\+(rooms|tokens|read))*)?$/, {
+		error: 'expected key:secret[:scope+scope], a key of 3-64 letters, digits, _ or -, a secret of 32-256 characters, scopes of rooms, tokens, read',
+	})
+	.transform((entry) => {
+		const [key, secret, scopes] = entry.split(':') as [string, string, string | undefined];
+		return { key, secret, scopes: scopes ? [...new Set(scopes.split('+') as ApiScope[])] : [...API_SCOPES] };
+	});
+
 export const configSchema = z.strictObject({
 	http: z.strictObject({
 		host: ip,
@@ -43,6 +61,7 @@ export const configSchema = z.strictObject({
 		tokenTtlSeconds: z.number().int().min(60).max(30 * 86_400),
 		refreshTtlSeconds: z.number().int().min(60).max(400 * 86_400),
 		adminToken: z.string().min(32, { error: 'expected a token of at least 32 characters' }).max(512).nullable(),
+		apiKeys: z.array(apiKeyEntry).max(32).refine((keys) => new Set(keys.map((k) => k.key)).size === keys.length, { error: 'a key appears twice' }),
 	}),
 	store: z.strictObject({
 		path: z.string().min(1).max(4096),
@@ -219,4 +238,4 @@ export type TurnConfig = Config['turn'];
 export type ClusterConfig = Config['cluster'];
 
 /** Keys whose values are secrets: printed as "[redacted]". */
-export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken', 'metrics.token', 'turn.secret', 'store.url', 'cluster.redisUrl']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken', 'auth.apiKeys', 'metrics.token', 'turn.secret', 'store.url', 'cluster.redisUrl']);

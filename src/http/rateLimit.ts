@@ -60,3 +60,11 @@ export function failureLimit(limiter: RateLimiterAbstract, message: string) {
 		},
 	};
 }
+
+/** At most the limiter's points per its duration per server API key (after the API's auth, `res.locals.api`). */
+export function rateLimitPerApiKey(limiter: RateLimiterAbstract): RequestHandler {
+	return (_req, res, next) => {
+		limiter.consume((res.locals.api as { key: string }).key).then(() => next(), (rejection: unknown) =>
+			next(refusal(res, rejection, 'too many calls with this API key; try again later')));
+	};
+}

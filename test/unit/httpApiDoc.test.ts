@@ -4,11 +4,11 @@ import type { Router } from 'express';
 import type { AccountService } from '../../src/accounts';
 import type { CallService } from '../../src/calls';
 import type { CallLinks, LinkLobby } from '../../src/links';
-import type { TokenService } from '../../src/auth';
+import { ApiKeys, type TokenService } from '../../src/auth';
 import { loadConfig } from '../../src/config';
 import { ERROR_CODES } from '../../src/errors';
 import { memoryLimiters } from '../../src/cluster';
-import { accountRoutes, clusterRoutes, devRoutes, healthRoutes, linkRoutes, lobbyRoutes, reportRoutes } from '../../src/http';
+import { accountRoutes, apiRoutes as serverApiRoutes, clusterRoutes, devRoutes, healthRoutes, linkRoutes, lobbyRoutes, reportRoutes } from '../../src/http';
 import type { WorkerPool } from '../../src/media';
 import type { Metrics } from '../../src/metrics';
 import { webRoutes } from '../../src/web';
@@ -43,6 +43,7 @@ const apiRoutes = [
 	...routesOf(reportRoutes({ accounts: {} as AccountService, calls: {} as CallService, config, limiters: memoryLimiters })),
 	...routesOf(linkRoutes({ accounts: {} as AccountService, links: {} as CallLinks, config, limiters: memoryLimiters })),
 	...routesOf(lobbyRoutes({ accounts: {} as AccountService, lobby: {} as LinkLobby, config, limiters: memoryLimiters })),
+	...routesOf(serverApiRoutes({ keys: new ApiKeys([]), tokens: {} as TokenService, config, limiters: memoryLimiters })),
 	...routesOf(healthRoutes({ pool: {} as WorkerPool, metrics: {} as Metrics, metricsToken: null, draining: () => false })),
 	...routesOf(devRoutes({ tokens: {} as TokenService, perMinute: config.auth.devTokensPerMinute })),
 ];

@@ -1,0 +1,71 @@
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { ApiCaller, ApiKeys, TokenService } from '../auth';
+import { isCallRoom } from '../calls';
+import type { LimiterFactory } from '../cluster';
+import type { ApiScope, AuthConfig } from '../config';
+import { AppError } from '../errors';
+import { isLinkRoom } from '../links';
+import { roomId } from '../signaling';
+import { displayText } from '../util';
+import { bearerToken } from './auth';
+import { rateLimitPerApiKey } from './rateLimit';
+import { validate } from './validate';
+
+const MIN_TOKEN_SECONDS = 60;
+/** Calls a minute per API key: room for a busy backend, a bound for a runaway one. */
+const CALLS_PER_MINUTE = 6000;
+
+const mintBody = (maxTtl: number) => z.strictObject({
+	/** The participant's stable id in your product: the token's `sub`. */
+	identity: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, { error: 'expected 1-128 letters, digits, _ . : @ or -' }),
+	name: displayText(64).optional(),
+	rooms: z.array(z.union([z.literal('*'), roomId.refine((room) => !isCallRoom(room) && !isLinkRoom(room), {
+		error: 'the call- and link- prefixes are reserved for calls between accounts and call links',
+	})])).min(1).max(100),
+	ttlSeconds: z.number().int().min(MIN_TOKEN_SECONDS).max(maxTtl).optional(),
+});
+
+/**
+ * The server API (docs/server-api.md), `/api/v1/`: for a platform's
+ * backend, with a short-lived JWT of one of `auth.apiKeys` (auth/ApiKeys.ts)
+ * whose scopes allow the route. `POST /api/v1/tokens` mints access tokens for
+ * the platform's users. Without any key configured every route answers 404.
+ */
+export function apiRoutes({ keys, tokens, config, limiters }: {
+	keys: ApiKeys; tokens: TokenService; config: { auth: AuthConfig }; limiters: LimiterFactory;
+}): Router {
+	const router = Router();
+	const body = mintBody(config.auth.tokenTtlSeconds);
+	// NOTE: counted per key, once it is verified: one backend's burst does not stop another's.
+	const limit = rateLimitPerApiKey(limiters('apiCalls', CALLS_PER_MINUTE, 60));
+
+	router.post('/api/v1/tokens', apiAuth(keys, 'tokens'), limit, async (req, res) => {
+		const { identity, name, rooms, ttlSeconds = config.auth.tokenTtlSeconds } = validate(body, req.body);
+		const token = await tokens.issue({ sub: identity, ...(name ? { name } : {}), rooms: [...new Set(rooms)] }, ttlSeconds);
+		res.status(201).json({ token, expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString() });
+	});
+	return router;
+}
+
+/** The caller of an API route: a valid API token whose key has `scope`; its caller goes to `res.locals.api`. */
+function apiAuth(keys: ApiKeys, scope: ApiScope): RequestHandler {
+	return (req, res, next) => {
+		if (!keys.enabled) {
+			next('route');
+			return;
+		}
+		const token = bearerToken(req);
+		if (!token) {
+			next(new AppError('unauthorized', 'an API token is required (docs/server-api.md)'));
+			return;
+		}
+		keys.verify(token).then((caller: ApiCaller) => {
+			if (!caller.scopes.has(scope)) {
+				throw new AppError('forbidden', `the API key ${caller.key} lacks the ${scope} scope`);
+			}
+			res.locals.api = caller;
+			next();
+		}).catch(next);
+	};
+}

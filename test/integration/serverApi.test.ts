@@ -1,0 +1,86 @@
+import { SignJWT } from 'jose';
+import { api } from '../helpers/accounts';
+import { startTestNode, type TestNode } from '../helpers/node';
+import { SignalingClient } from '../helpers/signalingClient';
+
+const SECRET = 'backend-secret-of-the-server-api-0123456789';
+const MINTER = 'minter-secret-of-the-server-api-0123456789';
+const READER = 'reader-secret-of-the-server-api-0123456789';
+const NODE_SECRET = 'the-node-own-auth-secret-0123456789abcdef';
+
+/** A server API token of `key`, signed with `secret`, living `seconds` from `iat` (now, or `iatOffset` s away). */
+function apiToken(key: string, secret: string, { seconds = 300, iatOffset = 0 } = {}): Promise<string> {
+	const iat = Math.floor(Date.now() / 1000) + iatOffset;
+	return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(key).setIssuedAt(iat).setExpirationTime(iat + seconds)
+		.sign(new TextEncoder().encode(secret));
+}
+
+// The server API (docs/server-api.md): a backend mints its users' access tokens with a short-lived JWT
+// of one of auth.apiKeys, within that key's scopes.
+describe('the server API', () => {
+	let node: TestNode;
+	const clients: SignalingClient[] = [];
+	beforeAll(async () => {
+		node = await startTestNode({
+			media: { workers: 1 },
+			// The config's own form (what config/default.yaml and the environment hold): parsed on load.
+			auth: { secret: NODE_SECRET, apiKeys: [`backend:${SECRET}`, `minter:${MINTER}:tokens`, `reader:${READER}:read`] as never },
+		}, { dev: false });
+	});
+	afterEach(() => clients.splice(0).forEach((c) => c.disconnect()));
+	afterAll(() => node.close());
+
+	const mint = async (token: string | undefined, body: unknown) => api(node, token, 'POST', '/api/v1/tokens', body);
+
+	test('a minted token joins its room as the identity, with its name; it has no account handle; its lifetime is what was asked', async () => {
+		const minted = await mint(await apiToken('backend', SECRET), { identity: 'user-42', name: 'Ada', rooms: ['standup'], ttlSeconds: 120 });
+		expect(minted).toEqual({ status: 201, body: { token: expect.any(String), expiresAt: expect.any(String) } });
+		const claims = await node.tokens.verify(minted.body.token);
+		expect(claims).toMatchObject({ sub: 'user-42', name: 'Ada', rooms: ['standup'] });
+		expect(claims).not.toHaveProperty('handle');
+		expect(claims.exp - Math.floor(Date.now() / 1000)).toBeGreaterThan(100);
+		expect(claims.exp - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(120);
+		const client = await SignalingClient.connect(node.url, { token: minted.body.token });
+		clients.push(client);
+		expect(await client.requestRaw('room.join', { roomId: 'standup', rtpCapabilities: node.pool.routerRtpCapabilities as never })).toMatchObject({ ok: true });
+		expect(await client.requestRaw('room.join', { roomId: 'other', rtpCapabilities: node.pool.routerRtpCapabilities as never })).toMatchObject({ ok: false });
+		// A key with only the tokens scope mints too.
+		expect((await mint(await apiToken('minter', MINTER), { identity: 'user-43', rooms: ['*'] })).status).toBe(201);
+	});
+
+	test('unknown keys, bad signatures, long-lived and expired tokens are refused; a key without the scope is forbidden', async () => {
+		const body = { identity: 'user-1', rooms: ['standup'] };
+		const invalid = { status: 401, body: { error: { code: 'unauthorized', message: 'invalid API token' } } };
+		expect(await mint(undefined, body)).toMatchObject({ status: 401 });
+		expect(await mint(await apiToken('nobody', SECRET), body)).toEqual(invalid);
+		expect(await mint(await apiToken('backend', MINTER), body)).toEqual(invalid);
+		expect(await mint(await apiToken('backend', SECRET, { seconds: 3600 }), body)).toEqual(invalid);
+		expect(await mint('not.a.jwt', body)).toEqual(invalid);
+		// A participant's access token is no API token.
+		expect(await mint(await node.tokens.issue({ sub: 'backend', rooms: ['*'] }), body)).toEqual(invalid);
+		expect(await mint(await apiToken('backend', SECRET, { seconds: 60, iatOffset: -200 }), body))
+			.toEqual({ status: 401, body: { error: { code: 'unauthorized', message: 'API token expired' } } });
+		expect(await mint(await apiToken('reader', READER), body))
+			.toEqual({ status: 403, body: { error: { code: 'forbidden', message: 'the API key reader lacks the tokens scope' } } });
+	});
+
+	test('bad bodies get typed errors: reserved rooms, identities, lifetimes, unknown fields', async () => {
+		const token = await apiToken('backend', SECRET);
+		for (const body of [
+			{ identity: 'u', rooms: ['call-1234'] }, { identity: 'u', rooms: ['link-abc'] }, { identity: 'u', rooms: [] },
+			{ identity: 'has space', rooms: ['a'] }, { identity: 'u', rooms: ['a'], ttlSeconds: 10 }, { identity: 'u', rooms: ['a'], ttlSeconds: 999_999 },
+			{ identity: 'u', rooms: ['a'], handle: 'ada' }, { identity: 'u', rooms: ['a'], name: 'A\u202eB' },
+		]) {
+			expect([body, await mint(token, body)]).toEqual([body, { status: 400, body: { error: { code: 'validation_failed', message: expect.any(String) } } }]);
+		}
+	});
+
+	test('a node without API keys has no server API: 404', async () => {
+		const plain = await startTestNode({ media: { workers: 1 }, auth: { secret: NODE_SECRET } }, { dev: false });
+		try {
+			expect((await api(plain, await apiToken('backend', SECRET), 'POST', '/api/v1/tokens', { identity: 'u', rooms: ['a'] })).status).toBe(404);
+		} finally {
+			await plain.close();
+		}
+	});
+});
