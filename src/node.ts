@@ -18,7 +18,7 @@ import type { Logger } from './logging';
 import { WorkerPool } from './media';
 import { createMetrics, type Metrics } from './metrics';
 import { CallLinks, LinkLobby, LocalKnocks, RedisKnocks } from './links';
-import { FleetRooms, FleetSpans, NodePipes, RoomRegistry } from './rooms';
+import { FleetRooms, FleetSpans, NodePipes, RoomList, RoomRegistry } from './rooms';
 import { openStore, type Store } from './store';
 import { systemClock, type Clock } from './util';
 
@@ -101,12 +101,15 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		coolDown: limiters('knockCoolDown', 1, Math.max(1, config.links.knockCoolDownSeconds)),
 	});
 	const cluster = fleet?.registry;
+	const roomList = new RoomList({
+		registry, logger, nodeId: fleet?.registry.nodeId ?? config.cluster.nodeId ?? 'this-node', fleet: fleet && { bus: fleet.bus, cluster: fleet.registry },
+	});
 	metrics = createMetrics({ pool, registry, calls, store, cluster, pipes, config: config.metrics });
 	let app: App;
 	try {
 		const sessions = fleet && fleetSessions(fleet.bus, accounts);
 		app = buildApp({
-			config, logger, pool, metrics, tokens, accounts, calls, links, lobby, presence, registry, cluster, limiters, dev,
+			config, logger, pool, metrics, tokens, accounts, calls, links, lobby, presence, registry, roomList, cluster, limiters, dev,
 			adapter: fleet?.adapter, placement: rooms, onSessionsEndedElsewhere: sessions?.onEndedElsewhere,
 		});
 	} catch (error) {

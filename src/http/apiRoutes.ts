@@ -6,6 +6,7 @@ import type { LimiterFactory } from '../cluster';
 import type { ApiScope, AuthConfig } from '../config';
 import { AppError } from '../errors';
 import { isLinkRoom } from '../links';
+import type { RoomList } from '../rooms';
 import { roomId } from '../signaling';
 import { displayText } from '../util';
 import { bearerToken } from './auth';
@@ -30,10 +31,10 @@ const mintBody = (maxTtl: number) => z.strictObject({
  * The server API (docs/server-api.md), `/api/v1/`: for a platform's
  * backend, with a short-lived JWT of one of `auth.apiKeys` (auth/ApiKeys.ts)
  * whose scopes allow the route. `POST /api/v1/tokens` mints access tokens for
- * the platform's users. Without any key configured every route answers 404.
+ * the platform's users; `GET /api/v1/rooms` lists the rooms of every node. Without any key configured every route answers 404.
  */
-export function apiRoutes({ keys, tokens, config, limiters }: {
-	keys: ApiKeys; tokens: TokenService; config: { auth: AuthConfig }; limiters: LimiterFactory;
+export function apiRoutes({ keys, tokens, rooms, config, limiters }: {
+	keys: ApiKeys; tokens: TokenService; rooms: RoomList; config: { auth: AuthConfig }; limiters: LimiterFactory;
 }): Router {
 	const router = Router();
 	const body = mintBody(config.auth.tokenTtlSeconds);
@@ -44,6 +45,10 @@ export function apiRoutes({ keys, tokens, config, limiters }: {
 		const { identity, name, rooms, ttlSeconds = config.auth.tokenTtlSeconds } = validate(body, req.body);
 		const token = await tokens.issue({ sub: identity, ...(name ? { name } : {}), rooms: [...new Set(rooms)] }, ttlSeconds);
 		res.status(201).json({ token, expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString() });
+	});
+
+	router.get('/api/v1/rooms', apiAuth(keys, 'read'), limit, async (_req, res) => {
+		res.json(await rooms.list());
 	});
 	return router;
 }

@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import { metricValue } from '../helpers/metrics';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient, SignalingRequestError } from '../helpers/signalingClient';
@@ -11,11 +12,12 @@ import { showingOutput, startFleet, type Fleet, type FleetNode } from './fleet';
  * node was killed comes back on a surviving node.
  */
 
+const API_SECRET = 'the-fleet-api-secret-0123456789abcdefgh';
 let fleet: Fleet | undefined;
 const clients: SignalingClient[] = [];
 
 beforeAll(async () => {
-	fleet = await startFleet({ size: 3, env: { SWITCHYARD_AUTH_DEV: 'true', SWITCHYARD_DRAIN_TIMEOUT_SECONDS: '8' } });
+	fleet = await startFleet({ size: 3, env: { SWITCHYARD_AUTH_DEV: 'true', SWITCHYARD_DRAIN_TIMEOUT_SECONDS: '8', SWITCHYARD_AUTH_API_KEYS: `backend:${API_SECRET}:read` } });
 }, 100_000);
 afterEach(() => clients.splice(0).forEach((client) => client.disconnect()));
 afterAll(async () => {
@@ -57,6 +59,16 @@ async function join(entry: FleetNode, room: string, name: string): Promise<Joine
 		}
 	}
 	throw new Error(`no node took ${room}`);
+}
+
+/** The server API's room list, asked of `node` with a fresh API token. */
+async function apiRooms(node: FleetNode): Promise<{ rooms: { roomId: string; nodes: string[]; participants: { name: string; node: string }[] }[]; unreachable: string[] }> {
+	const iat = Math.floor(Date.now() / 1000);
+	const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('backend').setIssuedAt(iat).setExpirationTime(iat + 60)
+		.sign(new TextEncoder().encode(API_SECRET));
+	const res = await node.api('GET', '/api/v1/rooms', { token });
+	expect(res.status).toBe(200);
+	return res.body;
 }
 
 async function roomsOf(node: FleetNode): Promise<Record<string, number>> {
@@ -159,4 +171,19 @@ test('a drain that runs out of time moves the room: its peers get session.reconn
 	expect(again.node).toBe(moved.error!.details!.node);
 	expect(await stopping).toBe(0);
 	await fleet!.restart(all.indexOf(host));
+}));
+
+test('issue 27: the server API lists the rooms of every node, with their participants, asked of any node', showingOutput(() => fleet, async () => {
+	const [one, two, three] = nodes();
+	const joined = [await join(one, 'listed-a', 'Ann'), await join(two, 'listed-b', 'Ben'), await join(three, 'listed-c', 'Cy')];
+	const expected = joined.map((j, i) => ({ roomId: `listed-${'abc'[i]}`, nodes: [j.node], participants: [{ name: j.peerId && ['Ann', 'Ben', 'Cy'][i], node: j.node }] }));
+	for (const node of [one, two, three]) {
+		const listed = await apiRooms(node);
+		expect(listed.unreachable).toEqual([]);
+		const ours = listed.rooms.filter((r) => r.roomId.startsWith('listed-'))
+			.map((r) => ({ roomId: r.roomId, nodes: r.nodes, participants: r.participants.map((p) => ({ name: p.name, node: p.node })) }));
+		expect(ours).toEqual(expected);
+	}
+	// The rooms are on more than one node: the list is the fleet's, not the asked node's.
+	expect(new Set(joined.map((j) => j.node)).size).toBeGreaterThan(1);
 }));

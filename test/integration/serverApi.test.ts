@@ -46,6 +46,17 @@ describe('the server API', () => {
 		expect(await client.requestRaw('room.join', { roomId: 'other', rtpCapabilities: node.pool.routerRtpCapabilities as never })).toMatchObject({ ok: false });
 		// A key with only the tokens scope mints too.
 		expect((await mint(await apiToken('minter', MINTER), { identity: 'user-43', rooms: ['*'] })).status).toBe(201);
+
+		// The room list shows the room, and the participant as the backend named it.
+		const listed = await api(node, await apiToken('reader', READER), 'GET', '/api/v1/rooms');
+		expect(listed.status).toBe(200);
+		expect(listed.body.unreachable).toEqual([]);
+		expect(listed.body.rooms.find((r: { roomId: string }) => r.roomId === 'standup')).toEqual({
+			roomId: 'standup', e2ee: false, nodes: ['this-node'],
+			participants: [{ peerId: expect.any(String), identity: 'user-42', name: 'Ada', node: 'this-node', tracks: [] }],
+		});
+		expect(await api(node, await apiToken('minter', MINTER), 'GET', '/api/v1/rooms'))
+			.toEqual({ status: 403, body: { error: { code: 'forbidden', message: 'the API key minter lacks the read scope' } } });
 	});
 
 	test('unknown keys, bad signatures, long-lived and expired tokens are refused; a key without the scope is forbidden', async () => {

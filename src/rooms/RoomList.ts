@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import type { Bus, NodeRegistry } from '../cluster';
+import type { Logger } from '../logging';
+import type { RoomRegistry } from './RoomRegistry';
+
+const track = z.object({ id: z.string().max(64), kind: z.enum(['audio', 'video']), source: z.string().max(16), paused: z.boolean() });
+const participant = z.object({
+	peerId: z.string().max(64),
+	/** The token's `sub`: an account id, a guest id, or the identity a backend minted. */
+	identity: z.string().max(128),
+	name: z.string().max(64),
+	handle: z.string().max(64).optional(),
+	node: z.string().max(64),
+	tracks: z.array(track).max(16),
+});
+const roomSummary = z.object({ roomId: z.string().max(64), e2ee: z.boolean(), participants: z.array(participant).max(1000) });
+/** A node's answer to `rooms.list`: another node's message, read as untrusted. */
+const roomsList = z.object({ rooms: z.array(roomSummary).max(100_000) });
+
+export type ParticipantSummary = z.infer<typeof participant>;
+export type RoomSummary = z.infer<typeof roomSummary> & { nodes: string[] };
+
+/**
+ * The rooms and their participants, for the server API (`GET /api/v1/rooms`):
+ * this node's alone, or on a fleet every live node's (a `rooms.list` request
+ * over the bus to each, in parallel), a room that spans nodes merged into one
+ * with the participants of each part. A node that does not answer is named
+ * in `unreachable`, not guessed at.
+ */
+export class RoomList {
+	readonly #registry: RoomRegistry;
+	readonly #fleet: { bus: Bus; cluster: NodeRegistry } | undefined;
+	readonly #nodeId: string;
+	readonly #logger: Logger;
+
+	constructor(deps: { registry: RoomRegistry; nodeId: string; fleet?: { bus: Bus; cluster: NodeRegistry }; logger: Logger }) {
+		this.#registry = deps.registry;
+		this.#fleet = deps.fleet;
+		this.#nodeId = deps.nodeId;
+		this.#logger = deps.logger;
+		this.#fleet?.bus.handle('rooms.list', z.object({}), async () => ({ rooms: this.#local() }));
+	}
+
+	async list(): Promise<{ rooms: RoomSummary[]; unreachable: string[] }> {
+		const fleet = this.#fleet;
+		if (!fleet) {
+			return { rooms: merge([[this.#nodeId, this.#local()]]), unreachable: [] };
+		}
+		const nodes = fleet.cluster.nodes.map((node) => node.id);
+		const answers = await Promise.allSettled(nodes.map((id) => fleet.bus.request(id, 'rooms.list', {}, roomsList)));
+		const unreachable = nodes.filter((_id, i) => answers[i]!.status === 'rejected');
+		if (unreachable.length > 0) {
+			this.#logger.warn('rooms not listed: nodes did not answer', { unreachable });
+		}
+		return { rooms: merge(answers.flatMap((answer, i) => (answer.status === 'fulfilled' ? [[nodes[i]!, answer.value.rooms] as const] : []))), unreachable };
+	}
+
+	/** This node's rooms, with the participants connected here. */
+	#local(): z.infer<typeof roomSummary>[] {
+		return [...this.#registry.rooms()].map((room) => {
+			const peers = [...room.peers.values()].filter((peer) => !peer.closed);
+			return {
+				roomId: room.id,
+				e2ee: peers.some((peer) => peer.e2ee),
+				participants: peers.map((peer) => ({
+					peerId: peer.id, identity: peer.claims.sub, name: peer.displayName, ...(peer.handle ? { handle: peer.handle } : {}), node: this.#nodeId,
+					tracks: [...peer.producers.values()].map((p) => ({ id: p.id, kind: p.kind, source: p.appData.source, paused: p.paused })),
+				})),
+			};
+		});
+	}
+}
+
+/** One entry per room id, the parts' participants together and the nodes that host a part, sorted by room id. */
+function merge(answers: (readonly [node: string, rooms: z.infer<typeof roomSummary>[]])[]): RoomSummary[] {
+	const rooms = new Map<string, RoomSummary>();
+	for (const [node, parts] of answers) {
+		for (const room of parts) {
+			const entry = rooms.get(room.roomId) ?? { roomId: room.roomId, e2ee: false, participants: [], nodes: [] };
+			entry.e2ee ||= room.e2ee;
+			entry.participants.push(...room.participants);
+			entry.nodes = [...new Set([...entry.nodes, node])].sort();
+			rooms.set(room.roomId, entry);
+		}
+	}
+	return [...rooms.values()].sort((a, b) => (a.roomId < b.roomId ? -1 : 1));
+}
