@@ -12,7 +12,7 @@ import type { CallLinks, LinkLobby } from './links';
 import type { Logger } from './logging';
 import type { WorkerPool } from './media';
 import type { Metrics } from './metrics';
-import type { RoomList, RoomRegistry } from './rooms';
+import type { RoomService, RoomRegistry } from './rooms';
 import { createSignalingServer, type SignalingDeps, type SignalingServer } from './signaling';
 import { webRoutes } from './web';
 
@@ -31,7 +31,7 @@ export type AppDeps = {
 	presence: Presence;
 	registry: RoomRegistry;
 	/** The rooms of this node, or of every node of its fleet (the server API). */
-	roomList: RoomList;
+	roomService: RoomService;
 	/** The fleet's node registry, when the node is one of a cluster (cluster.redisUrl). */
 	cluster?: NodeRegistry;
 	/** The limits' counters: in the fleet's Redis on a cluster node, in memory by default. */
@@ -85,7 +85,7 @@ export function buildApp(deps: AppDeps): App {
 	app.use(linkRoutes({ accounts: deps.accounts, links: deps.links, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));
 	app.use(lobbyRoutes({ accounts: deps.accounts, lobby: deps.lobby, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));
 	app.use(clusterRoutes({ accounts: deps.accounts, cluster: deps.cluster }));
-	app.use(apiRoutes({ keys: new ApiKeys(deps.config.auth.apiKeys), tokens: deps.tokens, rooms: deps.roomList, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));
+	app.use(apiRoutes({ keys: new ApiKeys(deps.config.auth.apiKeys), tokens: deps.tokens, rooms: deps.roomService, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));
 	// A fleet's pages connect to the node that hosts their room: every node's origin is one of the fleet's.
 	const cluster = deps.cluster;
 	const fleetOrigins = cluster && (() => [...new Set(cluster.urls.map((url) => new URL(url).origin))]);
@@ -109,6 +109,7 @@ export function buildApp(deps: AppDeps): App {
 		logger: deps.logger,
 		authenticate: (token) => deps.accounts.authenticate(token),
 		registry: deps.registry,
+		roomService: deps.roomService,
 		calls: deps.calls,
 		presence: deps.presence,
 		// NOTE: a node alone counts connections per address in a plain map, for as long as each is open.

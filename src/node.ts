@@ -18,7 +18,7 @@ import type { Logger } from './logging';
 import { WorkerPool } from './media';
 import { createMetrics, type Metrics } from './metrics';
 import { CallLinks, LinkLobby, LocalKnocks, RedisKnocks } from './links';
-import { FleetRooms, FleetSpans, NodePipes, RoomList, RoomRegistry } from './rooms';
+import { FleetRooms, FleetSpans, NodePipes, Removals, RoomService, RoomRegistry } from './rooms';
 import { openStore, type Store } from './store';
 import { systemClock, type Clock } from './util';
 
@@ -101,7 +101,13 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		coolDown: limiters('knockCoolDown', 1, Math.max(1, config.links.knockCoolDownSeconds)),
 	});
 	const cluster = fleet?.registry;
-	const roomList = new RoomList({
+	const roomService = new RoomService({
+		// NOTE: on the system's clock: a removal is compared with tokens' issue times. It lasts as long as
+		// the node's own tokens do (an identity provider's may last longer: docs/server-api.md).
+		removals: new Removals({
+			ttlMs: (config.auth.tokenTtlSeconds + 60) * 1000, clock: systemClock,
+			redis: fleet && { client: fleet.redis, keyPrefix: config.cluster.keyPrefix },
+		}),
 		registry, logger, nodeId: fleet?.registry.nodeId ?? config.cluster.nodeId ?? 'this-node', fleet: fleet && { bus: fleet.bus, cluster: fleet.registry },
 	});
 	metrics = createMetrics({ pool, registry, calls, store, cluster, pipes, config: config.metrics });
@@ -109,7 +115,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	try {
 		const sessions = fleet && fleetSessions(fleet.bus, accounts);
 		app = buildApp({
-			config, logger, pool, metrics, tokens, accounts, calls, links, lobby, presence, registry, roomList, cluster, limiters, dev,
+			config, logger, pool, metrics, tokens, accounts, calls, links, lobby, presence, registry, roomService, cluster, limiters, dev,
 			adapter: fleet?.adapter, placement: rooms, onSessionsEndedElsewhere: sessions?.onEndedElsewhere,
 		});
 	} catch (error) {

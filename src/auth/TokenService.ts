@@ -34,10 +34,12 @@ export const claimsSchema = z.object({
 	 */
 	psid: z.string().min(1).max(64).optional(),
 	exp: z.number().int(),
+	/** When the token was issued (seconds): a participant the server API removed comes back only with a newer one. */
+	iat: z.number().int().optional(),
 });
 
 export type Claims = z.infer<typeof claimsSchema>;
-export type IssueClaims = Omit<z.input<typeof claimsSchema>, 'exp'>;
+export type IssueClaims = Omit<z.input<typeof claimsSchema>, 'exp' | 'iat'>;
 
 const PUBLIC_KEY_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
 

@@ -6,7 +6,7 @@ import type { LimiterFactory } from '../cluster';
 import type { ApiScope, AuthConfig } from '../config';
 import { AppError } from '../errors';
 import { isLinkRoom } from '../links';
-import type { RoomList } from '../rooms';
+import type { RoomService } from '../rooms';
 import { roomId } from '../signaling';
 import { displayText } from '../util';
 import { bearerToken } from './auth';
@@ -17,9 +17,11 @@ const MIN_TOKEN_SECONDS = 60;
 /** Calls a minute per API key: room for a busy backend, a bound for a runaway one. */
 const CALLS_PER_MINUTE = 6000;
 
+/** A participant's stable id in the platform's product: the token's `sub`. */
+const identity = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, { error: 'expected 1-128 letters, digits, _ . : @ or -' });
+
 const mintBody = (maxTtl: number) => z.strictObject({
-	/** The participant's stable id in your product: the token's `sub`. */
-	identity: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, { error: 'expected 1-128 letters, digits, _ . : @ or -' }),
+	identity,
 	name: displayText(64).optional(),
 	rooms: z.array(z.union([z.literal('*'), roomId.refine((room) => !isCallRoom(room) && !isLinkRoom(room), {
 		error: 'the call- and link- prefixes are reserved for calls between accounts and call links',
@@ -31,10 +33,11 @@ const mintBody = (maxTtl: number) => z.strictObject({
  * The server API (docs/server-api.md), `/api/v1/`: for a platform's
  * backend, with a short-lived JWT of one of `auth.apiKeys` (auth/ApiKeys.ts)
  * whose scopes allow the route. `POST /api/v1/tokens` mints access tokens for
- * the platform's users; `GET /api/v1/rooms` lists the rooms of every node. Without any key configured every route answers 404.
+ * the platform's users; `GET /api/v1/rooms` lists the rooms of every node;
+ * `DELETE` ends a room or removes a participant, on every node. Without any key configured every route answers 404.
  */
 export function apiRoutes({ keys, tokens, rooms, config, limiters }: {
-	keys: ApiKeys; tokens: TokenService; rooms: RoomList; config: { auth: AuthConfig }; limiters: LimiterFactory;
+	keys: ApiKeys; tokens: TokenService; rooms: RoomService; config: { auth: AuthConfig }; limiters: LimiterFactory;
 }): Router {
 	const router = Router();
 	const body = mintBody(config.auth.tokenTtlSeconds);
@@ -49,6 +52,18 @@ export function apiRoutes({ keys, tokens, rooms, config, limiters }: {
 
 	router.get('/api/v1/rooms', apiAuth(keys, 'read'), limit, async (_req, res) => {
 		res.json(await rooms.list());
+	});
+
+	router.delete('/api/v1/rooms/:roomId', apiAuth(keys, 'rooms'), limit, (req, res) => {
+		rooms.end(validate(roomId, req.params.roomId, 'roomId'));
+		res.status(204).end();
+	});
+
+	router.delete('/api/v1/rooms/:roomId/participants/:identity', apiAuth(keys, 'rooms'), limit, async (req, res) => {
+		// NOTE: any sub a token may carry, not only the API's own identities: an account's or a guest's too.
+		const who = validate(z.string().min(1).max(128), req.params.identity, 'identity');
+		await rooms.remove(validate(roomId, req.params.roomId, 'roomId'), who);
+		res.status(204).end();
 	});
 	return router;
 }

@@ -51,7 +51,7 @@ export type PeerNotice =
 	/** The peer's router was lost with its worker: the client should rebuild its transports. */
 	| { type: 'reconnect'; reason: 'workerDied' | 'roomMoved' }
 	/** The peer was put out of a call's room (it hung up, or the call ended); it leaves right after. */
-	| { type: 'removed'; reason: 'hangup' | 'callEnded' };
+	| { type: 'removed'; reason: 'hangup' | 'callEnded' | 'removed' | 'roomEnded' };
 
 /**
  * How a room reaches a peer's client. The signaling layer implements it over

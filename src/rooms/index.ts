@@ -8,4 +8,5 @@ export type { ConsumerAppData, NodePipeInfo, PeerLimit, PeerTransport, ProducerA
 export { FleetRooms, type FleetRoomsDeps, type RoomPlace } from './FleetRooms';
 export { FleetSpans } from './FleetSpans';
 export { NodePipes } from './NodePipes';
-export { RoomList, type ParticipantSummary, type RoomSummary } from './RoomList';
+export { RoomService, type ParticipantSummary, type RoomSummary } from './RoomService';
+export { Removals } from './Removals';

@@ -7,7 +7,7 @@ import type { Logger } from '../logging';
 import type { ms } from '../media';
 import { isCallRoom, type CallService, type Device, type Presence } from '../calls';
 import { isLinkRoom } from '../links';
-import type { FleetRooms, Peer, PeerIdentity, PeerLink, Room, RoomRegistry } from '../rooms';
+import type { FleetRooms, Peer, PeerIdentity, PeerLink, Room, RoomRegistry, RoomService } from '../rooms';
 import { SerialQueue, type TypedEmitter } from '../util';
 import { isRequestName, requests, type Ack, type RequestName } from './protocol';
 import { mediaHandlers, type Handlers } from './mediaHandlers';
@@ -25,6 +25,7 @@ export type SignalingEvents = {
 export type SessionDeps = {
 	observer: TypedEmitter<SignalingEvents>;
 	registry: RoomRegistry;
+	roomService: Pick<RoomService, 'refused'>;
 	calls: CallService;
 	presence: Presence;
 	config: SignalingConfig;
@@ -189,7 +190,8 @@ export class Session {
 	/**
 	 * A call's room (`call-...`) only for a current party of the live call, as
 	 * the call service says; a link's room (`link-...`) only with a token for
-	 * exactly it, and e2ee; any other room as the token's `rooms` grant says.
+	 * exactly it, and e2ee; any other room as the token's `rooms` grant says;
+	 * never with a token the server API removed from the room (RoomService).
 	 * NOTE: one refusal for every reason, so it tells nothing about the call.
 	 * A call's room is end-to-end encrypted (docs/e2ee.md): a party joins with
 	 * `e2ee` and the device it placed or answered the call with.
@@ -197,6 +199,9 @@ export class Session {
 	 * @throws forbidden, e2ee_mismatch, e2ee_unavailable
 	 */
 	async #assertMayJoin(roomId: string, e2ee: boolean): Promise<PeerIdentity | undefined> {
+		if (await this.#deps.roomService.refused(roomId, this.#claims)) {
+			throw new AppError('forbidden', 'the token does not grant this room');
+		}
 		if (isLinkRoom(roomId)) {
 			// NOTE: only a token for exactly this room (a `*` grant never covers it): the link's lobby issues those.
 			if (!this.#claims.rooms?.includes(roomId)) {

@@ -9,7 +9,7 @@ import { AppError, toWire } from '../errors';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
 import type { CallNotificationName, CallNotifications, CallService, CallServiceAccessEvents, Presence } from '../calls';
-import type { RoomRegistry } from '../rooms';
+import type { RoomRegistry, RoomService } from '../rooms';
 import { handshakeAuth, PROTOCOL_VERSION } from './protocol';
 import { KeyRelay } from './keyRelay';
 import { Session, type SessionDeps, type SignalingEvents } from './Session';
@@ -23,6 +23,8 @@ export type SignalingDeps = {
 	/** Verifies a handshake's token (and, for account tokens, its login session). */
 	authenticate: (token: string) => Promise<Claims>;
 	registry: RoomRegistry;
+	/** The server API's removals: a removed identity's older tokens do not join the room again. */
+	roomService: Pick<RoomService, 'refused'>;
 	calls: CallService;
 	presence: Presence;
 	/**
@@ -162,6 +164,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 		const session = new Session(socket, claims, {
 			observer,
 			registry: deps.registry,
+			roomService: deps.roomService,
 			calls: deps.calls,
 			presence: deps.presence,
 			config: config.signaling,

@@ -200,11 +200,12 @@ export const serverEvents = {
 	'session.reconnect': z.object({ reason: z.enum(['workerDied', 'roomMoved', 'serverRequest']) }),
 	'session.ended': z.object({ reason: z.enum(['loggedOut', 'accountDeleted']) }),
 	/**
-	 * You were put out of a call's room: you hung up (`hangup`) or the call
-	 * ended (`callEnded`). Your peer is closed right after; the room will not
+	 * You were put out of a room: of a call's, you hung up (`hangup`) or the
+	 * call ended (`callEnded`); of any room, the server API removed you
+	 * (`removed`) or ended the room (`roomEnded`). Your peer is closed right after; the room will not
 	 * take you back.
 	 */
-	'room.removed': z.object({ reason: z.enum(['hangup', 'callEnded']) }),
+	'room.removed': z.object({ reason: z.enum(['hangup', 'callEnded', 'removed', 'roomEnded']) }),
 	/**
 	 * Dynacast: which simulcast encodings of your producer anybody receives.
 	 * Set encodings[i].active to match; an inactive one costs nothing to send.

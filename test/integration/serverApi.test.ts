@@ -86,6 +86,41 @@ describe('the server API', () => {
 		}
 	});
 
+	test('removing a participant puts it out on room.removed and keeps its older tokens out; a newer token joins; ending a room puts everyone out', async () => {
+		const backend = () => apiToken('backend', SECRET);
+		const tokenOf = async (identity: string) => (await mint(await backend(), { identity, name: identity, rooms: ['removal'] })).body.token as string;
+		const join = async (token: string) => {
+			const client = await SignalingClient.connect(node.url, { token });
+			clients.push(client);
+			return [client, await client.requestRaw('room.join', { roomId: 'removal', rtpCapabilities: node.pool.routerRtpCapabilities as never })] as const;
+		};
+		const eveToken = await tokenOf('eve');
+		const [eve, eveJoined] = await join(eveToken);
+		const [ann] = await join(await tokenOf('ann'));
+		expect(eveJoined).toMatchObject({ ok: true });
+
+		const removed = await api(node, await backend(), 'DELETE', '/api/v1/rooms/removal/participants/eve');
+		expect(removed.status).toBe(204);
+		expect(await eve.waitFor('room.removed')).toEqual({ reason: 'removed' });
+		await ann.waitFor('peer.left');
+		expect(ann.events.filter((e) => e.name === 'room.removed')).toEqual([]);
+		// Her token opens the room no more, on a new connection too; another room it grants is no matter here.
+		expect((await join(eveToken))[1]).toEqual({ ok: false, error: { code: 'forbidden', message: 'the token does not grant this room' } });
+		// A token minted after the removal (a second later: tokens tell time in seconds) joins.
+		await new Promise((resolve) => setTimeout(resolve, 1100));
+		expect((await join(await tokenOf('eve')))[1]).toMatchObject({ ok: true });
+
+		expect((await api(node, await backend(), 'DELETE', '/api/v1/rooms/removal')).status).toBe(204);
+		expect(await ann.waitFor('room.removed')).toEqual({ reason: 'roomEnded' });
+		expect((await api(node, await apiToken('reader', READER), 'GET', '/api/v1/rooms')).body.rooms.find((r: { roomId: string }) => r.roomId === 'removal')?.participants ?? []).toEqual([]);
+		// Ending does not keep anyone out.
+		expect((await join(await tokenOf('ann')))[1]).toMatchObject({ ok: true });
+		// Only a key with the rooms scope, and only room ids.
+		expect((await api(node, await apiToken('reader', READER), 'DELETE', '/api/v1/rooms/removal')).status).toBe(403);
+		expect((await api(node, await backend(), 'DELETE', `/api/v1/rooms/${encodeURIComponent('bad room')}`)).status).toBe(400);
+		expect((await api(node, await backend(), 'DELETE', `/api/v1/rooms/removal/participants/${'x'.repeat(129)}`)).status).toBe(400);
+	});
+
 	test('a node without API keys has no server API: 404', async () => {
 		const plain = await startTestNode({ media: { workers: 1 }, auth: { secret: NODE_SECRET } }, { dev: false });
 		try {

@@ -10,7 +10,7 @@ import { ERROR_CODES } from '../../src/errors';
 import { memoryLimiters } from '../../src/cluster';
 import { accountRoutes, apiRoutes as serverApiRoutes, clusterRoutes, devRoutes, healthRoutes, linkRoutes, lobbyRoutes, reportRoutes } from '../../src/http';
 import type { WorkerPool } from '../../src/media';
-import type { RoomList } from '../../src/rooms';
+import type { RoomService } from '../../src/rooms';
 import type { Metrics } from '../../src/metrics';
 import { webRoutes } from '../../src/web';
 
@@ -44,7 +44,7 @@ const apiRoutes = [
 	...routesOf(reportRoutes({ accounts: {} as AccountService, calls: {} as CallService, config, limiters: memoryLimiters })),
 	...routesOf(linkRoutes({ accounts: {} as AccountService, links: {} as CallLinks, config, limiters: memoryLimiters })),
 	...routesOf(lobbyRoutes({ accounts: {} as AccountService, lobby: {} as LinkLobby, config, limiters: memoryLimiters })),
-	...routesOf(serverApiRoutes({ keys: new ApiKeys([]), tokens: {} as TokenService, rooms: {} as RoomList, config, limiters: memoryLimiters })),
+	...routesOf(serverApiRoutes({ keys: new ApiKeys([]), tokens: {} as TokenService, rooms: {} as RoomService, config, limiters: memoryLimiters })),
 	...routesOf(healthRoutes({ pool: {} as WorkerPool, metrics: {} as Metrics, metricsToken: null, draining: () => false })),
 	...routesOf(devRoutes({ tokens: {} as TokenService, perMinute: config.auth.devTokensPerMinute })),
 ];

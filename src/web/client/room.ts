@@ -37,7 +37,7 @@ export type RoomOptions = {
 	renewToken?(): Promise<string>;
 	/** After the Leave button left the room; by default a notice with links to join again and to the lobby. */
 	onLeft?(): void;
-	/** After the server put this participant out of a call's room (room.removed); by default a notice. */
+	/** After the server put this participant out of the room (room.removed); by default a notice. */
 	onRemoved?(reason: ServerEventData<'room.removed'>['reason']): void;
 	/** "Try again" after a failure: by default this page's address; null for no link (a call cannot be joined again). */
 	retryHref?: string | null;
@@ -62,6 +62,14 @@ export type RoomOptions = {
 export function guestOrAccount(peer: { displayName: string; handle?: string; verified?: boolean }): string {
 	return peer.handle ? `${peer.displayName} @${peer.handle}${peer.verified ? ' ✓' : ''}` : `${peer.displayName} (guest)`;
 }
+
+/** What the page says when the server put this participant out (room.removed). */
+const REMOVED: Record<ServerEventData<'room.removed'>['reason'], string> = {
+	hangup: 'You hung up.',
+	callEnded: 'The call ended.',
+	removed: 'You were removed from this room.',
+	roomEnded: 'This room was ended.',
+};
 
 const LABELS: Record<SessionState, string> = {
 	connecting: 'connecting',
@@ -225,7 +233,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 				if (options.onRemoved) {
 					options.onRemoved(reason);
 				} else {
-					showNotice(reason === 'hangup' ? 'You hung up.' : 'The call ended.');
+					showNotice(REMOVED[reason]);
 				}
 			},
 		}, e2ee);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Bus, NodeRegistry } from '../cluster';
 import type { Logger } from '../logging';
+import type { Removals } from './Removals';
 import type { RoomRegistry } from './RoomRegistry';
 
 const track = z.object({ id: z.string().max(64), kind: z.enum(['audio', 'video']), source: z.string().max(16), paused: z.boolean() });
@@ -14,6 +15,8 @@ const participant = z.object({
 	tracks: z.array(track).max(16),
 });
 const roomSummary = z.object({ roomId: z.string().max(64), e2ee: z.boolean(), participants: z.array(participant).max(1000) });
+/** A `rooms.putOut` cast: another node's message, read as untrusted. */
+const putOut = z.object({ roomId: z.string().max(64), identity: z.string().max(128).optional(), reason: z.enum(['removed', 'roomEnded']) });
 /** A node's answer to `rooms.list`: another node's message, read as untrusted. */
 const roomsList = z.object({ rooms: z.array(roomSummary).max(100_000) });
 
@@ -21,24 +24,65 @@ export type ParticipantSummary = z.infer<typeof participant>;
 export type RoomSummary = z.infer<typeof roomSummary> & { nodes: string[] };
 
 /**
- * The rooms and their participants, for the server API (`GET /api/v1/rooms`):
- * this node's alone, or on a fleet every live node's (a `rooms.list` request
- * over the bus to each, in parallel), a room that spans nodes merged into one
- * with the participants of each part. A node that does not answer is named
- * in `unreachable`, not guessed at.
+ * Rooms for the server API (docs/server-api.md). `list`: this node's rooms,
+ * or on a fleet every live node's (a `rooms.list` request over the bus to
+ * each, in parallel), a room that spans nodes merged into one with the
+ * participants of each part; a node that does not answer is named in
+ * `unreachable`, not guessed at. `remove` puts a participant out of a room
+ * on every node (`rooms.putOut` cast) and keeps its older tokens out
+ * (Removals); `end` puts everyone out.
  */
-export class RoomList {
+export class RoomService {
 	readonly #registry: RoomRegistry;
 	readonly #fleet: { bus: Bus; cluster: NodeRegistry } | undefined;
 	readonly #nodeId: string;
 	readonly #logger: Logger;
 
-	constructor(deps: { registry: RoomRegistry; nodeId: string; fleet?: { bus: Bus; cluster: NodeRegistry }; logger: Logger }) {
+	readonly #removals: Removals;
+
+	constructor(deps: { registry: RoomRegistry; removals: Removals; nodeId: string; fleet?: { bus: Bus; cluster: NodeRegistry }; logger: Logger }) {
 		this.#registry = deps.registry;
+		this.#removals = deps.removals;
 		this.#fleet = deps.fleet;
 		this.#nodeId = deps.nodeId;
 		this.#logger = deps.logger;
 		this.#fleet?.bus.handle('rooms.list', z.object({}), async () => ({ rooms: this.#local() }));
+		this.#fleet?.bus.listen('rooms.putOut', putOut, (order) => this.#putOut(order));
+	}
+
+	/**
+	 * Puts the participants of `identity` out of `roomId` (each gets `room.removed` `removed`), on every
+	 * node; its tokens issued until now no longer join the room. @throws service_unavailable (a fleet without Redis)
+	 */
+	async remove(roomId: string, identity: string): Promise<void> {
+		await this.#removals.add(roomId, identity);
+		this.#everywhere({ roomId, identity, reason: 'removed' });
+	}
+
+	/** Puts everyone out of `roomId` (`room.removed` `roomEnded`), on every node; anyone may join it again. */
+	end(roomId: string): void {
+		this.#everywhere({ roomId, reason: 'roomEnded' });
+	}
+
+	/** Whether the token `claims` is one the server API removed from `roomId`. @throws service_unavailable */
+	refused(roomId: string, claims: { sub: string; iat?: number }): Promise<boolean> {
+		return this.#removals.refused(roomId, claims.sub, claims.iat);
+	}
+
+	#everywhere(order: z.infer<typeof putOut>): void {
+		this.#putOut(order);
+		this.#fleet?.bus.cast('rooms.putOut', order);
+	}
+
+	#putOut({ roomId, identity, reason }: z.infer<typeof putOut>): void {
+		const room = this.#registry.get(roomId);
+		for (const peer of [...room?.peers.values() ?? []]) {
+			if (identity === undefined || peer.claims.sub === identity) {
+				// NOTE: the event first: leave() drops the peer's connection.
+				peer.notify({ type: 'removed', reason });
+				room!.leave(peer, 'removed');
+			}
+		}
 	}
 
 	async list(): Promise<{ rooms: RoomSummary[]; unreachable: string[] }> {
