@@ -125,6 +125,6 @@ export class CallLinks {
 	}
 }
 
-export function publicUser(user: User): PublicUser {
+function publicUser(user: User): PublicUser {
 	return { handle: user.handle, displayName: user.displayName, verified: user.verified };
 }

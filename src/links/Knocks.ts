@@ -32,12 +32,12 @@ export interface Knocks {
 	add(knock: Knock, ttlMs: number): Promise<void>;
 	get(id: string): Promise<Knock | undefined>;
 	/**
-	 * Moves a waiting knock to `state`, kept at least `keepMs` more for the
-	 * knocker to learn it; the knock as it was, or undefined when it was not waiting.
+	 * Moves a waiting knock on the link `linkId` to `state`, kept at least `keepMs` more for the
+	 * knocker to learn it; the knock as it was, or undefined when there was no such waiting knock.
 	 */
-	settle(id: string, state: 'admitted' | 'denied', keepMs: number): Promise<Knock | undefined>;
-	/** Drops the knock; what it was, if it was waiting. */
-	remove(id: string): Promise<Knock | undefined>;
+	settle(id: string, linkId: string, state: 'admitted' | 'denied', keepMs: number): Promise<Knock | undefined>;
+	/** Drops the knock on the link `linkId`; what it was, if it was waiting. */
+	remove(id: string, linkId: string): Promise<Knock | undefined>;
 	/** The link's knocks that wait, oldest first. */
 	waiting(linkId: string): Promise<Knock[]>;
 }
@@ -61,21 +61,24 @@ export class LocalKnocks implements Knocks {
 		return this.#knocks.get(id)?.knock;
 	}
 
-	async settle(id: string, state: 'admitted' | 'denied', keepMs: number): Promise<Knock | undefined> {
+	async settle(id: string, linkId: string, state: 'admitted' | 'denied', keepMs: number): Promise<Knock | undefined> {
 		this.#sweep();
 		const entry = this.#knocks.get(id);
-		if (entry?.knock.state !== 'waiting') {
+		if (entry?.knock.linkId !== linkId || entry.knock.state !== 'waiting') {
 			return undefined;
 		}
 		this.#knocks.set(id, { knock: { ...entry.knock, state }, until: Math.max(entry.until, this.#clock.now() + keepMs) });
 		return entry.knock;
 	}
 
-	async remove(id: string): Promise<Knock | undefined> {
+	async remove(id: string, linkId: string): Promise<Knock | undefined> {
 		this.#sweep();
 		const knock = this.#knocks.get(id)?.knock;
+		if (knock?.linkId !== linkId) {
+			return undefined;
+		}
 		this.#knocks.delete(id);
-		return knock?.state === 'waiting' ? knock : undefined;
+		return knock.state === 'waiting' ? knock : undefined;
 	}
 
 	async waiting(linkId: string): Promise<Knock[]> {

@@ -98,11 +98,7 @@ export class LinkLobby {
 
 	/** The knocker gives up: the owner's devices drop the knock. */
 	async withdraw(id: string, knockId: string): Promise<void> {
-		const knock = await this.#knocks.get(knockId);
-		if (knock?.linkId !== id) {
-			return;
-		}
-		const removed = await this.#knocks.remove(knockId);
+		const removed = await this.#knocks.remove(knockId, id);
 		if (removed) {
 			this.#presence.notifyUser(removed.ownerId, 'knockEnded', { linkId: id, knockId });
 		}
@@ -120,8 +116,7 @@ export class LinkLobby {
 	 */
 	async answer(ownerId: string, id: string, knockId: string, admit: boolean): Promise<void> {
 		await this.#own(ownerId, id);
-		const waiting = await this.#knocks.get(knockId);
-		const knock = waiting?.linkId === id ? await this.#knocks.settle(knockId, admit ? 'admitted' : 'denied', ANSWER_KEPT_MS) : undefined;
+		const knock = await this.#knocks.settle(knockId, id, admit ? 'admitted' : 'denied', ANSWER_KEPT_MS);
 		if (!knock) {
 			throw new AppError('not_found', NO_SUCH_KNOCK);
 		}

@@ -5,16 +5,17 @@ import type { Knock, Knocks } from './Knocks';
 
 // NOTE: one script, so that two owners' devices answering at once on two nodes cannot both settle
 // a knock: Redis runs it atomically. KEYS: the knock's hash. ARGV: the new state, how long to keep it
-// at least (ms). Returns the knock's JSON when it was waiting, else nil.
+// at least (ms), the link it must be on. Returns the knock's JSON when it was waiting, else nil.
 const SETTLE = `
-if redis.call('HGET', KEYS[1], 'state') ~= 'waiting' then return nil end
+if redis.call('HGET', KEYS[1], 'link') ~= ARGV[3] or redis.call('HGET', KEYS[1], 'state') ~= 'waiting' then return nil end
 redis.call('HSET', KEYS[1], 'state', ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return redis.call('HGET', KEYS[1], 'knock')
 `;
 
-// KEYS: the knock's hash, the link's set of knocks. ARGV: the knock's id.
+// KEYS: the knock's hash, the link's set of knocks. ARGV: the knock's id, the link it must be on.
 const REMOVE = `
+if redis.call('HGET', KEYS[1], 'link') ~= ARGV[2] then return nil end
 local state = redis.call('HGET', KEYS[1], 'state')
 local knock = redis.call('HGET', KEYS[1], 'knock')
 redis.call('DEL', KEYS[1])
@@ -59,7 +60,7 @@ export class RedisKnocks implements Knocks {
 	async add(knock: Knock, ttlMs: number): Promise<void> {
 		const { state, ...rest } = knock;
 		await this.#run(this.#redis.multi()
-			.hset(this.#key(knock.id), { knock: JSON.stringify(rest), state })
+			.hset(this.#key(knock.id), { knock: JSON.stringify(rest), state, link: knock.linkId })
 			.pexpire(this.#key(knock.id), ttlMs)
 			.zadd(this.#linkKey(knock.linkId), knock.at, knock.id)
 			.pexpire(this.#linkKey(knock.linkId), ttlMs)
@@ -71,15 +72,13 @@ export class RedisKnocks implements Knocks {
 		return this.#parse(stored.knock, stored.state);
 	}
 
-	async settle(id: string, state: 'admitted' | 'denied', keepMs: number): Promise<Knock | undefined> {
-		const knock = await this.#run(this.#redis.eval(SETTLE, 1, this.#key(id), state, keepMs));
+	async settle(id: string, linkId: string, state: 'admitted' | 'denied', keepMs: number): Promise<Knock | undefined> {
+		const knock = await this.#run(this.#redis.eval(SETTLE, 1, this.#key(id), state, keepMs, linkId));
 		return this.#parse(knock, 'waiting');
 	}
 
-	async remove(id: string): Promise<Knock | undefined> {
-		const stored = await this.#run(this.#redis.hget(this.#key(id), 'knock'));
-		const linkId = this.#parse(stored, 'waiting')?.linkId ?? '';
-		const knock = await this.#run(this.#redis.eval(REMOVE, 2, this.#key(id), this.#linkKey(linkId), id));
+	async remove(id: string, linkId: string): Promise<Knock | undefined> {
+		const knock = await this.#run(this.#redis.eval(REMOVE, 2, this.#key(id), this.#linkKey(linkId), id, linkId));
 		return this.#parse(knock, 'waiting');
 	}
 

@@ -30,14 +30,18 @@ describe.each([
 		await knocks.add(knock('c', 'link-2', 3), 60_000);
 		expect((await knocks.waiting('link-1')).map((k) => k.id)).toEqual(['a', 'b']);
 		expect(await knocks.get('a')).toEqual(knock('a', 'link-1', 1));
-		expect(await knocks.settle('a', 'admitted', 60_000)).toEqual(knock('a', 'link-1', 1));
-		expect(await knocks.settle('a', 'denied', 60_000)).toBeUndefined();
+		expect(await knocks.settle('a', 'link-1', 'admitted', 60_000)).toEqual(knock('a', 'link-1', 1));
+		expect(await knocks.settle('a', 'link-1', 'denied', 60_000)).toBeUndefined();
 		expect(await knocks.get('a')).toMatchObject({ state: 'admitted' });
 		expect((await knocks.waiting('link-1')).map((k) => k.id)).toEqual(['b']);
-		expect(await knocks.remove('b')).toMatchObject({ id: 'b' });
-		expect(await knocks.remove('b')).toBeUndefined();
+		expect(await knocks.remove('b', 'link-2')).toBeUndefined();
+		expect(await knocks.get('b')).toBeDefined();
+		expect(await knocks.remove('b', 'link-1')).toMatchObject({ id: 'b' });
+		expect(await knocks.remove('b', 'link-1')).toBeUndefined();
 		expect(await knocks.get('b')).toBeUndefined();
-		expect(await knocks.settle('missing', 'admitted', 60_000)).toBeUndefined();
+		expect(await knocks.settle('missing', 'link-1', 'admitted', 60_000)).toBeUndefined();
+		expect(await knocks.settle('c', 'link-1', 'admitted', 60_000)).toBeUndefined();
+		expect(await knocks.get('c')).toMatchObject({ state: 'waiting' });
 	});
 
 	test('a knock is gone after its time', async () => {
@@ -62,7 +66,7 @@ describe('RedisKnocks while Redis is away', () => {
 		try {
 			await knocks.add(knock('e', 'link-4', 5), 60_000);
 			await own.stop();
-			for (const attempt of [() => knocks.add(knock('f', 'link-4', 6), 60_000), () => knocks.get('e'), () => knocks.settle('e', 'admitted', 1000), () => knocks.remove('e'), () => knocks.waiting('link-4')]) {
+			for (const attempt of [() => knocks.add(knock('f', 'link-4', 6), 60_000), () => knocks.get('e'), () => knocks.settle('e', 'link-4', 'admitted', 1000), () => knocks.remove('e', 'link-4'), () => knocks.waiting('link-4')]) {
 				await expect(attempt()).rejects.toMatchObject({ code: 'service_unavailable' });
 			}
 			await own.start();
