@@ -18,10 +18,10 @@ const MIN_TOKEN_SECONDS = 60;
 const CALLS_PER_MINUTE = 6000;
 
 /** A participant's stable id in the platform's product: the token's `sub`. */
-const identity = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, { error: 'expected 1-128 letters, digits, _ . : @ or -' });
+const identitySchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, { error: 'expected 1-128 letters, digits, _ . : @ or -' });
 
 const mintBody = (maxTtl: number) => z.strictObject({
-	identity,
+	identity: identitySchema,
 	name: displayText(64).optional(),
 	rooms: z.array(z.union([z.literal('*'), roomId.refine((room) => !isCallRoom(room) && !isLinkRoom(room), {
 		error: 'the call- and link- prefixes are reserved for calls between accounts and call links',

@@ -32,10 +32,7 @@ function refusal(res: Response, rejection: unknown, message: string): unknown {
  * Retry-After.
  */
 export function rateLimitPerAccount(limiter: RateLimiterAbstract): RequestHandler {
-	return (_req, res, next) => {
-		limiter.consume(claimsOf(res).sub).then(() => next(), (rejection: unknown) =>
-			next(refusal(res, rejection, 'too many requests from this account; try again later')));
-	};
+	return rateLimitPerCaller(limiter, (res) => claimsOf(res).sub, 'too many requests from this account; try again later');
 }
 
 /**
@@ -63,8 +60,12 @@ export function failureLimit(limiter: RateLimiterAbstract, message: string) {
 
 /** At most the limiter's points per its duration per server API key (after the API's auth, `res.locals.api`). */
 export function rateLimitPerApiKey(limiter: RateLimiterAbstract): RequestHandler {
+	return rateLimitPerCaller(limiter, (res) => (res.locals.api as { key: string }).key, 'too many calls with this API key; try again later');
+}
+
+/** The limit per caller an earlier handler authenticated, keyed by `keyOf`. */
+function rateLimitPerCaller(limiter: RateLimiterAbstract, keyOf: (res: Response) => string, message: string): RequestHandler {
 	return (_req, res, next) => {
-		limiter.consume((res.locals.api as { key: string }).key).then(() => next(), (rejection: unknown) =>
-			next(refusal(res, rejection, 'too many calls with this API key; try again later')));
+		limiter.consume(keyOf(res)).then(() => next(), (rejection: unknown) => next(refusal(res, rejection, message)));
 	};
 }
