@@ -3,7 +3,7 @@
  * /api/me/links/:id/knocks/:knockId): the owner's list in the link's call
  * view (`showKnocks`, which asks for the waiting knocks every 2 s, so a knock
  * made before the page opened, or answered on another device, shows right),
- * and the item every calling page shows on `link.knock` (accounts/calls.ts).
+ * and KnockList, which the notices of every calling page use too (accounts/knockNotices.ts).
  */
 import type { ServerEventData } from '../../../signaling/protocol';
 import { describeError } from '../accounts/api';
@@ -15,7 +15,7 @@ export type KnockView = ServerEventData<'link.knock'>;
 const POLL_MS = 2000;
 
 /** One knock: who (guest or account), the link's title when asked, Deny, Admit; `done` once answered. */
-export function knockItem(account: Account, knock: KnockView, done: () => void, { withTitle = false } = {}): HTMLLIElement {
+function knockItem(account: Account, knock: KnockView, done: () => void, { withTitle = false } = {}): HTMLLIElement {
 	const li = document.createElement('li');
 	li.className = 'knock';
 	li.dataset.knockId = knock.knockId;
@@ -51,31 +51,58 @@ export function knockItem(account: Account, knock: KnockView, done: () => void, 
 	return li;
 }
 
-/** The list of knocks on the link `linkId` in `list`, `root` shown while there is one. */
-export function showKnocks(account: Account, linkId: string, root: HTMLElement, list: HTMLElement): void {
-	const shown = new Map<string, HTMLLIElement>();
-	const drop = (knockId: string) => {
-		shown.get(knockId)?.remove();
-		shown.delete(knockId);
-		root.hidden = shown.size === 0;
-	};
-	const refresh = async () => {
-		const { knocks } = await account.api<{ knocks: KnockView[] }>('GET', `/api/me/links/${encodeURIComponent(linkId)}/knocks`);
+/**
+ * The knocks shown in `list` (each an item with Admit and Deny), `root`
+ * shown while there is one: the one piece behind the link page's list and
+ * the notices of the calling pages.
+ */
+export class KnockList {
+	readonly #shown = new Map<string, HTMLLIElement>();
+	readonly #account: Account;
+	readonly #root: HTMLElement;
+	readonly #list: HTMLElement;
+	readonly #withTitle: boolean;
+
+	constructor(account: Account, root: HTMLElement, list: HTMLElement, { withTitle = false } = {}) {
+		this.#account = account;
+		this.#root = root;
+		this.#list = list;
+		this.#withTitle = withTitle;
+	}
+
+	add(knock: KnockView): void {
+		if (!this.#shown.has(knock.knockId)) {
+			const li = knockItem(this.#account, knock, () => this.drop(knock.knockId), { withTitle: this.#withTitle });
+			this.#shown.set(knock.knockId, li);
+			this.#list.append(li);
+		}
+		this.#root.hidden = false;
+	}
+
+	drop(knockId: string): void {
+		this.#shown.get(knockId)?.remove();
+		this.#shown.delete(knockId);
+		this.#root.hidden = this.#shown.size === 0;
+	}
+
+	/** Shows exactly `knocks`: the others go. */
+	sync(knocks: KnockView[]): void {
 		const waiting = new Set(knocks.map((knock) => knock.knockId));
-		for (const id of shown.keys()) {
-			if (!waiting.has(id)) {
-				drop(id);
-			}
+		for (const id of [...this.#shown.keys()].filter((shown) => !waiting.has(shown))) {
+			this.drop(id);
 		}
-		for (const knock of knocks.filter((k) => !shown.has(k.knockId))) {
-			const li = knockItem(account, knock, () => drop(knock.knockId));
-			shown.set(knock.knockId, li);
-			list.append(li);
-		}
-		root.hidden = shown.size === 0;
-	};
+		knocks.forEach((knock) => this.add(knock));
+		this.#root.hidden = this.#shown.size === 0;
+	}
+}
+
+/** The list of knocks on the link `linkId` in `list`, `root` shown while there is one, asked for every 2 s. */
+export function showKnocks(account: Account, linkId: string, root: HTMLElement, list: HTMLElement): void {
+	const knocks = new KnockList(account, root, list);
 	const tick = () => {
-		refresh().catch((error: Error) => console.warn('switchyard: knocks not read', error.message))
+		account.api<{ knocks: KnockView[] }>('GET', `/api/me/links/${encodeURIComponent(linkId)}/knocks`)
+			.then(({ knocks: waiting }) => knocks.sync(waiting))
+			.catch((error: Error) => console.warn('switchyard: knocks not read', error.message))
 			.finally(() => setTimeout(tick, POLL_MS));
 	};
 	tick();
