@@ -143,6 +143,8 @@ describe('the lobby of call links', () => {
 		const roomToken = (await join(await link(ada, 'anyone'), { name: 'Grace' })).body.token;
 		expect(await join(id, {}, roomToken)).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
 		expect(await knock(id, 'short')).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } });
+		expect(await api(node, undefined, 'DELETE', `/api/links/${id}/knocks/short`)).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } });
+		expect(await api(node, ada.token, 'GET', '/api/me/links/not-a-link!/knocks')).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } });
 		const { knockId } = (await join(id, { name: 'Grace' })).body;
 		expect(await api(node, ada.token, 'POST', `/api/me/links/${id}/knocks/${knockId}`, { admit: 'yes' })).toMatchObject({ status: 400 });
 		expect(await api(node, ada.token, 'POST', `/api/me/links/${id}/knocks/${knockId}`, {})).toMatchObject({ status: 400 });

@@ -54,6 +54,21 @@ describe.each([
 	});
 });
 
+describe('RedisKnocks reads what Redis holds as untrusted', () => {
+	test('a knock hash that is not JSON, not a knock, or in no known state reads as no knock', async () => {
+		const keyPrefix = freshRedisPrefix();
+		const knocks = new RedisKnocks({ redis, keyPrefix });
+		await redis.hset(`${keyPrefix}knock:bad-json`, { knock: '{nope', state: 'waiting', link: 'l' });
+		await redis.hset(`${keyPrefix}knock:bad-shape`, { knock: JSON.stringify({ id: 7 }), state: 'waiting', link: 'l' });
+		await redis.hset(`${keyPrefix}knock:bad-state`, { knock: JSON.stringify({ ...knock('x', 'l', 1), state: undefined }), state: 'gone', link: 'l' });
+		for (const id of ['bad-json', 'bad-shape', 'bad-state']) {
+			expect(await knocks.get(id)).toBeUndefined();
+		}
+		await redis.zadd(`${keyPrefix}knocks:l`, 1, 'bad-json', 2, 'bad-shape');
+		expect(await knocks.waiting('l')).toEqual([]);
+	});
+});
+
 describe('RedisKnocks while Redis is away', () => {
 	let own: RedisServer;
 	afterAll(() => own?.destroy());
