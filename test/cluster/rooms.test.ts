@@ -17,7 +17,7 @@ let fleet: Fleet | undefined;
 const clients: SignalingClient[] = [];
 
 beforeAll(async () => {
-	fleet = await startFleet({ size: 3, env: { SWITCHYARD_AUTH_DEV: 'true', SWITCHYARD_DRAIN_TIMEOUT_SECONDS: '8', SWITCHYARD_AUTH_API_KEYS: `backend:${API_SECRET}` } });
+	fleet = await startFleet({ size: 3, env: { SWITCHYARD_AUTH_DEV: 'true', SWITCHYARD_AUTH_DEV_TOKENS_PER_MINUTE: '1000', SWITCHYARD_DRAIN_TIMEOUT_SECONDS: '8', SWITCHYARD_AUTH_API_KEYS: `backend:${API_SECRET}` } });
 }, 100_000);
 afterEach(() => clients.splice(0).forEach((client) => client.disconnect()));
 afterAll(async () => {
