@@ -1,16 +1,28 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 
+const RANGE_FROM = 4000;
+const RANGE_SIZE = 750;
+
 /**
  * Finds `count` consecutive ports free for both UDP and TCP on 127.0.0.1.
  * WebRtcServer ports cannot be 0, and jest runs files in parallel, so each
  * jest worker searches its own range (from JEST_WORKER_ID) and probes it.
+ *
+ * The ranges lie in 4000-9999, below both the kernel's ephemeral ports
+ * (32768-60999: every outgoing connection and every listen(0) takes one, and
+ * one taken between the probe and the child's bind failed a restart test with
+ * EADDRINUSE) and mediasoup's default RTC ports (10000-59999, which pipe
+ * transports draw from).
  */
 export async function findFreePorts(count: number): Promise<number> {
 	const workerId = Number(process.env.JEST_WORKER_ID ?? '1');
-	const rangeStart = 42000 + ((workerId - 1) % 8) * 2000;
-	const offset = Math.floor(Math.random() * 1500);
-	for (let base = rangeStart + offset; base < rangeStart + 2000 - count; base += count) {
+	const rangeStart = RANGE_FROM + ((workerId - 1) % 8) * RANGE_SIZE;
+	const bases = Math.floor(RANGE_SIZE / count);
+	const first = Math.floor(Math.random() * bases);
+	// From a random start, round the range once.
+	for (let i = 0; i < bases; i++) {
+		const base = rangeStart + ((first + i) % bases) * count;
 		let free = true;
 		for (let port = base; port < base + count && free; port++) {
 			free = (await udpFree(port)) && (await tcpFree(port));
@@ -19,7 +31,7 @@ export async function findFreePorts(count: number): Promise<number> {
 			return base;
 		}
 	}
-	throw new Error(`no ${count} consecutive free ports in ${rangeStart}-${rangeStart + 1999}`);
+	throw new Error(`no ${count} consecutive free ports in ${rangeStart}-${rangeStart + RANGE_SIZE - 1}`);
 }
 
 function udpFree(port: number): Promise<boolean> {
