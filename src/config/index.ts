@@ -1,2 +1,2 @@
 export { ConfigError, DEFAULT_CONFIG_DIR, envNameOf, loadConfig, redactConfig, type LoadConfigOptions } from './load';
-export { API_SCOPES, configSchema, type ApiScope, proxyHops, type Config, type AccountsConfig, type AuthConfig, type CallsConfig, type LinksConfig, type LogConfig, type MediaConfig, type MetricsConfig, type TurnConfig, type ClusterConfig, type PolicyConfig, type RoomsConfig, type SignalingConfig } from './schema';
+export { API_SCOPES, configSchema, type ApiScope, proxyHops, type Config, type AccountsConfig, type AuthConfig, type CallsConfig, type LinksConfig, type LogConfig, type MediaConfig, type MetricsConfig, type TurnConfig, type ClusterConfig, type WebhooksConfig, type PolicyConfig, type RoomsConfig, type SignalingConfig } from './schema';

@@ -39,6 +39,8 @@ function badValues({ key, value }: Leaf): string[] {
 		'cluster.nodeMaxPeers': ['0', '1.5'],
 		'cluster.pipeListenIp': ['localhost', '10.0.0'],
 		'cluster.pipeAnnouncedAddress': ['x'.repeat(254)],
+		'webhooks.urls': ['ftp://hooks.example.org', 'not a url', 'https://hooks.example.org/a,https://hooks.example.org/a'],
+		'webhooks.secret': ['short'],
 	};
 	if (special[key]) {
 		return special[key]!;

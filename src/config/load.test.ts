@@ -90,6 +90,14 @@ describe('loadConfig', () => {
 		expect(JSON.stringify(redactConfig(config))).not.toContain(secret);
 	});
 
+	test('webhooks: URLs from the environment, and a secret with them', () => {
+		expect(configError({ SWITCHYARD_WEBHOOKS_URLS: 'https://hooks.example.org/in' })).toContain('expected webhooks.secret with webhooks.urls');
+		const secret = 'a-webhook-secret-of-thirty-two-chars!';
+		const config = loadConfig({ env: { SWITCHYARD_WEBHOOKS_URLS: 'https://a.example.org/in, http://127.0.0.1:9000/hooks', SWITCHYARD_WEBHOOKS_SECRET: secret } });
+		expect(config.webhooks.urls).toEqual(['https://a.example.org/in', 'http://127.0.0.1:9000/hooks']);
+		expect(JSON.stringify(redactConfig(config))).not.toContain(secret);
+	});
+
 	test('TLS files and TURN settings come in pairs', () => {
 		expect(configError({ SWITCHYARD_HTTP_TLS_CERT_FILE: '/etc/cert.pem' })).toContain('expected http.tlsCertFile and http.tlsKeyFile together');
 		expect(configError({ SWITCHYARD_TURN_URLS: 'turn:turn.example.org:3478' })).toContain('expected turn.secret with turn.urls');

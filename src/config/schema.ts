@@ -164,6 +164,14 @@ export const configSchema = z.strictObject({
 		pipeMinPort: port,
 		pipeMaxPort: port,
 	}),
+	webhooks: z.strictObject({
+		urls: z.array(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).max(2048)).max(16)
+			.refine((urls) => new Set(urls).size === urls.length, { error: 'a URL appears twice' }),
+		secret: z.string().min(32, { error: 'expected a secret of at least 32 characters' }).max(512).nullable(),
+		queueSize: z.number().int().min(1).max(10_000_000),
+		timeoutMs: z.number().int().min(100).max(120_000),
+		retryMaxSeconds: z.number().int().min(1).max(3600),
+	}),
 	log: z.strictObject({
 		level: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']),
 		format: z.enum(['auto', 'json', 'pretty']),
@@ -209,6 +217,10 @@ export const configSchema = z.strictObject({
 	if (turn.urls.length > 0 && turn.secret === null) {
 		ctx.issues.push({ code: 'custom', path: ['turn', 'secret'], input: undefined, message: 'expected turn.secret with turn.urls' });
 	}
+	const { webhooks } = ctx.value;
+	if (webhooks.urls.length > 0 && webhooks.secret === null) {
+		ctx.issues.push({ code: 'custom', path: ['webhooks', 'secret'], input: undefined, message: 'expected webhooks.secret with webhooks.urls: every event is signed with it' });
+	}
 	if (turn.relayOnly && turn.urls.length === 0) {
 		ctx.issues.push({ code: 'custom', path: ['turn', 'relayOnly'], input: true, message: 'expected turn.urls for relayOnly' });
 	}
@@ -236,6 +248,7 @@ export type LinksConfig = Config['links'];
 export type MetricsConfig = Config['metrics'];
 export type TurnConfig = Config['turn'];
 export type ClusterConfig = Config['cluster'];
+export type WebhooksConfig = Config['webhooks'];
 
 /** Keys whose values are secrets: printed as "[redacted]". */
-export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken', 'auth.apiKeys', 'metrics.token', 'turn.secret', 'store.url', 'cluster.redisUrl']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set<string>(['auth.secret', 'auth.adminToken', 'auth.apiKeys', 'metrics.token', 'turn.secret', 'store.url', 'cluster.redisUrl', 'webhooks.secret']);

@@ -7,5 +7,5 @@ export { MIGRATIONS, migrate } from './sqlite/migrations';
 export { SqliteStore } from './sqlite/SqliteStore';
 export { CALLER_OUTCOMES, DEFAULT_SETTINGS, withDefaultSettings } from './types';
 export type {
-	CallLink, CallMedia, CalleeOutcome, CallerOutcome, CallOutcome, CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, ReportedAccount, Session, Store, StoreHealth, User, UserSettings,
+	CallLink, CallMedia, CalleeOutcome, CallerOutcome, CallOutcome, CallRecord, DeviceKey, HistoryCursor, PublicUser, QueuedWebhook, RelationKind, RelationsBetween, ReportedAccount, Session, Store, StoreHealth, User, UserSettings,
 } from './types';

@@ -123,6 +123,9 @@ export type ReportedAccount = { handle: string; reports: number; lastReportAt: n
  */
 export type CallLink = { id: string; ownerId: string; admit: 'anyone' | 'owner'; title: string; createdAt: number; lastUsedAt: number };
 
+/** A webhook event waiting in a node's queue for one URL (src/webhooks): `seq` orders the queue. */
+export type QueuedWebhook = { seq: number; url: string; eventId: string; body: string; createdAt: number };
+
 /** How a store is doing, as metrics read it when scraped. */
 export type StoreHealth = {
 	kind: 'sqlite' | 'postgres';
@@ -248,6 +251,17 @@ export interface Store {
 	addCallRecord(record: CallRecord): Promise<void>;
 	/** Newest first, after the cursor `before` (a row's `cursor` from an earlier page). */
 	callHistory(userId: string, options: { before?: HistoryCursor; limit: number }): Promise<CallRecord[]>;
+
+	/**
+	 * Queues the event `body` for each of `urls` from the node `nodeId`, in one transaction, except
+	 * for a URL whose queue on that node holds `max` events already.
+	 * @returns the URLs it was not queued for (their queue was full)
+	 */
+	queueWebhook(nodeId: string, urls: readonly string[], event: { eventId: string; body: string; createdAt: number }, max: number): Promise<string[]>;
+	/** The oldest events queued by `nodeId` for `url`, at most `limit`, oldest first. */
+	queuedWebhooks(nodeId: string, url: string, limit: number): Promise<QueuedWebhook[]>;
+	/** Takes a delivered event out of its queue; nothing for one already gone. */
+	webhookDelivered(seq: number): Promise<void>;
 
 	/** Cheap and synchronous: no query. */
 	health(): StoreHealth;

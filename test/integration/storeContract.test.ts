@@ -579,6 +579,39 @@ describe.each([
 		});
 	});
 
+	describe('webhook queue', () => {
+		const event = (n: number) => ({ eventId: `event-${n}`, body: `{"n":${n}}`, createdAt: 1000 + n });
+
+		test('a queue per (node, URL), oldest first; a delivered event leaves it, twice is nothing', async () => {
+			const [a, b] = ['http://127.0.0.1:9/a', 'http://127.0.0.1:9/b'];
+			for (let n = 1; n <= 3; n++) {
+				expect(await store.queueWebhook('node-1', [a, b], event(n), 10)).toEqual([]);
+			}
+			await store.queueWebhook('node-2', [a], event(9), 10);
+			const queued = await store.queuedWebhooks('node-1', a, 10);
+			expect(queued.map(({ url, eventId, body, createdAt }) => ({ url, eventId, body, createdAt }))).toEqual([1, 2, 3].map((n) => ({ url: a, ...event(n) })));
+			expect(queued.map((q) => q.seq)).toEqual([...queued.map((q) => q.seq)].sort((x, y) => x - y));
+			expect((await store.queuedWebhooks('node-1', a, 2)).map((q) => q.eventId)).toEqual(['event-1', 'event-2']);
+			await store.webhookDelivered(queued[0]!.seq);
+			await store.webhookDelivered(queued[0]!.seq);
+			expect((await store.queuedWebhooks('node-1', a, 10)).map((q) => q.eventId)).toEqual(['event-2', 'event-3']);
+			expect((await store.queuedWebhooks('node-1', b, 10)).map((q) => q.eventId)).toEqual(['event-1', 'event-2', 'event-3']);
+			expect((await store.queuedWebhooks('node-2', a, 10)).map((q) => q.eventId)).toEqual(['event-9']);
+			expect(await store.queuedWebhooks('node-3', a, 10)).toEqual([]);
+		});
+
+		test('a full queue takes no more and says which URL was full; the others still take it', async () => {
+			const [a, b] = ['http://127.0.0.1:9/a', 'http://127.0.0.1:9/b'];
+			await store.queueWebhook('node-1', [a], event(1), 2);
+			await store.queueWebhook('node-1', [a], event(2), 2);
+			expect(await store.queueWebhook('node-1', [a, b], event(3), 2)).toEqual([a]);
+			expect((await store.queuedWebhooks('node-1', a, 10)).map((q) => q.eventId)).toEqual(['event-1', 'event-2']);
+			expect((await store.queuedWebhooks('node-1', b, 10)).map((q) => q.eventId)).toEqual(['event-3']);
+			// Another node's queue for the same URL is its own.
+			expect(await store.queueWebhook('node-2', [a], event(4), 2)).toEqual([]);
+		});
+	});
+
 	describe('call history', () => {
 		test('pages newest first; calls started in the same millisecond are neither lost nor repeated across pages', async () => {
 			const [ada, bob] = [await signUp('ada'), await signUp('bob')];

@@ -5,7 +5,7 @@ import type { Logger } from '../../logging';
 import { describeUrl } from '../../util';
 import { handleKey, linkTaken, prefixPattern, searchFold, sessionEnded, toCallLink, toCallRecord, toDeviceKey, toPublic, toRelationsBetween, toReportedAccount, toSession, toUser, type CallLinkRow, type CallRow, type DeviceKeyRow, type RelationRow, type ReportedAccountRow, type SessionRow, type UserRow } from '../rows';
 import { DEFAULT_SETTINGS } from '../types';
-import type { CallLink, CallRecord, DeviceKey, HistoryCursor, PublicUser, RelationKind, RelationsBetween, ReportedAccount, Session, Store, StoreHealth, User, UserSettings } from '../types';
+import type { CallLink, CallRecord, DeviceKey, HistoryCursor, PublicUser, QueuedWebhook, RelationKind, RelationsBetween, ReportedAccount, Session, Store, StoreHealth, User, UserSettings } from '../types';
 import { migrate } from './migrations';
 import { createPool, isUnavailable, storeError, type PostgresOptions } from './pool';
 import { inTransaction } from './transaction';
@@ -304,6 +304,32 @@ export class PostgresStore implements Store {
 			userId, before?.startedAt ?? Number.MAX_SAFE_INTEGER, before?.seq ?? Number.MAX_SAFE_INTEGER, limit,
 		]);
 		return rows.map(toCallRecord);
+	}
+
+	async queueWebhook(nodeId: string, urls: readonly string[], event: { eventId: string; body: string; createdAt: number }, max: number): Promise<string[]> {
+		return this.#transaction(async (client) => {
+			const full: string[] = [];
+			for (const url of urls) {
+				// NOTE: one insert that counts first: a queue past `max` gets no row.
+				const { rowCount } = await client.query(`INSERT INTO webhook_queue (node_id, url, event_id, body, created_at)
+					SELECT $1, $2, $3, $4, $5 WHERE (SELECT count(*) FROM webhook_queue WHERE node_id = $1 AND url = $2) < $6`,
+				[nodeId, url, event.eventId, event.body, event.createdAt, max]);
+				if (rowCount === 0) {
+					full.push(url);
+				}
+			}
+			return full;
+		});
+	}
+
+	async queuedWebhooks(nodeId: string, url: string, limit: number): Promise<QueuedWebhook[]> {
+		const rows = await this.#query<{ seq: string; url: string; event_id: string; body: string; created_at: string }>(`SELECT seq, url, event_id, body, created_at
+			FROM webhook_queue WHERE node_id = $1 AND url = $2 ORDER BY seq LIMIT $3`, [nodeId, url, limit]);
+		return rows.map((row) => ({ seq: Number(row.seq), url: row.url, eventId: row.event_id, body: row.body, createdAt: Number(row.created_at) }));
+	}
+
+	async webhookDelivered(seq: number): Promise<void> {
+		await this.#query('DELETE FROM webhook_queue WHERE seq = $1', [seq]);
 	}
 
 	health(): StoreHealth {

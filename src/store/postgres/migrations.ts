@@ -91,6 +91,16 @@ export const MIGRATIONS: readonly string[] = [
 		last_used_at BIGINT NOT NULL
 	);
 	CREATE INDEX call_links_owner ON call_links (owner_id, created_at);`,
+	// 5 (SQLite's 9): the webhook events a node has yet to deliver, a queue per (node, URL) in `seq` order.
+	`CREATE TABLE webhook_queue (
+		seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		node_id TEXT NOT NULL,
+		url TEXT NOT NULL,
+		event_id TEXT NOT NULL,
+		body TEXT NOT NULL,
+		created_at BIGINT NOT NULL
+	);
+	CREATE INDEX webhook_queue_next ON webhook_queue (node_id, url, seq);`,
 ];
 
 /** The advisory lock every node takes to migrate: one at a time, the others wait and then find nothing to do. */

@@ -97,6 +97,17 @@ export const MIGRATIONS: readonly string[] = [
 		last_used_at INTEGER NOT NULL
 	) WITHOUT ROWID;
 	CREATE INDEX call_links_owner ON call_links (owner_id, created_at);`,
+	// 9: the webhook events a node has yet to deliver (src/webhooks): a queue per (node, URL), in `seq`
+	// order; a row goes once its receiver took it. Rows are the node's, not an account's.
+	`CREATE TABLE webhook_queue (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		node_id TEXT NOT NULL,
+		url TEXT NOT NULL,
+		event_id TEXT NOT NULL,
+		body TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX webhook_queue_next ON webhook_queue (node_id, url, seq);`,
 ];
 
 /** Runs the migrations the database has not run yet. */
