@@ -49,7 +49,7 @@ module.exports = {
 			name: 'domain-not-wire',
 			comment: 'rooms/, calls/, links/ and accounts/ know nothing of the wire: signaling/ and http/ map domain to wire.',
 			severity: 'error',
-			from: { path: '^src/(rooms|calls|links|accounts)/' },
+			from: { path: '^src/(rooms|calls|links|accounts|webhooks)/' },
 			to: { path: '^src/(signaling|http|web)/' },
 		},
 		{
@@ -57,7 +57,7 @@ module.exports = {
 			comment: 'media/, policy/, store/ and cluster/ sit below the domain and the wire.',
 			severity: 'error',
 			from: { path: '^src/(media|policy|store|cluster)/' },
-			to: { path: '^src/(rooms|calls|links|accounts|signaling|http|web|metrics)/' },
+			to: { path: '^src/(rooms|calls|links|accounts|webhooks|signaling|http|web|metrics)/' },
 		},
 		{
 			name: 'policy-is-pure',

@@ -20,6 +20,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { CallLinks, LinkLobby, LocalKnocks, RedisKnocks } from './links';
 import { FleetRooms, FleetSpans, NodePipes, Removals, RoomService, RoomRegistry } from './rooms';
 import { openStore, type Store } from './store';
+import { createWebhooks } from './webhooks';
 import { systemClock, type Clock } from './util';
 
 export type SwitchyardNode = {
@@ -101,6 +102,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		coolDown: limiters('knockCoolDown', 1, Math.max(1, config.links.knockCoolDownSeconds)),
 	});
 	const cluster = fleet?.registry;
+	const nodeId = fleet?.registry.nodeId ?? config.cluster.nodeId ?? 'this-node';
 	const roomService = new RoomService({
 		// NOTE: on the system's clock: a removal is compared with tokens' issue times. It lasts as long as
 		// the node's own tokens do (an identity provider's may last longer: docs/server-api.md).
@@ -108,9 +110,12 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 			ttlMs: (config.auth.tokenTtlSeconds + 60) * 1000, clock: systemClock,
 			redis: fleet && { client: fleet.redis, keyPrefix: config.cluster.keyPrefix },
 		}),
-		registry, logger, nodeId: fleet?.registry.nodeId ?? config.cluster.nodeId ?? 'this-node', fleet: fleet && { bus: fleet.bus, cluster: fleet.registry },
+		registry, logger, nodeId, fleet: fleet && { bus: fleet.bus, cluster: fleet.registry },
 	});
-	metrics = createMetrics({ pool, registry, calls, store, cluster, pipes, config: config.metrics });
+	const webhooks = createWebhooks({
+		config: config.webhooks, store, nodeId, rooms: registry, calls, redis: fleet && { client: fleet.redis, keyPrefix: config.cluster.keyPrefix }, clock: clock ?? systemClock, logger,
+	});
+	metrics = createMetrics({ pool, registry, calls, store, cluster, pipes, webhooks, config: config.metrics });
 	let app: App;
 	try {
 		const sessions = fleet && fleetSessions(fleet.bus, accounts);
@@ -120,6 +125,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 		});
 	} catch (error) {
 		metrics.close();
+		await webhooks?.close();
 		await fleet?.close();
 		await pool.close();
 		await store.close();
@@ -154,6 +160,8 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 			pipes?.close();
 			calls.close();
 			await app.close();
+			// NOTE: after the rooms and calls closed, so that their last events are queued.
+			await webhooks?.close();
 			metrics!.close();
 			await fleet?.close();
 			await pool.close();

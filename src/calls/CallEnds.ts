@@ -118,6 +118,7 @@ export class CallEnds {
 		if (wasActive) {
 			observer.safeEmit('callEnded', call.id);
 		}
+		observer.safeEmit('over', call.id, wasActive ? 'answered' : reason === 'hangup' ? 'cancelled' : 'not_answered');
 	}
 
 	/** History rows for both sides of one leg, once it has ended. */

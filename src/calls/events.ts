@@ -13,11 +13,16 @@ export type CallServiceEvents = {
 	callStarted: [callId: string];
 	/** A call that had been active ended (one that never was sends no callEnded). */
 	callEnded: [callId: string];
+	/** Any call ended: `answered` when someone had answered, `cancelled` when the caller hung up while it rang, else `not_answered`. */
+	over: [callId: string, outcome: CallOverOutcome];
 	/** A spam report (Reports.ts); `counted`: the reported account had rung the reporter. */
 	report: [counted: boolean];
 	/** An invite to someone who does not vouch for the caller, denied: the caller is new, or reported. */
 	restricted: [reason: Standing];
 };
+
+/** How a call went, as a whole and without any callee's private reason (a block, settings, a decline are all `not_answered`). */
+export type CallOverOutcome = 'answered' | 'cancelled' | 'not_answered';
 
 /** Why a caller rings only those who vouch for it (Reports.ts). */
 export type Standing = 'newAccount' | 'reported';

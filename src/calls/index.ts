@@ -2,7 +2,7 @@ export { Call, CALL_ROOM_PREFIX, isCallRoom, type Leg, type Media } from './Call
 export { CallService, type CallServiceDeps } from './CallService';
 export { CALL_STATES, type CallState } from './callState';
 export { canRing, type Relations, type RingDecision } from './canRing';
-export { INVITE_OUTCOMES, type CallServiceAccessEvents, type CallServiceEvents, type InviteOutcome, type PartyRemovedReason, type Standing } from './events';
+export { INVITE_OUTCOMES, type CallServiceAccessEvents, type CallServiceEvents, type CallOverOutcome, type InviteOutcome, type PartyRemovedReason, type Standing } from './events';
 export { InviteLimiter, type InviteLimits } from './InviteLimiter';
 export { calleeOutcome, LEG_STATES, type LegOutcome, type LegState } from './legState';
 export type { CallEndedReason, CallNotificationName, CallNotifications } from './notifications';

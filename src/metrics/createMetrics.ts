@@ -9,9 +9,11 @@ import type { RoomRegistry } from '../rooms';
 import type { Store } from '../store';
 import { requests, type SignalingEvents } from '../signaling';
 import type { TypedEmitter } from '../util';
+import type { Webhooks } from '../webhooks';
 import { CapacityEstimator } from './CapacityEstimator';
 import { PipeSampler, type PipeSource } from './PipeSampler';
 import { StatsSampler } from './StatsSampler';
+import { webhookMetrics } from './webhookMetrics';
 
 export type Metrics = {
 	registry: client.Registry;
@@ -32,6 +34,8 @@ export type MetricsDeps = {
 	cluster?: NodeRegistry;
 	/** The inter-node pipes of a fleet's node (switchyard_cluster_pipe*); a node alone has none. */
 	pipes?: PipeSource;
+	/** The node's webhooks, if webhooks.urls is set. */
+	webhooks?: Webhooks;
 	config: MetricsConfig;
 };
 
@@ -45,7 +49,7 @@ const KINDS = ['audio', 'video'] as const;
  * id, and labelled counters start at zero for every known label value, so a
  * quiet node shows zeros rather than no data.
  */
-export function createMetrics({ pool, registry: rooms, calls, store, cluster, pipes, config }: MetricsDeps): Metrics {
+export function createMetrics({ pool, registry: rooms, calls, store, cluster, pipes, webhooks, config }: MetricsDeps): Metrics {
 	const registry = new client.Registry();
 	client.collectDefaultMetrics({ register: registry });
 	const registers = [registry];
@@ -258,6 +262,7 @@ export function createMetrics({ pool, registry: rooms, calls, store, cluster, pi
 	calls?.observer.on('invited', (_callId, ringing) => invites.inc(ringing));
 	calls?.observer.on('report', (counted) => reports.inc({ counted: String(counted) }));
 	calls?.observer.on('restricted', (reason) => restricted.inc({ reason }));
+	webhookMetrics(webhooks, registers);
 
 	const sampler = new StatsSampler({ registry, rooms });
 	const pipeSampler = new PipeSampler({ registry, pool, pipes });

@@ -30,6 +30,8 @@ export type RoomEvents = {
 export type RoomObserverEvents = PolicyEvents & {
 	/** A peer joined; after the others were told. */
 	peerJoined: [peer: Peer];
+	/** A peer here published a producer, now offered to the others; its observer's 'close' ends it. */
+	produced: [peer: Peer, producer: ms.Producer<ProducerAppData>];
 	/** A peer's first consumer was resumed, `seconds` after its room.join arrived. */
 	firstConsumer: [peer: Peer, seconds: number];
 	/** A per-peer limit kept the room from doing something. */
@@ -189,11 +191,7 @@ export class Room {
 		const subscriptions = peer.subscriptions.events;
 		subscriptions.on('firstConsumer', (seconds) => this.observer.safeEmit('firstConsumer', peer, seconds));
 		subscriptions.on('limitReached', (limit) => this.observer.safeEmit('limitReached', limit));
-		subscriptions.on('roomForMore', () => {
-			if (!this.#closed) {
-				this.exchange.consumeAll(peer);
-			}
-		});
+		subscriptions.on('roomForMore', () => !this.#closed && this.exchange.consumeAll(peer));
 		this.#logger.info('peer joined', { peerId: peer.id, peers: this.#peers.size, worker: peer.router?.worker.index });
 		this.#policy.schedule();
 		this.observer.safeEmit('peerJoined', peer);
@@ -291,6 +289,7 @@ export class Room {
 			this.exchange.offer(localProducer(producer, source));
 		}
 		this.events.safeEmit('changed');
+		this.observer.safeEmit('produced', peer, producer);
 		return producer;
 	}
 
