@@ -1,5 +1,5 @@
 /**
- * The layering of src/, as rules that `npm test` checks (test/unit/layers.test.ts).
+ * The layering of src/ (and sdk/ apart from it), as rules that `npm test` checks (test/unit/layers.test.ts).
  * Dependencies point one way: signaling/http/web -> links -> rooms/calls/accounts ->
  * media/policy/store -> util/errors/config/logging; a folder is imported only
  * through its index.ts; no import circle between any two files.
@@ -58,6 +58,21 @@ module.exports = {
 			severity: 'error',
 			from: { path: '^src/(media|policy|store|cluster)/' },
 			to: { path: '^src/(rooms|calls|links|accounts|webhooks|signaling|http|web|metrics)/' },
+		},
+		{
+			name: 'sdk-stands-alone',
+			comment: 'sdk/ is what a platform\'s backend copies or installs: it imports nothing of the server, ' +
+				'and the server nothing of it (tests may import both).',
+			severity: 'error',
+			from: { path: '^sdk/' },
+			to: { path: '^src/' },
+		},
+		{
+			name: 'server-not-sdk',
+			comment: 'The server keeps its own schemas; sdk/ writes the wire out for backends (sdk/src/types.ts).',
+			severity: 'error',
+			from: { path: '^src/' },
+			to: { path: '^sdk/' },
 		},
 		{
 			name: 'policy-is-pure',

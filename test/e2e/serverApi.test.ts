@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose';
+import { SwitchyardServer } from '../../sdk/src';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
 import { hook, newParticipant, receivesFrom, type Participant } from './browser';
@@ -6,14 +6,9 @@ import { browserSuite } from './suite';
 
 const SECRET = 'the-browser-suite-api-secret-0123456789';
 
-function apiToken(): Promise<string> {
-	const iat = Math.floor(Date.now() / 1000);
-	return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('backend').setIssuedAt(iat).setExpirationTime(iat + 60)
-		.sign(new TextEncoder().encode(SECRET));
-}
-
 // The server API against real browsers (docs/server-api.md): a backend removes a participant; that
-// browser is put out and says so, the others see it leave, and its token opens the room no more.
+// browser is put out and says so, the others see it leave, and its token opens the room no more. The
+// backend calls through the Node SDK (sdk/).
 describe('the server API with real browsers', () => {
 	const suite = browserSuite({ media: { workers: 1 }, auth: { apiKeys: [`backend:${SECRET}`] as never } });
 	const { open, reported } = suite;
@@ -44,10 +39,7 @@ describe('the server API with real browsers', () => {
 		const eveToken = await eve.token;
 		expect((await suite.node.tokens.verify(eveToken)).sub).toBe(identity);
 
-		const res = await fetch(`${suite.node.url}/api/v1/rooms/api-removal/participants/${encodeURIComponent(identity)}`, {
-			method: 'DELETE', headers: { Authorization: `Bearer ${await apiToken()}` },
-		});
-		expect(res.status).toBe(204);
+		await new SwitchyardServer({ url: suite.node.url, apiKey: 'backend', apiSecret: SECRET }).removeParticipant('api-removal', identity);
 		await pollUntil('Eve\'s page says she was removed', async () => (await eve.page.textContent('#notice'))?.includes('You were removed from this room.'), { timeoutMs: 10_000 });
 		await pollUntil('Ada\'s page drops Eve\'s tile', async () => (await ada.page.locator(`.tile[data-peer-id="${eveId}"]`).count()) === 0, { timeoutMs: 10_000 });
 		expect((await hook(ada)).peerId).toBe(adaId);

@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { SwitchyardApiError, SwitchyardServer } from '../../sdk/src';
 import { api } from '../helpers/accounts';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { SignalingClient } from '../helpers/signalingClient';
@@ -8,7 +9,7 @@ const MINTER = 'minter-secret-of-the-server-api-0123456789';
 const READER = 'reader-secret-of-the-server-api-0123456789';
 const NODE_SECRET = 'the-node-own-auth-secret-0123456789abcdef';
 
-/** A server API token of `key`, signed with `secret`, living `seconds` from `iat` (now, or `iatOffset` s away). */
+/** A server API token of `key` signed by hand (the SDK signs only good ones): `secret`, living `seconds` from `iat` (now, or `iatOffset` s away). */
 function apiToken(key: string, secret: string, { seconds = 300, iatOffset = 0 } = {}): Promise<string> {
 	const iat = Math.floor(Date.now() / 1000) + iatOffset;
 	return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(key).setIssuedAt(iat).setExpirationTime(iat + seconds)
@@ -16,9 +17,21 @@ function apiToken(key: string, secret: string, { seconds = 300, iatOffset = 0 } 
 }
 
 // The server API (docs/server-api.md): a backend mints its users' access tokens with a short-lived JWT
-// of one of auth.apiKeys, within that key's scopes.
+// of one of auth.apiKeys, within that key's scopes. The calls go through the Node SDK (sdk/), but for the
+// tokens the SDK would never sign.
 describe('the server API', () => {
 	let node: TestNode;
+	/** The SDK's client on `node` as the key `apiKey`. */
+	const sdk = (apiKey: string, apiSecret: string, on: TestNode = node) => new SwitchyardServer({ url: on.url, apiKey, apiSecret });
+	const backend = () => sdk('backend', SECRET);
+	const reader = () => sdk('reader', READER);
+	const minter = () => sdk('minter', MINTER);
+	/** What a call of the SDK threw. */
+	const refusal = (call: Promise<unknown>) => call.then(() => { throw new Error('the call succeeded'); }, (error: unknown) => {
+		expect(error).toBeInstanceOf(SwitchyardApiError);
+		const { status, code, message } = error as SwitchyardApiError;
+		return { status, code, message };
+	});
 	const clients: SignalingClient[] = [];
 	beforeAll(async () => {
 		node = await startTestNode({
@@ -33,38 +46,38 @@ describe('the server API', () => {
 	const mint = async (token: string | undefined, body: unknown) => api(node, token, 'POST', '/api/v1/tokens', body);
 
 	test('a minted token joins its room as the identity, with its name; it has no account handle; its lifetime is what was asked', async () => {
-		const minted = await mint(await apiToken('backend', SECRET), { identity: 'user-42', name: 'Ada', rooms: ['standup'], ttlSeconds: 120 });
-		expect(minted).toEqual({ status: 201, body: { token: expect.any(String), expiresAt: expect.any(String) } });
-		const claims = await node.tokens.verify(minted.body.token);
+		const minted = await backend().createToken({ identity: 'user-42', name: 'Ada', rooms: ['standup'], ttlSeconds: 120 });
+		expect(minted).toEqual({ token: expect.any(String), expiresAt: expect.any(String) });
+		const claims = await node.tokens.verify(minted.token);
 		expect(claims).toMatchObject({ sub: 'user-42', name: 'Ada', rooms: ['standup'] });
 		expect(claims).not.toHaveProperty('handle');
 		expect(claims.exp - Math.floor(Date.now() / 1000)).toBeGreaterThan(100);
 		expect(claims.exp - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(120);
-		const client = await SignalingClient.connect(node.url, { token: minted.body.token });
+		expect(Math.abs(Date.parse(minted.expiresAt) / 1000 - claims.exp)).toBeLessThanOrEqual(1);
+		const client = await SignalingClient.connect(node.url, { token: minted.token });
 		clients.push(client);
 		expect(await client.requestRaw('room.join', { roomId: 'standup', rtpCapabilities: node.pool.routerRtpCapabilities as never })).toMatchObject({ ok: true });
 		expect(await client.requestRaw('room.join', { roomId: 'other', rtpCapabilities: node.pool.routerRtpCapabilities as never })).toMatchObject({ ok: false });
 		// A key with only the tokens scope mints too.
-		expect((await mint(await apiToken('minter', MINTER), { identity: 'user-43', rooms: ['*'] })).status).toBe(201);
+		expect(await minter().createToken({ identity: 'user-43', rooms: ['*'] })).toEqual({ token: expect.any(String), expiresAt: expect.any(String) });
 
 		// The room list shows the room, and the participant as the backend named it.
-		const listed = await api(node, await apiToken('reader', READER), 'GET', '/api/v1/rooms');
-		expect(listed.status).toBe(200);
-		expect(listed.body.unreachable).toEqual([]);
-		expect(listed.body.rooms.find((r: { roomId: string }) => r.roomId === 'standup')).toEqual({
+		const listed = await reader().listRooms();
+		expect(listed.unreachable).toEqual([]);
+		expect(listed.rooms.find((r) => r.roomId === 'standup')).toEqual({
 			roomId: 'standup', e2ee: false, nodes: ['this-node'],
 			participants: [{ peerId: expect.any(String), identity: 'user-42', name: 'Ada', node: 'this-node', tracks: [] }],
 		});
-		expect(await api(node, await apiToken('minter', MINTER), 'GET', '/api/v1/rooms'))
-			.toEqual({ status: 403, body: { error: { code: 'forbidden', message: 'the API key minter lacks the read scope' } } });
+		expect(await refusal(minter().listRooms())).toEqual({ status: 403, code: 'forbidden', message: 'the API key minter lacks the read scope' });
 	});
 
 	test('unknown keys, bad signatures, long-lived and expired tokens are refused; a key without the scope is forbidden', async () => {
 		const body = { identity: 'user-1', rooms: ['standup'] };
 		const invalid = { status: 401, body: { error: { code: 'unauthorized', message: 'invalid API token' } } };
 		expect(await mint(undefined, body)).toMatchObject({ status: 401 });
-		expect(await mint(await apiToken('nobody', SECRET), body)).toEqual(invalid);
-		expect(await mint(await apiToken('backend', MINTER), body)).toEqual(invalid);
+		// An unknown key and another key's secret, through the SDK: a backend's wrong setup.
+		expect(await refusal(sdk('nobody', SECRET).createToken(body))).toEqual({ status: 401, ...invalid.body.error });
+		expect(await refusal(sdk('backend', MINTER).createToken(body))).toEqual({ status: 401, ...invalid.body.error });
 		expect(await mint(await apiToken('backend', SECRET, { seconds: 3600 }), body)).toEqual(invalid);
 		expect(await mint('not.a.jwt', body)).toEqual(invalid);
 		// A participant's access token is no API token.
@@ -76,19 +89,17 @@ describe('the server API', () => {
 	});
 
 	test('bad bodies get typed errors: reserved rooms, identities, lifetimes, unknown fields', async () => {
-		const token = await apiToken('backend', SECRET);
 		for (const body of [
 			{ identity: 'u', rooms: ['call-1234'] }, { identity: 'u', rooms: ['link-abc'] }, { identity: 'u', rooms: [] },
 			{ identity: 'has space', rooms: ['a'] }, { identity: 'u', rooms: ['a'], ttlSeconds: 10 }, { identity: 'u', rooms: ['a'], ttlSeconds: 999_999 },
 			{ identity: 'u', rooms: ['a'], handle: 'ada' }, { identity: 'u', rooms: ['a'], name: 'A\u202eB' },
 		]) {
-			expect([body, await mint(token, body)]).toEqual([body, { status: 400, body: { error: { code: 'validation_failed', message: expect.any(String) } } }]);
+			expect([body, await refusal(backend().createToken(body as never))]).toEqual([body, { status: 400, code: 'validation_failed', message: expect.any(String) }]);
 		}
 	});
 
 	test('removing a participant puts it out on room.removed and keeps its older tokens out; a newer token joins; ending a room puts everyone out', async () => {
-		const backend = () => apiToken('backend', SECRET);
-		const tokenOf = async (identity: string) => (await mint(await backend(), { identity, name: identity, rooms: ['removal'] })).body.token as string;
+		const tokenOf = async (identity: string) => (await backend().createToken({ identity, name: identity, rooms: ['removal'] })).token;
 		const join = async (token: string) => {
 			const client = await SignalingClient.connect(node.url, { token });
 			clients.push(client);
@@ -99,8 +110,7 @@ describe('the server API', () => {
 		const [ann] = await join(await tokenOf('ann'));
 		expect(eveJoined).toMatchObject({ ok: true });
 
-		const removed = await api(node, await backend(), 'DELETE', '/api/v1/rooms/removal/participants/eve');
-		expect(removed.status).toBe(204);
+		await backend().removeParticipant('removal', 'eve');
 		expect(await eve.waitFor('room.removed')).toEqual({ reason: 'removed' });
 		await ann.waitFor('peer.left');
 		expect(ann.events.filter((e) => e.name === 'room.removed')).toEqual([]);
@@ -110,21 +120,21 @@ describe('the server API', () => {
 		await new Promise((resolve) => setTimeout(resolve, 1100));
 		expect((await join(await tokenOf('eve')))[1]).toMatchObject({ ok: true });
 
-		expect((await api(node, await backend(), 'DELETE', '/api/v1/rooms/removal')).status).toBe(204);
+		await backend().endRoom('removal');
 		expect(await ann.waitFor('room.removed')).toEqual({ reason: 'roomEnded' });
-		expect((await api(node, await apiToken('reader', READER), 'GET', '/api/v1/rooms')).body.rooms.find((r: { roomId: string }) => r.roomId === 'removal')?.participants ?? []).toEqual([]);
+		expect((await reader().listRooms()).rooms.find((r) => r.roomId === 'removal')?.participants ?? []).toEqual([]);
 		// Ending does not keep anyone out.
 		expect((await join(await tokenOf('ann')))[1]).toMatchObject({ ok: true });
 		// Only a key with the rooms scope, and only room ids.
-		expect((await api(node, await apiToken('reader', READER), 'DELETE', '/api/v1/rooms/removal')).status).toBe(403);
-		expect((await api(node, await backend(), 'DELETE', `/api/v1/rooms/${encodeURIComponent('bad room')}`)).status).toBe(400);
-		expect((await api(node, await backend(), 'DELETE', `/api/v1/rooms/removal/participants/${'x'.repeat(129)}`)).status).toBe(400);
+		expect(await refusal(reader().endRoom('removal'))).toMatchObject({ status: 403, code: 'forbidden' });
+		expect(await refusal(backend().endRoom('bad room'))).toMatchObject({ status: 400, code: 'validation_failed' });
+		expect(await refusal(backend().removeParticipant('removal', 'x'.repeat(129)))).toMatchObject({ status: 400, code: 'validation_failed' });
 	});
 
 	test('a node without API keys has no server API: 404', async () => {
 		const plain = await startTestNode({ media: { workers: 1 }, auth: { secret: NODE_SECRET } }, { dev: false });
 		try {
-			expect((await api(plain, await apiToken('backend', SECRET), 'POST', '/api/v1/tokens', { identity: 'u', rooms: ['a'] })).status).toBe(404);
+			expect(await refusal(sdk('backend', SECRET, plain).createToken({ identity: 'u', rooms: ['a'] }))).toMatchObject({ status: 404, code: 'not_found' });
 		} finally {
 			await plain.close();
 		}

@@ -12,30 +12,45 @@ function filesUnder(dir: string): string[] {
 	});
 }
 
+/** dependency-cruiser's verdict on `paths` under .dependency-cruiser.cjs. */
+function cruise(...paths: string[]) {
+	const bin = path.join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+	return spawnSync(process.execPath, [bin, ...paths, '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], {
+		cwd: root, encoding: 'utf8', timeout: 60_000,
+	});
+}
+
+/** What dependency-cruiser says of a file `file` holding `source`, written for the call and removed. */
+function cruiseProbe(file: string, source: string) {
+	const probe = path.join(root, file);
+	fs.writeFileSync(probe, source);
+	try {
+		return cruise(file);
+	} finally {
+		fs.rmSync(probe, { force: true });
+	}
+}
+
 describe('the structure of src/', () => {
-	test('dependency-cruiser finds no import circle, no import around an index.ts and no layer pointing up (.dependency-cruiser.cjs)', () => {
-		const bin = path.join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
-		const result = spawnSync(process.execPath, [bin, 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], {
-			cwd: root, encoding: 'utf8', timeout: 60_000,
-		});
+	test('dependency-cruiser finds no import circle, no import around an index.ts, no layer pointing up and no import between src/ and sdk/ (.dependency-cruiser.cjs)', () => {
+		const result = cruise('src', 'sdk/src');
 		expect({ status: result.status, output: `${result.stdout}${result.stderr}`.trim() }).toEqual({ status: 0, output: expect.any(String) });
 	}, 90_000);
 
 	test('the rules are live: an import from rooms/ into signaling/ is reported', () => {
 		// NOTE: a rule that matches nothing passes every tree; this feeds it one known violation.
-		const bin = path.join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
-		const probe = path.join(root, 'src', 'rooms', '__layersProbe.ts');
-		fs.writeFileSync(probe, "import type { Ack } from '../signaling/protocol';\nexport type Probe = Ack<unknown>;\n");
-		try {
-			const result = spawnSync(process.execPath, [bin, 'src/rooms/__layersProbe.ts', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], {
-				cwd: root, encoding: 'utf8', timeout: 60_000,
-			});
-			expect(result.status).not.toBe(0);
-			expect(result.stdout).toContain('domain-not-wire: src/rooms/__layersProbe.ts → src/signaling/protocol.ts');
-			expect(result.stdout).toContain('through-index: src/rooms/__layersProbe.ts → src/signaling/protocol.ts');
-		} finally {
-			fs.rmSync(probe, { force: true });
-		}
+		const result = cruiseProbe('src/rooms/__layersProbe.ts', "import type { Ack } from '../signaling/protocol';\nexport type Probe = Ack<unknown>;\n");
+		expect(result.status).not.toBe(0);
+		expect(result.stdout).toContain('domain-not-wire: src/rooms/__layersProbe.ts → src/signaling/protocol.ts');
+		expect(result.stdout).toContain('through-index: src/rooms/__layersProbe.ts → src/signaling/protocol.ts');
+	}, 90_000);
+
+	test('the rules are live: an import from sdk/ into src/, and one from src/ into sdk/, is reported', () => {
+		const fromSdk = cruiseProbe('sdk/src/__layersProbe.ts', "import type { AppError } from '../../src/errors';\nexport type Probe = AppError;\n");
+		expect(fromSdk.stdout).toContain('sdk-stands-alone: sdk/src/__layersProbe.ts → src/errors/index.ts');
+		const fromSrc = cruiseProbe('src/util/__layersProbe.ts', "import type { WebhookEvent } from '../../sdk/src';\nexport type Probe = WebhookEvent;\n");
+		expect(fromSrc.stdout).toContain('server-not-sdk: src/util/__layersProbe.ts → sdk/src/index.ts');
+		expect([fromSdk.status, fromSrc.status]).not.toContain(0);
 	}, 90_000);
 
 	test('no non-test .ts file under src/ is over 400 lines', () => {
