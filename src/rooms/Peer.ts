@@ -6,6 +6,7 @@ import { fromMediasoupError, type ms } from '../media';
 import { throttle } from '../util';
 import type { Lease } from './lease';
 import type { PeerIdentity, PeerLink, PeerNotice, PeerView } from './PeerLink';
+import { createPlainTransport, type PlainTransportOptions } from './plainTransport';
 import type { PolicyApplier, PolicyPeer } from './PolicyApplier';
 import type { RoomRouter } from './RoomRouter';
 import { Subscriptions } from './Subscriptions';
@@ -28,13 +29,7 @@ export type PeerOptions = {
 	logger: Logger;
 };
 
-export type PlainTransportOptions = {
-	direction: TransportDirection;
-	/** The generator's SRTP key: what it encrypts with (send) or expects (recv). */
-	srtpParameters: ms.SrtpParameters;
-	/** Where a receive transport sends; a send transport learns it (comedia). */
-	remote?: { ip: string; port: number };
-};
+export type { PlainTransportOptions };
 
 export type ProduceOptions = { transportId: string; kind: ms.MediaKind; rtpParameters: ms.RtpParameters; source: Source; paused?: boolean };
 
@@ -202,27 +197,9 @@ export class Peer implements PeerView, PolicyPeer {
 		return transport;
 	}
 
-	/**
-	 * A PlainTransport with SRTP (AEAD_AES_256_GCM) for a load generator. A send
-	 * transport learns the generator's address from its first packet (comedia);
-	 * a receive transport sends to `remote`.
-	 */
+	/** A PlainTransport with SRTP for a load generator (plainTransport.ts). */
 	async createPlainTransport(router: RoomRouter, options: PlainTransportOptions): Promise<ms.PlainTransport<TransportAppData>> {
-		const { direction, srtpParameters, remote } = options;
-		const transport = await router.router.createPlainTransport<TransportAppData>({
-			listenIp: { ip: this.#config.media.listenIp, announcedIp: this.#config.media.announcedAddress ?? undefined },
-			rtcpMux: true,
-			comedia: direction === 'send',
-			enableSrtp: true,
-			srtpCryptoSuite: 'AEAD_AES_256_GCM',
-			appData: { peerId: this.id, direction, plain: true },
-		});
-		try {
-			await transport.connect({ ...remote, srtpParameters });
-		} catch (error) {
-			transport.close();
-			throw fromMediasoupError(error, 'srtpParameters');
-		}
+		const transport = await createPlainTransport(router.router, this.#config.media, this.id, options);
 		await this.#adopt(transport);
 		return transport;
 	}
