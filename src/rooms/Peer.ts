@@ -5,6 +5,7 @@ import type { Logger } from '../logging';
 import { fromMediasoupError, type ms } from '../media';
 import { throttle } from '../util';
 import type { Lease } from './lease';
+import { PeerControls } from './PeerControls';
 import type { PeerIdentity, PeerLink, PeerNotice, PeerView } from './PeerLink';
 import { createPlainTransport, type PlainTransportOptions } from './plainTransport';
 import type { PolicyApplier, PolicyPeer } from './PolicyApplier';
@@ -60,6 +61,8 @@ export class Peer implements PeerView, PolicyPeer {
 	readonly joinStartedAt: number;
 	/** Its consumers of the others' producers. */
 	readonly subscriptions: Subscriptions;
+	/** What the server API muted, permits and set as metadata. */
+	readonly controls = new PeerControls();
 
 	readonly #config: RoomConfig;
 	readonly #policy: PolicyApplier;
@@ -97,6 +100,10 @@ export class Peer implements PeerView, PolicyPeer {
 
 	get handle(): string | undefined {
 		return this.claims.handle;
+	}
+
+	get metadata(): string | undefined {
+		return this.controls.metadata;
 	}
 
 	/** The account is verified (its token says so): the others see the mark. */
@@ -250,13 +257,14 @@ export class Peer implements PeerView, PolicyPeer {
 		this.#policy.setDownlinkCap(this.id, bps);
 	}
 
-	/** A producer on one of the peer's send transports. @throws invalid_state, limit_exceeded, validation_failed */
+	/** A producer on one of the peer's send transports. @throws invalid_state, limit_exceeded, validation_failed, not_permitted, muted_by_service */
 	async produce(options: ProduceOptions): Promise<ms.Producer<ProducerAppData>> {
 		const transport = this.transportOf(options.transportId);
 		const router = this.router;
 		if (transport.appData.direction !== 'send' || !router) {
 			throw new InvalidStateError('not a send transport');
 		}
+		this.controls.assertMayProduce(options.source, options.paused ?? false);
 		if (this.#producers.size >= this.#config.rooms.maxProducersPerPeer) {
 			throw new AppError('limit_exceeded', `at most ${this.#config.rooms.maxProducersPerPeer} producers per peer`);
 		}
