@@ -7,7 +7,7 @@ import { ApiKeys, type TokenService } from './auth';
 import type { CallService, Presence } from './calls';
 import { memoryLimiters, type LimiterFactory, type NodeRegistry } from './cluster';
 import { proxyHops, type Config } from './config';
-import { accountRoutes, apiRoutes, clusterRoutes, linkRoutes, lobbyRoutes, reportRoutes, crossOrigin, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
+import { accountRoutes, apiDataBody, apiRoutes, clusterRoutes, linkRoutes, lobbyRoutes, reportRoutes, crossOrigin, devRoutes, errorHandler, healthRoutes, notFoundHandler, originCheck } from './http';
 import type { CallLinks, LinkLobby } from './links';
 import type { Logger } from './logging';
 import type { WorkerPool } from './media';
@@ -80,6 +80,8 @@ export function buildApp(deps: AppDeps): App {
 		logger.warn('dev mode is on', { detail: 'POST /api/dev/token hands out tokens to anyone on this host; set auth.dev to false in production' });
 		app.use(devRoutes({ tokens: deps.tokens, perMinute: deps.config.auth.devTokensPerMinute }));
 	}
+	// NOTE: before accountRoutes, whose body parser takes every /api route and stops at 16 KiB.
+	app.use(apiDataBody());
 	app.use(accountRoutes({ accounts: deps.accounts, config: deps.config.accounts, limiters: deps.limiters ?? memoryLimiters }));
 	app.use(reportRoutes({ accounts: deps.accounts, calls: deps.calls, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));
 	app.use(linkRoutes({ accounts: deps.accounts, links: deps.links, config: deps.config, limiters: deps.limiters ?? memoryLimiters }));

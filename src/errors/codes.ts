@@ -15,6 +15,8 @@ export const ERROR_CODES = {
 	e2ee_unavailable: { status: 409, message: 'this device has no end-to-end encryption key for the call' },
 	room_elsewhere: { status: 307, message: 'the room is on another node' },
 	limit_exceeded: { status: 403, message: 'a limit was reached' },
+	muted_by_service: { status: 403, message: 'the service muted this track' },
+	not_permitted: { status: 403, message: 'the service does not permit this' },
 	unsupported_protocol: { status: 400, message: 'unsupported protocol version' },
 	payload_too_large: { status: 413, message: 'the request is too large' },
 	unavailable: { status: 404, message: 'unavailable' },

@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { json, Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { ApiCaller, ApiKeys, TokenService } from '../auth';
 import { isCallRoom } from '../calls';
@@ -6,8 +6,8 @@ import type { LimiterFactory } from '../cluster';
 import type { ApiScope, AuthConfig } from '../config';
 import { AppError } from '../errors';
 import { isLinkRoom } from '../links';
-import type { RoomService } from '../rooms';
-import { roomId } from '../signaling';
+import { DATA_MAX, METADATA_MAX, type RoomService } from '../rooms';
+import { id, roomId } from '../signaling';
 import { displayText } from '../util';
 import { bearerToken } from './auth';
 import { rateLimitPerApiKey } from './rateLimit';
@@ -19,6 +19,26 @@ const CALLS_PER_MINUTE = 6000;
 
 /** A participant's stable id in the platform's product: the token's `sub`. */
 const identitySchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, { error: 'expected 1-128 letters, digits, _ . : @ or -' });
+
+/** At most `max` bytes of UTF-8. */
+const bytes = (max: number) => z.string().refine((text) => Buffer.byteLength(text) <= max, { error: `expected at most ${max} bytes` });
+
+const muteBody = z.strictObject({
+	producerId: id.optional(),
+	kind: z.enum(['audio', 'video']).optional(),
+	muted: z.boolean(),
+}).refine((body) => (body.producerId === undefined) !== (body.kind === undefined), { error: 'expected producerId or kind, not both' });
+
+const updateBody = z.strictObject({
+	metadata: bytes(METADATA_MAX).optional(),
+	permissions: z.strictObject({ canPublish: z.boolean().optional(), canSubscribe: z.boolean().optional() }).optional(),
+}).refine((body) => body.metadata !== undefined || body.permissions !== undefined, { error: 'expected metadata or permissions' });
+
+const dataBody = z.strictObject({
+	data: bytes(DATA_MAX),
+	identities: z.array(z.string().min(1).max(128)).min(1).max(100).optional(),
+	topic: z.string().min(1).max(128).optional(),
+});
 
 const mintBody = (maxTtl: number) => z.strictObject({
 	identity: identitySchema,
@@ -34,7 +54,9 @@ const mintBody = (maxTtl: number) => z.strictObject({
  * backend, with a short-lived JWT of one of `auth.apiKeys` (auth/ApiKeys.ts)
  * whose scopes allow the route. `POST /api/v1/tokens` mints access tokens for
  * the platform's users; `GET /api/v1/rooms` lists the rooms of every node;
- * `DELETE` ends a room or removes a participant, on every node. Without any key configured every route answers 404.
+ * `DELETE` ends a room or removes a participant, on every node; `POST .../mute`, `PATCH` a participant
+ * and `POST .../data` control participants, on every node (rooms/RoomControls.ts). Without any key
+ * configured every route answers 404.
  */
 export function apiRoutes({ keys, tokens, rooms, config, limiters }: {
 	keys: ApiKeys; tokens: TokenService; rooms: RoomService; config: { auth: AuthConfig }; limiters: LimiterFactory;
@@ -60,12 +82,39 @@ export function apiRoutes({ keys, tokens, rooms, config, limiters }: {
 	});
 
 	router.delete('/api/v1/rooms/:roomId/participants/:identity', apiAuth(keys, 'rooms'), limit, async (req, res) => {
-		// NOTE: any sub a token may carry, not only the API's own identities: an account's or a guest's too.
-		const who = validate(z.string().min(1).max(128), req.params.identity, 'identity');
-		await rooms.remove(validate(roomId, req.params.roomId, 'roomId'), who);
+		const { room, identity } = participantOf(req.params);
+		await rooms.remove(room, identity);
 		res.status(204).end();
 	});
+
+	router.post('/api/v1/rooms/:roomId/participants/:identity/mute', apiAuth(keys, 'rooms'), limit, async (req, res) => {
+		const { room, identity } = participantOf(req.params);
+		res.json(await rooms.controls.mute(room, identity, validate(muteBody, req.body)));
+	});
+
+	router.patch('/api/v1/rooms/:roomId/participants/:identity', apiAuth(keys, 'rooms'), limit, async (req, res) => {
+		const { room, identity } = participantOf(req.params);
+		res.json(await rooms.controls.update(room, identity, validate(updateBody, req.body)));
+	});
+
+	router.post('/api/v1/rooms/:roomId/data', apiAuth(keys, 'rooms'), limit, async (req, res) => {
+		res.json(await rooms.controls.send(validate(roomId, req.params.roomId, 'roomId'), validate(dataBody, req.body)));
+	});
 	return router;
+}
+
+/**
+ * The body parser of the data route, mounted before the one of every /api route (16 KiB, too small
+ * for a data message of 16 KiB in JSON). NOTE: a body already read is not read again.
+ */
+export function apiDataBody(): Router {
+	return Router().use('/api/v1/rooms/:roomId/data', json({ limit: '100kb' }));
+}
+
+/** A participant route's room and identity. */
+function participantOf(params: { roomId?: unknown; identity?: unknown }): { room: string; identity: string } {
+	// NOTE: any sub a token may carry, not only the API's own identities: an account's or a guest's too.
+	return { room: validate(roomId, params.roomId, 'roomId'), identity: validate(z.string().min(1).max(128), params.identity, 'identity') };
 }
 
 /** The caller of an API route: a valid API token whose key has `scope`; its caller goes to `res.locals.api`. */

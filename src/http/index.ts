@@ -1,5 +1,5 @@
 export { accountRoutes } from './accountRoutes';
-export { apiRoutes } from './apiRoutes';
+export { apiDataBody, apiRoutes } from './apiRoutes';
 export { clusterRoutes } from './clusterRoutes';
 export { linkRoutes } from './linkRoutes';
 export { lobbyRoutes } from './lobbyRoutes';

@@ -5,7 +5,9 @@ import type { Logger } from '../logging';
 import { fromMediasoupError, type ms } from '../media';
 import { throttle } from '../util';
 import type { Lease } from './lease';
+import { PeerControls } from './PeerControls';
 import type { PeerIdentity, PeerLink, PeerNotice, PeerView } from './PeerLink';
+import { createPlainTransport, type PlainTransportOptions } from './plainTransport';
 import type { PolicyApplier, PolicyPeer } from './PolicyApplier';
 import type { RoomRouter } from './RoomRouter';
 import { Subscriptions } from './Subscriptions';
@@ -28,13 +30,7 @@ export type PeerOptions = {
 	logger: Logger;
 };
 
-export type PlainTransportOptions = {
-	direction: TransportDirection;
-	/** The generator's SRTP key: what it encrypts with (send) or expects (recv). */
-	srtpParameters: ms.SrtpParameters;
-	/** Where a receive transport sends; a send transport learns it (comedia). */
-	remote?: { ip: string; port: number };
-};
+export type { PlainTransportOptions };
 
 export type ProduceOptions = { transportId: string; kind: ms.MediaKind; rtpParameters: ms.RtpParameters; source: Source; paused?: boolean };
 
@@ -65,6 +61,8 @@ export class Peer implements PeerView, PolicyPeer {
 	readonly joinStartedAt: number;
 	/** Its consumers of the others' producers. */
 	readonly subscriptions: Subscriptions;
+	/** What the server API muted, permits and set as metadata. */
+	readonly controls = new PeerControls();
 
 	readonly #config: RoomConfig;
 	readonly #policy: PolicyApplier;
@@ -102,6 +100,10 @@ export class Peer implements PeerView, PolicyPeer {
 
 	get handle(): string | undefined {
 		return this.claims.handle;
+	}
+
+	get metadata(): string | undefined {
+		return this.controls.metadata;
 	}
 
 	/** The account is verified (its token says so): the others see the mark. */
@@ -202,27 +204,9 @@ export class Peer implements PeerView, PolicyPeer {
 		return transport;
 	}
 
-	/**
-	 * A PlainTransport with SRTP (AEAD_AES_256_GCM) for a load generator. A send
-	 * transport learns the generator's address from its first packet (comedia);
-	 * a receive transport sends to `remote`.
-	 */
+	/** A PlainTransport with SRTP for a load generator (plainTransport.ts). */
 	async createPlainTransport(router: RoomRouter, options: PlainTransportOptions): Promise<ms.PlainTransport<TransportAppData>> {
-		const { direction, srtpParameters, remote } = options;
-		const transport = await router.router.createPlainTransport<TransportAppData>({
-			listenIp: { ip: this.#config.media.listenIp, announcedIp: this.#config.media.announcedAddress ?? undefined },
-			rtcpMux: true,
-			comedia: direction === 'send',
-			enableSrtp: true,
-			srtpCryptoSuite: 'AEAD_AES_256_GCM',
-			appData: { peerId: this.id, direction, plain: true },
-		});
-		try {
-			await transport.connect({ ...remote, srtpParameters });
-		} catch (error) {
-			transport.close();
-			throw fromMediasoupError(error, 'srtpParameters');
-		}
+		const transport = await createPlainTransport(router.router, this.#config.media, this.id, options);
 		await this.#adopt(transport);
 		return transport;
 	}
@@ -273,13 +257,14 @@ export class Peer implements PeerView, PolicyPeer {
 		this.#policy.setDownlinkCap(this.id, bps);
 	}
 
-	/** A producer on one of the peer's send transports. @throws invalid_state, limit_exceeded, validation_failed */
+	/** A producer on one of the peer's send transports. @throws invalid_state, limit_exceeded, validation_failed, not_permitted, muted_by_service */
 	async produce(options: ProduceOptions): Promise<ms.Producer<ProducerAppData>> {
 		const transport = this.transportOf(options.transportId);
 		const router = this.router;
 		if (transport.appData.direction !== 'send' || !router) {
 			throw new InvalidStateError('not a send transport');
 		}
+		this.controls.assertMayProduce(options.source, options.paused ?? false);
 		if (this.#producers.size >= this.#config.rooms.maxProducersPerPeer) {
 			throw new AppError('limit_exceeded', `at most ${this.#config.rooms.maxProducersPerPeer} producers per peer`);
 		}

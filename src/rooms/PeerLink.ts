@@ -1,6 +1,6 @@
 import type { ms } from '../media';
 import type { ProducerView } from './RoomProducer';
-import type { ConsumerAppData, PeerLimit } from './types';
+import type { ConsumerAppData, PeerLimit, Source } from './types';
 
 /**
  * A call party's device (docs/e2ee.md): the device id and ECDH P-256 public
@@ -21,6 +21,8 @@ export type PeerView = {
 	readonly e2ee: boolean;
 	/** The device of a call party (call rooms only). */
 	readonly identity: PeerIdentity | undefined;
+	/** What the server API set for it (peer.updated); undefined for none, and for a peer on another node. */
+	readonly metadata?: string | undefined;
 	readonly producers: ReadonlyMap<string, ProducerView>;
 };
 
@@ -51,7 +53,17 @@ export type PeerNotice =
 	/** The peer's router was lost with its worker: the client should rebuild its transports. */
 	| { type: 'reconnect'; reason: 'workerDied' | 'roomMoved' }
 	/** The peer was put out of a call's room (it hung up, or the call ended); it leaves right after. */
-	| { type: 'removed'; reason: 'hangup' | 'callEnded' | 'removed' | 'roomEnded' };
+	| { type: 'removed'; reason: 'hangup' | 'callEnded' | 'removed' | 'roomEnded' }
+	/** The server API muted one of the peer's producers (paused it), or allowed the peer to unmute it again. */
+	| { type: 'producerMuted'; producerId: string; source: Source; muted: boolean }
+	/** The server closed one of the peer's producers: the server API took away its permission to publish. */
+	| { type: 'producerClosed'; producerId: string; reason: 'notPermitted' }
+	/** The server API changed a peer's metadata (to every peer of the room, that peer too). */
+	| { type: 'peerUpdated'; peerId: string; metadata: string }
+	/** The server API changed what the peer may do. */
+	| { type: 'permissions'; canPublish: boolean; canSubscribe: boolean }
+	/** A data message of the server API, to the room or to some of its participants. */
+	| { type: 'data'; data: string; topic?: string };
 
 /**
  * How a room reaches a peer's client. The signaling layer implements it over

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { Bus, NodeRegistry } from '../cluster';
 import type { Logger } from '../logging';
+import { askEveryNode, type Fleet } from './everyNode';
 import type { Removals } from './Removals';
+import { RoomControls } from './RoomControls';
 import type { RoomRegistry } from './RoomRegistry';
 
 const track = z.object({ id: z.string().max(64), kind: z.enum(['audio', 'video']), source: z.string().max(16), paused: z.boolean() });
@@ -30,22 +31,26 @@ export type RoomSummary = z.infer<typeof roomSummary> & { nodes: string[] };
  * participants of each part; a node that does not answer is named in
  * `unreachable`, not guessed at. `remove` puts a participant out of a room
  * on every node (`rooms.putOut` cast) and keeps its older tokens out
- * (Removals); `end` puts everyone out.
+ * (Removals); `end` puts everyone out. `controls` mutes and updates
+ * participants and sends them data messages (RoomControls).
  */
 export class RoomService {
+	/** Mute, metadata, permissions and data messages of participants (RoomControls). */
+	readonly controls: RoomControls;
 	readonly #registry: RoomRegistry;
-	readonly #fleet: { bus: Bus; cluster: NodeRegistry } | undefined;
+	readonly #fleet: Fleet | undefined;
 	readonly #nodeId: string;
 	readonly #logger: Logger;
 
 	readonly #removals: Removals;
 
-	constructor(deps: { registry: RoomRegistry; removals: Removals; nodeId: string; fleet?: { bus: Bus; cluster: NodeRegistry }; logger: Logger }) {
+	constructor(deps: { registry: RoomRegistry; removals: Removals; nodeId: string; fleet?: Fleet; logger: Logger }) {
 		this.#registry = deps.registry;
 		this.#removals = deps.removals;
 		this.#fleet = deps.fleet;
 		this.#nodeId = deps.nodeId;
 		this.#logger = deps.logger;
+		this.controls = new RoomControls(deps);
 		this.#fleet?.bus.handle('rooms.list', z.object({}), async () => ({ rooms: this.#local() }));
 		this.#fleet?.bus.listen('rooms.putOut', putOut, (order) => this.#putOut(order));
 	}
@@ -90,13 +95,11 @@ export class RoomService {
 		if (!fleet) {
 			return { rooms: merge([[this.#nodeId, this.#local()]]), unreachable: [] };
 		}
-		const nodes = fleet.cluster.nodes.map((node) => node.id);
-		const answers = await Promise.allSettled(nodes.map((id) => fleet.bus.request(id, 'rooms.list', {}, roomsList)));
-		const unreachable = nodes.filter((_id, i) => answers[i]!.status === 'rejected');
+		const { answers, unreachable } = await askEveryNode(fleet, 'rooms.list', {}, roomsList);
 		if (unreachable.length > 0) {
 			this.#logger.warn('rooms not listed: nodes did not answer', { unreachable });
 		}
-		return { rooms: merge(answers.flatMap((answer, i) => (answer.status === 'fulfilled' ? [[nodes[i]!, answer.value.rooms] as const] : []))), unreachable };
+		return { rooms: merge(answers.map(([node, answer]) => [node, answer.rooms] as const)), unreachable };
 	}
 
 	/** This node's rooms, with the participants connected here. */

@@ -2,6 +2,7 @@ import { NotFoundError } from '../errors';
 import type { Logger } from '../logging';
 import type { ms } from '../media';
 import { TypedEmitter } from '../util';
+import type { PeerControls } from './PeerControls';
 import type { PeerLink, PeerNotice } from './PeerLink';
 import type { PolicyApplier } from './PolicyApplier';
 import type { RoomProducer } from './RoomProducer';
@@ -32,6 +33,7 @@ export type Subscriber = {
 	readonly link: PeerLink | undefined;
 	readonly recvTransport: PeerTransport | undefined;
 	readonly router: RoomRouter | undefined;
+	readonly controls: Pick<PeerControls, 'permissions'>;
 	notify(notice: PeerNotice): void;
 };
 
@@ -159,6 +161,13 @@ export class Subscriptions {
 		}
 	}
 
+	/** Closes every subscription (the client is told of each): the peer may not subscribe any more. */
+	closeAll(): void {
+		for (const subscription of [...this.#byId.values()]) {
+			subscription.close();
+		}
+	}
+
 	/** Forgets every subscription (their transports closed them). */
 	clear(): void {
 		this.#byId.clear();
@@ -168,7 +177,8 @@ export class Subscriptions {
 		const peer = this.#peer;
 		const transport = peer.recvTransport;
 		const target = peer.router;
-		if (!transport || !target || !peer.link || producer.closed) {
+		// NOTE: a peer the server API does not permit to subscribe gets no consumer (Subscriber.controls).
+		if (!transport || !target || !peer.link || producer.closed || !peer.controls.permissions.canSubscribe) {
 			return;
 		}
 		const max = this.#config.rooms.maxConsumersPerPeer;
@@ -197,7 +207,7 @@ export class Subscriptions {
 		this.#byId.set(subscription.id, subscription);
 		// From here on the subscription itself keeps a second pass from making another.
 		this.#making.delete(producer.id);
-		if (peer.closed || producer.closed) {
+		if (peer.closed || producer.closed || !peer.controls.permissions.canSubscribe) {
 			subscription.close();
 			return;
 		}

@@ -10,3 +10,5 @@ export { FleetSpans } from './FleetSpans';
 export { NodePipes } from './NodePipes';
 export { RoomService, type ParticipantSummary, type RoomSummary } from './RoomService';
 export { Removals } from './Removals';
+export { DATA_MAX, METADATA_MAX, type DataMessage, type MuteOrder, type ParticipantUpdate } from './RoomControls';
+export type { Permissions } from './PeerControls';

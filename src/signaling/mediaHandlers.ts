@@ -74,7 +74,9 @@ export function mediaHandlers(claims: Claims, joined: () => { room: Room; peer: 
 
 		'producer.resume': async ({ producerId }) => {
 			const { peer } = joined();
-			await mediasoupCall('producer', () => peer.producerOf(producerId).resume());
+			const producer = peer.producerOf(producerId);
+			peer.controls.assertMayResume(producer.appData.source);
+			await mediasoupCall('producer', () => producer.resume());
 			return {};
 		},
 

@@ -207,6 +207,25 @@ export const serverEvents = {
 	 */
 	'room.removed': z.object({ reason: z.enum(['hangup', 'callEnded', 'removed', 'roomEnded']) }),
 	/**
+	 * The server API muted one of your producers (`muted: true`): the server
+	 * paused it, and your `producer.resume` of its source is refused
+	 * (`muted_by_service`) until this comes again with `muted: false`, which
+	 * only allows you to unmute: the server never resumes it for you.
+	 */
+	'producer.muted': z.object({ producerId: id, source, muted: z.boolean(), by: z.literal('service') }),
+	/**
+	 * What the server API permits you now. Without `canPublish` your producers
+	 * are closed (`producer.closed` `notPermitted`) and `producer.create` is
+	 * refused (`not_permitted`); without `canSubscribe` your consumers are
+	 * closed and none is offered. Once permitted again, publish again yourself;
+	 * consumers are offered again.
+	 */
+	'room.permissions': z.object({ canPublish: z.boolean(), canSubscribe: z.boolean() }),
+	/** The server API set a peer's metadata (yours too): its `metadata` in peer infos from now on. */
+	'peer.updated': z.object({ peerId: id, metadata: z.string() }),
+	/** A data message from the service (the server API), not from a participant. */
+	'room.data': z.object({ from: z.literal('service'), topic: z.string().optional(), data: z.string() }),
+	/**
 	 * Dynacast: which simulcast encodings of your producer anybody receives.
 	 * Set encodings[i].active to match; an inactive one costs nothing to send.
 	 */

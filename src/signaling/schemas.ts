@@ -60,6 +60,8 @@ export const peerInfo = z.object({
 	e2ee: z.boolean(),
 	/** In a call's room: the peer's device, for its sender keys (docs/e2ee.md). */
 	identity: peerIdentity.optional(),
+	/** What the server API set for the peer (peer.updated); absent when none, or not known on this node. */
+	metadata: z.string().optional(),
 	producers: z.array(producerInfo),
 });
 export type PeerInfo = z.infer<typeof peerInfo>;

@@ -25,6 +25,7 @@ export function peerInfo(peer: PeerView): PeerInfo {
 		...(peer.verified ? { verified: true } : {}),
 		e2ee: peer.e2ee,
 		...(peer.identity ? { identity: { deviceId: peer.identity.deviceId, key: peer.identity.key } } : {}),
+		...(peer.metadata === undefined ? {} : { metadata: peer.metadata }),
 		producers: [...peer.producers.values()].map(producerInfo),
 	};
 }
@@ -99,6 +100,16 @@ export function serverEvent(notice: PeerNotice): ServerEvent {
 			return ['session.reconnect', { reason: notice.reason }];
 		case 'removed':
 			return ['room.removed', { reason: notice.reason }];
+		case 'producerMuted':
+			return ['producer.muted', { producerId: notice.producerId, source: notice.source, muted: notice.muted, by: 'service' }];
+		case 'producerClosed':
+			return ['producer.closed', { producerId: notice.producerId, reason: notice.reason }];
+		case 'permissions':
+			return ['room.permissions', { canPublish: notice.canPublish, canSubscribe: notice.canSubscribe }];
+		case 'peerUpdated':
+			return ['peer.updated', { peerId: notice.peerId, metadata: notice.metadata }];
+		case 'data':
+			return ['room.data', { from: 'service', ...(notice.topic === undefined ? {} : { topic: notice.topic }), data: notice.data }];
 	}
 }
 

@@ -1,6 +1,7 @@
-import { SignJWT } from 'jose';
+import { apiToken as backendToken } from '../helpers/apiToken';
 import { metricValue } from '../helpers/metrics';
 import { pollUntil } from '../helpers/poll';
+import { opusParameters } from '../helpers/rtp';
 import { SignalingClient, SignalingRequestError } from '../helpers/signalingClient';
 import { showingOutput, startFleet, type Fleet, type FleetNode } from './fleet';
 
@@ -62,14 +63,10 @@ async function join(entry: FleetNode, room: string, name: string): Promise<Joine
 }
 
 /** A fresh server API token of the fleet's key. */
-function apiToken(): Promise<string> {
-	const iat = Math.floor(Date.now() / 1000);
-	return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('backend').setIssuedAt(iat).setExpirationTime(iat + 60)
-		.sign(new TextEncoder().encode(API_SECRET));
-}
+const apiToken = () => backendToken('backend', API_SECRET, { seconds: 60 });
 
 /** The server API's room list, asked of `node`. */
-async function apiRooms(node: FleetNode): Promise<{ rooms: { roomId: string; nodes: string[]; participants: { name: string; node: string }[] }[]; unreachable: string[] }> {
+async function apiRooms(node: FleetNode): Promise<{ rooms: { roomId: string; nodes: string[]; participants: { name: string; node: string; identity: string }[] }[]; unreachable: string[] }> {
 	const res = await node.api('GET', '/api/v1/rooms', { token: await apiToken() });
 	expect(res.status).toBe(200);
 	return res.body;
@@ -207,4 +204,37 @@ test('issue 27: a participant removed through one node is put out on the node of
 		expect(await again.requestRaw('room.join', { roomId: 'removal-fleet', rtpCapabilities: routerRtpCapabilities as never }))
 			.toEqual({ ok: false, error: { code: 'forbidden', message: 'the token does not grant this room' } });
 	}
+}));
+
+test('issue 27: a participant muted, updated and messaged through another node hears it on the node of its room; a node without it finds nothing', showingOutput(() => fleet, async () => {
+	const [one, two, three] = nodes();
+	const eve = await join(one, 'controls-fleet', 'Eve');
+	const ann = await join(one, 'controls-fleet', 'Ann');
+	ann.client.onConsumerNew(() => undefined);
+	await ann.client.request('transport.create', { direction: 'recv' });
+	const send = await eve.client.request('transport.create', { direction: 'send' });
+	const mic = await eve.client.request('producer.create', { transportId: send.id, kind: 'audio', rtpParameters: opusParameters(4242) as never, source: 'mic' });
+	const { consumerId } = await ann.client.waitFor('consumer.new', (data) => data.producerId === mic.id);
+	const identity = (await apiRooms(one)).rooms.find((r) => r.roomId === 'controls-fleet')!.participants.find((p) => p.name === 'Eve')!.identity;
+	const asker = [one, two, three].find((n) => n.id !== eve.node)!;
+	const call = async (method: string, path: string, body: unknown) =>
+		asker.api(method, `/api/v1/rooms/controls-fleet${path}`, { token: await apiToken(), body });
+
+	expect(await call('POST', `/participants/${encodeURIComponent(identity)}/mute`, { kind: 'audio', muted: true })).toMatchObject({ status: 200, body: { participants: 1, tracks: 1 } });
+	expect(await eve.client.waitFor('producer.muted')).toEqual({ producerId: mic.id, source: 'mic', muted: true, by: 'service' });
+	await ann.client.waitFor('consumer.paused', (data) => data.consumerId === consumerId);
+	await expect(eve.client.request('producer.resume', { producerId: mic.id })).rejects.toMatchObject({ code: 'muted_by_service' });
+	expect(await call('POST', `/participants/${encodeURIComponent(identity)}/mute`, { kind: 'audio', muted: false })).toMatchObject({ status: 200 });
+	await eve.client.waitFor('producer.muted', (data) => !data.muted);
+	await eve.client.request('producer.resume', { producerId: mic.id });
+	await ann.client.waitFor('consumer.resumed', (data) => data.consumerId === consumerId);
+
+	expect(await call('PATCH', `/participants/${encodeURIComponent(identity)}`, { metadata: 'host' })).toMatchObject({ status: 200, body: { participants: 1 } });
+	for (const client of [eve.client, ann.client]) {
+		expect(await client.waitFor('peer.updated')).toEqual({ peerId: eve.peerId, metadata: 'host' });
+	}
+	expect(await call('POST', '/data', { data: 'hello', identities: [identity] })).toMatchObject({ status: 200, body: { delivered: 1 } });
+	expect(await eve.client.waitFor('room.data')).toEqual({ from: 'service', data: 'hello' });
+	expect(ann.client.events.filter((e) => e.name === 'room.data')).toEqual([]);
+	expect(await call('POST', '/participants/nobody/mute', { kind: 'audio', muted: true })).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
 }));

@@ -1,10 +1,13 @@
 import { SwitchyardServer } from '../../sdk/src';
+import { apiToken as backendToken } from '../helpers/apiToken';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
-import { hook, newParticipant, receivesFrom, type Participant } from './browser';
+import { hook, newParticipant, receivesFrom, stats, type Participant } from './browser';
 import { browserSuite } from './suite';
 
 const SECRET = 'the-browser-suite-api-secret-0123456789';
+
+const apiToken = () => backendToken('backend', SECRET, { seconds: 60 });
 
 // The server API against real browsers (docs/server-api.md): a backend removes a participant; that
 // browser is put out and says so, the others see it leave, and its token opens the room no more. The
@@ -52,4 +55,50 @@ describe('the server API with real browsers', () => {
 			again.disconnect();
 		}
 	}), 60_000);
+
+	test('muting a track stops its media at the others and the muted browser shows it; allowed, the user unmutes; data messages show as the service\'s', reported(async () => {
+		const ada = await join('api-mute', 'Ada');
+		const eve = await join('api-mute', 'Eve');
+		const eveId = (await hook(eve)).peerId;
+		await receivesFrom(ada, [eveId]);
+		const identity = suite.node.registry.get('api-mute')!.peers.get(eveId)!.claims.sub;
+		const call = async (path: string, body: unknown) => fetch(`${suite.node.url}/api/v1/rooms/api-mute${path}`, {
+			method: 'POST', headers: { Authorization: `Bearer ${await apiToken()}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+		});
+		const mute = (muted: boolean) => call(`/participants/${encodeURIComponent(identity)}/mute`, { kind: 'audio', muted });
+		const audioFromEve = async () => (await stats(ada)).find((s) => s.peerId === eveId && s.kind === 'audio')!.bytesReceived;
+		const notice = async (p: Participant) => ({ text: await p.page.textContent('#notice'), from: await p.page.getAttribute('#notice', 'data-from') });
+		const micButton = (p: Participant) => p.page.getAttribute('#mute', 'aria-pressed');
+
+		expect((await mute(true)).status).toBe(200);
+		await pollUntil('Eve\'s page says the service muted her', async () => (await notice(eve)).text === 'The service muted your microphone.', { timeoutMs: 10_000 });
+		expect((await notice(eve)).from).toBe('service');
+		expect(await micButton(eve)).toBe('true');
+		// Her audio stops at Ada: no byte comes any more.
+		const adaPeer = [...suite.node.registry.get('api-mute')!.peers.values()].find((p) => p.id !== eveId)!;
+		await pollUntil('Ada\'s consumer of Eve\'s mic paused', () => [...adaPeer.consumers.values()].some((c) => c.kind === 'audio' && c.producerPaused), { timeoutMs: 5000 });
+		await new Promise((resolve) => setTimeout(resolve, 500));
+		const stopped = await audioFromEve();
+		await new Promise((resolve) => setTimeout(resolve, 2000));
+		expect(await audioFromEve()).toBe(stopped);
+		// Unmuting is refused, and the page says why.
+		await eve.page.click('#mute');
+		await pollUntil('Eve\'s page says she may not unmute yet', async () => (await notice(eve)).text?.includes('once the service allows it'), { timeoutMs: 5000 });
+		expect(await micButton(eve)).toBe('true');
+
+		expect((await mute(false)).status).toBe(200);
+		await pollUntil('Eve\'s page says she may unmute', async () => (await notice(eve)).text === 'The service allows you to unmute your microphone.', { timeoutMs: 10_000 });
+		// The server turns nothing on: she does.
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+		expect(await audioFromEve()).toBe(stopped);
+		await eve.page.click('#mute');
+		expect(await micButton(eve)).toBe('false');
+		await pollUntil('Eve\'s audio reaches Ada again', async () => (await audioFromEve()) > stopped, { timeoutMs: 10_000, intervalMs: 250 });
+
+		expect((await call('/data', { data: 'The meeting ends in 5 minutes', topic: 'schedule' })).status).toBe(200);
+		for (const p of [ada, eve]) {
+			await pollUntil(`${p.name}'s page shows the service's message`, async () => (await notice(p)).text === 'Message from the service (schedule): The meeting ends in 5 minutes', { timeoutMs: 5000 });
+			expect((await notice(p)).from).toBe('service');
+		}
+	}), 90_000);
 });

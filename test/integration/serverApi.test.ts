@@ -1,6 +1,6 @@
-import { SignJWT } from 'jose';
 import { SwitchyardApiError, SwitchyardServer } from '../../sdk/src';
 import { api } from '../helpers/accounts';
+import { apiToken } from '../helpers/apiToken';
 import { startTestNode, type TestNode } from '../helpers/node';
 import { SignalingClient } from '../helpers/signalingClient';
 
@@ -8,13 +8,6 @@ const SECRET = 'backend-secret-of-the-server-api-0123456789';
 const MINTER = 'minter-secret-of-the-server-api-0123456789';
 const READER = 'reader-secret-of-the-server-api-0123456789';
 const NODE_SECRET = 'the-node-own-auth-secret-0123456789abcdef';
-
-/** A server API token of `key` signed by hand (the SDK signs only good ones): `secret`, living `seconds` from `iat` (now, or `iatOffset` s away). */
-function apiToken(key: string, secret: string, { seconds = 300, iatOffset = 0 } = {}): Promise<string> {
-	const iat = Math.floor(Date.now() / 1000) + iatOffset;
-	return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(key).setIssuedAt(iat).setExpirationTime(iat + seconds)
-		.sign(new TextEncoder().encode(secret));
-}
 
 // The server API (docs/server-api.md): a backend mints its users' access tokens with a short-lived JWT
 // of one of auth.apiKeys, within that key's scopes. The calls go through the Node SDK (sdk/), but for the

@@ -182,6 +182,9 @@ export class CallSession {
 		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
 		signaling.on('session.reconnect', ({ reason }) => this.#mender.mend(() => (reason === 'roomMoved' ? this.#moveRoom() : this.#rebuild(reason))));
 		signaling.on('producer.encodings', ({ producerId, active }) => void this.#publisher.setEncodings(producerId, active));
+		// The service took away, or gave back, the permission to publish: the tracks are produced again here.
+		signaling.on('producer.closed', ({ producerId }) => this.#publisher.dropped(producerId));
+		signaling.on('room.permissions', ({ canPublish }) => canPublish && void this.#mender.idle().then(() => this.#publisher.produceMissing()).catch(() => undefined));
 		signaling.on('session.ended', ({ reason }) => {
 			this.#stop();
 			this.#transports.close();

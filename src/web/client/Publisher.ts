@@ -74,6 +74,15 @@ export class Publisher {
 		}
 	}
 
+	/** The server closed a producer (the service no longer permits publishing): its track waits for produceMissing(). */
+	dropped(producerId: string): void {
+		const local = [...this.#tracks.values()].find((l) => l.producer?.id === producerId);
+		if (local?.producer) {
+			local.producer.close();
+			local.producer = undefined;
+		}
+	}
+
 	/** Produces each track that has no producer, on the send transport of the moment. */
 	async produceMissing(): Promise<void> {
 		for (const local of this.#tracks.values()) {

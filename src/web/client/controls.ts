@@ -1,3 +1,4 @@
+import type { Source } from '../../signaling/protocol';
 import type { CallSession } from './CallSession';
 import type { Grid } from './Grid';
 
@@ -13,11 +14,21 @@ function set(toggle: Toggle, on: boolean): void {
 	toggle.button.title = toggle.titles[on ? 1 : 0];
 }
 
+/** What the page tells the controls. */
+export type Controls = {
+	/**
+	 * The service muted `source` (`held`), or allows to unmute it: muted, the
+	 * button shows it and `onHeld` answers a click that would unmute it.
+	 */
+	hold(source: Source, held: boolean): void;
+};
+
 /**
  * Mute, camera, screen share and leave. A control whose device is missing is
  * disabled (no microphone, no camera, no getDisplayMedia on most phones).
+ * `onHeld`: the user tried to unmute what the service keeps muted.
  */
-export function wireControls(session: CallSession, grid: Grid, stream: MediaStream, onLeft: () => void): void {
+export function wireControls(session: CallSession, grid: Grid, stream: MediaStream, onLeft: () => void, onHeld: (source: Source) => void): Controls {
 	const mute: Toggle = { button: button('mute'), labels: ['Mute', 'Unmute'], titles: ['Mute microphone', 'Unmute microphone'] };
 	const camera: Toggle = { button: button('camera'), labels: ['Stop video', 'Start video'], titles: ['Turn camera off', 'Turn camera on'] };
 	const screen: Toggle = { button: button('screen'), labels: ['Share', 'Stop share'], titles: ['Share your screen', 'Stop sharing your screen'] };
@@ -26,18 +37,24 @@ export function wireControls(session: CallSession, grid: Grid, stream: MediaStre
 	camera.button.disabled = stream.getVideoTracks().length === 0;
 	screen.button.disabled = typeof navigator.mediaDevices?.getDisplayMedia !== 'function';
 
-	mute.button.addEventListener('click', () => {
-		const muted = mute.button.getAttribute('aria-pressed') !== 'true';
-		set(mute, muted);
-		grid.setLocal({ muted });
-		void session.setPaused('mic', muted);
-	});
-	camera.button.addEventListener('click', () => {
-		const off = camera.button.getAttribute('aria-pressed') !== 'true';
-		set(camera, off);
-		grid.setLocal({ cameraOff: off });
-		void session.setPaused('camera', off);
-	});
+	/** Sources the service keeps muted. */
+	const held = new Set<Source>();
+	const toggles = { mic: { toggle: mute, local: 'muted' }, camera: { toggle: camera, local: 'cameraOff' } } as const;
+	const pause = (source: keyof typeof toggles, paused: boolean): void => {
+		set(toggles[source].toggle, paused);
+		grid.setLocal({ [toggles[source].local]: paused });
+		void session.setPaused(source, paused);
+	};
+	for (const source of ['mic', 'camera'] as const) {
+		toggles[source].toggle.button.addEventListener('click', () => {
+			const paused = toggles[source].toggle.button.getAttribute('aria-pressed') !== 'true';
+			if (!paused && held.has(source)) {
+				onHeld(source);
+				return;
+			}
+			pause(source, paused);
+		});
+	}
 	screen.button.addEventListener('click', async () => {
 		if (screen.button.getAttribute('aria-pressed') === 'true') {
 			set(screen, false);
@@ -70,4 +87,16 @@ export function wireControls(session: CallSession, grid: Grid, stream: MediaStre
 		grid.clear();
 		onLeft();
 	});
+	return {
+		hold(source, muted) {
+			if (muted) {
+				held.add(source);
+			} else {
+				held.delete(source);
+			}
+			if (muted && (source === 'mic' || source === 'camera')) {
+				pause(source, true);
+			}
+		},
+	};
 }

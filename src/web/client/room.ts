@@ -16,6 +16,7 @@ import { SenderKeys } from './e2ee/SenderKeys';
 import { Grid } from './Grid';
 import { exposeHook, type HookLog } from './hook';
 import type { SessionState } from './hookTypes';
+import { heldText, wireServiceNotices } from './serviceNotices';
 import { Signaling } from './signaling';
 import { ViewportReporter } from './viewport';
 
@@ -115,6 +116,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 
 	function showNotice(text: string, error = false, ...links: { href: string; label: string }[]): void {
 		notice.textContent = text;
+		delete notice.dataset.from;
 		for (const link of links) {
 			const a = document.createElement('a');
 			a.href = link.href;
@@ -253,10 +255,15 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		if (e2ee && !captured.problem && !keys) {
 			showNotice(options.e2eeNotice ?? 'End-to-end encrypted: invite people with this page\'s full address, including the part after #. Anyone with it can join; the server cannot see or hear the call.');
 		}
-		wireControls(session, grid, stream, options.onLeft ?? (() => {
+		const fromService = (text: string): void => {
+			showNotice(text);
+			notice.dataset.from = 'service';
+		};
+		const controls = wireControls(session, grid, stream, options.onLeft ?? (() => {
 			app.classList.add('left');
 			showNotice('You left the call.', false, { href: location.href, label: 'Join again' }, { href: '/', label: 'Lobby' });
-		}));
+		}), (source) => fromService(heldText(source)));
+		wireServiceNotices(signaling, { show: fromService, hold: (source, held) => controls.hold(source, held) });
 		// NOTE: browsers may refuse to autoplay sound before the user touches the page.
 		document.addEventListener('click', () => grid.playAll());
 		return session;
