@@ -27,7 +27,7 @@ module.exports = {
       ...common,
       displayName: 'postgres',
       roots: ['<rootDir>/test'],
-      testMatch: ['<rootDir>/test/integration/{accounts,accountsApi,accountsPrivacy,calls,callKeys,callRooms,sessionEnded,limits}.test.ts'],
+      testMatch: ['<rootDir>/test/integration/{accounts,accountsApi,accountsPrivacy,calls,callKeys,callRooms,sessionEnded,limits,webhooks}.test.ts'],
       setupFiles: ['<rootDir>/test/helpers/onPostgres.js'],
     },
   ],

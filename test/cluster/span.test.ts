@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { MediaClient } from '../helpers/mediaClient';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
+import { WebhookReceiver } from '../helpers/webhookReceiver';
 import { fleetAccount, fleetDevice } from './accounts';
 import { showingOutput, startFleet, type Fleet, type FleetNode } from './fleet';
 
@@ -17,9 +18,13 @@ import { showingOutput, startFleet, type Fleet, type FleetNode } from './fleet';
 let fleet: Fleet | undefined;
 const clients: SignalingClient[] = [];
 const media: MediaClient[] = [];
+/** Every node's webhooks (issue 27). */
+const receiver = new WebhookReceiver();
 
 beforeAll(async () => {
+	await receiver.start();
 	fleet = await startFleet({ size: 3, env: {
+		SWITCHYARD_WEBHOOKS_URLS: receiver.url, SWITCHYARD_WEBHOOKS_SECRET: 'the-fleet-webhook-secret-0123456789abcdef', SWITCHYARD_WEBHOOKS_RETRY_MAX_SECONDS: '1',
 		SWITCHYARD_AUTH_DEV: 'true', SWITCHYARD_CLUSTER_PLACEMENT: 'nearest', SWITCHYARD_ROOMS_EMPTY_CLOSE_GRACE_MS: '500', SWITCHYARD_ROOMS_RECONNECT_GRACE_MS: '1000',
 		// NOTE: a downlink estimate that starts high, so that the top layer does not wait for it to climb on a loaded machine.
 		SWITCHYARD_MEDIA_INITIAL_AVAILABLE_OUTGOING_BITRATE: '5000000',
@@ -35,6 +40,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
 	await fleet?.close();
+	await receiver.stop();
 });
 
 /** A media client joined to `room` through `node`, publishing small synthetic audio and video. */
@@ -81,6 +87,26 @@ test('two peers on two nodes of one room decode each other, through pipes betwee
 	const b = await joinAt(two, 'span-two', 'Ben');
 	await decodes(a.client, [b.peerId]);
 	await decodes(b.client, [a.peerId]);
+}));
+
+test('issue 27: a room on two nodes sends its webhooks from both: one room_started, one room_finished, one seq across them', showingOutput(() => fleet, async () => {
+	const [one, two] = fleet!.nodes;
+	const ann = await joinAt(one!, 'hooks-span', 'Ann');
+	const ben = await joinAt(two!, 'hooks-span', 'Ben');
+	await decodes(ann.client, [ben.peerId]);
+	for (const { client, signaling } of [ann, ben]) {
+		await client.close();
+		await signaling.request('room.leave', {});
+	}
+	const ofRoom = () => receiver.unique().filter((e) => e.room.id === 'hooks-span').sort((a, b) => a.seq - b.seq);
+	await pollUntil('room_finished', () => ofRoom().some((e) => e.event === 'room_finished'), { timeoutMs: 20_000 });
+	const events = ofRoom();
+	const count = (name: string) => events.filter((e) => e.event === name).length;
+	expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+	expect([events[0]!.event, events.at(-1)!.event]).toEqual(['room_started', 'room_finished']);
+	expect([count('room_started'), count('room_finished'), count('participant_joined'), count('participant_left'), count('track_published')]).toEqual([1, 1, 2, 2, 4]);
+	// Each node sent its own participant's events.
+	expect(events.filter((e) => e.event === 'participant_joined').map((e) => (e.participant as { peerId: string }).peerId).sort()).toEqual([ann.peerId, ben.peerId].sort());
 }));
 
 test('three peers on three nodes: each is told of the others, decodes them and hears one speaker; a paused producer pauses everywhere; leaving closes every pipe', showingOutput(() => fleet, async () => {
