@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { SwitchyardApiError } from './SwitchyardApiError';
-import type { AccessToken, RoomList, TokenGrants } from './types';
+import type { AccessToken, CreatedRoom, DataOptions, DataResult, MuteResult, MuteTrack, ParticipantUpdate, RoomList, RoomSettings, TokenGrants, UpdateResult } from './types';
 
 /** How long each request's API token lives: the node takes at most 600 s, with 30 s of clock difference. */
 const API_TOKEN_SECONDS = 60;
@@ -39,6 +39,11 @@ export class SwitchyardServer {
 		return this.#call('POST', '/api/v1/tokens', grants) as Promise<AccessToken>;
 	}
 
+	/** Creates `roomId` with `settings`, replacing those it had; every node opens it with them (`POST /api/v1/rooms`; the `rooms` scope). */
+	createRoom(roomId: string, settings: RoomSettings = {}): Promise<CreatedRoom> {
+		return this.#call('POST', '/api/v1/rooms', { roomId, ...settings }) as Promise<CreatedRoom>;
+	}
+
 	/** The rooms open now on every node, with their participants (`GET /api/v1/rooms`; the `read` scope). */
 	listRooms(): Promise<RoomList> {
 		return this.#call('GET', '/api/v1/rooms') as Promise<RoomList>;
@@ -46,7 +51,7 @@ export class SwitchyardServer {
 
 	/** Puts everyone out of `roomId`, on every node; they may join again (`DELETE /api/v1/rooms/:roomId`; the `rooms` scope). */
 	async endRoom(roomId: string): Promise<void> {
-		await this.#call('DELETE', `/api/v1/rooms/${encodeURIComponent(roomId)}`);
+		await this.#call('DELETE', roomPath(roomId));
 	}
 
 	/**
@@ -54,7 +59,34 @@ export class SwitchyardServer {
 	 * now no longer join that room (`DELETE /api/v1/rooms/:roomId/participants/:identity`; the `rooms` scope).
 	 */
 	async removeParticipant(roomId: string, identity: string): Promise<void> {
-		await this.#call('DELETE', `/api/v1/rooms/${encodeURIComponent(roomId)}/participants/${encodeURIComponent(identity)}`);
+		await this.#call('DELETE', participantPath(roomId, identity));
+	}
+
+	/**
+	 * Mutes `identity`'s track `producerId`, or every track of its `kind`, in `roomId` on every node; with
+	 * `muted: false` allows it to unmute them (`POST /api/v1/rooms/:roomId/participants/:identity/mute`; the `rooms` scope).
+	 * @throws SwitchyardApiError not_found for no such participant or track, service_unavailable when a node did not answer
+	 */
+	muteTrack(roomId: string, identity: string, mute: MuteTrack): Promise<MuteResult> {
+		return this.#call('POST', `${participantPath(roomId, identity)}/mute`, mute) as Promise<MuteResult>;
+	}
+
+	/**
+	 * Sets `identity`'s metadata, permissions or both in `roomId` on every node
+	 * (`PATCH /api/v1/rooms/:roomId/participants/:identity`; the `rooms` scope).
+	 * @throws SwitchyardApiError not_found for no such participant, service_unavailable when a node did not answer
+	 */
+	updateParticipant(roomId: string, identity: string, update: ParticipantUpdate): Promise<UpdateResult> {
+		return this.#call('PATCH', participantPath(roomId, identity), update) as Promise<UpdateResult>;
+	}
+
+	/**
+	 * Sends `data` (at most 16 KiB of UTF-8) from the service to every participant of `roomId` connected
+	 * now, on every node, or to those of `identities` (`POST /api/v1/rooms/:roomId/data`; the `rooms` scope).
+	 * @throws SwitchyardApiError service_unavailable when a node did not answer (the others got it)
+	 */
+	sendData(roomId: string, data: string, { identities, topic }: DataOptions = {}): Promise<DataResult> {
+		return this.#call('POST', `${roomPath(roomId)}/data`, { data, identities, topic }) as Promise<DataResult>;
 	}
 
 	/** The API token for one request. */
@@ -84,4 +116,14 @@ export class SwitchyardServer {
 			throw SwitchyardApiError.unexpected(res.status, text);
 		}
 	}
+}
+
+/** The path of a room of the server API. */
+function roomPath(roomId: string): string {
+	return `/api/v1/rooms/${encodeURIComponent(roomId)}`;
+}
+
+/** The path of a participant of a room. */
+function participantPath(roomId: string, identity: string): string {
+	return `${roomPath(roomId)}/participants/${encodeURIComponent(identity)}`;
 }

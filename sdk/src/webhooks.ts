@@ -7,9 +7,12 @@ export const WEBHOOK_EVENTS = [
 ] as const;
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
 
-export type WebhookParticipant = { identity: string; displayName: string };
-export type WebhookTrack = { id: string; kind: 'audio' | 'video' };
-export type WebhookCall = { id: string; outcome?: string };
+/** `identity`: the token's `sub`; `peerId`: this connection of it. */
+export type WebhookParticipant = { identity: string; peerId: string; displayName: string };
+/** `source`: what the client said the track is (mic, cam, screen). */
+export type WebhookTrack = { id: string; kind: 'audio' | 'video'; source: string };
+/** `outcome` comes with `call_ended`: whether someone answered; never why a callee did not. */
+export type WebhookCall = { id: string; outcome?: 'answered' | 'cancelled' | 'not_answered' };
 
 /**
  * One webhook: its `event`, an `id` to drop a repeat by, `seq` counting up

@@ -1,5 +1,4 @@
 import { SwitchyardServer } from '../../sdk/src';
-import { apiToken as backendToken } from '../helpers/apiToken';
 import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
 import { hook, newParticipant, receivesFrom, stats, type Participant } from './browser';
@@ -7,14 +6,14 @@ import { browserSuite } from './suite';
 
 const SECRET = 'the-browser-suite-api-secret-0123456789';
 
-const apiToken = () => backendToken('backend', SECRET, { seconds: 60 });
-
 // The server API against real browsers (docs/server-api.md): a backend removes a participant; that
-// browser is put out and says so, the others see it leave, and its token opens the room no more. The
-// backend calls through the Node SDK (sdk/).
+// browser is put out and says so, the others see it leave, and its token opens the room no more. It
+// mutes a participant's microphone and sends a data message, and the browsers show both. The backend
+// calls through the Node SDK (sdk/).
 describe('the server API with real browsers', () => {
 	const suite = browserSuite({ media: { workers: 1 }, auth: { apiKeys: [`backend:${SECRET}`] as never } });
 	const { open, reported } = suite;
+	const backend = () => new SwitchyardServer({ url: suite.node.url, apiKey: 'backend', apiSecret: SECRET });
 
 	/** A participant on the room page, with the dev token its page fetched. */
 	async function join(room: string, name: string): Promise<Participant & { token: Promise<string> }> {
@@ -42,7 +41,7 @@ describe('the server API with real browsers', () => {
 		const eveToken = await eve.token;
 		expect((await suite.node.tokens.verify(eveToken)).sub).toBe(identity);
 
-		await new SwitchyardServer({ url: suite.node.url, apiKey: 'backend', apiSecret: SECRET }).removeParticipant('api-removal', identity);
+		await backend().removeParticipant('api-removal', identity);
 		await pollUntil('Eve\'s page says she was removed', async () => (await eve.page.textContent('#notice'))?.includes('You were removed from this room.'), { timeoutMs: 10_000 });
 		await pollUntil('Ada\'s page drops Eve\'s tile', async () => (await ada.page.locator(`.tile[data-peer-id="${eveId}"]`).count()) === 0, { timeoutMs: 10_000 });
 		expect((await hook(ada)).peerId).toBe(adaId);
@@ -62,15 +61,12 @@ describe('the server API with real browsers', () => {
 		const eveId = (await hook(eve)).peerId;
 		await receivesFrom(ada, [eveId]);
 		const identity = suite.node.registry.get('api-mute')!.peers.get(eveId)!.claims.sub;
-		const call = async (path: string, body: unknown) => fetch(`${suite.node.url}/api/v1/rooms/api-mute${path}`, {
-			method: 'POST', headers: { Authorization: `Bearer ${await apiToken()}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-		});
-		const mute = (muted: boolean) => call(`/participants/${encodeURIComponent(identity)}/mute`, { kind: 'audio', muted });
+		const mute = (muted: boolean) => backend().muteTrack('api-mute', identity, { kind: 'audio', muted });
 		const audioFromEve = async () => (await stats(ada)).find((s) => s.peerId === eveId && s.kind === 'audio')!.bytesReceived;
 		const notice = async (p: Participant) => ({ text: await p.page.textContent('#notice'), from: await p.page.getAttribute('#notice', 'data-from') });
 		const micButton = (p: Participant) => p.page.getAttribute('#mute', 'aria-pressed');
 
-		expect((await mute(true)).status).toBe(200);
+		expect(await mute(true)).toEqual({ participants: 1, tracks: 1 });
 		await pollUntil('Eve\'s page says the service muted her', async () => (await notice(eve)).text === 'The service muted your microphone.', { timeoutMs: 10_000 });
 		expect((await notice(eve)).from).toBe('service');
 		expect(await micButton(eve)).toBe('true');
@@ -86,7 +82,7 @@ describe('the server API with real browsers', () => {
 		await pollUntil('Eve\'s page says she may not unmute yet', async () => (await notice(eve)).text?.includes('once the service allows it'), { timeoutMs: 5000 });
 		expect(await micButton(eve)).toBe('true');
 
-		expect((await mute(false)).status).toBe(200);
+		expect(await mute(false)).toEqual({ participants: 1, tracks: 1 });
 		await pollUntil('Eve\'s page says she may unmute', async () => (await notice(eve)).text === 'The service allows you to unmute your microphone.', { timeoutMs: 10_000 });
 		// The server turns nothing on: she does.
 		await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -95,7 +91,7 @@ describe('the server API with real browsers', () => {
 		expect(await micButton(eve)).toBe('false');
 		await pollUntil('Eve\'s audio reaches Ada again', async () => (await audioFromEve()) > stopped, { timeoutMs: 10_000, intervalMs: 250 });
 
-		expect((await call('/data', { data: 'The meeting ends in 5 minutes', topic: 'schedule' })).status).toBe(200);
+		expect(await backend().sendData('api-mute', 'The meeting ends in 5 minutes', { topic: 'schedule' })).toEqual({ delivered: 2 });
 		for (const p of [ada, eve]) {
 			await pollUntil(`${p.name}'s page shows the service's message`, async () => (await notice(p)).text === 'Message from the service (schedule): The meeting ends in 5 minutes', { timeoutMs: 5000 });
 			expect((await notice(p)).from).toBe('service');

@@ -39,6 +39,29 @@ describe('the SDK\'s server API client', () => {
 		]);
 	});
 
+	test('muteTrack, updateParticipant and sendData send their bodies to their routes and give the answers as they came', async () => {
+		const answer = { participants: 1, tracks: 2 };
+		const { asked, server } = serverAnswering(200, JSON.stringify(answer));
+		expect(await server.muteTrack('a room', 'who/ever?', { kind: 'audio', muted: true })).toEqual(answer);
+		await server.muteTrack('standup', 'user-42', { producerId: 'p-1', muted: false });
+		await server.updateParticipant('a room', 'who/ever?', { metadata: 'hand raised', permissions: { canPublish: false } });
+		await server.updateParticipant('standup', 'user-42', { permissions: { canSubscribe: true } });
+		await server.sendData('a room', 'ends in 5', { identities: ['user-42', 'user-43'], topic: 'schedule' });
+		// Options left out are no fields of the body at all.
+		await server.sendData('standup', 'hello');
+		expect(asked.map(({ url, init }) => [init.method, url, init.body, (init.headers as Record<string, string>)['Content-Type']])).toEqual([
+			['POST', 'https://media.example.org/sfu/api/v1/rooms/a%20room/participants/who%2Fever%3F/mute', '{"kind":"audio","muted":true}', 'application/json'],
+			['POST', 'https://media.example.org/sfu/api/v1/rooms/standup/participants/user-42/mute', '{"producerId":"p-1","muted":false}', 'application/json'],
+			['PATCH', 'https://media.example.org/sfu/api/v1/rooms/a%20room/participants/who%2Fever%3F',
+				'{"metadata":"hand raised","permissions":{"canPublish":false}}', 'application/json'],
+			['PATCH', 'https://media.example.org/sfu/api/v1/rooms/standup/participants/user-42', '{"permissions":{"canSubscribe":true}}', 'application/json'],
+			['POST', 'https://media.example.org/sfu/api/v1/rooms/a%20room/data', '{"data":"ends in 5","identities":["user-42","user-43"],"topic":"schedule"}', 'application/json'],
+			['POST', 'https://media.example.org/sfu/api/v1/rooms/standup/data', '{"data":"hello"}', 'application/json'],
+		]);
+		expect(await serverAnswering(200, '{"participants":2}').server.updateParticipant('standup', 'user-42', { metadata: '' })).toEqual({ participants: 2 });
+		expect(await serverAnswering(200, '{"delivered":0}').server.sendData('empty', 'hello')).toEqual({ delivered: 0 });
+	});
+
 	test('an error body becomes a SwitchyardApiError with its status, code, message and details; anything else an unexpected_response', async () => {
 		const error = { code: 'validation_failed', message: 'rooms: too small', details: { field: 'rooms' } };
 		const refused = await serverAnswering(400, JSON.stringify({ error })).server.listRooms().catch((e: unknown) => e);

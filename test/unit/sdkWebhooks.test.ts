@@ -1,13 +1,14 @@
 import { createHmac } from 'node:crypto';
-import { WebhookVerificationError, signWebhook, verifyWebhook, type WebhookVerificationReason } from '../../sdk/src';
+import { WebhookVerificationError, signWebhook, verifyWebhook, type WebhookEvent, type WebhookVerificationReason } from '../../sdk/src';
 
 const SECRET = 'the-webhook-secret-0123456789abcdef';
 const NOW = Date.UTC(2026, 0, 2, 3, 4, 5);
 const T = Math.floor(NOW / 1000);
+// NOTE: the shape the server sends (src/webhooks/events.ts); `satisfies` holds the SDK's type to it.
 const event = {
-	event: 'participant_joined', id: 'evt-1', seq: 7, createdAt: new Date(NOW).toISOString(),
-	room: { id: 'standup' }, participant: { identity: 'user-42', displayName: 'Ada' },
-};
+	event: 'track_published', id: 'evt-1', seq: 7, createdAt: new Date(NOW).toISOString(), room: { id: 'standup' },
+	participant: { identity: 'user-42', peerId: 'peer-1', displayName: 'Ada' }, track: { id: 'p-1', kind: 'audio', source: 'mic' },
+} satisfies WebhookEvent;
 const body = JSON.stringify(event);
 
 /** The reason verifyWebhook refuses with, or 'accepted'. */
