@@ -18,7 +18,7 @@ import type { Logger } from './logging';
 import { WorkerPool } from './media';
 import { createMetrics, type Metrics } from './metrics';
 import { CallLinks, LinkLobby, LocalKnocks, RedisKnocks } from './links';
-import { FleetRooms, FleetSpans, NodePipes, Removals, RoomService, RoomRegistry } from './rooms';
+import { FleetRooms, FleetSpans, NodePipes, Removals, RoomService, RoomRegistry, RoomSettingsStore } from './rooms';
 import { openStore, type Store } from './store';
 import { createWebhooks } from './webhooks';
 import { systemClock, type Clock } from './util';
@@ -68,7 +68,9 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	}
 	// A fleet spans each room over the nodes its peers are on (rooms/FleetSpans.ts).
 	let spans: FleetSpans | undefined;
-	const registry = new RoomRegistry({ pool, config, logger, attach: async (room) => spans?.attach(room) });
+	// The settings of rooms the server API created (in Redis on a fleet): set once the fleet is joined.
+	let roomSettings: RoomSettingsStore | undefined;
+	const registry = new RoomRegistry({ pool, config, logger, attach: async (room) => spans?.attach(room), settings: async (roomId) => roomSettings?.get(roomId) });
 	let metrics: Metrics | undefined;
 	const fleet = config.cluster.redisUrl === null ? undefined : await joinFleet(config, config.cluster.redisUrl, { store, clock: clock ?? systemClock, logger }, () => ({
 		state: registry.draining ? 'draining' : pool.readiness().ready ? 'ready' : 'not_ready',
@@ -103,7 +105,9 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	});
 	const cluster = fleet?.registry;
 	const nodeId = fleet?.registry.nodeId ?? config.cluster.nodeId ?? 'this-node';
+	roomSettings = new RoomSettingsStore({ clock: systemClock, redis: fleet && { client: fleet.redis, keyPrefix: config.cluster.keyPrefix } });
 	const roomService = new RoomService({
+		settings: roomSettings,
 		// NOTE: on the system's clock: a removal is compared with tokens' issue times. It lasts as long as
 		// the node's own tokens do (an identity provider's may last longer: docs/server-api.md).
 		removals: new Removals({

@@ -6,7 +6,7 @@ import type { LimiterFactory } from '../cluster';
 import type { ApiScope, AuthConfig } from '../config';
 import { AppError } from '../errors';
 import { isLinkRoom } from '../links';
-import { DATA_MAX, METADATA_MAX, type RoomService } from '../rooms';
+import { DATA_MAX, METADATA_MAX, roomSettingsSchema, type RoomService } from '../rooms';
 import { id, roomId } from '../signaling';
 import { displayText } from '../util';
 import { bearerToken } from './auth';
@@ -40,6 +40,14 @@ const dataBody = z.strictObject({
 	topic: z.string().min(1).max(128).optional(),
 });
 
+/** A room the API creates: its id (no call's or link's room) and settings; e2ee off and 300 s empty timeout unless said. */
+const createBody = roomSettingsSchema.extend({
+	roomId: roomId.refine((room) => !isCallRoom(room) && !isLinkRoom(room), { error: 'calls\' and links\' rooms are not the API\'s' }),
+	emptyTimeoutSeconds: roomSettingsSchema.shape.emptyTimeoutSeconds.default(300),
+	e2ee: z.boolean().default(false),
+	metadata: bytes(METADATA_MAX).optional(),
+});
+
 const mintBody = (maxTtl: number) => z.strictObject({
 	identity: identitySchema,
 	name: displayText(64).optional(),
@@ -70,6 +78,12 @@ export function apiRoutes({ keys, tokens, rooms, config, limiters }: {
 		const { identity, name, rooms, ttlSeconds = config.auth.tokenTtlSeconds } = validate(body, req.body);
 		const token = await tokens.issue({ sub: identity, ...(name ? { name } : {}), rooms: [...new Set(rooms)] }, ttlSeconds);
 		res.status(201).json({ token, expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString() });
+	});
+
+	router.post('/api/v1/rooms', apiAuth(keys, 'rooms'), limit, async (req, res) => {
+		const { roomId: room, ...settings } = validate(createBody, req.body);
+		await rooms.create(room, settings);
+		res.status(201).json({ roomId: room, settings });
 	});
 
 	router.get('/api/v1/rooms', apiAuth(keys, 'read'), limit, async (_req, res) => {

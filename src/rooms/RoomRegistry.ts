@@ -4,6 +4,7 @@ import type { WorkerPool } from '../media';
 import { TypedEmitter } from '../util';
 import type { Peer } from './Peer';
 import { Room, type CloseReason } from './Room';
+import type { RoomSettings } from './RoomSettings';
 import type { RoomConfig } from './types';
 
 /** For outside watchers (metrics), and drain(). */
@@ -27,12 +28,17 @@ export class RoomRegistry {
 	readonly #config: RoomConfig;
 	readonly #logger: Logger;
 	readonly #attach: ((room: Room) => Promise<void>) | undefined;
+	readonly #settings: ((roomId: string) => Promise<RoomSettings | undefined>) | undefined;
 	#closed = false;
 	#draining = false;
 
-	/** `attach`: what a fleet does with a room just opened, before its first join gets it (FleetSpans.attach). */
-	constructor(options: { pool: WorkerPool; config: RoomConfig; logger: Logger; attach?: (room: Room) => Promise<void> }) {
+	/**
+	 * `attach`: what a fleet does with a room just opened, before its first join gets it (FleetSpans.attach).
+	 * `settings`: those of rooms the server API created, which open with their limits.
+	 */
+	constructor(options: { pool: WorkerPool; config: RoomConfig; logger: Logger; attach?: (room: Room) => Promise<void>; settings?: (roomId: string) => Promise<RoomSettings | undefined> }) {
 		this.#pool = options.pool;
+		this.#settings = options.settings;
 		this.#attach = options.attach;
 		this.#config = options.config;
 		this.#logger = options.logger;
@@ -132,7 +138,8 @@ export class RoomRegistry {
 
 	async #create(roomId: string): Promise<Room> {
 		await this.#pool.waitForWorker(5000);
-		const room = await Room.create({ id: roomId, pool: this.#pool, config: this.#config, logger: this.#logger });
+		const settings = await this.#settings?.(roomId);
+		const room = await Room.create({ id: roomId, pool: this.#pool, config: settings ? withSettings(this.#config, settings) : this.#config, logger: this.#logger });
 		this.#rooms.set(roomId, room);
 		room.events.on('peerLeft', () => {
 			if (this.#draining && room.peers.size === 0) {
@@ -149,4 +156,13 @@ export class RoomRegistry {
 		await this.#attach?.(room);
 		return room;
 	}
+}
+
+/** The config of a room the server API created: its own cap (never past rooms.maxPeers) and empty timeout. */
+function withSettings(config: RoomConfig, settings: RoomSettings): RoomConfig {
+	const { maxPeers } = config.rooms;
+	return {
+		...config,
+		rooms: { ...config.rooms, maxPeers: Math.min(settings.maxParticipants ?? maxPeers, maxPeers), emptyCloseGraceMs: settings.emptyTimeoutSeconds * 1000 },
+	};
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { Logger } from '../logging';
 import { askEveryNode, type Fleet } from './everyNode';
+import { AppError } from '../errors';
 import type { Removals } from './Removals';
+import type { RoomSettings, RoomSettingsStore } from './RoomSettings';
 import { RoomControls } from './RoomControls';
 import type { RoomRegistry } from './RoomRegistry';
 
@@ -22,7 +24,7 @@ const putOut = z.object({ roomId: z.string().max(64), identity: z.string().max(1
 const roomsList = z.object({ rooms: z.array(roomSummary).max(100_000) });
 
 export type ParticipantSummary = z.infer<typeof participant>;
-export type RoomSummary = z.infer<typeof roomSummary> & { nodes: string[] };
+export type RoomSummary = z.infer<typeof roomSummary> & { nodes: string[]; settings?: RoomSettings };
 
 /**
  * Rooms for the server API (docs/server-api.md). `list`: this node's rooms,
@@ -43,10 +45,12 @@ export class RoomService {
 	readonly #logger: Logger;
 
 	readonly #removals: Removals;
+	readonly #settings: RoomSettingsStore;
 
-	constructor(deps: { registry: RoomRegistry; removals: Removals; nodeId: string; fleet?: Fleet; logger: Logger }) {
+	constructor(deps: { registry: RoomRegistry; removals: Removals; settings: RoomSettingsStore; nodeId: string; fleet?: Fleet; logger: Logger }) {
 		this.#registry = deps.registry;
 		this.#removals = deps.removals;
+		this.#settings = deps.settings;
 		this.#fleet = deps.fleet;
 		this.#nodeId = deps.nodeId;
 		this.#logger = deps.logger;
@@ -69,9 +73,27 @@ export class RoomService {
 		this.#everywhere({ roomId, reason: 'roomEnded' });
 	}
 
-	/** Whether the token `claims` is one the server API removed from `roomId`. @throws service_unavailable */
-	refused(roomId: string, claims: { sub: string; iat?: number }): Promise<boolean> {
-		return this.#removals.refused(roomId, claims.sub, claims.iat);
+	/**
+	 * Creates `roomId` with `settings` (replacing those it had): every node opens it with them. A room
+	 * open now keeps its cap and timeout until it closes; the e2ee rule holds for every join from now.
+	 * @throws service_unavailable (a fleet without Redis)
+	 */
+	async create(roomId: string, settings: RoomSettings): Promise<void> {
+		await this.#settings.set(roomId, settings);
+	}
+
+	/**
+	 * Refuses a join of the token `claims` to `roomId` the server API ruled out: a removed participant's
+	 * older token (forbidden), a plain peer of a room created e2ee (e2ee_mismatch). A join keeps a created
+	 * room's settings. @throws forbidden, e2ee_mismatch, service_unavailable
+	 */
+	async assertAdmits(roomId: string, claims: { sub: string; iat?: number }, e2ee: boolean): Promise<void> {
+		if (await this.#removals.refused(roomId, claims.sub, claims.iat)) {
+			throw new AppError('forbidden', 'the token does not grant this room');
+		}
+		if ((await this.#settings.get(roomId, { touch: true }))?.e2ee && !e2ee) {
+			throw new AppError('e2ee_mismatch', 'this room is end-to-end encrypted: join with e2ee', { details: { e2ee: true } });
+		}
 	}
 
 	#everywhere(order: z.infer<typeof putOut>): void {
@@ -93,13 +115,21 @@ export class RoomService {
 	async list(): Promise<{ rooms: RoomSummary[]; unreachable: string[] }> {
 		const fleet = this.#fleet;
 		if (!fleet) {
-			return { rooms: merge([[this.#nodeId, this.#local()]]), unreachable: [] };
+			return { rooms: await this.#withSettings(merge([[this.#nodeId, this.#local()]])), unreachable: [] };
 		}
 		const { answers, unreachable } = await askEveryNode(fleet, 'rooms.list', {}, roomsList);
 		if (unreachable.length > 0) {
 			this.#logger.warn('rooms not listed: nodes did not answer', { unreachable });
 		}
-		return { rooms: merge(answers.map(([node, answer]) => [node, answer.rooms] as const)), unreachable };
+		return { rooms: await this.#withSettings(merge(answers.map(([node, answer]) => [node, answer.rooms] as const))), unreachable };
+	}
+
+	/** The rooms, those the API created with their settings. */
+	async #withSettings(rooms: RoomSummary[]): Promise<RoomSummary[]> {
+		return Promise.all(rooms.map(async (room) => {
+			const settings = await this.#settings.get(room.roomId);
+			return settings ? { ...room, settings } : room;
+		}));
 	}
 
 	/** This node's rooms, with the participants connected here. */

@@ -12,3 +12,4 @@ export { RoomService, type ParticipantSummary, type RoomSummary } from './RoomSe
 export { Removals } from './Removals';
 export { DATA_MAX, METADATA_MAX, type DataMessage, type MuteOrder, type ParticipantUpdate } from './RoomControls';
 export type { Permissions } from './PeerControls';
+export { RoomSettingsStore, roomSettingsSchema, type RoomSettings } from './RoomSettings';

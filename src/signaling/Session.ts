@@ -25,7 +25,7 @@ export type SignalingEvents = {
 export type SessionDeps = {
 	observer: TypedEmitter<SignalingEvents>;
 	registry: RoomRegistry;
-	roomService: Pick<RoomService, 'refused'>;
+	roomService: Pick<RoomService, 'assertAdmits'>;
 	calls: CallService;
 	presence: Presence;
 	config: SignalingConfig;
@@ -199,9 +199,7 @@ export class Session {
 	 * @throws forbidden, e2ee_mismatch, e2ee_unavailable
 	 */
 	async #assertMayJoin(roomId: string, e2ee: boolean): Promise<PeerIdentity | undefined> {
-		if (await this.#deps.roomService.refused(roomId, this.#claims)) {
-			throw new AppError('forbidden', 'the token does not grant this room');
-		}
+		await this.#deps.roomService.assertAdmits(roomId, this.#claims, e2ee);
 		if (isLinkRoom(roomId)) {
 			// NOTE: only a token for exactly this room (a `*` grant never covers it): the link's lobby issues those.
 			if (!this.#claims.rooms?.includes(roomId)) {

@@ -24,7 +24,7 @@ export type SignalingDeps = {
 	authenticate: (token: string) => Promise<Claims>;
 	registry: RoomRegistry;
 	/** The server API's removals: a removed identity's older tokens do not join the room again. */
-	roomService: Pick<RoomService, 'refused'>;
+	roomService: Pick<RoomService, 'assertAdmits'>;
 	calls: CallService;
 	presence: Presence;
 	/**

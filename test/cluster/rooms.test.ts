@@ -189,6 +189,19 @@ test('issue 27: the server API lists the rooms of every node, with their partici
 	expect([one, two, three].some((node) => joined.some((j) => j.node !== node.id))).toBe(true);
 }));
 
+test('issue 27: a room created through one node holds its settings on every node (Redis): a plain join is refused anywhere', showingOutput(() => fleet, async () => {
+	const [one, two, three] = nodes();
+	const created = await one.api('POST', '/api/v1/rooms', { token: await apiToken(), body: { roomId: 'made-fleet', e2ee: true, metadata: 'board' } });
+	expect(created).toMatchObject({ status: 201, body: { roomId: 'made-fleet', settings: { e2ee: true, metadata: 'board' } } });
+	for (const node of [two, three]) {
+		const client = await SignalingClient.connect(node.url, { token: await devToken(node, 'made-fleet', 'Pat') });
+		clients.push(client);
+		const { routerRtpCapabilities } = await client.request('media.capabilities', {});
+		expect(await client.requestRaw('room.join', { roomId: 'made-fleet', rtpCapabilities: routerRtpCapabilities as never }))
+			.toMatchObject({ ok: false, error: { code: 'e2ee_mismatch' } });
+	}
+}));
+
 test('issue 27: a participant removed through one node is put out on the node of its room, and its token joins on no node', showingOutput(() => fleet, async () => {
 	const [one, two, three] = nodes();
 	const eve = await join(one, 'removal-fleet', 'Eve');

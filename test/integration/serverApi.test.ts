@@ -2,6 +2,7 @@ import { SwitchyardApiError, SwitchyardServer } from '../../sdk/src';
 import { api } from '../helpers/accounts';
 import { apiToken } from '../helpers/apiToken';
 import { startTestNode, type TestNode } from '../helpers/node';
+import { pollUntil } from '../helpers/poll';
 import { SignalingClient } from '../helpers/signalingClient';
 
 const SECRET = 'backend-secret-of-the-server-api-0123456789';
@@ -122,6 +123,38 @@ describe('the server API', () => {
 		expect(await refusal(reader().endRoom('removal'))).toMatchObject({ status: 403, code: 'forbidden' });
 		expect(await refusal(backend().endRoom('bad room'))).toMatchObject({ status: 400, code: 'validation_failed' });
 		expect(await refusal(backend().removeParticipant('removal', 'x'.repeat(129)))).toMatchObject({ status: 400, code: 'validation_failed' });
+	});
+
+	test('a room created with settings: e2ee only, its cap, its metadata listed, its empty timeout; bad bodies refused', async () => {
+		const create = async (body: unknown, key = 'backend', secret = SECRET) => api(node, await apiToken(key, secret), 'POST', '/api/v1/rooms', body);
+		const settings = { maxParticipants: 1, emptyTimeoutSeconds: 2, e2ee: true, metadata: '{"topic":"board"}' };
+		expect(await backend().createRoom('made', settings)).toEqual({ roomId: 'made', settings });
+		const tokenOf = async (identity: string) => (await backend().createToken({ identity, rooms: ['made'] })).token;
+		const join = async (token: string, e2ee: boolean) => {
+			const client = await SignalingClient.connect(node.url, { token });
+			clients.push(client);
+			return client.requestRaw('room.join', { roomId: 'made', e2ee, rtpCapabilities: node.pool.routerRtpCapabilities as never });
+		};
+		expect(await join(await tokenOf('ann'), false)).toMatchObject({ ok: false, error: { code: 'e2ee_mismatch' } });
+		expect(await join(await tokenOf('ann'), true)).toMatchObject({ ok: true });
+		expect(await join(await tokenOf('ben'), true)).toMatchObject({ ok: false, error: { code: 'room_full' } });
+		expect((await reader().listRooms()).rooms.find((r) => r.roomId === 'made')?.settings).toEqual(settings);
+		// Empty, it stays open for its emptyTimeoutSeconds (not rooms.emptyCloseGraceMs), then closes.
+		for (const client of clients.splice(0)) {
+			await client.requestRaw('room.leave', {});
+			client.disconnect();
+		}
+		await pollUntil('the peer left', () => node.registry.get('made')?.peers.size === 0, { timeoutMs: 5000 });
+		const emptyAt = Date.now();
+		await pollUntil('the room closed', () => node.registry.get('made') === undefined, { timeoutMs: 10_000 });
+		expect(Date.now() - emptyAt).toBeGreaterThan(1000);
+		// A plain room is none of this.
+		expect(await create({ roomId: 'plain-made' })).toEqual({ status: 201, body: { roomId: 'plain-made', settings: { emptyTimeoutSeconds: 300, e2ee: false } } });
+
+		for (const bad of [{ roomId: 'call-x' }, { roomId: 'bad room' }, { roomId: 'r', maxParticipants: 0 }, { roomId: 'r', emptyTimeoutSeconds: 86_401 }, { roomId: 'r', metadata: 'x'.repeat(1025) }, { roomId: 'r', owner: 'me' }, {}]) {
+			expect(await create(bad)).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } });
+		}
+		expect(await create({ roomId: 'r' }, 'reader', READER)).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
 	});
 
 	test('a node without API keys has no server API: 404', async () => {
