@@ -292,6 +292,8 @@ export class Session {
 					rtpCapabilities: rtpCapabilities as ms.RtpCapabilities,
 					link: this.#link,
 				});
+				// NOTE: the others as they are now: those who join from now on come as peer.joined events.
+				const others = otherPeers(room, peer);
 				// NOTE: a call's room access can end (a hang-up) while the peer was
 				// being placed, before the room had it to put out: check again.
 				try {
@@ -307,7 +309,7 @@ export class Session {
 					roomId,
 					resumeToken: peer.resumeToken,
 					routerRtpCapabilities: this.#deps.routerRtpCapabilities(),
-					peers: otherPeers(room, peer),
+					peers: others,
 					transports: [],
 					producers: [],
 				};
