@@ -15,6 +15,7 @@ import { pollUntil } from '../helpers/poll';
 import { findFreePorts } from '../helpers/ports';
 import { SignalingClient } from '../helpers/signalingClient';
 import { dashboards } from '../helpers/dashboards';
+import { WebhookReceiver } from '../helpers/webhookReceiver';
 import { FakeClock } from '../helpers/fakeClock';
 import { pipeProducer } from '../helpers/pipes';
 import { freshRedisPrefix, testRedis } from '../helpers/redis';
@@ -43,7 +44,11 @@ describe('every dashboard query against a real Prometheus scraping a node with c
 		}
 		// NOTE: the calls' clock: the missed call below times out when told, not after a real wait.
 		const clock = new FakeClock();
+		// A webhook receiver, for the webhook panel: the call's events go to it.
+		const receiver = await WebhookReceiver.start();
+		closers.push(() => receiver.stop());
 		node = await startTestNode({
+			webhooks: { urls: [receiver.url], secret: 'prometheus-test-webhook-secret-0123456789' },
 			media: { workers: 1, usageIntervalMs: 500 },
 			metrics: { statsIntervalMs: 1000 },
 			calls: { ringTimeoutSeconds: 1 },
