@@ -133,6 +133,7 @@ export const configSchema = z.strictObject({
 		messagesPerSecond: z.number().int().min(1).max(100_000),
 		connectionsPerIp: z.number().int().min(1).max(100_000),
 		requestTimeoutMs: z.number().int().min(100).max(120_000),
+		chatMessagesPerMinute: z.number().int().min(1).max(100_000),
 	}),
 	drain: z.strictObject({
 		timeoutSeconds: z.number().int().min(0).max(86_400),

@@ -10,7 +10,9 @@ import { isLinkRoom } from '../links';
 import type { FleetRooms, Peer, PeerIdentity, PeerLink, Room, RoomRegistry, RoomService } from '../rooms';
 import { SerialQueue, type TypedEmitter } from '../util';
 import { isRequestName, requests, type Ack, type RequestName } from './protocol';
+import { callHandlers } from './callHandlers';
 import { mediaHandlers, type Handlers } from './mediaHandlers';
+import type { ChatRelay } from './chatRelay';
 import type { KeyRelay } from './keyRelay';
 import { peerRoom } from './keyRelay';
 import { callEvent, consumerNew, otherPeers, peerInfo, serverEvent, userRoom } from './wire';
@@ -36,6 +38,8 @@ export type SessionDeps = {
 	placement?: Pick<FleetRooms, 'place'>;
 	/** Sender keys between the peers of a call's room. */
 	keys: KeyRelay;
+	/** Chat between the peers of a room. */
+	chat: ChatRelay;
 };
 
 /**
@@ -353,28 +357,12 @@ export class Session {
 				const { room, peer } = this.#joined();
 				return this.#deps.keys.relay(this.#socket, room, peer, request);
 			},
+			'chat.send': async (request) => {
+				const { room, peer } = this.#joined();
+				return this.#deps.chat.send(this.#socket, room, peer, request);
+			},
 
-			'call.invite': async (request) => {
-				const identity = await this.#deps.calls.identity(this.#claims, 'deviceId' in request ? request.deviceId : undefined);
-				return this.#deps.calls.invite(this.#claims, this.#device, request, identity);
-			},
-			'call.accept': async ({ callId, deviceId }) => {
-				const identity = await this.#deps.calls.identity(this.#claims, deviceId);
-				return this.#deps.calls.accept(this.#claims, this.#device, callId, identity);
-			},
-			'call.decline': async ({ callId }) => {
-				await this.#deps.calls.decline(this.#claims, this.#device, callId);
-				return {};
-			},
-			'call.cancel': async ({ callId }) => {
-				await this.#deps.calls.cancel(this.#claims, callId);
-				return {};
-			},
-			'call.hangup': async ({ callId }) => {
-				await this.#deps.calls.hangup(this.#claims, callId);
-				return {};
-			},
-			'call.token': async ({ callId }) => this.#deps.calls.token(this.#claims, callId),
+			...callHandlers(this.#deps.calls, this.#claims, this.#device),
 		};
 	}
 }

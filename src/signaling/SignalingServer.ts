@@ -11,6 +11,7 @@ import type { ms } from '../media';
 import type { CallNotificationName, CallNotifications, CallService, CallServiceAccessEvents, Presence } from '../calls';
 import type { RoomRegistry, RoomService } from '../rooms';
 import { handshakeAuth, PROTOCOL_VERSION } from './protocol';
+import { ChatRelay } from './chatRelay';
 import { KeyRelay } from './keyRelay';
 import { Session, type SessionDeps, type SignalingEvents } from './Session';
 import { TypedEmitter } from '../util';
@@ -125,6 +126,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 
 	const sessions = new Set<Session>();
 	const keys = new KeyRelay();
+	const chat = new ChatRelay(config.signaling.chatMessagesPerMinute);
 	deps.onSessionsEnded?.((userId, { sessionId, except }) => {
 		for (const session of [...sessions]) {
 			const { sub } = session.claims;
@@ -172,6 +174,7 @@ export function createSignalingServer(deps: SignalingDeps): SignalingServer {
 			routerRtpCapabilities: deps.routerRtpCapabilities,
 			placement: deps.placement,
 			keys,
+			chat,
 		});
 		sessions.add(session);
 		socket.on('disconnect', () => sessions.delete(session));

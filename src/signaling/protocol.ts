@@ -12,8 +12,8 @@
 import { z } from 'zod';
 import type { WireError } from '../errors';
 import {
-	deviceId, displayName, dtlsParameters, handle, id, peerInfo, plainSrtpParameters, plainTransportInfo, producerInfo, roomId,
-	rtpCapabilities, rtpParameters, source, transportInfo, wrappedKey,
+	chatText, deviceId, displayName, dtlsParameters, handle, id, peerInfo, plainSrtpParameters, plainTransportInfo, producerInfo, roomId,
+	rtpCapabilities, rtpParameters, source, sealedText, transportInfo, wrappedKey,
 } from './schemas';
 
 export type { PeerInfo, ProducerInfo, Source, TransportInfo } from './schemas';
@@ -146,6 +146,17 @@ export const requests = {
 		request: z.object({ keys: z.array(z.object({ to: id, wrapped: wrappedKey }).strict()).min(1).max(100) }).strict(),
 		response: z.object({ delivered: z.number().int() }),
 	},
+	/**
+	 * A chat message to the room's other peers (`chat.message`), wherever they are connected; kept
+	 * nowhere (a peer who joins later sees none of it). `text` in a plain room, `sealed` in an end-to-end
+	 * encrypted one. At most signaling.chatMessagesPerMinute a minute.
+	 * Errors: invalid_state before room.join; rate_limited; e2ee_mismatch (text in an encrypted room);
+	 * validation_failed (sealed in a plain room).
+	 */
+	'chat.send': {
+		request: z.union([z.object({ text: chatText }).strict(), z.object({ sealed: sealedText }).strict()]),
+		response: z.object({ id, at: z.number().int() }),
+	},
 	/** Calls between accounts (an account token is required). */
 	'call.invite': {
 		request: z.union([
@@ -234,6 +245,8 @@ export const serverEvents = {
 	'limit.exceeded': z.object({ code: z.literal('limit_exceeded'), limit: z.enum(['consumersPerPeer']), max: z.number() }),
 	/** A call's room: another peer's sender key, wrapped for this device (its `e2ee.keys`). */
 	'e2ee.key': z.object({ from: id, wrapped: wrappedKey }),
+	/** Another peer's chat message (its `chat.send`): `name` its display name, `at` ms since epoch. */
+	'chat.message': z.object({ id, from: id, name: z.string(), text: z.string().optional(), sealed: z.string().optional(), at: z.number() }),
 	'call.incoming': z.object({
 		callId: id,
 		from: z.object({ handle: z.string(), displayName: z.string(), verified: z.boolean() }),

@@ -27,6 +27,10 @@ export const publicKey = z.string().regex(/^[A-Za-z0-9_-]{87}$/, { error: 'expec
 /** A call party's device: what the others wrap their sender keys for. */
 export const peerIdentity = z.object({ deviceId, key: publicKey });
 /** A sender key wrapped for one device (docs/e2ee.md): opaque to the server, which relays it and keeps nothing. */
+/** A chat message's text in a plain room: 1-2000 characters, trimmed, no control characters. */
+export const chatText = displayText(2000);
+/** A chat message of an end-to-end encrypted room: the sender's encryption, opaque to the node. */
+export const sealedText = z.string().min(1).max(8192).regex(/^[A-Za-z0-9_-]+$/, { error: 'expected base64url' });
 export const wrappedKey = z.string().min(1).max(512).regex(/^[A-Za-z0-9_-]+$/, { error: 'expected base64url' });
 
 export const dtlsParameters = z.object({
