@@ -1,7 +1,7 @@
 import { verifyWebhook, WebhookVerificationError } from '../../sdk/src';
 import { pollUntil } from '../helpers/poll';
 import { WebhookReceiver } from '../helpers/webhookReceiver';
-import { hook, newParticipant, receivesFrom, type Participant } from './browser';
+import { hook, openRoom, receivesFrom, type Participant } from './browser';
 import { browserSuite } from './suite';
 
 const SECRET = 'the-browser-suite-webhook-secret-0123456789';
@@ -24,10 +24,8 @@ describe('webhooks of a browser call', () => {
 	const { open, reported } = suite;
 
 	async function join(room: string, name: string): Promise<Participant> {
-		const p = await newParticipant(suite.browser, name);
+		const p = await openRoom(suite.browser, suite.node.url, room, name, { size: { w: 160, h: 120 } });
 		open.push(p);
-		await p.page.goto(`${suite.node.url}/room/${room}?name=${name}&w=160&h=120`);
-		await pollUntil(`${name} is connected`, async () => (await hook(p).catch(() => undefined))?.state === 'connected', { timeoutMs: 30_000, intervalMs: 250 });
 		return p;
 	}
 

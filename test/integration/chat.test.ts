@@ -13,10 +13,14 @@ describe('chat', () => {
 	afterEach(() => clients.splice(0).forEach((c) => c.disconnect()));
 	afterAll(() => node.close());
 
-	async function joined(roomId: string, name: string, { e2ee = false } = {}): Promise<SignalingClient> {
+	async function connected(roomId: string, name: string): Promise<SignalingClient> {
 		const res = await fetch(`${node.url}/api/dev/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, room: roomId }) });
 		const client = await SignalingClient.connect(node.url, { token: (await res.json() as { token: string }).token });
 		clients.push(client);
+		return client;
+	}
+	async function joined(roomId: string, name: string, { e2ee = false } = {}): Promise<SignalingClient> {
+		const client = await connected(roomId, name);
 		await client.request('room.join', { roomId, e2ee, rtpCapabilities: node.pool.routerRtpCapabilities as never });
 		return client;
 	}
@@ -40,8 +44,7 @@ describe('chat', () => {
 	});
 
 	test('bad payloads, no room, a flood: typed errors; a refused message goes nowhere', async () => {
-		const alone = await SignalingClient.connect(node.url, { token: await (await fetch(`${node.url}/api/dev/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'X', room: 'chat-c' }) })).json().then((b: { token: string }) => b.token) });
-		clients.push(alone);
+		const alone = await connected('chat-c', 'X');
 		expect(await alone.requestRaw('chat.send', { text: 'hi' })).toMatchObject({ ok: false, error: { code: 'invalid_state' } });
 		const [ada, bob] = [await joined('chat-c', 'Ada'), await joined('chat-c', 'Bob')];
 		for (const bad of [{ text: '' }, { text: '\u0000\u0007' }, { text: 'x'.repeat(2001) }, { text: 'a', sealed: 'b' }, {}, { text: 5 }, { sealed: 'not base64url!' }]) {

@@ -8,6 +8,7 @@
  */
 import type { ServerEventData } from '../../signaling/protocol';
 import { CallSession } from './CallSession';
+import { wireChat } from './chat';
 import { capture } from './capture';
 import { wireControls } from './controls';
 import { e2eeProblem, FrameCrypto } from './e2ee/FrameCrypto';
@@ -264,6 +265,9 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			showNotice('You left the call.', false, { href: location.href, label: 'Join again' }, { href: '/', label: 'Lobby' });
 		}), (source) => fromService(heldText(source)));
 		wireServiceNotices(signaling, { show: fromService, hold: (source, held) => controls.hold(source, held) });
+		if (!e2ee) {
+			wireChat(signaling);
+		}
 		// NOTE: browsers may refuse to autoplay sound before the user touches the page.
 		document.addEventListener('click', () => grid.playAll());
 		return session;
