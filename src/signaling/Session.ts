@@ -65,7 +65,6 @@ export class Session {
 		this.#claims = claims;
 		this.#deps = deps;
 		this.#logger = deps.logger.child({ module: 'signaling', socketId: socket.id, sub: claims.sub });
-		this.#handlers = this.#makeHandlers();
 		this.#device = {
 			id: socket.id,
 			notify: (name, data) => {
@@ -73,6 +72,8 @@ export class Session {
 				socket.emit(event, payload);
 			},
 		};
+		// NOTE: after the device: the call handlers take it.
+		this.#handlers = this.#makeHandlers();
 
 		socket.onAny((event: string, ...args: unknown[]) => this.#onRequest(event, args));
 		socket.on('disconnect', (reason) => this.#onDisconnect(reason));
