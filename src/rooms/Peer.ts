@@ -106,6 +106,10 @@ export class Peer implements PeerView, PolicyPeer {
 		return this.controls.metadata;
 	}
 
+	get handRaised(): boolean {
+		return this.controls.handRaised;
+	}
+
 	/** The account is verified (its token says so): the others see the mark. */
 	get verified(): boolean {
 		return this.claims.handle !== undefined && this.claims.verified;

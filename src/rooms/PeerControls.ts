@@ -14,6 +14,8 @@ export type Permissions = { canPublish: boolean; canSubscribe: boolean };
 export class PeerControls {
 	/** Set by the server API; shown to the others (peer.updated). */
 	metadata: string | undefined;
+	/** The peer raised its hand (hand.set); the others see it. */
+	handRaised = false;
 	readonly #muted = new Set<Source>();
 	#permissions: Permissions = { canPublish: true, canSubscribe: true };
 

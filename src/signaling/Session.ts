@@ -14,7 +14,7 @@ import { callHandlers } from './callHandlers';
 import { mediaHandlers, type Handlers } from './mediaHandlers';
 import type { ChatRelay } from './chatRelay';
 import type { KeyRelay } from './keyRelay';
-import { peerRoom } from './keyRelay';
+import { peerRoom, toOthers } from './keyRelay';
 import { callEvent, consumerNew, otherPeers, peerInfo, serverEvent, userRoom } from './wire';
 
 export type SignalingEvents = {
@@ -361,6 +361,12 @@ export class Session {
 			'chat.send': async (request) => {
 				const { room, peer } = this.#joined();
 				return this.#deps.chat.send(this.#socket, room, peer, request);
+			},
+			'hand.set': async ({ raised }) => {
+				const { room, peer } = this.#joined();
+				peer.controls.handRaised = raised;
+				toOthers(this.#socket, room, peer, 'peer.hand', { peerId: peer.id, raised });
+				return {};
 			},
 
 			...callHandlers(this.#deps.calls, this.#claims, this.#device),

@@ -3,7 +3,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Socket } from 'socket.io';
 import { AppError } from '../errors';
 import type { PeerView, Room } from '../rooms';
-import { peerRoom } from './keyRelay';
+import { toOthers } from './keyRelay';
 import type { RequestData, ResponseData } from './protocol';
 
 /**
@@ -35,10 +35,7 @@ export class ChatRelay {
 			throw new AppError('rate_limited', `at most ${this.#perMinute} chat messages a minute`);
 		});
 		const message = { id: randomUUID(), from: peer.id, name: peer.displayName, ...request, at: Date.now() };
-		const others = [...room.exchange.everyone()].filter((other) => other.id !== peer.id).map((other) => peerRoom(other.id));
-		if (others.length > 0) {
-			socket.to(others).emit('chat.message', message);
-		}
+		toOthers(socket, room, peer, 'chat.message', message);
 		return { id: message.id, at: message.at };
 	}
 }

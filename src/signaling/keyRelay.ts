@@ -1,11 +1,19 @@
 import type { Socket } from 'socket.io';
 import { AppError, InvalidStateError } from '../errors';
 import type { PeerView, Room } from '../rooms';
-import type { RequestData, ResponseData } from './protocol';
+import type { RequestData, ResponseData, ServerEventData, ServerEventName } from './protocol';
 
 /** The socket.io room of a peer's connection, through which a fleet's nodes reach it wherever it is connected. */
 export function peerRoom(peerId: string): string {
 	return `peer:${peerId}`;
+}
+
+/** Sends `event` to the connections of the other peers of `room` than `peer`, on this node or another. */
+export function toOthers<E extends ServerEventName>(socket: Socket, room: Room, peer: PeerView, event: E, payload: ServerEventData<E>): void {
+	const others = [...room.exchange.everyone()].filter((other) => other.id !== peer.id).map((other) => peerRoom(other.id));
+	if (others.length > 0) {
+		socket.to(others).emit(event, payload);
+	}
 }
 
 /**

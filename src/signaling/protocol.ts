@@ -157,6 +157,11 @@ export const requests = {
 		request: z.union([z.object({ text: chatText }).strict(), z.object({ sealed: sealedText }).strict()]),
 		response: z.object({ id, at: z.number().int() }),
 	},
+	/**
+	 * Raises or lowers your hand: the room's other peers get `peer.hand`, and peers joining later see it
+	 * in your PeerInfo (`handRaised`). Errors: invalid_state before room.join.
+	 */
+	'hand.set': { request: z.object({ raised: z.boolean() }).strict(), response: empty },
 	/** Calls between accounts (an account token is required). */
 	'call.invite': {
 		request: z.union([
@@ -245,6 +250,8 @@ export const serverEvents = {
 	'limit.exceeded': z.object({ code: z.literal('limit_exceeded'), limit: z.enum(['consumersPerPeer']), max: z.number() }),
 	/** A call's room: another peer's sender key, wrapped for this device (its `e2ee.keys`). */
 	'e2ee.key': z.object({ from: id, wrapped: wrappedKey }),
+	/** Another peer raised or lowered its hand (its `hand.set`). */
+	'peer.hand': z.object({ peerId: id, raised: z.boolean() }),
 	/** Another peer's chat message (its `chat.send`): `name` its display name, `at` ms since epoch. */
 	'chat.message': z.object({ id, from: id, name: z.string(), text: z.string().optional(), sealed: z.string().optional(), at: z.number() }),
 	'call.incoming': z.object({

@@ -26,6 +26,7 @@ export function peerInfo(peer: PeerView): PeerInfo {
 		e2ee: peer.e2ee,
 		...(peer.identity ? { identity: { deviceId: peer.identity.deviceId, key: peer.identity.key } } : {}),
 		...(peer.metadata === undefined ? {} : { metadata: peer.metadata }),
+		...(peer.handRaised ? { handRaised: true } : {}),
 		producers: [...peer.producers.values()].map(producerInfo),
 	};
 }

@@ -43,6 +43,7 @@ const ICONS = {
 	camera: '<rect x="2" y="6" width="13" height="12" rx="2"/><path d="M16 10.5l6-3.5v10l-6-3.5z"/>',
 	screen: '<rect x="3" y="4" width="18" height="12" rx="2" fill="none" stroke="currentColor" stroke-width="2"/><path d="M8 20h8M12 16v4M12 13V7M9 10l3-3 3 3" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>',
 	leave: '<path d="M2.5 14.5c5.2-5 13.8-5 19 0l-2.6 2.6-3.4-1.6v-2.8a11 11 0 0 0-7 0v2.8l-3.4 1.6z"/>',
+	hand: '<path d="M8 11V5a1.5 1.5 0 0 1 3 0v5V3.5a1.5 1.5 0 0 1 3 0V10V5a1.5 1.5 0 0 1 3 0v9a7 7 0 0 1-7 7c-2.5 0-4-1.2-5.3-3.2L2.4 13a1.6 1.6 0 0 1 2.6-1.8L8 14z"/>',
 	chat: '<path d="M4 4h16a1 1 0 0 1 1 1v11a1 1 0 0 1-1 1H9l-5 4v-4H4a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1z"/>',
 	slash: '<path class="slash" d="M4 4l16 16" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"/>',
 };
@@ -74,8 +75,9 @@ export function roomMarkup(roomId: string, { home, homeTitle }: { home: string; 
 	<main class="grid" id="grid" aria-label="Participants"></main>
 	<nav class="controls" aria-label="Call controls">
 		${control('mute', 'mic', 'Mute', 'Mute microphone', ' aria-pressed="false"')}
-		${control('camera', 'camera', 'Stop video', 'Turn camera off', ' aria-pressed="false"')}
+		${control('camera', 'camera', 'Cam off', 'Turn camera off', ' aria-pressed="false"')}
 		${control('screen', 'screen', 'Share', 'Share your screen', ' aria-pressed="false"')}
+		${control('hand', 'hand', 'Raise', 'Raise your hand', ' aria-pressed="false"')}
 		${control('chat-toggle', 'chat', 'Chat', 'Open the chat', ' aria-pressed="false" hidden')}
 		${control('leave', 'leave', 'Leave', 'Leave the call', ' class="danger"')}
 	</nav>

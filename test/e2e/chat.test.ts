@@ -1,5 +1,5 @@
 import { pollUntil } from '../helpers/poll';
-import { openRoom, type Participant } from './browser';
+import { hook, openRoom, type Participant } from './browser';
 import { browserSuite } from './suite';
 
 // The room's chat between real pages (docs/web-client.md): messages reach the others, with unread counts
@@ -44,5 +44,21 @@ describe('chat between browsers', () => {
 		expect(await ada.page.textContent('#chat-problem')).toBe('You are sending messages too fast: wait a moment, then send it again.');
 		expect(await ada.page.inputValue('#chat-input')).toBe('message 5');
 		await pollUntil('Bob has Ada\'s messages 2-4', async () => (await lines(bob)).filter((l) => l.startsWith('Ada message')).length === 3, { timeoutMs: 10_000 });
+	}), 90_000);
+
+	test('a raised hand is seen by the others, and by one who joins later; lowered, it goes', reported(async () => {
+		const [ada, bob] = [await join('hands-up', 'Ada'), await join('hands-up', 'Bob')];
+		const bobId = (await hook(bob)).peerId;
+		const handUp = (p: Participant) => p.page.locator(`.tile.hand-raised[data-peer-id="${bobId}"]`).count();
+		await bob.page.click('#hand');
+		await pollUntil('Bob\'s button says Lower', async () => (await bob.page.textContent('#hand .label')) === 'Lower');
+		await pollUntil('Ada sees Bob\'s hand', async () => (await handUp(ada)) === 1, { timeoutMs: 10_000 });
+		expect(await handUp(bob)).toBe(1);
+		const cy = await join('hands-up', 'Cy');
+		await pollUntil('Cy, joining later, sees it', async () => (await handUp(cy)) === 1, { timeoutMs: 10_000 });
+		await bob.page.click('#hand');
+		for (const p of [ada, bob, cy]) {
+			await pollUntil(`${p.name} sees it lowered`, async () => (await handUp(p)) === 0, { timeoutMs: 10_000 });
+		}
 	}), 90_000);
 });

@@ -62,6 +62,26 @@ describe('chat', () => {
 		expect(chats(bob).map((m) => (m as { text: string }).text)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
 	});
 
+	test('a raised hand: the others are told, a later joiner sees it in the peer list, lowered it goes', async () => {
+		const alone = await connected('hands', 'X');
+		expect(await alone.requestRaw('hand.set', { raised: true })).toMatchObject({ ok: false, error: { code: 'invalid_state' } });
+		const [ada, bob] = [await joined('hands', 'Ada'), await joined('hands', 'Bob')];
+		expect(await ada.requestRaw('hand.set', { raised: 'yes' })).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+		const adaId = (ada.replies.find((r) => r.name === 'room.join')!.reply as { data: { peerId: string } }).data.peerId;
+		expect(await ada.request('hand.set', { raised: true })).toEqual({});
+		expect(await bob.waitFor('peer.hand')).toEqual({ peerId: adaId, raised: true });
+		const peersSeenBy = async (name: string) => {
+			const client = await connected('hands', name);
+			const reply = await client.request('room.join', { roomId: 'hands', rtpCapabilities: node.pool.routerRtpCapabilities as never });
+			return reply.peers.find((p) => p.id === adaId);
+		};
+		expect(await peersSeenBy('Cy')).toMatchObject({ handRaised: true });
+		await ada.request('hand.set', { raised: false });
+		await bob.waitFor('peer.hand', (data) => !data.raised);
+		expect(await peersSeenBy('Dee')).not.toHaveProperty('handRaised');
+		expect(ada.events.filter((e) => e.name === 'peer.hand')).toEqual([]);
+	});
+
 	test('an end-to-end encrypted room passes sealed messages only', async () => {
 		const [ada, bob] = [await joined('chat-e2ee', 'Ada', { e2ee: true }), await joined('chat-e2ee', 'Bob', { e2ee: true })];
 		expect(await ada.requestRaw('chat.send', { text: 'in the clear' })).toMatchObject({ ok: false, error: { code: 'e2ee_mismatch' } });

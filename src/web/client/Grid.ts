@@ -209,6 +209,15 @@ export class Grid {
 		}
 	}
 
+	/** A participant's raised hand (yours too, by your peer id): a hand on its tile. */
+	setHand(peerId: string, raised: boolean): void {
+		for (const tile of this.#tiles.values()) {
+			if (tile.dataset.peerId === peerId && !tile.classList.contains('screen')) {
+				tile.classList.toggle('hand-raised', raised);
+			}
+		}
+	}
+
 	setActiveSpeaker(peerId: string | null): void {
 		for (const tile of this.#tiles.values()) {
 			tile.classList.toggle('speaking', peerId !== null && tile.dataset.peerId === peerId && !tile.classList.contains('screen'));

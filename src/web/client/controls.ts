@@ -30,7 +30,7 @@ export type Controls = {
  */
 export function wireControls(session: CallSession, grid: Grid, stream: MediaStream, onLeft: () => void, onHeld: (source: Source) => void): Controls {
 	const mute: Toggle = { button: button('mute'), labels: ['Mute', 'Unmute'], titles: ['Mute microphone', 'Unmute microphone'] };
-	const camera: Toggle = { button: button('camera'), labels: ['Stop video', 'Start video'], titles: ['Turn camera off', 'Turn camera on'] };
+	const camera: Toggle = { button: button('camera'), labels: ['Cam off', 'Cam on'], titles: ['Turn camera off', 'Turn camera on'] };
 	const screen: Toggle = { button: button('screen'), labels: ['Share', 'Stop share'], titles: ['Share your screen', 'Stop sharing your screen'] };
 	const leave = button('leave');
 	mute.button.disabled = stream.getAudioTracks().length === 0;

@@ -15,6 +15,7 @@ import { e2eeProblem, FrameCrypto } from './e2ee/FrameCrypto';
 import type { DeviceIdentity } from './e2ee/identity';
 import { SenderKeys } from './e2ee/SenderKeys';
 import { Grid } from './Grid';
+import { wireHands } from './hands';
 import { exposeHook, type HookLog } from './hook';
 import type { SessionState } from './hookTypes';
 import { heldText, wireServiceNotices } from './serviceNotices';
@@ -212,11 +213,13 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			roster: (peers) => {
 				keys?.roster(peerId, peers);
 				grid.roster(peers);
+				peers.forEach((peer) => grid.setHand(peer.id, peer.handRaised === true));
 			},
 			peerJoined: (peer) => {
 				log.events.push({ name: 'peer.joined', peerId: peer.id, at: Date.now() });
 				keys?.peerJoined(peer);
 				grid.add(peer);
+				grid.setHand(peer.id, peer.handRaised === true);
 			},
 			peerLeft: (id) => {
 				log.events.push({ name: 'peer.left', peerId: id, at: Date.now() });
@@ -265,6 +268,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			showNotice('You left the call.', false, { href: location.href, label: 'Join again' }, { href: '/', label: 'Lobby' });
 		}), (source) => fromService(heldText(source)));
 		wireServiceNotices(signaling, { show: fromService, hold: (source, held) => controls.hold(source, held) });
+		wireHands(signaling, grid, () => peerId, (text) => showNotice(text, true));
 		if (!e2ee) {
 			wireChat(signaling);
 		}
