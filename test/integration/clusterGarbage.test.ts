@@ -125,3 +125,55 @@ test('the bus: a part sent for another node, and pipe requests from no node of t
 	// The node goes on serving.
 	await joinRoom('bus-room-after');
 });
+
+test('the server API\'s orders over the bus that do not parse are refused; casts that do not parse change nothing', async () => {
+	const client = await joinRoom('api-bus-room');
+	const listener = new Redis(testRedis().url);
+	const replies = new Map<string, { ok: boolean; error?: { code: string } }>();
+	try {
+		await listener.subscribe(`${keyPrefix}bus:node-stranger`);
+		listener.on('message', (_channel, text: string) => {
+			const reply = JSON.parse(text) as { id: string; ok: boolean; error?: { code: string } };
+			replies.set(reply.id, reply);
+		});
+		const asked: string[] = [];
+		const ask = async (method: string, body: unknown) => {
+			const id = randomUUID();
+			asked.push(id);
+			await redis.publish(`${keyPrefix}bus:node-g`, JSON.stringify({ v: 1, kind: 'request', id, from: 'node-stranger', to: 'node-g', method, body }));
+		};
+		const cast = (method: string, body: unknown) => redis.publish(`${keyPrefix}bus`, JSON.stringify({ v: 1, kind: 'cast', from: 'node-stranger', method, body }));
+		await cast('rooms.putOut', { roomId: 'api-bus-room', reason: 'because' });
+		await cast('rooms.peersUpdated', { roomId: 'api-bus-room', peers: 'all', metadata: 'x' });
+		// A good one after them: once it arrives, the node has read the bad ones.
+		const peerId = [...node.registry.get('api-bus-room')!.peers.keys()][0]!;
+		await cast('rooms.peersUpdated', { roomId: 'api-bus-room', peers: [peerId], metadata: 'good' });
+		await ask('rooms.mute', { roomId: 'api-bus-room', identity: 'x', muted: 'yes' });
+		await ask('rooms.update', { roomId: 'api-bus-room', identity: 'x'.repeat(129) });
+		await ask('rooms.data', { roomId: 'api-bus-room', data: 'x'.repeat(16 * 1024 + 1) });
+		await ask('rooms.list', { extra: [1, 2] });
+		const deadline = Date.now() + 5000;
+		while (replies.size < asked.length && Date.now() < deadline) {
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+		expect(asked.map((id) => replies.get(id)?.error?.code ?? replies.get(id)?.ok)).toEqual(['validation_failed', 'validation_failed', 'validation_failed', true]);
+		// The bad casts put nobody out and told nobody anything; the good one came through.
+		await client.waitFor('peer.updated');
+		expect(client.events.filter((e) => ['room.removed', 'peer.updated', 'room.data'].includes(e.name)))
+			.toEqual([{ name: 'peer.updated', data: { peerId, metadata: 'good' } }]);
+		expect(node.registry.get('api-bus-room')!.peers.size).toBe(1);
+	} finally {
+		listener.disconnect();
+	}
+	await joinRoom('api-bus-room-after');
+});
+
+test('a created room\'s settings in Redis that do not parse are no settings: the room opens as a plain one', async () => {
+	await redis.set(`${keyPrefix}roomSettings:settings-junk`, 'not json');
+	await redis.set(`${keyPrefix}roomSettings:settings-wrong`, JSON.stringify({ e2ee: 'yes', emptyTimeoutSeconds: -1, maxParticipants: 1 }));
+	for (const room of ['settings-junk', 'settings-wrong']) {
+		await joinRoom(room);
+		await joinRoom(room);
+		expect(node.registry.get(room)!.peers.size).toBe(2);
+	}
+});
