@@ -131,6 +131,12 @@ export async function report(participants: Participant[]): Promise<string> {
 			for (const s of await stats(participant)) {
 				lines.push(`[${participant.name}] inbound ${s.kind} from ${s.peerId} ssrc ${s.ssrc}: bytes ${s.bytesReceived}, frames decoded ${s.framesDecoded}, width ${s.frameWidth ?? '-'}, dropped ${s.framesDropped ?? '-'}, freezes ${s.freezeCount ?? '-'}, lost ${s.packetsLost ?? '-'}`);
 			}
+			const encryption = await e2ee(participant);
+			if (encryption.enabled) {
+				const { transforms, call, undecryptable } = encryption;
+				lines.push(`[${participant.name}] e2ee undecryptable ${JSON.stringify(undecryptable)}, keys ${JSON.stringify(call ?? {}, (_, v: unknown) => (typeof v === 'bigint' ? v.toString(16) : v))}`);
+				lines.push(...transforms.map((t) => `[${participant.name}] e2ee transform ${JSON.stringify(t)}`));
+			}
 			const outbound = await outboundStats(participant);
 			lines.push(`[${participant.name}] outbound qualityLimitationReason: ${outbound.map((s) => `${s.kind}/${s.rid ?? '-'}=${s.qualityLimitationReason ?? '-'} (${s.frameWidth ?? '-'}px)`).join(' ')}`);
 		} catch (error) {

@@ -53,6 +53,13 @@ export class CallSession {
 	#left = false;
 	/** The connection is moving to the node that hosts the room (room_elsewhere): its connect is not a reconnection. */
 	#moving = false;
+	/**
+	 * peer.joined / peer.left that came while a room.join or room.resume was
+	 * unanswered: newer than the answer's roster (the server lists the peers
+	 * as they were when this one joined), so they are told after it, not
+	 * wiped by it.
+	 */
+	#held: (() => void)[] | undefined;
 
 	/** `e2ee`: the room is end-to-end encrypted; every local and remote track goes through it. */
 	constructor(
@@ -177,8 +184,8 @@ export class CallSession {
 		signaling.on('consumer.closed', ({ consumerId }) => this.#subscriber.drop(consumerId));
 		signaling.on('consumer.paused', ({ consumerId }) => this.#subscriber.setPaused(consumerId, true));
 		signaling.on('consumer.resumed', ({ consumerId }) => this.#subscriber.setPaused(consumerId, false));
-		signaling.on('peer.joined', ({ peer }) => listener.peerJoined(peer));
-		signaling.on('peer.left', ({ peerId }) => listener.peerLeft(peerId));
+		signaling.on('peer.joined', ({ peer }) => this.#peerEvent(() => listener.peerJoined(peer)));
+		signaling.on('peer.left', ({ peerId }) => this.#peerEvent(() => listener.peerLeft(peerId)));
 		signaling.on('room.activeSpeaker', ({ peerId }) => listener.activeSpeaker(peerId));
 		signaling.on('session.reconnect', ({ reason }) => this.#mender.mend(() => (reason === 'roomMoved' ? this.#moveRoom() : this.#rebuild(reason))));
 		signaling.on('producer.encodings', ({ producerId, active }) => void this.#publisher.setEncodings(producerId, active));
@@ -239,7 +246,7 @@ export class CallSession {
 		this.#resumeToken = joined.resumeToken;
 		this.#boundTo = this.signaling.socket.id;
 		this.listener.joined(joined.peerId);
-		this.listener.roster(joined.peers);
+		this.#roster(joined.peers);
 		await this.#openMedia();
 		this.#joined = true;
 		this.listener.state('connected');
@@ -254,7 +261,7 @@ export class CallSession {
 		const request = { roomId: this.roomId, rtpCapabilities: this.device.rtpCapabilities as never, displayName: this.displayName, e2ee: this.encrypted };
 		for (let hop = 0; ; hop++) {
 			try {
-				return await this.signaling.request('room.join', request);
+				return await this.#holdingPeerEvents(() => this.signaling.request('room.join', request));
 			} catch (error) {
 				const url = error instanceof RequestError && error.code === 'room_elsewhere' ? error.details?.url : undefined;
 				if (typeof url !== 'string' || hop >= 3) {
@@ -268,6 +275,33 @@ export class CallSession {
 				}
 			}
 		}
+	}
+
+	/** `request` (room.join, room.resume) with the peer events that come before its answer held back; a failed one drops them. */
+	async #holdingPeerEvents<T>(request: () => Promise<T>): Promise<T> {
+		this.#held = [];
+		try {
+			return await request();
+		} catch (error) {
+			this.#held = undefined;
+			throw error;
+		}
+	}
+
+	#peerEvent(tell: () => void): void {
+		if (this.#held) {
+			this.#held.push(tell);
+		} else {
+			tell();
+		}
+	}
+
+	/** An answer's roster, then the peer events held back while it was on its way. */
+	#roster(peers: PeerInfo[]): void {
+		const held = this.#held ?? [];
+		this.#held = undefined;
+		this.listener.roster(peers);
+		held.forEach((tell) => tell());
 	}
 
 	/** The node hosting the room is going away (a drain that ran out of time): leave it, and join where the fleet puts the room now. */
@@ -291,7 +325,7 @@ export class CallSession {
 		}
 		let resumed: ResponseData<'room.resume'>;
 		try {
-			resumed = await this.signaling.request('room.resume', { resumeToken: this.#resumeToken });
+			resumed = await this.#holdingPeerEvents(() => this.signaling.request('room.resume', { resumeToken: this.#resumeToken }));
 		} catch (error) {
 			if (error instanceof RequestError && error.code === 'not_found') {
 				await this.#rejoin();
@@ -300,7 +334,7 @@ export class CallSession {
 			throw error;
 		}
 		this.#boundTo = this.signaling.socket.id;
-		this.listener.roster(resumed.peers);
+		this.#roster(resumed.peers);
 		this.#subscriber.reconcile(resumed.peers);
 		const kept = new Set(resumed.transports.map((t) => t.id));
 		const onServer = new Map(resumed.producers.map((p) => [p.id, p]));

@@ -140,15 +140,15 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		}
 		const frameCrypto = new FrameCrypto(roomId, {
 			receiver: (consumerId, state) => {
-				const was = undecryptable.has(consumerId);
 				if (state === 'undecryptable') {
 					undecryptable.add(consumerId);
 				} else {
 					undecryptable.delete(consumerId);
 				}
 				grid.setUndecryptable(consumerId, state === 'undecryptable');
-				// Frames open again (the key came): a key frame now, rather than the next one the sender makes.
-				if (was && state === 'decrypting') {
+				// Frames open (first, or again: the key came): a key frame now, since the one the sender made may
+				// have been dropped here before this page had its key, and the sender makes no other unasked.
+				if (state === 'decrypting') {
 					void session?.requestKeyFrames([consumerId]);
 				}
 			},
