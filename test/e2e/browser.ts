@@ -134,7 +134,7 @@ export async function report(participants: Participant[]): Promise<string> {
 			const encryption = await e2ee(participant);
 			if (encryption.enabled) {
 				const { transforms, call, undecryptable } = encryption;
-				lines.push(`[${participant.name}] e2ee undecryptable ${JSON.stringify(undecryptable)}, keys ${JSON.stringify(call ?? {}, (_, v: unknown) => (typeof v === 'bigint' ? v.toString(16) : v))}`);
+				lines.push(`[${participant.name}] e2ee undecryptable ${JSON.stringify(undecryptable)}, keys ${JSON.stringify(call ?? {})}`);
 				lines.push(...transforms.map((t) => `[${participant.name}] e2ee transform ${JSON.stringify(t)}`));
 			}
 			const outbound = await outboundStats(participant);
