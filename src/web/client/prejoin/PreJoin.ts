@@ -45,7 +45,7 @@ export function preJoin(roomId: string, size: { width: number; height: number })
 
 class PreJoin {
 	readonly #section: HTMLElement;
-	readonly #meter = new LevelMeter(el<HTMLMeterElement>('prejoin-level'));
+	readonly #meter: LevelMeter;
 	readonly #chosen: PreJoinChoice['devices'];
 	#micOff: boolean;
 	#cameraOff: boolean;
@@ -61,6 +61,7 @@ class PreJoin {
 		private readonly resolve: (choice: PreJoinChoice) => void,
 	) {
 		this.#section = mountPreJoin(roomId);
+		this.#meter = new LevelMeter(el<HTMLMeterElement>('prejoin-level'));
 		const prefs = loadPrefs();
 		this.#chosen = { cameraId: prefs.cameraId, micId: prefs.micId, speakerId: prefs.speakerId };
 		this.#micOff = prefs.micOff ?? false;
