@@ -99,12 +99,12 @@ export class CallSession {
 		return this.#subscriber.consumers;
 	}
 
-	/** Loads the device, joins, and publishes `tracks`. */
-	async join(tracks: { source: Source; track: MediaStreamTrack }[]): Promise<void> {
+	/** Loads the device, joins, and publishes `tracks` (`paused`: its producer starts paused, muted from the start). */
+	async join(tracks: { source: Source; track: MediaStreamTrack; paused?: boolean }[]): Promise<void> {
 		const { routerRtpCapabilities } = await this.signaling.request('media.capabilities', {});
 		await this.device.load({ routerRtpCapabilities: routerRtpCapabilities as msc.RtpCapabilities });
-		for (const { source, track } of tracks) {
-			this.#publisher.add(source, track);
+		for (const { source, track, paused } of tracks) {
+			this.#publisher.add(source, track, paused);
 		}
 		await this.#join();
 	}

@@ -33,6 +33,8 @@ export class Grid {
 	readonly #tiles = new Map<string, HTMLElement>();
 	readonly #tracks = new Map<string, TrackEntry>();
 	readonly #listener: GridListener;
+	/** The speaker the remote media plays on ('' for the default), where the browser can choose (setSinkId). */
+	#sinkId = '';
 
 	constructor(root: HTMLElement, listener: GridListener = {}) {
 		this.#root = root;
@@ -130,6 +132,7 @@ export class Grid {
 			tile.append(element);
 		}
 		element.srcObject = new MediaStream([track.track]);
+		sink(element, this.#sinkId);
 		element.dataset.consumerId = track.consumerId;
 		element.dataset.ssrc = String(track.ssrc ?? '');
 		// NOTE: autoplay with sound may be refused until the user interacts; the
@@ -206,6 +209,14 @@ export class Grid {
 			if (element.paused) {
 				void element.play().catch(() => undefined);
 			}
+		}
+	}
+
+	/** Plays the remote media on this speaker (an audiooutput device id; '' for the default), now and for tracks added later. */
+	setSpeaker(deviceId: string): void {
+		this.#sinkId = deviceId;
+		for (const { element } of this.#tracks.values()) {
+			sink(element, deviceId);
 		}
 	}
 
@@ -301,6 +312,14 @@ export class Grid {
 		this.#root.style.setProperty('--tile-h', `${fit.tileHeight}px`);
 		this.#root.classList.toggle('scroll', fit.scroll);
 		this.#root.dataset.count = String(this.#tiles.size);
+	}
+}
+
+/** Sends `element`'s sound to the speaker `sinkId`, where the browser has setSinkId; a speaker that is gone leaves the default. */
+function sink(element: HTMLMediaElement, sinkId: string): void {
+	const media = element as HTMLMediaElement & { sinkId?: string; setSinkId?(id: string): Promise<void> };
+	if (typeof media.setSinkId === 'function' && media.sinkId !== sinkId) {
+		media.setSinkId(sinkId).catch((error: Error) => console.warn('switchyard: could not use the chosen speaker', error.name));
 	}
 }
 

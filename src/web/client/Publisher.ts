@@ -38,9 +38,9 @@ export class Publisher {
 		return this.#tracks;
 	}
 
-	/** Holds `track` as `source`'s, not paused; produceMissing() produces it. */
-	add(source: Source, track: MediaStreamTrack): void {
-		this.#tracks.set(source, { source, track, paused: false });
+	/** Holds `track` as `source`'s (`paused`: muted from the start); produceMissing() produces it. */
+	add(source: Source, track: MediaStreamTrack, paused = false): void {
+		this.#tracks.set(source, { source, track, paused });
 	}
 
 	/** Mute / camera off: the producer is paused, not closed; a producer made later starts paused too. */

@@ -46,6 +46,11 @@ export function wireControls(session: CallSession, grid: Grid, stream: MediaStre
 		void session.setPaused(source, paused);
 	};
 	for (const source of ['mic', 'camera'] as const) {
+		// Joined muted or with the camera off (the pre-join choice): the button and the own tile say so from the start.
+		if (session.local.get(source)?.paused) {
+			set(toggles[source].toggle, true);
+			grid.setLocal({ [toggles[source].local]: true });
+		}
 		toggles[source].toggle.button.addEventListener('click', () => {
 			const paused = toggles[source].toggle.button.getAttribute('aria-pressed') !== 'true';
 			if (!paused && held.has(source)) {

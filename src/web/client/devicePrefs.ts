@@ -56,3 +56,14 @@ export function savePrefs(change: DevicePrefs): DevicePrefs {
 	}
 	return prefs;
 }
+
+/** The remembered devices and start-muted choices as startRoom takes them (RoomOptions `devices`, `startMuted`). */
+export function joinChoices(prefs: DevicePrefs = loadPrefs()): {
+	devices: { cameraId?: string; micId?: string; speakerId?: string };
+	startMuted: { mic?: boolean; camera?: boolean };
+} {
+	return {
+		devices: { cameraId: prefs.cameraId, micId: prefs.micId, speakerId: prefs.speakerId },
+		startMuted: { mic: prefs.micOff, camera: prefs.cameraOff },
+	};
+}

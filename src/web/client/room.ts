@@ -9,7 +9,7 @@
 import type { ServerEventData } from '../../signaling/protocol';
 import { CallSession } from './CallSession';
 import { wireChat } from './chat';
-import { capture } from './capture';
+import { capture, type Capture } from './capture';
 import { wireControls } from './controls';
 import { e2eeProblem, FrameCrypto } from './e2ee/FrameCrypto';
 import type { DeviceIdentity } from './e2ee/identity';
@@ -59,7 +59,22 @@ export type RoomOptions = {
 	markGuests?: boolean;
 	/** What the notice says of a shared secret's encryption; by default how to invite people to a guest room. */
 	e2eeNotice?: string;
+	/** The camera and microphone to capture from (any other when one is gone), and the speaker the call plays on. */
+	devices?: { cameraId?: string; micId?: string; speakerId?: string };
+	/** Join with the microphone muted and / or the camera off: captured, but their producers start paused. */
+	startMuted?: { mic?: boolean; camera?: boolean };
+	/** Join without asking for camera or microphone: the person chose to only watch (the pre-join screen's way past a refusal). */
+	watchOnly?: boolean;
 };
+
+/** What the room captures for `options`: nothing for a watcher, else the chosen devices. */
+function captureFor(options: RoomOptions): Promise<Capture> {
+	if (options.watchOnly) {
+		return Promise.resolve({ stream: new MediaStream(), problem: 'You joined to watch only: no camera or microphone.' });
+	}
+	const { cameraId, micId } = options.devices ?? {};
+	return capture(options.width, options.height, { video: options.video ?? true, cameraId, micId });
+}
 
 /** A tile's name where guests and accounts meet: "Ada (guest)", "Bob @bob ✓". */
 export function guestOrAccount(peer: { displayName: string; handle?: string; verified?: boolean }): string {
@@ -179,12 +194,15 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 	async function start(): Promise<CallSession> {
 		setState('connecting');
 		const e2ee = await encryption();
-		const [token, captured] = await Promise.all([options.token(), capture(options.width, options.height, { video: options.video ?? true })]);
+		const [token, captured] = await Promise.all([options.token(), captureFor(options)]);
 		const { stream } = captured;
 		if (captured.problem) {
 			showNotice(captured.problem);
 		}
 		grid.addLocal(name, stream);
+		if (options.devices?.speakerId) {
+			grid.setSpeaker(options.devices.speakerId);
+		}
 		let current = token;
 		let connections = 0;
 		const signaling = new Signaling(async () => {
@@ -247,8 +265,8 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		const [audio] = stream.getAudioTracks();
 		const [video] = stream.getVideoTracks();
 		await session.join([
-			...(audio ? [{ source: 'mic' as const, track: audio }] : []),
-			...(video ? [{ source: 'camera' as const, track: video }] : []),
+			...(audio ? [{ source: 'mic' as const, track: audio, paused: options.startMuted?.mic }] : []),
+			...(video ? [{ source: 'camera' as const, track: video, paused: options.startMuted?.camera }] : []),
 		]);
 		// NOTE: shown only now: every track this page sends or receives goes through the encryption.
 		const badge = document.getElementById('e2ee')!;

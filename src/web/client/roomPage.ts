@@ -1,18 +1,22 @@
 /**
- * The room page (/room/:roomId): joins at once with a dev token, which a
- * node in dev mode hands out to pages opened on its own host.
+ * The room page (/room/:roomId): the pre-join screen (prejoin/PreJoin.ts),
+ * then the room with a dev token, which a node in dev mode hands out to
+ * pages opened on its own host. With `?name=` it joins at once, with the
+ * devices and start-muted choices this browser remembers (devicePrefs.ts).
  * Query parameters: `name` (display name), `w` and `h` (capture size,
  * 1280x720 by default; tests ask for less). A fragment `#e2ee=<secret>`
  * makes the call end-to-end encrypted with that secret (e2ee/link.ts).
  */
+import { joinChoices } from './devicePrefs';
 import { secretOf } from './e2ee/link';
-import { startRoom } from './room';
+import { preJoin } from './prejoin/PreJoin';
+import { startRoom, type RoomOptions } from './room';
 
 const roomId = document.getElementById('app')!.dataset.roomId!;
 const params = new URLSearchParams(location.search);
-const name = (params.get('name') ?? '').trim().slice(0, 64) || 'Guest';
+const size = { width: Number(params.get('w')) || 1280, height: Number(params.get('h')) || 720 };
 
-async function devToken(): Promise<string> {
+async function devToken(name: string): Promise<string> {
 	const res = await fetch('/api/dev/token', {
 		method: 'POST',
 		headers: { 'Content-Type': 'application/json' },
@@ -33,8 +37,18 @@ async function devToken(): Promise<string> {
 }
 
 const link = secretOf(location.hash);
-// NOTE: a link whose secret is unusable is refused, never joined in the clear.
-const token = link && 'problem' in link ? () => Promise.reject(new Error(link.problem)) : devToken;
 const e2eeSecret = link && 'secret' in link ? link.secret : undefined;
-// The failure is on the page already (startRoom shows it).
-startRoom({ roomId, name, width: Number(params.get('w')) || 1280, height: Number(params.get('h')) || 720, token, e2eeSecret }).catch(() => undefined);
+
+function join(choice: Pick<RoomOptions, 'name' | 'devices' | 'startMuted' | 'watchOnly'>): void {
+	// NOTE: a link whose secret is unusable is refused, never joined in the clear.
+	const token = link && 'problem' in link ? () => Promise.reject(new Error(link.problem)) : () => devToken(choice.name);
+	// The failure is on the page already (startRoom shows it).
+	startRoom({ roomId, ...size, token, e2eeSecret, ...choice }).catch(() => undefined);
+}
+
+const name = (params.get('name') ?? '').trim().slice(0, 64);
+if (name) {
+	join({ name, ...joinChoices() });
+} else {
+	void preJoin(roomId, size).then(join);
+}

@@ -1,4 +1,5 @@
 import type { CallSession } from '../CallSession';
+import { joinChoices } from '../devicePrefs';
 import { startRoom } from '../room';
 import { Signaling } from '../signaling';
 import { describeError } from './api';
@@ -307,6 +308,8 @@ export class Phone {
 				// The node ended this side of the call (here or on another device of the account).
 				onRemoved: () => void this.#end(active, 'Call ended'),
 				retryHref: null,
+				// The devices and start-muted choices remembered from the pre-join screen (no screen here: the call is answered).
+				...joinChoices(),
 			});
 		} catch {
 			// The view says it failed; the Hang up button still ends the call.
