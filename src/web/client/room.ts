@@ -18,6 +18,7 @@ import { Grid } from './Grid';
 import { wireHands } from './hands';
 import { exposeHook, type HookLog } from './hook';
 import type { SessionState } from './hookTypes';
+import { wireQuality } from './quality';
 import { heldText, wireServiceNotices } from './serviceNotices';
 import { Signaling } from './signaling';
 import { ViewportReporter } from './viewport';
@@ -269,6 +270,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		}), (source) => fromService(heldText(source)));
 		wireServiceNotices(signaling, { show: fromService, hold: (source, held) => controls.hold(source, held) });
 		wireHands(signaling, grid, () => peerId, (text) => showNotice(text, true));
+		wireQuality(signaling, grid);
 		if (!e2ee) {
 			wireChat(signaling);
 		}
