@@ -1,4 +1,5 @@
 import type { ms } from '../media';
+import type { Quality } from '../policy';
 import type { ProducerView } from './RoomProducer';
 import type { ConsumerAppData, PeerLimit, Source } from './types';
 
@@ -46,6 +47,8 @@ export type PeerNotice =
 	| { type: 'consumerLayersChanged'; consumerId: string; layers: ms.ConsumerLayers | undefined }
 	/** A consumer's score, at most once per `rooms.scoreIntervalMs`. */
 	| { type: 'consumerScore'; consumerId: string; score: ms.ConsumerScore }
+	/** The peer's connection quality for a consumer changed (QualityWatcher.ts), at most once per `rooms.scoreIntervalMs`. */
+	| { type: 'consumerQuality'; consumerId: string; quality: Quality }
 	/** One of the peer's producers' scores, at most once per `rooms.scoreIntervalMs`. */
 	| { type: 'producerScore'; producerId: string; scores: ms.ProducerScore[] }
 	/** Dynacast: the simulcast encodings of the peer's producer that anybody receives. */

@@ -3,7 +3,7 @@ import type { Logger } from '../logging';
 import type { ms } from '../media';
 import { decideSubscriber, neededEncodings, publisherCap, type ConsumerDecision, type ConsumerInput, type PolicyTable } from '../policy';
 import type { PeerNotice } from './PeerLink';
-import { policyTable, spatialLayers, topLayers, underCeiling } from './policyInputs';
+import { budget, downlinkInputs, policyTable, spatialLayers, topLayers, underCeiling, type Downlink } from './policyInputs';
 import type { ConsumerAppData, PeerTransport, ProducerAppData } from './types';
 
 /** A bandwidth estimate that moved less than this (relative) since the last pass does not start another. */
@@ -11,7 +11,6 @@ const DOWNLINK_HYSTERESIS = 0.2;
 
 type Tile = { height: number; visible: boolean; pinned?: boolean };
 type Layers = { spatialLayer: number; temporalLayer?: number };
-type Downlink = { estimate?: number; cap?: number; used?: number };
 /** The policy's inputs and its last decision for one consumer. */
 type ConsumerState = {
 	tile?: Tile;
@@ -22,7 +21,10 @@ type ConsumerState = {
 	/** The policy paused it (and so may resume it); a client's own pause is left alone. */
 	paused: boolean;
 	applied?: ConsumerDecision;
+	decided?: DecisionListener;
 };
+/** Told each pass what the tile calls for (before fitting the downlink and its estimate) and what was decided. */
+export type DecisionListener = (wanted: ConsumerDecision, decided: ConsumerDecision) => void;
 
 /** What the policy reads of a peer. */
 export type PolicyPeer = {
@@ -137,9 +139,9 @@ export class PolicyApplier {
 		this.#observer = options.observer;
 	}
 
-	/** Starts tracking a consumer's inputs; the handle's release() forgets them. */
-	track(consumerId: string): ConsumerPolicy {
-		const state: ConsumerState = { degraded: false, paused: false };
+	/** Starts tracking a consumer's inputs (`decided`: told each pass's decision); the handle's release() forgets them. */
+	track(consumerId: string, decided?: DecisionListener): ConsumerPolicy {
+		const state: ConsumerState = { degraded: false, paused: false, decided };
 		this.#consumers.set(consumerId, state);
 		return {
 			setViewport: (viewport) => {
@@ -183,7 +185,7 @@ export class PolicyApplier {
 		const downlink = this.#downlink(peerId);
 		downlink.estimate = availableBps < desiredBps ? availableBps : undefined;
 		const used = downlink.used ?? this.#config.maxDownlinkBitrate;
-		if (Math.abs(this.#budget(downlink) - used) > used * DOWNLINK_HYSTERESIS) {
+		if (Math.abs(budget(this.#config.maxDownlinkBitrate, downlink) - used) > used * DOWNLINK_HYSTERESIS) {
 			this.schedule();
 		}
 	}
@@ -240,16 +242,6 @@ export class PolicyApplier {
 		return downlink;
 	}
 
-	#budget(downlink: Downlink): number {
-		return Math.min(this.#config.maxDownlinkBitrate, downlink.cap ?? Infinity, downlink.estimate ?? Infinity);
-	}
-
-	/** The policy's downlink inputs: the hard limit (config and cap) and, below it, the estimate. */
-	#downlinkInputs(downlink: Downlink): { downlinkBps: number; estimatedDownlinkBps?: number } {
-		const downlinkBps = Math.min(this.#config.maxDownlinkBitrate, downlink.cap ?? Infinity);
-		return downlink.estimate !== undefined && downlink.estimate < downlinkBps ? { downlinkBps, estimatedDownlinkBps: downlink.estimate } : { downlinkBps };
-	}
-
 	async #apply(): Promise<void> {
 		this.#running = true;
 		const now = this.#now();
@@ -272,9 +264,9 @@ export class PolicyApplier {
 					degraded: this.#state(consumer).degraded,
 				}));
 				const downlink = this.#downlink(peer.id);
-				downlink.used = this.#budget(downlink);
+				downlink.used = budget(this.#config.maxDownlinkBitrate, downlink);
 				const input = { roomSize: this.#roomSize(), activeSpeakerPeerId: this.#speaker(), consumers: inputs };
-				const decisions = this.#config.enabled ? decideSubscriber({ ...input, ...this.#downlinkInputs(downlink) }, this.#table) : topLayers(inputs);
+				const decisions = this.#config.enabled ? decideSubscriber({ ...input, ...downlinkInputs(this.#config.maxDownlinkBitrate, downlink) }, this.#table) : topLayers(inputs);
 				// NOTE: dynacast follows what the subscriber would take with no
 				// bandwidth limit. Stopping the layers a congested downlink cannot
 				// carry now would also stop mediasoup probing for more (its desired
@@ -287,6 +279,7 @@ export class PolicyApplier {
 				for (const consumer of consumers) {
 					const ceiling = this.#state(consumer).clientMax;
 					const decision = ceiling ? underCeiling(decisions.get(consumer.id)!, ceiling) : decisions.get(consumer.id)!;
+					this.#state(consumer).decided?.(ceiling ? underCeiling(wanted.get(consumer.id)!, ceiling) : wanted.get(consumer.id)!, decision);
 					// NOTE: preferredLayers is what the consumer has now, whoever set it
 					// (mediasoup starts a consumer at the top); only simulcast has any.
 					const current = consumer.preferredLayers;

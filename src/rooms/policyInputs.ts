@@ -37,3 +37,17 @@ export function underCeiling(decision: ConsumerDecision, ceiling: { spatialLayer
 		temporalLayer: Math.min(decision.temporalLayer, ceiling.temporalLayer ?? Infinity),
 	};
 }
+
+/** A peer's downlink: its bandwidth estimate (while below what it wants), the cap set on it, and the budget of the last pass. */
+export type Downlink = { estimate?: number; cap?: number; used?: number };
+
+/** What a downlink may carry now: the config's most, the cap and the estimate. */
+export function budget(maxDownlinkBitrate: number, downlink: Downlink): number {
+	return Math.min(maxDownlinkBitrate, downlink.cap ?? Infinity, downlink.estimate ?? Infinity);
+}
+
+/** The policy's downlink inputs: the hard limit (config and cap) and, below it, the estimate. */
+export function downlinkInputs(maxDownlinkBitrate: number, downlink: Downlink): { downlinkBps: number; estimatedDownlinkBps?: number } {
+	const downlinkBps = Math.min(maxDownlinkBitrate, downlink.cap ?? Infinity);
+	return downlink.estimate !== undefined && downlink.estimate < downlinkBps ? { downlinkBps, estimatedDownlinkBps: downlink.estimate } : { downlinkBps };
+}

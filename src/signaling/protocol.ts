@@ -210,6 +210,11 @@ export const serverEvents = {
 	'consumer.resumed': z.object({ consumerId: id }),
 	'consumer.layersChanged': z.object({ consumerId: id, layers }),
 	'consumer.score': z.object({ consumerId: id, score }),
+	/**
+	 * Your connection quality for a consumer changed: from its score, and the
+	 * layer you receive against the one your tile calls for (src/policy/quality.ts).
+	 */
+	'consumer.quality': z.object({ consumerId: id, quality: z.enum(['good', 'fair', 'poor']) }),
 	'producer.score': z.object({ producerId: id, scores: z.array(z.object({ encodingIdx: z.number().optional(), ssrc: z.number(), rid: z.string().optional(), score: z.number() })) }),
 	'producer.closed': z.object({ producerId: id, reason: z.string() }),
 	'room.activeSpeaker': z.object({ peerId: id.nullable(), producerId: id.nullable() }),

@@ -91,6 +91,8 @@ export function serverEvent(notice: PeerNotice): ServerEvent {
 			return ['consumer.layersChanged', { consumerId: notice.consumerId, layers: notice.layers ?? null }];
 		case 'consumerScore':
 			return ['consumer.score', { consumerId: notice.consumerId, score: notice.score }];
+		case 'consumerQuality':
+			return ['consumer.quality', { consumerId: notice.consumerId, quality: notice.quality }];
 		case 'producerScore':
 			return ['producer.score', { producerId: notice.producerId, scores: notice.scores }];
 		case 'producerEncodings':

@@ -1,6 +1,6 @@
 export { systemClock, type Clock, type Timer } from './clock';
 export { TypedEmitter, type EventMap } from './TypedEmitter';
-export { throttle } from './throttle';
+export { throttle, type Throttled } from './throttle';
 export { SerialQueue } from './SerialQueue';
 export { displayText, withoutUnsafe } from './displayText';
 export { describeUrl } from './describeUrl';

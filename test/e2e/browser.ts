@@ -42,10 +42,11 @@ export async function newParticipant(
  */
 export async function openRoom(
 	browser: Browser, url: string, room: string, name: string,
-	{ size = { w: 320, h: 180 }, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false, e2ee = undefined as string | undefined } = {},
+	{ size = { w: 320, h: 180 }, viewport = { width: 1280, height: 800 }, ignoreHTTPSErrors = false, e2ee = undefined as string | undefined, beforeOpen = undefined as ((page: Page) => void) | undefined } = {},
 ): Promise<Participant> {
 	const participant = await newParticipant(browser, name, { viewport, ignoreHTTPSErrors });
 	const { page, console } = participant;
+	beforeOpen?.(page);
 	const fragment = e2ee === undefined ? '' : `#e2ee=${encodeURIComponent(e2ee)}`;
 	await page.goto(`${url}/room/${room}?name=${encodeURIComponent(name)}&w=${size.w}&h=${size.h}${fragment}`);
 	try {

@@ -84,6 +84,21 @@ describe('bitrate and simulcast policy in a room', () => {
 		await pollUntil('video back', () => !video.paused && video.preferredLayers?.spatialLayer === 2, { timeoutMs: 20_000 });
 	});
 
+	test('consumer.quality: sent for the video, and poor once the downlink is capped below what video needs', async () => {
+		const { bob, bobPeer, video } = await aliceToBob(node, 'policy-quality');
+		const qualities = () => bob.signaling.events.filter((e) => e.name === 'consumer.quality' && (e.data as { consumerId: string }).consumerId === video.id)
+			.map((e) => (e.data as { quality: string }).quality);
+		await pollUntil('a first consumer.quality for the video', () => qualities().length > 0, { timeoutMs: 20_000 });
+		expect(['good', 'fair', 'poor']).toContain(qualities()[0]);
+		// 100 kbit/s: the video is paused to fit; the tile still wants its layer.
+		await bobPeer.capDownlink(100_000);
+		await pollUntil('poor after the cap', () => qualities().at(-1) === 'poor', { timeoutMs: 20_000 });
+		// Only changes are sent.
+		expect(qualities().every((q, i, all) => i === 0 || all[i - 1] !== q)).toBe(true);
+		await bobPeer.capDownlink(10_000_000);
+		await pollUntil('no longer poor once lifted', () => qualities().at(-1) !== 'poor', { timeoutMs: 20_000 });
+	});
+
 	test('layer switches of one producer are spaced out (key frames), and still happen', async () => {
 		const { bob, video } = await aliceToBob(node, 'policy-keyframes');
 		await pollUntil('the top layer at first', () => video.preferredLayers?.spatialLayer === 2);

@@ -1,12 +1,13 @@
 import type { PeerInfo } from '../../signaling/protocol';
 import type { RemoteTrack } from './Subscriber';
 import { fitTiles } from './layout';
+import { showQuality, type Quality } from './quality';
 
 const LOCAL = 'local';
 const PIN = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M9 3h6l-1 6 4 4v2h-5v6l-1 1-1-1v-6H6v-2l4-4z"/></svg>';
 const MIC_OFF = '<svg viewBox="0 0 24 24" aria-hidden="true"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3M4 4l16 16" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg>';
 
-type TrackEntry = { key: string; kind: 'audio' | 'video'; source: string; element: HTMLMediaElement; paused: boolean; undecryptable?: boolean };
+type TrackEntry = { key: string; kind: 'audio' | 'video'; source: string; element: HTMLMediaElement; paused: boolean; undecryptable?: boolean; quality?: Quality };
 
 /** What the grid tells the page about remote videos: where each is shown, and pins. */
 export type GridListener = {
@@ -203,6 +204,16 @@ export class Grid {
 		}
 	}
 
+	/** This page's connection quality for a remote track (consumer.quality): its tile shows the worst of its tracks'. */
+	setQuality(consumerId: string, quality: Quality): void {
+		const entry = this.#tracks.get(consumerId);
+		const tile = entry && this.#tiles.get(entry.key);
+		if (entry && tile) {
+			entry.quality = quality;
+			showQuality(tile, [...this.#tracks.values()].filter((t) => t.key === entry.key).map((t) => t.quality));
+		}
+	}
+
 	/** Audio played by the page's elements: retried after a click when autoplay was refused. */
 	playAll(): void {
 		for (const { element } of this.#tracks.values()) {
@@ -259,7 +270,7 @@ export class Grid {
 			avatar.className = 'avatar';
 			avatar.setAttribute('aria-hidden', 'true');
 			const caption = document.createElement('figcaption');
-			caption.innerHTML = `<span class="mic-off" title="muted">${MIC_OFF}</span><span class="name"></span><span class="undecryptable-note">cannot decrypt</span>`;
+			caption.innerHTML = `<span class="mic-off" title="muted">${MIC_OFF}</span><span class="name"></span><span class="undecryptable-note">cannot decrypt</span><span class="quality" role="img" hidden><i></i><i></i><i></i></span>`;
 			tile.append(video, avatar, caption);
 			if (key !== LOCAL) {
 				tile.append(this.#pinButton(key, tile));

@@ -2,10 +2,11 @@
  * The room's chat (docs/protocol.md, chat.send / chat.message): a panel that
  * the Chat button opens, the count of messages come while it was closed on
  * the button. Messages are text nodes, never markup. The node keeps none: a
- * page that joins later starts with an empty chat. Only in plain rooms for
- * now (an end-to-end encrypted room takes sealed messages, which this page
- * does not make yet).
+ * page that joins later starts with an empty chat. In an end-to-end
+ * encrypted room every message is sealed here and opened by the receivers
+ * (`sealer`, e2ee/chatSeal.ts); one that does not open says so.
  */
+import type { ChatSealer } from './e2ee/chatSeal';
 import { RequestError, type Signaling } from './signaling';
 
 /** What the page says of a message the node refused. */
@@ -16,7 +17,10 @@ export function refusalText(error: unknown): string {
 	return `Not sent: ${(error as Error).message}`;
 }
 
-export function wireChat(signaling: Signaling): void {
+/** What a receiver shows for a sealed message that does not open with its keys. */
+export const UNDECRYPTABLE_TEXT = 'Could not decrypt this message: they use another key (a different link)';
+
+export function wireChat(signaling: Signaling, sealer?: ChatSealer): void {
 	const button = document.getElementById('chat-toggle') as HTMLButtonElement;
 	const label = button.querySelector('.label')!;
 	const panel = document.getElementById('chat')!;
@@ -31,10 +35,13 @@ export function wireChat(signaling: Signaling): void {
 		label.textContent = count > 0 ? `Chat · ${count}` : 'Chat';
 		button.title = count > 0 ? `Open the chat: ${count} new` : panel.hidden ? 'Open the chat' : 'Close the chat';
 	};
-	const add = (name: string, text: string, own: boolean): void => {
+	const add = (name: string, text: string, own: boolean, undecryptable = false): void => {
 		const item = document.createElement('li');
 		if (own) {
 			item.dataset.own = '';
+		}
+		if (undecryptable) {
+			item.dataset.undecryptable = '';
 		}
 		const who = document.createElement('b');
 		who.textContent = name;
@@ -44,13 +51,19 @@ export function wireChat(signaling: Signaling): void {
 	};
 
 	button.hidden = false;
-	signaling.on('chat.message', ({ name, text }) => {
-		if (text === undefined) {
-			return;
-		}
-		add(name, text, false);
+	const received = (name: string, text: string | undefined): void => {
+		add(name, text ?? UNDECRYPTABLE_TEXT, false, text === undefined);
 		if (panel.hidden) {
 			setUnread(unread + 1);
+		}
+	};
+	// NOTE: sealed messages open one after another, so they show in the order they came.
+	let opening = Promise.resolve();
+	signaling.on('chat.message', ({ from, name, text, sealed }) => {
+		if (sealer && sealed !== undefined) {
+			opening = opening.then(async () => received(name, await sealer.open(from, sealed)));
+		} else if (!sealer && text !== undefined) {
+			received(name, text);
 		}
 	});
 	button.addEventListener('click', () => {
@@ -67,7 +80,8 @@ export function wireChat(signaling: Signaling): void {
 		if (text === '') {
 			return;
 		}
-		signaling.request('chat.send', { text }).then(() => {
+		(sealer ? sealer.seal(text).then((sealed) => ({ sealed })) : Promise.resolve({ text }))
+			.then((message) => signaling.request('chat.send', message)).then(() => {
 			add('You', text, true);
 			input.value = '';
 			problem.hidden = true;

@@ -11,6 +11,7 @@ import { CallSession } from './CallSession';
 import { wireChat } from './chat';
 import { capture, type Capture } from './capture';
 import { wireControls } from './controls';
+import { ChatSeal } from './e2ee/chatSeal';
 import { e2eeProblem, FrameCrypto } from './e2ee/FrameCrypto';
 import type { DeviceIdentity } from './e2ee/identity';
 import { SenderKeys } from './e2ee/SenderKeys';
@@ -18,6 +19,7 @@ import { Grid } from './Grid';
 import { wireHands } from './hands';
 import { exposeHook, type HookLog } from './hook';
 import type { SessionState } from './hookTypes';
+import { wireQuality } from './quality';
 import { heldText, wireServiceNotices } from './serviceNotices';
 import { Signaling } from './signaling';
 import { ViewportReporter } from './viewport';
@@ -115,6 +117,9 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 	const log: HookLog = { states: [], events: [], recoveries: [], viewports: viewports.reported };
 	/** End-to-end encryption: the consumers whose frames do not open with this page's key. */
 	const undecryptable = new Set<string>();
+	let peerId = '';
+	/** End-to-end encryption: the chat seals with keys derived from the frames' (chatSeal.ts). */
+	const chatSeal = options.e2eeSecret !== undefined || options.callDevice !== undefined ? new ChatSeal(options.roomId, () => peerId) : undefined;
 
 	function setState(state: SessionState, detail?: string): void {
 		if (log.states.at(-1) !== state) {
@@ -168,6 +173,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 				}
 			},
 			keyChanged: () => void session?.requestKeyFrames(),
+			keys: (message) => chatSeal?.take(message),
 		});
 		if (options.e2eeSecret !== undefined) {
 			await frameCrypto.setSecret(options.e2eeSecret);
@@ -216,7 +222,6 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		if (keys) {
 			log.e2ee!.keys = keys;
 		}
-		let peerId = '';
 		session = new CallSession(signaling, roomId, name, {
 			state: (state, detail) => {
 				if (state === 'left') {
@@ -287,9 +292,8 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		}), (source) => fromService(heldText(source)));
 		wireServiceNotices(signaling, { show: fromService, hold: (source, held) => controls.hold(source, held) });
 		wireHands(signaling, grid, () => peerId, (text) => showNotice(text, true));
-		if (!e2ee) {
-			wireChat(signaling);
-		}
+		wireQuality(signaling, grid);
+		wireChat(signaling, chatSeal);
 		// NOTE: browsers may refuse to autoplay sound before the user touches the page.
 		document.addEventListener('click', () => grid.playAll());
 		return session;

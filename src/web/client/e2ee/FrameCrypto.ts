@@ -11,6 +11,8 @@ export type FrameCryptoListener = {
 	receiver(consumerId: string, state: ReceiverState): void;
 	/** A new key seals this page's frames: receivers elsewhere ask for key frames, and so does this page. */
 	keyChanged(): void;
+	/** Every key handed to the worker, as it is handed over: the chat seals with keys derived from them (chatSeal.ts). */
+	keys?(message: PageMessage): void;
 };
 
 /**
@@ -76,6 +78,7 @@ export class FrameCrypto {
 
 	#post(message: PageMessage): void {
 		this.#worker.postMessage(message);
+		this.#listener.keys?.(message);
 	}
 
 	async #inUse(message: (generation: number) => PageMessage): Promise<void> {

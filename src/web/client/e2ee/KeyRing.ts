@@ -33,9 +33,12 @@ export class KeyRing {
 	readonly #received = new Map<bigint, ReceiveKey>();
 	readonly #newest = new Map<string, bigint>();
 	readonly #now: () => number;
+	readonly #deriveKey: (baseKey: WebKey, kid: bigint) => Promise<FrameKey>;
 
-	constructor(now: () => number = () => Date.now()) {
+	/** `derive`: a key id's key from a base key (SFrame's by default; the chat's is another, chatSeal.ts). */
+	constructor(now: () => number = () => Date.now(), derive: (baseKey: WebKey, kid: bigint) => Promise<FrameKey> = deriveFrameKey) {
 		this.#now = now;
+		this.#deriveKey = derive;
 	}
 
 	/** Seals with `baseKey` from now on; the keys of the one before open frames for PREVIOUS_KEY_MS more. */
@@ -53,7 +56,7 @@ export class KeyRing {
 
 	/** Call mode: seals with `baseKey` under `kid` from now on (the page drew the key id and sent both to the others). */
 	async setSendKey(baseKey: WebKey, kid: bigint): Promise<void> {
-		this.#send = { kid, ctr: 0n, frameKey: await deriveFrameKey(baseKey, kid) };
+		this.#send = { kid, ctr: 0n, frameKey: await this.#deriveKey(baseKey, kid) };
 	}
 
 	/** Call mode: frames of `kid` open with `baseKey`, `sender`'s newest key; its key before opens frames for PREVIOUS_KEY_MS more. */
@@ -66,7 +69,7 @@ export class KeyRing {
 			}
 		}
 		this.#newest.set(sender, kid);
-		this.#received.set(kid, { sender, frameKey: deriveFrameKey(baseKey, kid), until: Number.POSITIVE_INFINITY });
+		this.#received.set(kid, { sender, frameKey: this.#deriveKey(baseKey, kid), until: Number.POSITIVE_INFINITY });
 	}
 
 	/** Call mode: a sender who left; none of its keys opens anything more. */
@@ -118,7 +121,7 @@ export class KeyRing {
 			if (generation.keys.size >= KEYS_PER_GENERATION) {
 				generation.keys.delete(generation.keys.keys().next().value!);
 			}
-			frameKey = deriveFrameKey(generation.baseKey, kid);
+			frameKey = this.#deriveKey(generation.baseKey, kid);
 			generation.keys.set(kid, frameKey);
 		}
 		return frameKey;

@@ -130,9 +130,10 @@ function bigEndian(value: bigint, bytes: number): Bytes {
  * A key id's key and salt from a base key (an HKDF key):
  * HKDF-Expand(HKDF-Extract("", base_key), "SFrame 1.0 Secret key " + KID + cipher_suite, Nk),
  * and the salt likewise with "salt" and Nn; KID in 8 bytes, the suite in 2.
+ * Another `scheme` (the chat's) gives other keys from the same base key.
  */
-export async function deriveFrameKey(baseKey: WebKey, kid: bigint): Promise<FrameKey> {
-	const label = (what: 'key' | 'salt') => concat(encoder.encode(`SFrame 1.0 Secret ${what} `), bigEndian(kid, 8), bigEndian(BigInt(CIPHER_SUITE), 2));
+export async function deriveFrameKey(baseKey: WebKey, kid: bigint, scheme = 'SFrame 1.0'): Promise<FrameKey> {
+	const label = (what: 'key' | 'salt') => concat(encoder.encode(`${scheme} Secret ${what} `), bigEndian(kid, 8), bigEndian(BigInt(CIPHER_SUITE), 2));
 	const expand = (what: 'key' | 'salt', bytes: number) =>
 		crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: label(what) }, baseKey, bytes * 8);
 	const [keyBits, saltBits] = await Promise.all([expand('key', KEY_BYTES), expand('salt', NONCE_BYTES)]);

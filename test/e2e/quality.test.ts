@@ -1,0 +1,50 @@
+import { pollUntil } from '../helpers/poll';
+import { hook, openRoom, receivesFrom, type Participant } from './browser';
+import { browserSuite } from './suite';
+
+// Connection quality (issue 28): the viewer's tile of the publisher shows
+// good / fair / poor from the node's consumer.quality. A downlink capped on
+// the node makes it leave "good" within 10 s; lifted, it comes back.
+describe('connection quality with a real browser', () => {
+	const suite = browserSuite({ media: { workers: 1 } }, { closePages: 'afterAll' });
+	const { open, reported } = suite;
+	let publisher: Participant;
+	let viewer: Participant;
+
+	beforeAll(async () => {
+		publisher = await openRoom(suite.browser, suite.node.url, 'quality', 'Publisher', { size: { w: 1280, h: 720 } });
+		open.push(publisher);
+		viewer = await openRoom(suite.browser, suite.node.url, 'quality', 'Viewer', { size: { w: 320, h: 180 }, viewport: { width: 1920, height: 1080 } });
+		open.push(viewer);
+		await receivesFrom(viewer, [(await hook(publisher)).peerId], 30_000);
+	}, 60_000);
+
+	/** The quality the viewer's page shows on the publisher's tile, and the mark's label. */
+	async function shown(): Promise<{ quality?: string; label?: string | null }> {
+		const publisherId = (await hook(publisher)).peerId;
+		const tile = viewer.page.locator(`.tile[data-peer-id="${publisherId}"]:not(.screen)`);
+		const quality = await tile.getAttribute('data-quality', { timeout: 1000 }).catch(() => null);
+		const label = await tile.locator('.quality').getAttribute('aria-label', { timeout: 1000 }).catch(() => null);
+		return { ...(quality === null ? {} : { quality }), label };
+	}
+
+	test('a downlink capped on the node takes the viewer\'s quality off good within 10 s; lifted, it comes back', reported(async () => {
+		const peer = [...suite.node.registry.get('quality')!.peers.values()].find((p) => p.displayName === 'Viewer')!;
+		// NOTE: good needs the layer the large tile calls for (or the highest the publisher sends): the top
+		// layer waits for the viewer's bandwidth estimate to ramp up, slower on a loaded machine.
+		await pollUntil('the viewer shows good for the publisher', async () => (await shown()).quality === 'good', { timeoutMs: 40_000, intervalMs: 250 });
+		expect((await shown()).label).toBe('Connection: good');
+
+		await peer.capDownlink(300_000);
+		const started = Date.now();
+		const after = await pollUntil('the quality leaves good', async () => {
+			const { quality } = await shown();
+			return quality !== 'good' && quality;
+		}, { timeoutMs: 10_000, intervalMs: 200 });
+		process.stderr.write(`quality ${after} ${Date.now() - started} ms after the cap\n`);
+		expect((await shown()).label).toBe(`Connection: ${after}`);
+
+		await peer.capDownlink(suite.node.config.policy.maxDownlinkBitrate);
+		await pollUntil('the quality is good again', async () => (await shown()).quality === 'good', { timeoutMs: 60_000, intervalMs: 500 });
+	}), 150_000);
+});
