@@ -44,6 +44,7 @@ const ICONS = {
 	screen: '<rect x="3" y="4" width="18" height="12" rx="2" fill="none" stroke="currentColor" stroke-width="2"/><path d="M8 20h8M12 16v4M12 13V7M9 10l3-3 3 3" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>',
 	leave: '<path d="M2.5 14.5c5.2-5 13.8-5 19 0l-2.6 2.6-3.4-1.6v-2.8a11 11 0 0 0-7 0v2.8l-3.4 1.6z"/>',
 	hand: '<path d="M8 11V5a1.5 1.5 0 0 1 3 0v5V3.5a1.5 1.5 0 0 1 3 0V10V5a1.5 1.5 0 0 1 3 0v9a7 7 0 0 1-7 7c-2.5 0-4-1.2-5.3-3.2L2.4 13a1.6 1.6 0 0 1 2.6-1.8L8 14z"/>',
+	more: '<circle cx="5" cy="12" r="2"/><circle cx="12" cy="12" r="2"/><circle cx="19" cy="12" r="2"/>',
 	chat: '<path d="M4 4h16a1 1 0 0 1 1 1v11a1 1 0 0 1-1 1H9l-5 4v-4H4a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1z"/>',
 	slash: '<path class="slash" d="M4 4l16 16" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"/>',
 };
@@ -72,6 +73,7 @@ export function roomMarkup(roomId: string, { home, homeTitle }: { home: string; 
 		<span class="status" id="status" data-state="connecting" role="status">connecting</span>
 	</header>
 	<p class="notice" id="notice" hidden></p>
+	<p class="conn-banner" id="conn-banner" role="status" aria-live="polite" hidden></p>
 	<main class="grid" id="grid" aria-label="Participants"></main>
 	<nav class="controls" aria-label="Call controls">
 		${control('mute', 'mic', 'Mute', 'Mute microphone', ' aria-pressed="false"')}
@@ -79,8 +81,10 @@ export function roomMarkup(roomId: string, { home, homeTitle }: { home: string; 
 		${control('screen', 'screen', 'Share', 'Share your screen', ' aria-pressed="false"')}
 		${control('hand', 'hand', 'Raise', 'Raise your hand', ' aria-pressed="false"')}
 		${control('chat-toggle', 'chat', 'Chat', 'Open the chat', ' aria-pressed="false" hidden')}
+		${control('more', 'more', 'More', 'People, view and devices', ' aria-pressed="false" aria-controls="more-panel"')}
 		${control('leave', 'leave', 'Leave', 'Leave the call', ' class="danger"')}
 	</nav>
+	${morePanel()}
 	<aside class="chat" id="chat" aria-label="Chat" hidden>
 		<ol class="chat-log" id="chat-log" aria-live="polite"></ol>
 		<p class="chat-problem" id="chat-problem" role="alert" hidden></p>
@@ -90,6 +94,19 @@ export function roomMarkup(roomId: string, { home, homeTitle }: { home: string; 
 		</form>
 	</aside>
 </div>`;
+}
+
+/** Behind the More button: the view toggle, the participant list and the device pickers (the bundle fills them). */
+function morePanel(): string {
+	const picker = (id: string, label: string) => `<label>${label} <select id="${id}" disabled></select></label>`;
+	return `<aside class="more-panel" id="more-panel" aria-label="People, view and devices" hidden>
+		<button type="button" class="quiet" id="view-toggle" aria-pressed="false">Speaker view</button>
+		<h2 id="people-title">People</h2>
+		<ul class="people-list" id="people-list" aria-labelledby="people-title"></ul>
+		<h2>Devices</h2>
+		<div class="devices">${picker('camera-select', 'Camera')}${picker('mic-select', 'Microphone')}${picker('speaker-select', 'Speaker')}</div>
+		<p class="devices-problem" id="devices-problem" role="alert" hidden></p>
+	</aside>`;
 }
 
 /** The 503 page when dist/public has no bundle: says how to build it. */

@@ -6,13 +6,16 @@ import { pollUntil } from '../helpers/poll';
 
 export const ARTIFACTS = path.resolve(__dirname, '..', '..', 'artifacts');
 
-/** One headless Debian chromium with fake devices (never a downloaded browser). */
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * One headless Debian chromium with fake devices (never a downloaded browser).
+ * `cameras`: how many fake cameras it lists (one by default).
+ */
+export async function launchBrowser({ cameras = 1 } = {}): Promise<Browser> {
 	return chromium.launch({
 		executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
 		headless: true,
 		args: [
-			'--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--no-sandbox', '--disable-gpu',
+			'--use-fake-ui-for-media-stream', cameras > 1 ? `--use-fake-device-for-media-stream=device-count=${cameras}` : '--use-fake-device-for-media-stream', '--no-sandbox', '--disable-gpu',
 			'--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
 			'--disable-quic', '--autoplay-policy=no-user-gesture-required',
 		],

@@ -19,7 +19,7 @@ export type BrowserSuite = {
  */
 export function browserSuite(
 	overrides: Parameters<typeof startTestNode>[0],
-	{ closePages = 'afterEach' }: { closePages?: 'afterEach' | 'afterAll' } = {},
+	{ closePages = 'afterEach', cameras }: { closePages?: 'afterEach' | 'afterAll'; cameras?: number } = {},
 ): BrowserSuite {
 	let node: TestNode | undefined;
 	let browser: Browser | undefined;
@@ -31,7 +31,7 @@ export function browserSuite(
 	};
 	beforeAll(async () => {
 		node = await startTestNode(overrides);
-		browser = await launchBrowser();
+		browser = await launchBrowser({ cameras });
 	});
 	if (closePages === 'afterEach') {
 		afterEach(closeOpen);

@@ -125,6 +125,11 @@ export class CallSession {
 		await this.#publisher.produceMissing();
 	}
 
+	/** Another device for `source`: the same producer sends `track` (Publisher.replaceTrack); false if `source` is not published. */
+	async replaceTrack(source: Source, track: MediaStreamTrack): Promise<boolean> {
+		return this.#publisher.replaceTrack(source, track);
+	}
+
 	/** Stops publishing a source and forgets its track. */
 	async unpublish(source: Source): Promise<void> {
 		await this.#publisher.remove(source);

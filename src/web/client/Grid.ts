@@ -1,7 +1,7 @@
 import type { PeerInfo } from '../../signaling/protocol';
 import type { RemoteTrack } from './Subscriber';
-import { fitTiles } from './layout';
 import { showQuality, type Quality } from './quality';
+import { TileLayout, type View } from './views';
 
 const LOCAL = 'local';
 const PIN = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M9 3h6l-1 6 4 4v2h-5v6l-1 1-1-1v-6H6v-2l4-4z"/></svg>';
@@ -16,7 +16,12 @@ export type GridListener = {
 	pinned?(consumerId: string, pinned: boolean): void;
 	/** A remote participant's name on its tile; its display name by default. */
 	label?(peer: PeerInfo): string;
+	/** A participant's tile changed (the participant list follows it): microphone muted, hand raised, pinned. */
+	changed?(peerId: string, change: TileChange): void;
 };
+
+/** What `GridListener.changed` reports; only what changed is set. */
+export type TileChange = { muted?: boolean; hand?: boolean; pinned?: boolean };
 
 /**
  * The grid of tiles: the local participant first, then one per remote
@@ -34,12 +39,14 @@ export class Grid {
 	readonly #tiles = new Map<string, HTMLElement>();
 	readonly #tracks = new Map<string, TrackEntry>();
 	readonly #listener: GridListener;
+	readonly #tileLayout: TileLayout;
 	/** The speaker the remote media plays on ('' for the default), where the browser can choose (setSinkId). */
 	#sinkId = '';
 
 	constructor(root: HTMLElement, listener: GridListener = {}) {
 		this.#root = root;
 		this.#listener = listener;
+		this.#tileLayout = new TileLayout(root, this.#tiles);
 		new ResizeObserver(() => this.#layout()).observe(root);
 	}
 
@@ -50,6 +57,20 @@ export class Grid {
 		const video = tile.querySelector('video')!;
 		video.srcObject = new MediaStream(stream.getVideoTracks());
 		tile.classList.toggle('has-video', stream.getVideoTracks().length > 0);
+	}
+
+	/** The local camera preview shows this track (another camera chosen in the call). */
+	setLocalVideo(track: MediaStreamTrack): void {
+		const tile = this.#tiles.get(LOCAL);
+		if (tile) {
+			tile.querySelector('video')!.srcObject = new MediaStream([track]);
+		}
+	}
+
+	/** Grid view (layout.ts), or speaker view: one tile large (views.ts), the others a strip. */
+	setView(view: View): void {
+		this.#tileLayout.view = view;
+		this.#layout();
 	}
 
 	/** The local peer id (it changes if the session had to join afresh). */
@@ -65,6 +86,7 @@ export class Grid {
 		const tile = this.#tiles.get(LOCAL);
 		if (tile && muted !== undefined) {
 			tile.classList.toggle('muted', muted);
+			this.#listener.changed?.(tile.dataset.peerId!, { muted });
 		}
 		if (tile && cameraOff !== undefined) {
 			tile.classList.toggle('has-video', !cameraOff && Boolean((tile.querySelector('video')!.srcObject as MediaStream | null)?.getVideoTracks().length));
@@ -163,6 +185,7 @@ export class Grid {
 			entry.element.remove();
 			if (entry.source === 'mic') {
 				tile?.classList.remove('muted');
+				this.#listener.changed?.(entry.key, { muted: false });
 			}
 		} else if (entry.element.dataset.consumerId === consumerId) {
 			entry.element.srcObject = null;
@@ -238,12 +261,35 @@ export class Grid {
 				tile.classList.toggle('hand-raised', raised);
 			}
 		}
+		this.#listener.changed?.(peerId, { hand: raised });
 	}
 
 	setActiveSpeaker(peerId: string | null): void {
 		for (const tile of this.#tiles.values()) {
 			tile.classList.toggle('speaking', peerId !== null && tile.dataset.peerId === peerId && !tile.classList.contains('screen'));
 		}
+		if (this.#tileLayout.spoke(peerId)) {
+			this.#layout();
+		}
+	}
+
+	/** Pins a remote participant's tile (or unpins it): the tile's pin button, and the participant list's. */
+	pin(peerId: string, pinned: boolean): void {
+		const tile = this.#tiles.get(peerId);
+		if (!tile || peerId === LOCAL || tile.classList.contains('pinned') === pinned) {
+			return;
+		}
+		tile.classList.toggle('pinned', pinned);
+		const button = tile.querySelector('.pin')!;
+		button.setAttribute('aria-pressed', String(pinned));
+		button.setAttribute('title', pinned ? 'Unpin' : 'Pin');
+		for (const [consumerId, entry] of this.#tracks) {
+			if (entry.key === peerId && entry.kind === 'video') {
+				this.#listener.pinned?.(consumerId, pinned);
+			}
+		}
+		this.#listener.changed?.(peerId, { pinned });
+		this.#layout();
 	}
 
 	#show(consumerId: string): void {
@@ -253,6 +299,7 @@ export class Grid {
 			tile?.classList.toggle('has-video', !entry.paused);
 		} else if (entry.source === 'mic') {
 			tile?.classList.toggle('muted', entry.paused);
+			this.#listener.changed?.(entry.key, { muted: entry.paused });
 		}
 	}
 
@@ -299,30 +346,13 @@ export class Grid {
 		button.title = 'Pin';
 		button.setAttribute('aria-pressed', 'false');
 		button.innerHTML = PIN;
-		button.addEventListener('click', () => {
-			const pinned = !tile.classList.contains('pinned');
-			tile.classList.toggle('pinned', pinned);
-			button.setAttribute('aria-pressed', String(pinned));
-			button.title = pinned ? 'Unpin' : 'Pin';
-			for (const [consumerId, entry] of this.#tracks) {
-				if (entry.key === key && entry.kind === 'video') {
-					this.#listener.pinned?.(consumerId, pinned);
-				}
-			}
-		});
+		button.addEventListener('click', () => this.pin(key, !tile.classList.contains('pinned')));
 		return button;
 	}
 
-	/** Sizes the tiles so that all of them fill the grid (layout.ts). */
+	/** Sizes the tiles: all of them fill the grid, or one large and a strip (views.ts). */
 	#layout(): void {
-		const style = getComputedStyle(this.#root);
-		const width = this.#root.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-		const height = this.#root.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
-		const fit = fitTiles(this.#tiles.size, width, height, { gap: parseFloat(style.columnGap) || 10 });
-		this.#root.style.setProperty('--tile-w', `${fit.tileWidth}px`);
-		this.#root.style.setProperty('--tile-h', `${fit.tileHeight}px`);
-		this.#root.classList.toggle('scroll', fit.scroll);
-		this.#root.dataset.count = String(this.#tiles.size);
+		this.#tileLayout.apply();
 	}
 }
 

@@ -63,6 +63,30 @@ export class Publisher {
 		await this.signaling.request(paused ? 'producer.pause' : 'producer.resume', { producerId: producer.id }).catch(() => undefined);
 	}
 
+	/**
+	 * Another device for `source` (the devices panel): `track` takes the old
+	 * one's place in its producer (RTCRtpSender.replaceTrack: the same producer
+	 * id, no renegotiation, and an end-to-end encrypted sender keeps its
+	 * transform), keeps its paused state, and is the track a later
+	 * produceMissing() produces. The old track stops. False: no such source.
+	 */
+	async replaceTrack(source: Source, track: MediaStreamTrack): Promise<boolean> {
+		const local = this.#tracks.get(source);
+		if (!local) {
+			return false;
+		}
+		const old = local.track;
+		local.track = track;
+		const producer = local.producer;
+		if (producer && !producer.closed) {
+			await producer.replaceTrack({ track });
+		}
+		if (old !== track) {
+			old.stop();
+		}
+		return true;
+	}
+
 	/** Stops publishing a source: its track stops, its producer closes, and the source is forgotten. */
 	async remove(source: Source): Promise<void> {
 		const local = this.#tracks.get(source);
@@ -159,6 +183,10 @@ export class Publisher {
 		}
 		const producer = await transport.produce(options);
 		local.producer = producer;
+		// NOTE: the device was switched while this producer was being made.
+		if (producer.track !== local.track) {
+			await producer.replaceTrack({ track: local.track });
+		}
 		// NOTE: the send transport closing closes its producers; a track whose
 		// producer went that way is produced again by the next produceMissing().
 		producer.on('transportclose', () => {

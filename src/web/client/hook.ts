@@ -86,6 +86,9 @@ export function exposeHook(session: CallSession, log: HookLog): void {
 			const { width, height } = track?.getSettings() ?? {};
 			return { width, height };
 		},
+		localTracks: () => [...session.local.values()].map(({ source, track, producer }) => ({
+			source, trackId: track.id, deviceId: track.getSettings().deviceId, readyState: track.readyState, producerId: producer?.id,
+		})),
 		consumers: () => [...session.consumers.values()].map(({ consumer, peerId, source, paused }) => ({
 			id: consumer.id,
 			producerId: consumer.producerId,

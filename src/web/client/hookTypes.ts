@@ -124,6 +124,8 @@ export type SwitchyardHook = {
 	layout(): LayoutReport;
 	/** The camera capture's size (the local track's settings). */
 	captureSize(): { width?: number; height?: number };
+	/** The tracks this page publishes: each one's id, device and producer (a device switch keeps the producer). */
+	localTracks(): { source: string; trackId: string; deviceId?: string; readyState: string; producerId?: string }[];
 	consumers(): HookConsumer[];
 	/** The last viewport reported for each remote video. */
 	viewports(): Viewport[];

@@ -10,7 +10,9 @@ import type { ServerEventData } from '../../signaling/protocol';
 import { CallSession } from './CallSession';
 import { wireChat } from './chat';
 import { capture, type Capture } from './capture';
+import { wireConnectionBanner } from './connectionBanner';
 import { wireControls } from './controls';
+import { wireDevices } from './devicesMenu';
 import { ChatSeal } from './e2ee/chatSeal';
 import { e2eeProblem, FrameCrypto } from './e2ee/FrameCrypto';
 import type { DeviceIdentity } from './e2ee/identity';
@@ -19,6 +21,8 @@ import { Grid } from './Grid';
 import { wireHands } from './hands';
 import { exposeHook, type HookLog } from './hook';
 import type { SessionState } from './hookTypes';
+import { wireMore } from './morePanel';
+import { Participants } from './participants';
 import { wireQuality } from './quality';
 import { heldText, wireServiceNotices } from './serviceNotices';
 import { Signaling } from './signaling';
@@ -107,13 +111,18 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 	let session: CallSession | undefined;
 	// Each remote video's size and visibility go to the server's layer policy.
 	const viewports = new ViewportReporter(async (viewport) => session?.setViewport(viewport));
-	const grid = new Grid(document.getElementById('grid')!, {
+	const { roomId, name } = options;
+	const label = options.markGuests ? { label: guestOrAccount } : {};
+	const grid: Grid = new Grid(document.getElementById('grid')!, {
 		videoShown: (consumerId, element) => viewports.observe(consumerId, element),
 		videoGone: (consumerId) => viewports.unobserve(consumerId),
 		pinned: (consumerId, pinned) => void session?.setPinned(consumerId, pinned).catch(() => undefined),
-		...(options.markGuests ? { label: guestOrAccount } : {}),
+		changed: (peerId, change) => people.changed(peerId, change),
+		...label,
 	});
-	const { roomId, name } = options;
+	const more = wireMore(grid);
+	const people = new Participants(document.getElementById('people-list')!, name, { ...label, pin: (peerId, pinned) => grid.pin(peerId, pinned), count: more.count });
+	let banner: ReturnType<typeof wireConnectionBanner> | undefined;
 	const log: HookLog = { states: [], events: [], recoveries: [], viewports: viewports.reported };
 	/** End-to-end encryption: the consumers whose frames do not open with this page's key. */
 	const undecryptable = new Set<string>();
@@ -128,6 +137,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		status.dataset.state = state;
 		status.textContent = LABELS[state];
 		status.title = detail ?? '';
+		banner?.state(state);
 		if (state === 'failed') {
 			const retry = options.retryHref === null ? [] : [{ href: options.retryHref ?? location.href, label: 'Try again' }];
 			showNotice(`Could not connect${detail ? `: ${detail}` : ''}.`, true, ...retry);
@@ -218,6 +228,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			return current;
 		});
 		await signaling.whenConnected();
+		banner = wireConnectionBanner(document.getElementById('conn-banner')!, signaling);
 		const keys = e2ee && options.callDevice ? new SenderKeys(e2ee, signaling, roomId, options.callDevice, showKeys) : undefined;
 		if (keys) {
 			log.e2ee!.keys = keys;
@@ -232,21 +243,25 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			joined: (id) => {
 				peerId = id;
 				grid.setLocalId(id);
+				people.setLocalId(id);
 			},
 			roster: (peers) => {
 				keys?.roster(peerId, peers);
+				people.roster(peers);
 				grid.roster(peers);
 				peers.forEach((peer) => grid.setHand(peer.id, peer.handRaised === true));
 			},
 			peerJoined: (peer) => {
 				log.events.push({ name: 'peer.joined', peerId: peer.id, at: Date.now() });
 				keys?.peerJoined(peer);
+				people.add(peer);
 				grid.add(peer);
 				grid.setHand(peer.id, peer.handRaised === true);
 			},
 			peerLeft: (id) => {
 				log.events.push({ name: 'peer.left', peerId: id, at: Date.now() });
 				keys?.peerLeft(id);
+				people.remove(id);
 				grid.remove(id);
 			},
 			trackAdded: (track) => grid.addTrack(track),
@@ -255,7 +270,10 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 				grid.removeTrack(consumerId);
 			},
 			trackPaused: (consumerId, paused) => grid.setTrackPaused(consumerId, paused),
-			activeSpeaker: (peerId) => grid.setActiveSpeaker(peerId),
+			activeSpeaker: (speaker) => {
+				grid.setActiveSpeaker(speaker);
+				people.setSpeaking(speaker);
+			},
 			recovered: (recovery) => log.recoveries.push(recovery),
 			removed: (reason) => {
 				app.classList.add('left');
@@ -294,6 +312,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		wireHands(signaling, grid, () => peerId, (text) => showNotice(text, true));
 		wireQuality(signaling, grid);
 		wireChat(signaling, chatSeal);
+		wireDevices(session, grid, { width: options.width, height: options.height });
 		// NOTE: browsers may refuse to autoplay sound before the user touches the page.
 		document.addEventListener('click', () => grid.playAll());
 		return session;

@@ -1,0 +1,29 @@
+/**
+ * The More button and its panel: the view toggle (grid / speaker), the
+ * participant list and the device pickers, so that the phone's control bar
+ * keeps one row of buttons.
+ */
+import type { Grid } from './Grid';
+
+export function wireMore(grid: Grid): { count(count: number): void } {
+	const button = document.getElementById('more') as HTMLButtonElement;
+	const panel = document.getElementById('more-panel')!;
+	const toggle = document.getElementById('view-toggle') as HTMLButtonElement;
+	const title = document.getElementById('people-title')!;
+	button.addEventListener('click', () => {
+		panel.hidden = !panel.hidden;
+		button.setAttribute('aria-pressed', String(!panel.hidden));
+	});
+	toggle.addEventListener('click', () => {
+		const speaker = toggle.getAttribute('aria-pressed') !== 'true';
+		toggle.setAttribute('aria-pressed', String(speaker));
+		toggle.textContent = speaker ? 'Grid view' : 'Speaker view';
+		grid.setView(speaker ? 'speaker' : 'grid');
+	});
+	return {
+		count(count) {
+			title.textContent = `People (${count})`;
+			button.title = `People (${count}), view and devices`;
+		},
+	};
+}
