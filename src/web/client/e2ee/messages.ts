@@ -6,6 +6,7 @@
  */
 
 import type { TransformCounts, TransformOptions } from '../hookTypes';
+import type { WebKey } from './sframe';
 
 export type { TransformCounts, TransformOptions } from '../hookTypes';
 
@@ -16,9 +17,9 @@ export type { TransformCounts, TransformOptions } from '../hookTypes';
  * drops a sender's keys. `generation` is echoed when the key is in use.
  */
 export type PageMessage =
-	| { type: 'key'; baseKey: CryptoKey; generation: number }
-	| { type: 'sendKey'; baseKey: CryptoKey; kid: bigint; generation: number }
-	| { type: 'receiveKey'; sender: string; kid: bigint; baseKey: CryptoKey }
+	| { type: 'key'; baseKey: WebKey; generation: number }
+	| { type: 'sendKey'; baseKey: WebKey; kid: bigint; generation: number }
+	| { type: 'receiveKey'; sender: string; kid: bigint; baseKey: WebKey }
 	| { type: 'forget'; sender: string };
 
 /** Whether a receiver's frames open: `undecryptable` after a run of frames that did not. */
