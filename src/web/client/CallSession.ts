@@ -54,10 +54,8 @@ export class CallSession {
 	/** The connection is moving to the node that hosts the room (room_elsewhere): its connect is not a reconnection. */
 	#moving = false;
 	/**
-	 * peer.joined / peer.left that came while a room.join or room.resume was
-	 * unanswered: newer than the answer's roster (the server lists the peers
-	 * as they were when this one joined), so they are told after it, not
-	 * wiped by it.
+	 * peer.joined / peer.left that came while a room.join or room.resume was unanswered: newer than the
+	 * answer's roster (the peers as they were when this one joined), so told after it, not wiped by it.
 	 */
 	#held: (() => void)[] | undefined;
 
