@@ -37,4 +37,9 @@ module.exports = {
   testTimeout: 30000,
   // Real mediasoup workers: 2 cores carry two test files at a time.
   maxWorkers: 2,
+  // NOTE: a fresh worker process for every test file. @roamhq/wrtc (test/helpers/mediaClient.ts)
+  // is a native addon that each file loads again into one process; a worker that had run
+  // several of them once died of SIGSEGV in the middle of the next file. Any worker is over
+  // 1 MB after a file, so jest replaces it (it ends the old one itself: no failure).
+  workerIdleMemoryLimit: '1MB',
 };
