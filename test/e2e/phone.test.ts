@@ -89,6 +89,15 @@ describe('the call screen at phone size', () => {
 			await page.click(toggle);
 			await page.waitForSelector(panel, { state: 'hidden', timeout: 5000 });
 		}
+		// One panel at a time: More closes the chat, and the chat closes More.
+		await page.click('#chat-toggle');
+		await page.click('#more');
+		await page.waitForSelector('#chat', { state: 'hidden', timeout: 5000 });
+		expect(await page.isVisible('#more-panel')).toBe(true);
+		await page.click('#chat-toggle');
+		await page.waitForSelector('#more-panel', { state: 'hidden', timeout: 5000 });
+		expect(await page.getAttribute('#more', 'aria-pressed')).toBe('false');
+		await page.click('#chat-toggle');
 		expect(await unusable(page, 'nav.controls button')).toEqual([]);
 	}), 90_000);
 });
@@ -96,4 +105,5 @@ describe('the call screen at phone size', () => {
 /** The bar's buttons that open a panel, and the panel. */
 const PANELS: [toggle: string, panel: string][] = [
 	['#chat-toggle', '#chat'],
+	['#more', '#more-panel'],
 ];

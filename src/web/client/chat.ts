@@ -7,6 +7,7 @@
  * (`sealer`, e2ee/chatSeal.ts); one that does not open says so.
  */
 import type { ChatSealer } from './e2ee/chatSeal';
+import { wirePanel } from './panels';
 import { RequestError, type Signaling } from './signaling';
 
 /** What the page says of a message the node refused. */
@@ -66,11 +67,9 @@ export function wireChat(signaling: Signaling, sealer?: ChatSealer): void {
 			received(name, text);
 		}
 	});
-	button.addEventListener('click', () => {
-		panel.hidden = !panel.hidden;
-		button.setAttribute('aria-pressed', String(!panel.hidden));
-		setUnread(panel.hidden ? unread : 0);
-		if (!panel.hidden) {
+	wirePanel(button, panel, (open) => {
+		setUnread(open ? 0 : unread);
+		if (open) {
 			input.focus();
 		}
 	});

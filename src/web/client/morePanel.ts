@@ -1,19 +1,17 @@
 /**
  * The More button and its panel: the view toggle (grid / speaker), the
  * participant list and the device pickers, so that the phone's control bar
- * keeps one row of buttons.
+ * keeps one row of buttons. It and the chat are never open together (panels.ts).
  */
 import type { Grid } from './Grid';
+import { wirePanel } from './panels';
 
 export function wireMore(grid: Grid): { count(count: number): void } {
 	const button = document.getElementById('more') as HTMLButtonElement;
 	const panel = document.getElementById('more-panel')!;
 	const toggle = document.getElementById('view-toggle') as HTMLButtonElement;
 	const title = document.getElementById('people-title')!;
-	button.addEventListener('click', () => {
-		panel.hidden = !panel.hidden;
-		button.setAttribute('aria-pressed', String(!panel.hidden));
-	});
+	wirePanel(button, panel);
 	toggle.addEventListener('click', () => {
 		const speaker = toggle.getAttribute('aria-pressed') !== 'true';
 		toggle.setAttribute('aria-pressed', String(speaker));
