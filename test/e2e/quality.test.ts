@@ -46,5 +46,18 @@ describe('connection quality with a real browser', () => {
 
 		await peer.capDownlink(suite.node.config.policy.maxDownlinkBitrate);
 		await pollUntil('the quality is good again', async () => (await shown()).quality === 'good', { timeoutMs: 60_000, intervalMs: 500 });
+
+		// A track that goes takes its quality with it: capped again, the video is poor; the node closes
+		// the publisher's camera, and the tile no longer shows the camera's mark (its microphone's quality, or none).
+		await peer.capDownlink(300_000);
+		const capped = await pollUntil('the quality leaves good again', async () => {
+			const { quality } = await shown();
+			return quality !== 'good' && quality;
+		}, { timeoutMs: 10_000, intervalMs: 200 });
+		const room = suite.node.registry.get('quality')!;
+		const publisherPeer = [...room.peers.values()].find((p) => p.displayName === 'Publisher')!;
+		const camera = [...publisherPeer.producers.values()].find((p) => p.kind === 'video')!;
+		room.closeProducer(publisherPeer, camera.id);
+		await pollUntil(`the camera's ${capped} mark goes with it`, async () => (await shown()).quality !== capped, { timeoutMs: 10_000, intervalMs: 200 });
 	}), 150_000);
 });

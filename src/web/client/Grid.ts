@@ -178,6 +178,7 @@ export class Grid {
 		}
 		this.#tracks.delete(consumerId);
 		const tile = this.#tiles.get(entry.key);
+		this.#showQuality(entry.key);
 		if (entry.kind === 'video') {
 			this.#listener.videoGone?.(consumerId);
 		}
@@ -230,10 +231,17 @@ export class Grid {
 	/** This page's connection quality for a remote track (consumer.quality): its tile shows the worst of its tracks'. */
 	setQuality(consumerId: string, quality: Quality): void {
 		const entry = this.#tracks.get(consumerId);
-		const tile = entry && this.#tiles.get(entry.key);
-		if (entry && tile) {
+		if (entry) {
 			entry.quality = quality;
-			showQuality(tile, [...this.#tracks.values()].filter((t) => t.key === entry.key).map((t) => t.quality));
+			this.#showQuality(entry.key);
+		}
+	}
+
+	/** The worst quality of the tracks a tile has now (a track gone no longer counts). */
+	#showQuality(key: string): void {
+		const tile = this.#tiles.get(key);
+		if (tile) {
+			showQuality(tile, [...this.#tracks.values()].filter((t) => t.key === key).map((t) => t.quality));
 		}
 	}
 
