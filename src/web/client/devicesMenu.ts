@@ -9,17 +9,18 @@
 import type { CallSession } from './CallSession';
 import { loadPrefs, savePrefs } from './devicePrefs';
 import type { Grid } from './Grid';
+import { canChooseSpeaker, fillPicker, type DeviceKind } from './prejoin/pickers';
 
-type Picker = { select: HTMLSelectElement; kind: MediaDeviceKind; noun: string };
+type Picker = { select: HTMLSelectElement; kind: DeviceKind; noun: string };
 
 export function wireDevices(session: CallSession, grid: Grid, size: { width: number; height: number }): void {
-	const picker = (id: string, kind: MediaDeviceKind, noun: string): Picker => ({ select: document.getElementById(id) as HTMLSelectElement, kind, noun });
+	const picker = (id: string, kind: DeviceKind, noun: string): Picker => ({ select: document.getElementById(id) as HTMLSelectElement, kind, noun });
 	const camera = picker('camera-select', 'videoinput', 'Camera');
 	const mic = picker('mic-select', 'audioinput', 'Microphone');
 	const speaker = picker('speaker-select', 'audiooutput', 'Speaker');
 	const problem = document.getElementById('devices-problem')!;
 	const media = navigator.mediaDevices;
-	const canSink = 'setSinkId' in HTMLMediaElement.prototype;
+	const canSink = canChooseSpeaker();
 	if (!media?.enumerateDevices) {
 		return;
 	}
@@ -29,9 +30,8 @@ export function wireDevices(session: CallSession, grid: Grid, size: { width: num
 		const devices = await media.enumerateDevices();
 		const chosen = { camera: current('camera'), mic: current('mic'), speaker: loadPrefs().speakerId ?? '' };
 		for (const [p, selected, usable] of [[camera, chosen.camera, session.local.has('camera')], [mic, chosen.mic, session.local.has('mic')], [speaker, chosen.speaker, canSink]] as const) {
-			const ofKind = devices.filter((d) => d.kind === p.kind && d.deviceId !== '');
-			p.select.replaceChildren(...ofKind.map((d, i) => new Option(d.label || `${p.noun} ${i + 1}`, d.deviceId, false, d.deviceId === selected)));
-			p.select.disabled = !usable || ofKind.length === 0;
+			fillPicker(p.select, devices, p.kind, selected);
+			p.select.disabled ||= !usable;
 			p.select.title = usable ? '' : p.kind === 'audiooutput' ? 'This browser cannot choose the speaker' : `No ${p.noun.toLowerCase()} in this call`;
 		}
 	}
