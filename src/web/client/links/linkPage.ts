@@ -11,6 +11,7 @@
 import { ApiError, describeError, requestJson } from '../accounts/api';
 import { Account } from '../accounts/auth';
 import { byId, nameWithMark, showError } from '../accounts/dom';
+import { joinChoices } from '../devicePrefs';
 import { secretOf } from '../e2ee/link';
 import { startRoom } from '../room';
 import { showKnocks } from './knockPanel';
@@ -79,6 +80,7 @@ async function open(): Promise<void> {
 			roomId: entry.roomId, name: name(), width: Number(params.get('w')) || 1280, height: Number(params.get('h')) || 720,
 			token: async () => entry.token, e2eeSecret: secret, retryHref: null, markGuests: true,
 			e2eeNotice: 'End-to-end encrypted with the key in this link: the server cannot see or hear the call.',
+			...joinChoices(),
 		}).catch(() => undefined);
 	};
 
