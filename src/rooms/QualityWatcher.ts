@@ -11,16 +11,20 @@ import type { ConsumerAppData } from './types';
  * mediasoup prefers are no yardstick: to fit a capped downlink the policy
  * lowers them itself, so the layer received is compared with what the tile
  * wanted. It reports a quality only when it changes, at most once per
- * `intervalMs` (the latest), and none before the first score.
+ * `intervalMs` (the latest). NOTE: mediasoup emits `score` only when it
+ * changes, and a consumer of a publisher already sending starts at its final
+ * score: so the watcher starts from `consumer.score`, and reports its first
+ * quality when `start()` says the client has the consumer.
  */
 export class QualityWatcher {
 	readonly #consumer: ms.Consumer<ConsumerAppData>;
 	readonly #report: Throttled<[Quality]>;
-	#score: ms.ConsumerScore | undefined;
+	#score: ms.ConsumerScore;
 	#wanted: ConsumerDecision | undefined;
 	#pausedToFit = false;
 	/** A layer was received since the consumer last started: until then none is not a fault. */
 	#receiving = false;
+	#started = false;
 	#computed: Quality | undefined;
 	#reported: Quality | undefined;
 
@@ -32,6 +36,7 @@ export class QualityWatcher {
 				report(quality);
 			}
 		});
+		this.#score = consumer.score;
 		consumer.on('score', (score) => {
 			this.#score = score;
 			this.#update();
@@ -44,7 +49,13 @@ export class QualityWatcher {
 		});
 	}
 
-	/** The quality last worked out; undefined before the first score. */
+	/** The client has the consumer (it acknowledged it): reports from now on. */
+	start(): void {
+		this.#started = true;
+		this.#update();
+	}
+
+	/** The quality last worked out. */
 	get quality(): Quality | undefined {
 		return this.#computed;
 	}
@@ -62,7 +73,7 @@ export class QualityWatcher {
 	}
 
 	#update(): void {
-		if (!this.#score) {
+		if (!this.#started) {
 			return;
 		}
 		const quality = qualityOf({ score: this.#score.score, ...this.#layers() });
@@ -87,7 +98,7 @@ export class QualityWatcher {
 			return {};
 		}
 		const received = consumer.currentLayers?.spatialLayer;
-		const sent = sentLayer(this.#score?.producerScores);
+		const sent = sentLayer(this.#score.producerScores);
 		if ((received === undefined && !this.#receiving) || (sent !== undefined && sent < 0)) {
 			// Nothing received yet since it started, or nothing sent by the publisher: no fault of this link.
 			return {};

@@ -136,6 +136,7 @@ export class Subscription {
 			await link?.offer(this.consumer);
 			this.#pending = false;
 			await this.consumer.resume();
+			this.#quality.start();
 			return true;
 		} catch (error) {
 			this.#pending = false;

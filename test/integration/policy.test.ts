@@ -99,6 +99,18 @@ describe('bitrate and simulcast policy in a room', () => {
 		await pollUntil('no longer poor once lifted', () => qualities().at(-1) !== 'poor', { timeoutMs: 20_000 });
 	});
 
+	test('consumer.quality: sent for every consumer, also one whose score never changes (a late joiner of a publisher already sending)', async () => {
+		const { room } = await aliceToBob(node, 'policy-quality-late');
+		const carol = await make(node, 'policy-quality-late', 'carol');
+		const carolPeer = [...room.peers.values()].find((p) => p.claims.sub === 'carol')!;
+		const consumers = await pollUntil('carol consumes audio and video', () => {
+			const live = [...carolPeer.consumers.values()].filter((c) => !c.paused);
+			return live.length === 2 ? live : undefined;
+		});
+		const reported = () => new Set(carol.signaling.events.filter((e) => e.name === 'consumer.quality').map((e) => (e.data as { consumerId: string }).consumerId));
+		await pollUntil('a consumer.quality for each of carol\'s consumers', () => consumers.every((c) => reported().has(c.id)), { timeoutMs: 20_000 });
+	});
+
 	test('layer switches of one producer are spaced out (key frames), and still happen', async () => {
 		const { bob, video } = await aliceToBob(node, 'policy-keyframes');
 		await pollUntil('the top layer at first', () => video.preferredLayers?.spatialLayer === 2);
