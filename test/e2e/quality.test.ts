@@ -28,6 +28,19 @@ describe('connection quality with a real browser', () => {
 		return { ...(quality === null ? {} : { quality }), label };
 	}
 
+	test('a late joiner sees a quality for everyone already there, with nothing capped', reported(async () => {
+		// NOTE: the node reports a consumer's quality once the page has it, and on changes; the consumers of
+		// those already there are offered during the join, and their scores may never change.
+		const late = await openRoom(suite.browser, suite.node.url, 'quality', 'Late', { size: { w: 320, h: 180 } });
+		open.push(late);
+		const earlier = [(await hook(publisher)).peerId, (await hook(viewer)).peerId];
+		await receivesFrom(late, earlier, 30_000);
+		for (const peerId of earlier) {
+			await pollUntil(`Late's tile of ${peerId} shows a quality`, async () => (await late.page.getAttribute(`.tile[data-peer-id="${peerId}"]:not(.screen)`, 'data-quality', { timeout: 1000 }).catch(() => null)) !== null, { timeoutMs: 10_000 });
+		}
+		await late.page.close();
+	}));
+
 	test('a downlink capped on the node takes the viewer\'s quality off good within 10 s; lifted, it comes back', reported(async () => {
 		const peer = [...suite.node.registry.get('quality')!.peers.values()].find((p) => p.displayName === 'Viewer')!;
 		// NOTE: good needs the layer the large tile calls for (or the highest the publisher sends): the top

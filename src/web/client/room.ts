@@ -287,6 +287,8 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		exposeHook(session, log);
 		const [audio] = stream.getAudioTracks();
 		const [video] = stream.getVideoTracks();
+		// NOTE: before the join: the consumers of those already here are offered during it.
+		wireQuality(signaling, grid);
 		await session.join([
 			...(audio ? [{ source: 'mic' as const, track: audio, paused: options.startMuted?.mic }] : []),
 			...(video ? [{ source: 'camera' as const, track: video, paused: options.startMuted?.camera }] : []),
@@ -310,7 +312,6 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		}), (source) => fromService(heldText(source)));
 		wireServiceNotices(signaling, { show: fromService, hold: (source, held) => controls.hold(source, held) });
 		wireHands(signaling, grid, () => peerId, (text) => showNotice(text, true));
-		wireQuality(signaling, grid);
 		wireChat(signaling, chatSeal);
 		wireDevices(session, grid, { width: options.width, height: options.height });
 		// NOTE: browsers may refuse to autoplay sound before the user touches the page.
