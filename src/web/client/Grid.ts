@@ -5,6 +5,7 @@ import { TileLayout, type View } from './views';
 
 const LOCAL = 'local';
 const PIN = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M9 3h6l-1 6 4 4v2h-5v6l-1 1-1-1v-6H6v-2l4-4z"/></svg>';
+const HAND = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M8 11V5a1.5 1.5 0 0 1 3 0v5V3.5a1.5 1.5 0 0 1 3 0V10V5a1.5 1.5 0 0 1 3 0v9a7 7 0 0 1-7 7c-2.5 0-4-1.2-5.3-3.2L2.4 13a1.6 1.6 0 0 1 2.6-1.8L8 14z"/></svg>';
 const MIC_OFF = '<svg viewBox="0 0 24 24" aria-hidden="true"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3M4 4l16 16" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg>';
 
 type TrackEntry = { key: string; kind: 'audio' | 'video'; source: string; element: HTMLMediaElement; paused: boolean; undecryptable?: boolean; quality?: Quality };
@@ -325,7 +326,7 @@ export class Grid {
 			avatar.className = 'avatar';
 			avatar.setAttribute('aria-hidden', 'true');
 			const caption = document.createElement('figcaption');
-			caption.innerHTML = `<span class="mic-off" title="muted">${MIC_OFF}</span><span class="name"></span><span class="undecryptable-note">cannot decrypt</span><span class="quality" role="img" hidden><i></i><i></i><i></i></span>`;
+			caption.innerHTML = `<span class="hand-mark" title="hand raised">${HAND}</span><span class="mic-off" title="muted">${MIC_OFF}</span><span class="name"></span><span class="undecryptable-note">cannot decrypt</span><span class="quality" role="img" hidden><i></i><i></i><i></i></span>`;
 			tile.append(video, avatar, caption);
 			if (key !== LOCAL) {
 				tile.append(this.#pinButton(key, tile));

@@ -127,7 +127,7 @@ export class Participants {
 		name.textContent = person.name;
 		const states = document.createElement('span');
 		states.className = 'states';
-		states.textContent = [person.handSince > 0 ? '✋' : '', speaking ? 'speaking' : '', person.muted ? 'muted' : ''].filter(Boolean).join(' · ');
+		states.textContent = [person.handSince > 0 ? 'hand raised' : '', speaking ? 'speaking' : '', person.muted ? 'muted' : ''].filter(Boolean).join(' · ');
 		item.append(name, states);
 		if (!person.local) {
 			const pin = document.createElement('button');
