@@ -49,9 +49,10 @@ describeIf('the screenshots in docs/web-client.md', () => {
 
 	test('a call at desktop size: the grid, a raised hand, the More panel in speaker view', reported(async () => {
 		const [ada, bob, cy] = [await join('design-review', 'Ada'), await join('design-review', 'Bob'), await join('design-review', 'Cy')];
+		await settled([ada, bob, cy]);
 		await bob.page.click('#mute');
 		await cy.page.click('#hand');
-		await settled([ada, bob, cy]);
+		await pollUntil('Ada sees Bob muted', async () => (await ada.page.locator('.tile.muted').count()) === 1, { timeoutMs: 10_000 });
 		await pollUntil('Ada sees the hand', async () => (await ada.page.locator('.tile.hand-raised').count()) === 1, { timeoutMs: 10_000 });
 		await shoot(ada.page, 'call-desktop');
 		await ada.page.click('#more');
