@@ -89,6 +89,21 @@ test('two peers on two nodes of one room decode each other, through pipes betwee
 	await decodes(b.client, [a.peerId]);
 }));
 
+test('issue 28: chat and raised hands cross nodes: a message and a hand from node-1 reach the peer on node-2, and back', showingOutput(() => fleet, async () => {
+	const [one, two] = fleet!.nodes as [FleetNode, FleetNode];
+	const ana = await joinAt(one, 'span-chat', 'Ana');
+	const ben = await joinAt(two, 'span-chat', 'Ben');
+	const toBen = ben.signaling.waitFor('chat.message');
+	const sent = await ana.signaling.request('chat.send', { text: 'hello from node-1' });
+	expect(await toBen).toEqual({ id: sent.id, from: ana.peerId, name: 'Ana', text: 'hello from node-1', at: sent.at });
+	const toAna = ana.signaling.waitFor('chat.message');
+	await ben.signaling.request('chat.send', { text: 'and back' });
+	expect(await toAna).toMatchObject({ from: ben.peerId, text: 'and back' });
+	const hand = ben.signaling.waitFor('peer.hand');
+	await ana.signaling.request('hand.set', { raised: true });
+	expect(await hand).toEqual({ peerId: ana.peerId, raised: true });
+}));
+
 test('issue 27: a room on two nodes sends its webhooks from both: one room_started, one room_finished, one seq across them', showingOutput(() => fleet, async () => {
 	const [one, two] = fleet!.nodes;
 	const ann = await joinAt(one!, 'hooks-span', 'Ann');
