@@ -25,7 +25,7 @@ beforeAll(async () => {
 	await receiver.start();
 	fleet = await startFleet({ size: 3, env: {
 		SWITCHYARD_WEBHOOKS_URLS: receiver.url, SWITCHYARD_WEBHOOKS_SECRET: 'the-fleet-webhook-secret-0123456789abcdef', SWITCHYARD_WEBHOOKS_RETRY_MAX_SECONDS: '1',
-		SWITCHYARD_AUTH_DEV: 'true', SWITCHYARD_CLUSTER_PLACEMENT: 'nearest', SWITCHYARD_ROOMS_EMPTY_CLOSE_GRACE_MS: '500', SWITCHYARD_ROOMS_RECONNECT_GRACE_MS: '1000',
+		SWITCHYARD_AUTH_DEV: 'true', SWITCHYARD_AUTH_DEV_TOKENS_PER_MINUTE: '1000', SWITCHYARD_CLUSTER_PLACEMENT: 'nearest', SWITCHYARD_ROOMS_EMPTY_CLOSE_GRACE_MS: '500', SWITCHYARD_ROOMS_RECONNECT_GRACE_MS: '1000',
 		// NOTE: a downlink estimate that starts high, so that the top layer does not wait for it to climb on a loaded machine.
 		SWITCHYARD_MEDIA_INITIAL_AVAILABLE_OUTGOING_BITRATE: '5000000',
 		// NOTE: the last test's encrypted room (issue 24) fills at two across nodes.
