@@ -41,6 +41,8 @@ function appPage(name: AppPageName, title: string, main: string, data = ''): str
 		<button type="button" class="quiet" id="sign-out">Sign out</button>
 	</header>
 	<p class="banner" id="banner" role="status" hidden></p>
+	<p class="banner notify-offer" id="notify-offer" hidden>Get a notification when a call comes in while this page is in the background.
+		<button type="button" id="notify-on">Turn on</button> <button type="button" class="quiet" id="notify-later">Not now</button></p>
 	<main class="content">${main}</main>
 </div>
 ${callScreens()}`, '/assets/calls.js');

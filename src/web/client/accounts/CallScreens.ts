@@ -1,3 +1,4 @@
+import { CallNotifications } from './callNotifications';
 import { parseHandles } from './handles';
 import { byId, fillAvatar, formatDuration, nameWithMark, showError } from './dom';
 
@@ -7,7 +8,8 @@ export type Party = { handle: string; displayName: string; verified: boolean };
 /**
  * The call screens of a signed-in page (markup in src/web/accountPages.ts):
  * the incoming-call screen, the outgoing "ringing" screen and the in-call
- * view. Only what is shown; Phone decides when.
+ * view, and the incoming call's system notification while the page is in
+ * the background. Only what is shown; Phone decides when.
  */
 export class CallScreens {
 	readonly incoming = byId('incoming');
@@ -15,6 +17,7 @@ export class CallScreens {
 	readonly callView = byId('call-view');
 	/** The room view as the server rendered it: each call starts from a fresh copy (no listeners of the last call). */
 	readonly #roomTemplate = this.callView.innerHTML;
+	readonly #notifications = new CallNotifications();
 	#timer?: ReturnType<typeof setInterval>;
 
 	/**
@@ -33,6 +36,7 @@ export class CallScreens {
 		accept.disabled = e2ee && problem !== undefined;
 		this.incoming.hidden = false;
 		(accept.disabled ? byId('decline') : accept).focus();
+		this.#notifications.ring({ callId, from, media });
 	}
 
 	/** The call the incoming screen shows, if it is shown. */
@@ -42,6 +46,7 @@ export class CallScreens {
 
 	hideIncoming(): void {
 		this.incoming.hidden = true;
+		this.#notifications.stop();
 	}
 
 	showOutgoing(to: Party, media: 'audio' | 'video'): void {

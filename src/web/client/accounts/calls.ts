@@ -8,6 +8,7 @@
  * by default; the browser tests ask for less); they are kept for the tab.
  */
 import { Account } from './auth';
+import { offerCallNotifications } from './callNotifications';
 import { CallScreens } from './CallScreens';
 import { byId } from './dom';
 import { showDirectory } from './directoryPage';
@@ -58,6 +59,7 @@ if (account) {
 		},
 	});
 	showKnockNotices(account, phone);
+	offerCallNotifications(byId('notify-offer'));
 	const page = byId('page').dataset.page;
 	const shown = page === 'directory' ? showDirectory(account, phone)
 		: page === 'profile' ? showProfile(account, phone)
