@@ -5,6 +5,18 @@ const RANGE_FROM = 4000;
 const RANGE_SIZE = 750;
 
 /**
+ * The ports of 4000-9999 that fetch (undici, in node and in the tests) and
+ * chromium refuse to connect to, the Fetch standard's "bad ports": a node
+ * given one listens there, and every request to it fails ("fetch failed").
+ */
+const BAD_PORTS = new Set([4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697]);
+
+/** Whether fetch and browsers refuse `port` (BAD_PORTS). */
+export function badPort(port: number): boolean {
+	return BAD_PORTS.has(port);
+}
+
+/**
  * Finds `count` consecutive ports free for both UDP and TCP on 127.0.0.1.
  * WebRtcServer ports cannot be 0, and jest runs files in parallel, so each
  * jest worker searches its own range (from JEST_WORKER_ID) and probes it.
@@ -13,7 +25,7 @@ const RANGE_SIZE = 750;
  * (32768-60999: every outgoing connection and every listen(0) takes one, and
  * one taken between the probe and the child's bind failed a restart test with
  * EADDRINUSE) and mediasoup's default RTC ports (10000-59999, which pipe
- * transports draw from).
+ * transports draw from). A range with a bad port (BAD_PORTS) is passed over.
  */
 export async function findFreePorts(count: number): Promise<number> {
 	const workerId = Number(process.env.JEST_WORKER_ID ?? '1');
@@ -24,6 +36,9 @@ export async function findFreePorts(count: number): Promise<number> {
 	for (let i = 0; i < bases; i++) {
 		const base = rangeStart + ((first + i) % bases) * count;
 		let free = true;
+		for (let port = base; port < base + count && free; port++) {
+			free = !badPort(port);
+		}
 		for (let port = base; port < base + count && free; port++) {
 			free = (await udpFree(port)) && (await tcpFree(port));
 		}
