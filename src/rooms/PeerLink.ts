@@ -24,7 +24,7 @@ export type PeerView = {
 	readonly identity: PeerIdentity | undefined;
 	/** What the server API set for it (peer.updated); undefined for none, and for a peer on another node. */
 	readonly metadata?: string | undefined;
-	/** It raised its hand (hand.set); false, or undefined for a peer on another node. */
+	/** It raised its hand (hand.set), here or on another node (its part says it). */
 	readonly handRaised?: boolean;
 	readonly producers: ReadonlyMap<string, ProducerView>;
 };

@@ -27,7 +27,7 @@ export type RoomExchangeDeps = {
 	policy: () => PolicyApplier;
 	/** Tells every peer here. */
 	broadcast: (notice: PeerNotice) => void;
-	/** What this node's part of the room says changed (the layers it needs of the others' producers). */
+	/** What this node's part of the room says changed (the layers it needs of the others' producers, a raised hand). */
 	changed: () => void;
 };
 
@@ -138,6 +138,15 @@ export class RoomExchange {
 		this.#deps.broadcast({ type: 'peerLeft', peerId });
 		this.#deps.speaker.left(peerId);
 		this.#deps.policy().schedule();
+	}
+
+	/**
+	 * A peer here raised or lowered its hand: the others were told (peer.hand,
+	 * on every node), and this node's part says it for peers who join later on
+	 * another node.
+	 */
+	handChanged(): void {
+		this.#deps.changed();
 	}
 
 	/** What other nodes need of the producers here changed: dynacast follows. */

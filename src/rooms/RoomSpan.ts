@@ -4,7 +4,7 @@ import type { RemotePeerView, RoomElsewhere } from './RoomExchange';
 import type { RoomPart, RoomPartPeer } from './roomPart';
 
 /** A peer of the room on another node, as that node's last part said. */
-type RemotePeer = Omit<RemotePeerView, 'producers'> & { readonly producers: Map<string, RemoteProducer> };
+type RemotePeer = Omit<RemotePeerView, 'producers' | 'handRaised'> & { handRaised: boolean; readonly producers: Map<string, RemoteProducer> };
 /** What this node knows of another node's part: its last `seq`, its peers, its needs. */
 type KnownPart = { seq: number; peers: Map<string, RemotePeer>; needs: Record<string, boolean[]> };
 
@@ -65,6 +65,7 @@ export class RoomSpan implements RoomElsewhere {
 			// NOTE: only when set: a node from before issue 24 (a strict schema) still reads the parts of plain rooms.
 			...(peer.e2ee ? { e2ee: true } : {}),
 			...(peer.identity ? { identity: { deviceId: peer.identity.deviceId, key: peer.identity.key } } : {}),
+			...(peer.handRaised ? { handRaised: true as const } : {}),
 			producers: [...peer.producers.values()].flatMap((producer) => {
 				const router = peer.routerOfProducer(producer.id);
 				return router ? [{
@@ -131,10 +132,15 @@ export class RoomSpan implements RoomElsewhere {
 		const { exchange } = this.room;
 		let peer = entry.peers.get(info.id);
 		if (!peer) {
-			peer = { id: info.id, displayName: info.displayName, handle: info.handle, verified: info.verified ?? false, e2ee: info.e2ee ?? false, identity: info.identity, producers: new Map() };
+			peer = {
+				id: info.id, displayName: info.displayName, handle: info.handle, verified: info.verified ?? false, e2ee: info.e2ee ?? false, identity: info.identity,
+				handRaised: info.handRaised ?? false, producers: new Map(),
+			};
 			entry.peers.set(peer.id, peer);
 			exchange.remoteJoined(peer);
 		}
+		// NOTE: kept for the peers who join here later; those here were told (peer.hand reaches every node).
+		peer.handRaised = info.handRaised ?? false;
 		const listed = new Set(info.producers.map((p) => p.id));
 		for (const producer of [...peer.producers.values()]) {
 			if (!listed.has(producer.id)) {

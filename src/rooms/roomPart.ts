@@ -33,6 +33,8 @@ const peer = z.strictObject({
 	e2ee: z.boolean().optional(),
 	/** A call party's device (PeerIdentity); absent for other peers and from nodes before issue 25. */
 	identity: z.strictObject({ deviceId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/), key: z.string().regex(/^[A-Za-z0-9_-]{87}$/) }).optional(),
+	/** It raised its hand (hand.set); absent when not, and from nodes before issue 28. */
+	handRaised: z.literal(true).optional(),
 	producers: z.array(producer).max(16),
 });
 

@@ -365,6 +365,7 @@ export class Session {
 			'hand.set': async ({ raised }) => {
 				const { room, peer } = this.#joined();
 				peer.controls.handRaised = raised;
+				room.exchange.handChanged();
 				toOthers(this.#socket, room, peer, 'peer.hand', { peerId: peer.id, raised });
 				return {};
 			},

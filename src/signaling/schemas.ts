@@ -66,7 +66,7 @@ export const peerInfo = z.object({
 	identity: peerIdentity.optional(),
 	/** What the server API set for the peer (peer.updated); absent when none, or not known on this node. */
 	metadata: z.string().optional(),
-	/** The peer has its hand raised (hand.set); absent otherwise, or not known on this node. */
+	/** The peer has its hand raised (hand.set), on this node or another; absent otherwise. */
 	handRaised: z.literal(true).optional(),
 	producers: z.array(producerInfo),
 });

@@ -89,7 +89,7 @@ test('two peers on two nodes of one room decode each other, through pipes betwee
 	await decodes(b.client, [a.peerId]);
 }));
 
-test('issue 28: chat and raised hands cross nodes: a message and a hand from node-1 reach the peer on node-2, and back', showingOutput(() => fleet, async () => {
+test('issue 28: chat and raised hands cross nodes: a message and a hand from node-1 reach the peer on node-2, and back; a late joiner on node-3 sees the hand', showingOutput(() => fleet, async () => {
 	const [one, two] = fleet!.nodes as [FleetNode, FleetNode];
 	const ana = await joinAt(one, 'span-chat', 'Ana');
 	const ben = await joinAt(two, 'span-chat', 'Ben');
@@ -102,6 +102,18 @@ test('issue 28: chat and raised hands cross nodes: a message and a hand from nod
 	const hand = ben.signaling.waitFor('peer.hand');
 	await ana.signaling.request('hand.set', { raised: true });
 	expect(await hand).toEqual({ peerId: ana.peerId, raised: true });
+
+	// One who joins later on a node that hosted nobody of the room sees the hand too: node-1's part says it.
+	const three = fleet!.nodes[2]!;
+	const token = (await three.api('POST', '/api/dev/token', { body: { name: 'Cy', room: 'span-chat' } })).body.token as string;
+	const cy = await SignalingClient.connect(three.url, { token });
+	clients.push(cy);
+	const { routerRtpCapabilities } = await cy.request('media.capabilities', {});
+	await pollUntil('a late joiner on node-3 to see Ana\'s hand', async () => {
+		const { peers } = await cy.request('room.join', { roomId: 'span-chat', rtpCapabilities: routerRtpCapabilities as never });
+		await cy.request('room.leave', {});
+		return peers.some((p) => p.id === ana.peerId && p.handRaised === true) || undefined;
+	}, { timeoutMs: 10_000, intervalMs: 250 });
 }));
 
 test('issue 27: a room on two nodes sends its webhooks from both: one room_started, one room_finished, one seq across them', showingOutput(() => fleet, async () => {
