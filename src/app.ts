@@ -44,6 +44,8 @@ export type AppDeps = {
 	placement?: SignalingDeps['placement'];
 	/** Dev mode: the open token route is mounted and loopback origins are allowed. */
 	dev: boolean;
+	/** The web client's bundle (web/routes.ts PUBLIC_DIR by default). */
+	publicDir?: string;
 };
 
 export type App = {
@@ -95,7 +97,7 @@ export function buildApp(deps: AppDeps): App {
 	const connectOrigins = fleetOrigins && (() => [
 		...fleetOrigins().flatMap((origin) => [origin, origin.replace(/^http/, 'ws')]), ...deps.config.cluster.connectOrigins,
 	]);
-	app.use(webRoutes({ connectOrigins }));
+	app.use(webRoutes({ connectOrigins, publicDir: deps.publicDir }));
 	app.use(notFoundHandler);
 	app.use(errorHandler(logger));
 

@@ -54,8 +54,11 @@ export type SwitchyardNode = {
 /**
  * Builds a node: tokens, the store (SQLite, or PostgreSQL with store.url), accounts and calls, the worker pool, rooms, metrics, the app.
  * `clock`: the calls' (ring timeouts, history times, invite limits, call links' expiry and knocks), the system's by default; tests pass a fake one.
+ * `publicDir`: where the web client's bundle is (dist/public by default; a test serves a build of its own).
  */
-export async function createNode(config: Readonly<Config>, logger: Logger, { dev, clock }: { dev: boolean; clock?: Clock }): Promise<SwitchyardNode> {
+export async function createNode(
+	config: Readonly<Config>, logger: Logger, { dev, clock, publicDir }: { dev: boolean; clock?: Clock; publicDir?: string },
+): Promise<SwitchyardNode> {
 	const tokens = await TokenService.create(config.auth, { dev });
 	const store = await openStore(config.store, logger);
 	const accounts = new AccountService({ store, tokens, config, logger });
@@ -124,7 +127,7 @@ export async function createNode(config: Readonly<Config>, logger: Logger, { dev
 	try {
 		const sessions = fleet && fleetSessions(fleet.bus, accounts);
 		app = buildApp({
-			config, logger, pool, metrics, tokens, accounts, calls, links, lobby, presence, registry, roomService, cluster, limiters, dev,
+			config, logger, pool, metrics, tokens, accounts, calls, links, lobby, presence, registry, roomService, cluster, limiters, dev, publicDir,
 			adapter: fleet?.adapter, placement: rooms, onSessionsEndedElsewhere: sessions?.onEndedElsewhere,
 		});
 	} catch (error) {

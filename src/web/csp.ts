@@ -14,6 +14,9 @@ export function pageCsp(connect: readonly string[] = []): string {
 		"script-src 'self'",
 		"style-src 'self'",
 		"img-src 'self' data:",
+		// The web app manifest and the service worker (docs/web-client.md, "Install and offline").
+		"manifest-src 'self'",
+		"worker-src 'self'",
 		// NOTE: a fleet's pages also connect to the other nodes' origins: a room lives on one node (docs/cluster.md).
 		["connect-src 'self'", ...connect].join(' '),
 		"object-src 'none'",

@@ -11,12 +11,15 @@ export function page(title: string, body: string, script?: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <title>${escapeHtml(title)}</title>
-<link rel="icon" href="data:,">
+<meta name="theme-color" content="#2e6be6">
+<link rel="manifest" href="/assets/manifest.webmanifest">
+<link rel="icon" href="/assets/icons/icon.svg" type="image/svg+xml">
+<link rel="apple-touch-icon" href="/assets/icons/apple-touch-icon.png">
 <link rel="stylesheet" href="/assets/app.css">
 </head>
 <body>
 ${body}
-${script ? `<script src="${script}" defer></script>` : ''}
+${script ? `<script src="${script}" defer></script>\n<script src="/assets/pwa.js" defer></script>` : ''}
 </body>
 </html>
 `;
@@ -107,6 +110,17 @@ function morePanel(): string {
 		<div class="devices">${picker('camera-select', 'Camera')}${picker('mic-select', 'Microphone')}${picker('speaker-select', 'Speaker')}</div>
 		<p class="devices-problem" id="devices-problem" role="alert" hidden></p>
 	</aside>`;
+}
+
+/**
+ * What the service worker shows when a page cannot be fetched (the node or the
+ * network is down): no script, so it works from the cache alone. "Try again"
+ * reloads the address the person asked for.
+ */
+export function offlinePage(): string {
+	return page('Offline - Switchyard', `<main class="lobby"><h1>You are offline</h1>
+	<div class="card" role="alert"><p>Switchyard cannot reach its server. Calls need a connection: check your network, then try again.</p>
+	<a class="button" href="">Try again</a></div></main>`);
 }
 
 /** The 503 page when dist/public has no bundle: says how to build it. */

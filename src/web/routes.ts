@@ -5,7 +5,7 @@ import { handle as handleSchema, roomId as roomIdSchema } from '../signaling';
 import { directoryPage, historyPage, linksPage, profilePage, settingsPage, signinPage } from './accountPages';
 import { linkPage } from './linkPages';
 import { PAGE_CSP, pageCsp } from './csp';
-import { lobbyPage, roomPage, unavailablePage } from './pages';
+import { lobbyPage, offlinePage, roomPage, unavailablePage } from './pages';
 
 /** Where scripts/build-client.mjs writes the bundle. */
 export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'dist', 'public');
@@ -15,7 +15,9 @@ export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'dist', 'public');
  * GET /room/:roomId?name= (joins at once), the calling pages (/signin,
  * /signup, /directory, /u/:handle, /settings, /history, /links, and a call
  * link's page /l/:id: shells that need no
- * token; their bundles use the account's) and the bundles under /assets/.
+ * token; their bundles use the account's), the bundles under /assets/ and,
+ * there too, what makes the client installable: the manifest, the icons, the
+ * service worker and its offline page.
  * Without a built bundle the pages answer 503 with how to build it. Every
  * answer here carries PAGE_CSP (with `connectOrigins`, a fleet's nodes, in its connect-src).
  */
@@ -72,6 +74,19 @@ export function webRoutes({ publicDir = PUBLIC_DIR, connectOrigins }: { publicDi
 	router.get('/links', (_req, res) => calling(res, 'calls.js', linksPage));
 	// NOTE: the same shell whatever `:id` is, well formed or not: the page alone tells nothing about a link.
 	router.get('/l/:id', (_req, res) => calling(res, 'link.js', linkPage));
-	router.use('/assets', express.static(publicDir, { index: false, maxAge: '1h', fallthrough: true }));
+	router.get('/assets/offline.html', (_req, res) => html(res, 200, offlinePage()));
+	router.use('/assets', express.static(publicDir, {
+		index: false,
+		fallthrough: true,
+		setHeaders(res, file) {
+			// NOTE: every load asks the node (an unchanged asset is a 304): an upgraded
+			// node's bundle is used at the next load, never an old one from a cache.
+			res.set('Cache-Control', 'no-cache');
+			if (path.basename(file) === 'sw.js') {
+				// The worker lives under /assets/ but controls every page.
+				res.set('Service-Worker-Allowed', '/');
+			}
+		},
+	}));
 	return router;
 }

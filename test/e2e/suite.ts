@@ -15,11 +15,12 @@ export type BrowserSuite = {
 /**
  * A describe block's node and headless chromium, started before its tests and
  * closed after them, with the pages its tests open. Call it in the describe
- * body: it adds the jest hooks.
+ * body: it adds the jest hooks. `publicDir`: a build of the web client for the
+ * node to serve (startTestNode).
  */
 export function browserSuite(
 	overrides: Parameters<typeof startTestNode>[0],
-	{ closePages = 'afterEach', cameras }: { closePages?: 'afterEach' | 'afterAll'; cameras?: number } = {},
+	{ closePages = 'afterEach', cameras, publicDir }: { closePages?: 'afterEach' | 'afterAll'; cameras?: number; publicDir?: string } = {},
 ): BrowserSuite {
 	let node: TestNode | undefined;
 	let browser: Browser | undefined;
@@ -30,7 +31,7 @@ export function browserSuite(
 		}
 	};
 	beforeAll(async () => {
-		node = await startTestNode(overrides);
+		node = await startTestNode(overrides, { publicDir });
 		browser = await launchBrowser({ cameras });
 	});
 	if (closePages === 'afterEach') {

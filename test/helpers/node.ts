@@ -25,11 +25,15 @@ export type TestNode = SwitchyardNode & {
  * A whole node in-process: real workers on free ports, HTTP on port 0 of
  * 127.0.0.1. In dev mode unless `dev` is false (main.ts resolves it from the
  * config: resolveDevMode). `clock`: the calls' clock (a FakeClock, so that a
- * ring times out when the test says). In jest's `postgres` project
+ * ring times out when the test says). `publicDir`: a build of the web client
+ * to serve instead of dist/public. In jest's `postgres` project
  * (SWITCHYARD_TEST_STORE=postgres) a node given no store of its own keeps its
  * accounts in a fresh database of the run's PostgreSQL, dropped on close.
  */
-export async function startTestNode(overrides: Parameters<typeof testConfig>[0] = {}, { dev = true, clock }: { dev?: boolean; clock?: Clock } = {}): Promise<TestNode> {
+export async function startTestNode(
+	overrides: Parameters<typeof testConfig>[0] = {},
+	{ dev = true, clock, publicDir }: { dev?: boolean; clock?: Clock; publicDir?: string } = {},
+): Promise<TestNode> {
 	const workers = typeof overrides.media?.workers === 'number' ? overrides.media.workers : 2;
 	const port = await findFreePorts(workers);
 	const tempDir = overrides.store?.path ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-store-'));
@@ -48,7 +52,7 @@ export async function startTestNode(overrides: Parameters<typeof testConfig>[0] 
 		signaling: { messagesPerSecond: 10_000, connectionsPerIp: 10_000, ...overrides.signaling },
 	});
 	const { logger, lines } = testLogger(config.log.level);
-	const node = await createNode(config, logger, { dev, clock });
+	const node = await createNode(config, logger, { dev, clock, publicDir });
 	const { app } = node;
 	await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
 	const { port: httpPort } = app.httpServer.address() as AddressInfo;

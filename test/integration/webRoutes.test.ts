@@ -104,6 +104,30 @@ describe('web client routes', () => {
 		expect(html).not.toContain('"><script>');
 	});
 
+	test('installable: the pages link the manifest and the worker; assets are revalidated; the worker may control every page', async () => {
+		fs.writeFileSync(path.join(dir, 'room.js'), '/* bundle */');
+		fs.writeFileSync(path.join(dir, 'sw.js'), '/* worker */');
+		const html = await (await fetch(`${url}/room/standup`)).text();
+		expect(html).toContain('<link rel="manifest" href="/assets/manifest.webmanifest">');
+		expect(html).toContain('<script src="/assets/pwa.js" defer></script>');
+		expect(PAGE_CSP).toContain("manifest-src 'self'");
+		expect(PAGE_CSP).toContain("worker-src 'self'");
+		const bundle = await fetch(`${url}/assets/room.js`);
+		expect(bundle.headers.get('cache-control')).toBe('no-cache');
+		expect(bundle.headers.get('service-worker-allowed')).toBeNull();
+		// Revalidated, not downloaded again: an unchanged bundle is a 304 to its ETag.
+		expect(bundle.headers.get('etag')).toBeTruthy();
+		const worker = await fetch(`${url}/assets/sw.js`);
+		expect(worker.headers.get('service-worker-allowed')).toBe('/');
+		expect(worker.headers.get('cache-control')).toBe('no-cache');
+		// The offline page needs nothing built, and runs no script.
+		const offline = await fetch(`${url}/assets/offline.html`);
+		expect([offline.status, offline.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+		const text = await offline.text();
+		expect(text).toContain('You are offline');
+		expect(text).not.toContain('<script');
+	});
+
 	test("every page route answers with the one PAGE_CSP (frame-ancestors 'none'), built or not", async () => {
 		expect(PAGE_CSP).toMatch(/(^|; )frame-ancestors 'none'(;|$)/);
 		const routes = pageRoutesOf(webRoutes());
