@@ -53,6 +53,8 @@ export type WebRtcReceiverStats = {
 	packets: number;
 	decrypted: number;
 	authFailures: number;
+	/** Packets that came before our side of the DTLS handshake had ended. */
+	beforeKeys: number;
 	probation: number;
 	/** Video packets dropped on purpose (lossRate), NACK items sent, retransmissions (RTX) received. */
 	dropped: number;
@@ -77,7 +79,7 @@ export class WebRtcReceiver {
 	/** Per media SSRC: missing extended sequence numbers and the NACKs each got. */
 	readonly #missing = new Map<number, Map<number, number>>();
 	readonly #stats: WebRtcReceiverStats = {
-		packets: 0, decrypted: 0, authFailures: 0, probation: 0, dropped: 0, nacked: 0, retransmissions: 0, senderReports: 0, receiverReports: 0,
+		packets: 0, decrypted: 0, authFailures: 0, beforeKeys: 0, probation: 0, dropped: 0, nacked: 0, retransmissions: 0, senderReports: 0, receiverReports: 0,
 	};
 	#remote: { ip: string; port: number } | undefined;
 	#dtls: DtlsSession | undefined;
@@ -212,7 +214,12 @@ export class WebRtcReceiver {
 			this.#stats.dropped++;
 			return;
 		}
-		const rtp = this.#srtpIn?.unprotect(data);
+		if (!this.#srtpIn) {
+			// NOTE: the worker sends once its side of the handshake ends, a little before ours.
+			this.#stats.beforeKeys++;
+			return;
+		}
+		const rtp = this.#srtpIn.unprotect(data);
 		if (!rtp) {
 			this.#stats.authFailures++;
 			return;
@@ -258,7 +265,11 @@ export class WebRtcReceiver {
 	}
 
 	#onRtcp(data: Buffer): void {
-		const rtcp = this.#srtpIn?.unprotectRtcp(data);
+		if (!this.#srtpIn) {
+			this.#stats.beforeKeys++;
+			return;
+		}
+		const rtcp = this.#srtpIn.unprotectRtcp(data);
 		if (!rtcp) {
 			this.#stats.authFailures++;
 			return;
@@ -301,6 +312,27 @@ export class WebRtcReceiver {
 		if (this.#srtpOut) {
 			this.#send(this.#srtpOut.protectRtcp(Buffer.concat(packets)));
 		}
+	}
+
+	/**
+	 * Stops reading and sending (no RTCP, no consent checks): the kernel
+	 * queues what the worker sends until the socket's buffer is full, then
+	 * drops it and counts the drops (/proc/net/udp). For the receivers a run
+	 * does not count: reading every one would load the generator's core more
+	 * than forwarding loads the worker's (scripts/loadtest/sink.ts).
+	 */
+	silence(): void {
+		for (const timer of this.#timers.splice(0)) {
+			clearInterval(timer);
+		}
+		this.#socket.setRecvBufferSize(64 * 1024);
+		// NOTE: dgram has no public way to stop reading; its handle has (Node's internal "state symbol").
+		const state = Object.getOwnPropertySymbols(this.#socket).find((s) => s.description === 'state symbol');
+		const handle = state && (this.#socket as unknown as Record<symbol, { handle?: { recvStop?: () => number } }>)[state]?.handle;
+		if (typeof handle?.recvStop !== 'function') {
+			throw new Error('this Node.js has no way to stop reading a UDP socket: run with --sample-every 1');
+		}
+		handle.recvStop();
 	}
 
 	close(): void {
