@@ -2,7 +2,7 @@
  * Switchyard's capacity as a share of the engine's, measured in one run:
  *
  *   npm run bench:capacity -- [--repeats 2] [--scenario small] [--worker-core 0] [--generator-core 1]
- *     [--only switchyard|bare] [any other loadtest option, passed on: --step-size, --max-steps, ...] [--json]
+ *     [--only switchyard|bare] [--transport webrtc|plain] [any other loadtest option, passed on: --step-size, --max-steps, ...] [--json]
  *
  * Runs the load test interleaved A/B/A/B (this machine's noise is about ±15 %
  * between runs, so A and B share the noise): A against a fresh Switchyard node
@@ -10,7 +10,10 @@
  * core, the worker pinned to --worker-core by the load test), B with --bare
  * (a mediasoup worker with the same load and no Switchyard). Prints each run's
  * consumers per core at the target CPU, the node's capacity gauge, and the
- * ratio A/B of the means. With --json the last line is one JSON object.
+ * ratio A/B of the means. Both sides' subscribers receive over the same kind
+ * of transport (--transport, default webrtc: WebRTC transports through the
+ * worker's WebRtcServer, the bare side's own WebRtcServer for B). With --json
+ * the last line is one JSON object, with the transport kind.
  */
 import { execFile } from 'node:child_process';
 import os from 'node:os';
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
 			'target-cpu': { type: 'string', default: '0.8' },
 			/** Only one side: figures for one scenario without the comparison. */
 			only: { type: 'string' },
+			transport: { type: 'string', default: 'webrtc' },
 			json: { type: 'boolean', default: false },
 		},
 		strict: false,
@@ -61,7 +65,7 @@ async function main(): Promise<void> {
 		throw new Error('--repeats: expected a whole number from 1 to 10');
 	}
 	// Everything this script does not know is the load test's.
-	const own = new Set(['repeats', 'json', 'worker-core', 'generator-core', 'target-cpu', 'only']);
+	const own = new Set(['repeats', 'json', 'worker-core', 'generator-core', 'target-cpu', 'only', 'transport']);
 	const passOn: string[] = [];
 	for (const token of tokens ?? []) {
 		if (token.kind === 'option' && !own.has(token.name)) {
@@ -73,7 +77,11 @@ async function main(): Promise<void> {
 	const workerCore = String(values['worker-core']);
 	const generatorCore = String(values['generator-core']);
 	const targetCpu = String(values['target-cpu']);
-	const common = ['--worker-core', workerCore, '--generator-core', generatorCore, '--target-cpu', targetCpu, ...passOn];
+	const transport = String(values.transport);
+	if (transport !== 'webrtc' && transport !== 'plain') {
+		throw new Error('--transport: expected webrtc or plain');
+	}
+	const common = ['--worker-core', workerCore, '--generator-core', generatorCore, '--target-cpu', targetCpu, '--transport', transport, ...passOn];
 	const loadAverage = os.loadavg().map((l) => l.toFixed(2)).join(' ');
 	console.error(`bench:capacity: ${repeats} x (Switchyard, bare), load test options: ${common.join(' ')}; load average ${loadAverage}`);
 
@@ -114,7 +122,7 @@ async function main(): Promise<void> {
 	console.log(`node's capacity gauge / load test: ${gauge.map((g) => `${(g * 100).toFixed(0)} %`).join(', ')}`);
 	console.log(`saturated: ${runs.map((r) => `${r.kind} ${r.result.saturated ? 'yes' : 'no'} (${r.result.stopReason})`).join('; ')}`);
 	if (values.json) {
-		console.log(JSON.stringify({ loadAverage, options: common, ratio, switchyard, bare, gaugeRatios: gauge, runs }));
+		console.log(JSON.stringify({ loadAverage, transport, options: common, ratio, switchyard, bare, gaugeRatios: gauge, runs }));
 	}
 }
 

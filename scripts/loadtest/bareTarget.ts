@@ -2,7 +2,9 @@
  * The bare-mediasoup harness: the same synthetic load straight into one
  * mediasoup worker, with no Switchyard: a router per room, the same codecs
  * and PlainTransport options as Room.createPlainTransport, consumers created
- * unpaused. What Switchyard adds on top (signaling, paused-then-resumed
+ * unpaused. With WebRTC receivers the worker has a WebRtcServer of its own
+ * (UDP and TCP on one port, as WorkerPool makes them) and each subscriber a
+ * WebRtcTransport on it with Peer.createWebRtcTransport's options. What Switchyard adds on top (signaling, paused-then-resumed
  * consumers, the active speaker observer, the policy, stats sampling) is
  * what the ratio of the two runs measures.
  */
@@ -10,19 +12,35 @@ import { MEDIA_CODECS, mediasoup, type ms } from '../../src/media';
 import type { Kind } from './capture';
 import type { Pacer } from './publisher';
 import { opusParameters, vp8Parameters } from '../../test/helpers/rtp';
+import type { LoadReceiver, WebRtcReceivers } from './receivers';
 import type { PeerSpec } from './scenarios';
 import { newSrtpParameters } from './srtp';
+import { findFreePorts } from '../../test/helpers/ports';
 import type { LoadTarget } from './target';
 
 const MAX_INCOMING_BITRATE = 3_000_000;
+/** config/default.yaml's media.initialAvailableOutgoingBitrate, as a node's transports get it. */
+const INITIAL_OUTGOING_BITRATE = 1_000_000;
 
 type BareRoom = { router: ms.Router; producers: ms.Producer[]; receivers: Receiver[] };
 /** A subscriber's transport and the producers it consumes (marked before the await: no double consumer in a race). */
-type Receiver = { transport: ms.PlainTransport; peer: number; consumed: Set<ms.Producer> };
+type Receiver = { transport: ms.PlainTransport | ms.WebRtcTransport; load?: LoadReceiver; peer: number; consumed: Set<ms.Producer> };
+
+type BareWebRtc = { server: ms.WebRtcServer; receivers: WebRtcReceivers };
+
+export type BareTargetOptions = {
+	pacer: Pacer;
+	/** Where the next plain subscriber sends (the sink's counting or discard socket). */
+	sink: () => { ip: string; port: number };
+	ip?: string;
+	/** WebRTC receivers through a WebRtcServer; plain transports to the sink without. */
+	receivers?: WebRtcReceivers;
+};
 
 export class BareTarget implements LoadTarget {
-	readonly description = 'bare mediasoup: one worker, a router per room, no Switchyard';
+	readonly description: string;
 	readonly #worker: ms.Worker;
+	readonly #webRtc: BareWebRtc | undefined;
 	readonly #pacer: Pacer;
 	/** Where the next subscriber sends (the sink's counting or discard socket). */
 	readonly #sink: () => { ip: string; port: number };
@@ -33,16 +51,28 @@ export class BareTarget implements LoadTarget {
 	#consumers = 0;
 	#peers = 0;
 
-	private constructor(worker: ms.Worker, pacer: Pacer, sink: () => { ip: string; port: number }, ip: string) {
+	private constructor(worker: ms.Worker, options: BareTargetOptions, webRtc: BareWebRtc | undefined) {
 		this.#worker = worker;
-		this.#pacer = pacer;
-		this.#sink = sink;
-		this.#ip = ip;
+		this.#pacer = options.pacer;
+		this.#sink = options.sink;
+		this.#ip = options.ip ?? '127.0.0.1';
+		this.#webRtc = webRtc;
+		this.description = `bare mediasoup: one worker, a router per room, no Switchyard; ${webRtc ? 'WebRTC receivers on its WebRtcServer' : 'plain receivers'}`;
 	}
 
-	static async start(pacer: Pacer, sink: () => { ip: string; port: number }, ip = '127.0.0.1'): Promise<BareTarget> {
+	static async start(options: BareTargetOptions): Promise<BareTarget> {
 		const worker = await mediasoup.createWorker({ logLevel: 'warn' });
-		return new BareTarget(worker, pacer, sink, ip);
+		if (!options.receivers) {
+			return new BareTarget(worker, options, undefined);
+		}
+		try {
+			const listen = { ip: options.ip ?? '127.0.0.1', port: await findFreePorts(1) };
+			const server = await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ...listen }, { protocol: 'tcp', ...listen }] });
+			return new BareTarget(worker, options, { server, receivers: options.receivers });
+		} catch (error) {
+			worker.close();
+			throw error;
+		}
 	}
 
 	workerPids(): number[] {
@@ -57,9 +87,7 @@ export class BareTarget implements LoadTarget {
 		const peer = this.#peers++;
 		const room = await this.#room(spec.room);
 		if (spec.subscribe) {
-			const transport = await this.#plainTransport(room.router, false);
-			await transport.connect({ ...this.#sink(), srtpParameters: newSrtpParameters() });
-			const receiver: Receiver = { transport, peer, consumed: new Set() };
+			const receiver: Receiver = { ...await this.#receiveTransport(room.router), peer, consumed: new Set() };
 			room.receivers.push(receiver);
 			for (const producer of [...room.producers]) {
 				await this.#consume(receiver, room.router, producer);
@@ -91,6 +119,22 @@ export class BareTarget implements LoadTarget {
 		return room;
 	}
 
+	async #receiveTransport(router: ms.Router): Promise<Pick<Receiver, 'transport' | 'load'>> {
+		if (!this.#webRtc) {
+			const transport = await this.#plainTransport(router, false);
+			await transport.connect({ ...this.#sink(), srtpParameters: newSrtpParameters() });
+			return { transport };
+		}
+		const load = await this.#webRtc.receivers.open();
+		const transport = await router.createWebRtcTransport({
+			webRtcServer: this.#webRtc.server, enableUdp: true, enableTcp: true, preferUdp: true,
+			initialAvailableOutgoingBitrate: INITIAL_OUTGOING_BITRATE,
+		});
+		await transport.connect({ dtlsParameters: load.dtlsParameters });
+		await load.connect(transport);
+		return { transport, load };
+	}
+
 	#plainTransport(router: ms.Router, send: boolean): Promise<ms.PlainTransport> {
 		return router.createPlainTransport({
 			listenIp: { ip: this.#ip },
@@ -107,7 +151,8 @@ export class BareTarget implements LoadTarget {
 			return;
 		}
 		receiver.consumed.add(producer);
-		await receiver.transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
+		const consumer = await receiver.transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
+		receiver.load?.expect(consumer);
 		this.#consumers++;
 	}
 

@@ -1,9 +1,12 @@
 /**
  * Drives a running Switchyard node through its real signaling API: each peer
- * is one socket.io connection that joins a room, and makes plain transports
- * (transport.createPlain, which needs the loadtest grant) instead of WebRTC
- * ones. Every consumer.new is acknowledged, so consumers are resumed by the
- * node as a browser's are; their RTP goes to the sink.
+ * is one socket.io connection that joins a room. A subscriber receives as a
+ * browser does, over a WebRTC transport (transport.create, transport.connect,
+ * then ICE and DTLS to the worker's WebRtcServer: receivers.ts), or, without
+ * `receivers`, over a plain transport to the sink (transport.createPlain,
+ * which needs the loadtest grant). Publishers always send over plain
+ * transports. Every consumer.new is acknowledged, so consumers are resumed by
+ * the node as a browser's are.
  */
 import { io, type Socket } from 'socket.io-client';
 import type { AuthConfig } from '../../src/config';
@@ -11,8 +14,10 @@ import { TokenService } from '../../src/auth';
 import { PROTOCOL_VERSION, type Ack, type RequestData, type RequestName, type ResponseData } from '../../src/signaling/protocol';
 import { rtpParameters } from './bareTarget';
 import type { Pacer } from './publisher';
+import type { LoadReceiver, WebRtcReceivers } from './receivers';
 import type { PeerSpec } from './scenarios';
 import { newSrtpParameters } from './srtp';
+import type { ConsumerOffer, RemoteTransport } from './webrtcReceiver';
 import type { GaugeReading, LoadTarget } from './target';
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -24,8 +29,10 @@ export type NodeTargetOptions = {
 	/** Bearer token of /metrics (metrics.token), if the node has one. */
 	metricsToken?: string;
 	pacer: Pacer;
-	/** Where the next subscriber's consumers send (the sink's counting or discard socket). */
+	/** Where the next plain subscriber's consumers send (the sink's counting or discard socket). */
 	sink: () => { ip: string; port: number };
+	/** WebRTC receivers for subscribers; plain transports to the sink without. */
+	receivers?: WebRtcReceivers;
 	/** The address publishers send from (the node's transports learn it: comedia). */
 	ip: string;
 	/** Told of each consumer the node offers: its kind and the SSRC it sends with. */
@@ -72,11 +79,17 @@ export class NodeTarget implements LoadTarget {
 	async addPeer(spec: PeerSpec): Promise<void> {
 		const index = this.#peers++;
 		const token = await this.#tokens.issue({ sub: `loadtest-${process.pid}-${index}`, name: `load ${index}`, rooms: ['*'], loadtest: true });
-		const socket = await this.#connect(token);
+		// The receiver first: the node offers consumers as soon as the receive transport exists.
+		const receiver = spec.subscribe ? await this.#options.receivers?.open() : undefined;
+		const socket = await this.#connect(token, receiver);
 		const call = <N extends RequestName>(name: N, data: RequestData<N>) => request(socket, name, data);
 		this.#rtpCapabilities ??= (await call('media.capabilities', {})).routerRtpCapabilities;
 		await call('room.join', { roomId: spec.room, rtpCapabilities: this.#rtpCapabilities as RequestData<'room.join'>['rtpCapabilities'] });
-		if (spec.subscribe) {
+		if (receiver) {
+			const transport = await call('transport.create', { direction: 'recv' });
+			await call('transport.connect', { transportId: transport.id, dtlsParameters: receiver.dtlsParameters });
+			await receiver.connect(transport as unknown as RemoteTransport);
+		} else if (spec.subscribe) {
 			await call('transport.createPlain', { direction: 'recv', srtpParameters: newSrtpParameters(), remote: this.#options.sink() });
 		}
 		if (spec.publish.length > 0) {
@@ -92,7 +105,7 @@ export class NodeTarget implements LoadTarget {
 		}
 	}
 
-	async #connect(token: string): Promise<Socket> {
+	async #connect(token: string, receiver: LoadReceiver | undefined): Promise<Socket> {
 		const socket = io(this.#options.url, {
 			transports: ['websocket'],
 			auth: { token, protocol: PROTOCOL_VERSION },
@@ -102,8 +115,11 @@ export class NodeTarget implements LoadTarget {
 			autoConnect: false,
 			timeout: REQUEST_TIMEOUT_MS,
 		});
-		socket.on('consumer.new', (data: { kind?: 'audio' | 'video'; rtpParameters?: { encodings?: { ssrc?: number }[] } }, ack?: (reply: Ack<Record<string, never>>) => void) => {
+		socket.on('consumer.new', (data: Partial<ConsumerOffer>, ack?: (reply: Ack<Record<string, never>>) => void) => {
 			this.#consumers++;
+			if (data?.kind && data.rtpParameters) {
+				receiver?.expect(data as ConsumerOffer);
+			}
 			const ssrc = data?.rtpParameters?.encodings?.[0]?.ssrc;
 			if (this.#options.onConsumer && data?.kind && typeof ssrc === 'number') {
 				this.#options.onConsumer(data.kind, ssrc);

@@ -50,7 +50,7 @@ export class Publisher {
 			this.ssrcs[kind] = firstSsrc + i;
 			this.#streams.set(kind, { ssrc: firstSsrc + i, seq: (firstSsrc * 7919) & 0xffff, timestampBase: (firstSsrc * 104729) >>> 0 });
 		});
-		this.#srtp = new SrtpSender(this.srtpParameters);
+		this.#srtp = SrtpSender.fromParameters(this.srtpParameters);
 		this.#socket = dgram.createSocket('udp4');
 		// NOTE: the node sends RTCP back: read and discard it, or the socket's buffer fills.
 		this.#socket.on('message', () => undefined);

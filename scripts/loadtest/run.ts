@@ -70,6 +70,8 @@ export type RunResult = {
 	/** The node's own estimate (capacity gauge), per core at the target, and its ratio to ours. */
 	gaugeConsumersPerCore?: number;
 	gaugeRatio?: number;
+	/** How subscribers received, and what the counted WebRTC receivers' RTCP did over the run. */
+	receivers?: { transport: 'webrtc' | 'plain'; lossRate?: number; nacked?: number; retransmissions?: number; receiverReports?: number; authFailures?: number };
 };
 
 const CPU_OVERLOAD = 0.95;
@@ -275,6 +277,10 @@ export function formatStep(s: StepResult): string {
 
 export function formatResult(r: RunResult): string[] {
 	const lines = [`stopped: ${r.stopReason}; saturated: ${r.saturated ? 'yes' : 'no'}`];
+	const rx = r.receivers;
+	if (rx?.transport === 'webrtc') {
+		lines.push(`WebRTC receivers (counted ones): ${rx.receiverReports} receiver reports, ${rx.nacked} packets NACKed, ${rx.retransmissions} retransmissions received, ${rx.authFailures} SRTP failures`);
+	}
 	if (r.fit) {
 		lines.push(`fit over ${r.fit.points} steps: worker CPU = ${pct(r.fit.idleCpu)} + ${(r.fit.cpuPerConsumer * 1e4).toFixed(2)} % per 100 consumers`);
 	}

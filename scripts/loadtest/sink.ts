@@ -36,6 +36,8 @@ export class Sink {
 	#packets = 0;
 	#bytes = 0;
 	#rtcp = 0;
+	readonly #countedPorts: number[] = [];
+	readonly #discardPorts: number[] = [];
 
 	private constructor(sampleEvery: number) {
 		this.#sampleEvery = sampleEvery;
@@ -81,10 +83,12 @@ export class Sink {
 			expected += s.highest - s.firstSeq + 1;
 			received += s.received;
 		}
-		const discarded = this.#discard ? udpDrops(this.#discard.port) : 0;
+		const drops = udpDrops();
+		const sum = (ports: number[]) => ports.reduce((total, port) => total + (drops.get(port) ?? 0), 0);
+		const discarded = sum([...(this.#discard ? [this.#discard.port] : []), ...this.#discardPorts]);
 		// Bytes of discarded packets: at the counted packets' mean size.
 		const bytes = this.#bytes + (this.#packets > 0 ? (discarded * this.#bytes) / this.#packets : 0);
-		return { packets: this.#packets + discarded, bytes, expected, received, ssrcs: this.#ssrcs.size, socketDrops: udpDrops(this.address.port) };
+		return { packets: this.#packets + discarded, bytes, expected, received, ssrcs: this.#ssrcs.size, socketDrops: sum([this.address.port, ...this.#countedPorts]) };
 	}
 
 	#onPacket(data: Buffer): void {
@@ -97,14 +101,20 @@ export class Sink {
 			this.#rtcp++;
 			return;
 		}
-		const ssrc = data.readUInt32BE(8);
+		this.record(data.readUInt32BE(8), data.readUInt16BE(2), data.readUInt32BE(4), data.length);
+	}
+
+	/**
+	 * Counts one RTP packet that a receiver of its own got (a WebRTC receiver,
+	 * after decryption; a retransmission with its original SSRC and sequence number).
+	 */
+	record(ssrc: number, seq: number, timestamp: number, bytes: number): void {
 		if (ssrc === PROBATION_SSRC) {
 			return;
 		}
 		this.#packets++;
-		this.#bytes += data.length;
-		this.onRtp?.(ssrc, data.readUInt32BE(4), performance.now());
-		const seq = data.readUInt16BE(2);
+		this.#bytes += bytes;
+		this.onRtp?.(ssrc, timestamp, performance.now());
 		const state = this.#ssrcs.get(ssrc);
 		if (!state) {
 			this.#ssrcs.set(ssrc, { firstSeq: seq, highest: seq, received: 1 });
@@ -116,6 +126,15 @@ export class Sink {
 		if (delta > 0) {
 			state.highest += delta;
 		}
+	}
+
+	/**
+	 * Another local UDP port whose kernel drops count: a counted receiver's
+	 * (drops are the generator's, like the counting socket's) or a silent
+	 * one's (its drops are packets delivered and discarded, like the discard socket's).
+	 */
+	watchPort(port: number, counted: boolean): void {
+		(counted ? this.#countedPorts : this.#discardPorts).push(port);
 	}
 
 	close(): void {
@@ -138,20 +157,21 @@ s.bind(0, ${JSON.stringify(ip)}, () => { s.setRecvBufferSize(65536); console.log
 }
 
 /**
- * The drops counter of a local UDP port in /proc/net/udp (0 where unreadable).
- * For the counting socket: loss the sink itself caused, not the node.
+ * The drops counter of every local UDP port in /proc/net/udp (empty where
+ * unreadable). For a counting socket: loss the sink itself caused, not the node.
  */
-function udpDrops(port: number): number {
-	const hex = port.toString(16).toUpperCase().padStart(4, '0');
+function udpDrops(): Map<number, number> {
+	const drops = new Map<number, number>();
 	try {
-		for (const line of fs.readFileSync('/proc/net/udp', 'utf8').split('\n')) {
+		for (const line of fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
 			const fields = line.trim().split(/\s+/);
-			if (fields[1]?.endsWith(`:${hex}`)) {
-				return Number(fields.at(-1)) || 0;
+			const port = Number.parseInt(fields[1]?.split(':')[1] ?? '', 16);
+			if (Number.isInteger(port)) {
+				drops.set(port, (drops.get(port) ?? 0) + (Number(fields.at(-1)) || 0));
 			}
 		}
 	} catch {
 		// Not Linux.
 	}
-	return 0;
+	return drops;
 }
