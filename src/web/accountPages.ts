@@ -89,7 +89,7 @@ export function directoryPage(query: string): string {
 		<button type="submit">Search</button>
 	</form>
 	<p class="form-error" id="search-error" role="alert" hidden></p>
-	<section id="results" hidden><h2>Results</h2><ul class="people" id="result-list"></ul><button type="button" class="quiet" id="more" hidden>More</button></section>
+	<section id="results" hidden><h2>Results</h2><ul class="people" id="result-list"></ul><button type="button" class="quiet" id="results-more" hidden>More results</button></section>
 	<form class="card group-call" id="group-call">
 		<label>Group call <input name="handles" required maxlength="300" placeholder="@fay, @gus" autocomplete="off" aria-label="Handles to call together, separated by commas"></label>
 		<div class="actions">

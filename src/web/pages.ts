@@ -19,6 +19,7 @@ export function page(title: string, body: string, script?: string): string {
 </head>
 <body>
 ${body}
+<div class="visually-hidden" id="announcer" aria-live="polite" aria-relevant="additions"></div>
 ${script ? `<script src="${script}" defer></script>\n<script src="/assets/pwa.js" defer></script>` : ''}
 </body>
 </html>
@@ -99,7 +100,19 @@ export function roomMarkup(roomId: string, { home, homeTitle }: { home: string; 
 </div>`;
 }
 
-/** Behind the More button: the view toggle, the participant list and the device pickers (the bundle fills them). */
+/**
+ * The room view's keyboard shortcuts as the More panel lists them; the keys
+ * themselves are in client/shortcutKeys.ts (test/unit/shortcutKeys.test.ts
+ * holds the two lists together).
+ */
+const SHORTCUTS: [key: string, does: string][] = [
+	['M', 'Mute or unmute the microphone'],
+	['V', 'Turn the camera off or on'],
+	['?', 'Show these shortcuts'],
+	['Esc', 'Close the open panel (More, chat)'],
+];
+
+/** Behind the More button: the view toggle, the participant list, the device pickers (the bundle fills them) and the keyboard shortcuts. */
 function morePanel(): string {
 	const picker = (id: string, label: string) => `<label>${label} <select id="${id}" disabled></select></label>`;
 	return `<aside class="more-panel" id="more-panel" aria-label="People, view and devices" hidden>
@@ -109,6 +122,8 @@ function morePanel(): string {
 		<h2>Devices</h2>
 		<div class="devices">${picker('camera-select', 'Camera')}${picker('mic-select', 'Microphone')}${picker('speaker-select', 'Speaker')}</div>
 		<p class="devices-problem" id="devices-problem" role="alert" hidden></p>
+		<h2 id="shortcuts-title" tabindex="-1">Keyboard shortcuts</h2>
+		<dl class="shortcuts" aria-labelledby="shortcuts-title">${SHORTCUTS.map(([key, does]) => `<div><dt><kbd>${key}</kbd></dt><dd>${does}</dd></div>`).join('')}</dl>
 	</aside>`;
 }
 

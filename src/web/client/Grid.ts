@@ -326,7 +326,7 @@ export class Grid {
 			avatar.className = 'avatar';
 			avatar.setAttribute('aria-hidden', 'true');
 			const caption = document.createElement('figcaption');
-			caption.innerHTML = `<span class="hand-mark" title="hand raised">${HAND}</span><span class="mic-off" title="muted">${MIC_OFF}</span><span class="name"></span><span class="undecryptable-note">cannot decrypt</span><span class="quality" role="img" hidden><i></i><i></i><i></i></span>`;
+			caption.innerHTML = `<span class="hand-mark" title="hand raised" role="img" aria-label="hand raised">${HAND}</span><span class="mic-off" title="muted" role="img" aria-label="muted">${MIC_OFF}</span><span class="name"></span><span class="undecryptable-note">cannot decrypt</span><span class="quality" role="img" hidden><i></i><i></i><i></i></span>`;
 			tile.append(video, avatar, caption);
 			if (key !== LOCAL) {
 				tile.append(this.#pinButton(key, tile));
@@ -341,6 +341,7 @@ export class Grid {
 			this.#layout();
 		}
 		tile.querySelector('.name')!.textContent = name;
+		tile.querySelector('.pin')?.setAttribute('aria-label', `Pin ${name}`);
 		const avatar = tile.querySelector<HTMLElement>('.avatar')!;
 		avatar.textContent = name.trim().slice(0, 1).toUpperCase() || '?';
 		avatar.style.setProperty('--hue', String(hue(name)));

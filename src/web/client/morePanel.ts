@@ -11,7 +11,8 @@ export function wireMore(grid: Grid): { count(count: number): void } {
 	const panel = document.getElementById('more-panel')!;
 	const toggle = document.getElementById('view-toggle') as HTMLButtonElement;
 	const title = document.getElementById('people-title')!;
-	wirePanel(button, panel);
+	// The focus goes into the panel; Escape brings it back to the button (panels.ts).
+	wirePanel(button, panel, (open) => open && toggle.focus());
 	toggle.addEventListener('click', () => {
 		const speaker = toggle.getAttribute('aria-pressed') !== 'true';
 		toggle.setAttribute('aria-pressed', String(speaker));

@@ -135,6 +135,7 @@ export class Participants {
 			pin.className = 'quiet';
 			pin.textContent = person.pinned ? 'Unpin' : 'Pin';
 			pin.setAttribute('aria-pressed', String(person.pinned));
+			pin.setAttribute('aria-label', `${pin.textContent} ${person.name}`);
 			pin.addEventListener('click', () => this.options.pin(person.id, !person.pinned));
 			item.append(pin);
 		}

@@ -7,6 +7,7 @@
  * #notice, #grid and the controls).
  */
 import type { ServerEventData } from '../../signaling/protocol';
+import { announce } from './announcer';
 import { CallSession } from './CallSession';
 import { wireChat } from './chat';
 import { capture, type Capture } from './capture';
@@ -20,10 +21,12 @@ import { SenderKeys } from './e2ee/SenderKeys';
 import { Grid } from './Grid';
 import { wireHands } from './hands';
 import { exposeHook, type HookLog } from './hook';
+import { wireShortcuts } from './keyboard';
 import type { SessionState } from './hookTypes';
 import { wireMore } from './morePanel';
 import { Participants } from './participants';
 import { wireQuality } from './quality';
+import { RoomNotices } from './roomNotices';
 import { heldText, wireServiceNotices } from './serviceNotices';
 import { Signaling } from './signaling';
 import { ViewportReporter } from './viewport';
@@ -123,6 +126,8 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 	const more = wireMore(grid);
 	const people = new Participants(document.getElementById('people-list')!, name, { ...label, pin: (peerId, pinned) => grid.pin(peerId, pinned), count: more.count });
 	let banner: ReturnType<typeof wireConnectionBanner> | undefined;
+	/** What a screen reader hears of the call: who joins, leaves, speaks. */
+	const notices = new RoomNotices(announce, { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (timer) => clearTimeout(timer as number) });
 	const log: HookLog = { states: [], events: [], recoveries: [], viewports: viewports.reported };
 	/** End-to-end encryption: the consumers whose frames do not open with this page's key. */
 	const undecryptable = new Set<string>();
@@ -237,6 +242,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			state: (state, detail) => {
 				if (state === 'left') {
 					keys?.close();
+					notices.close();
 				}
 				setState(state, detail);
 			},
@@ -244,11 +250,13 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 				peerId = id;
 				grid.setLocalId(id);
 				people.setLocalId(id);
+				notices.setLocalId(id);
 			},
 			roster: (peers) => {
 				keys?.roster(peerId, peers);
 				people.roster(peers);
 				grid.roster(peers);
+				notices.roster(peers);
 				peers.forEach((peer) => grid.setHand(peer.id, peer.handRaised === true));
 			},
 			peerJoined: (peer) => {
@@ -256,6 +264,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 				keys?.peerJoined(peer);
 				people.add(peer);
 				grid.add(peer);
+				notices.joined(peer);
 				grid.setHand(peer.id, peer.handRaised === true);
 			},
 			peerLeft: (id) => {
@@ -263,6 +272,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 				keys?.peerLeft(id);
 				people.remove(id);
 				grid.remove(id);
+				notices.left(id);
 			},
 			trackAdded: (track) => grid.addTrack(track),
 			trackRemoved: (consumerId) => {
@@ -273,6 +283,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 			activeSpeaker: (speaker) => {
 				grid.setActiveSpeaker(speaker);
 				people.setSpeaking(speaker);
+				notices.speaker(speaker);
 			},
 			recovered: (recovery) => log.recoveries.push(recovery),
 			removed: (reason) => {
@@ -314,6 +325,7 @@ export async function startRoom(options: RoomOptions): Promise<CallSession> {
 		wireHands(signaling, grid, () => peerId, (text) => showNotice(text, true));
 		wireChat(signaling, chatSeal);
 		wireDevices(session, grid, { width: options.width, height: options.height });
+		wireShortcuts();
 		// NOTE: browsers may refuse to autoplay sound before the user touches the page.
 		document.addEventListener('click', () => grid.playAll());
 		return session;

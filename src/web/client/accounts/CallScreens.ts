@@ -1,3 +1,4 @@
+import { announce } from '../announcer';
 import { CallNotifications } from './callNotifications';
 import { parseHandles } from './handles';
 import { byId, fillAvatar, formatDuration, nameWithMark, showError } from './dom';
@@ -36,6 +37,8 @@ export class CallScreens {
 		accept.disabled = e2ee && problem !== undefined;
 		this.incoming.hidden = false;
 		(accept.disabled ? byId('decline') : accept).focus();
+		// NOTE: said as well as shown: a screen reader in another part of the page hears of the call at once.
+		announce(`Incoming ${media} call from ${from.displayName}, @${from.handle}.${waiting ? ' Answering ends your current call.' : ''}`);
 		this.#notifications.ring({ callId, from, media });
 	}
 
@@ -58,8 +61,10 @@ export class CallScreens {
 		this.outgoing.hidden = false;
 	}
 
+	/** "Calling…", "Ringing…", "Declined": shown and said. */
 	setOutgoing(state: string): void {
 		byId('outgoing-state').textContent = state;
+		announce(state);
 	}
 
 	/** The call did not happen (declined, no answer, an error): say why, offer Close instead of Cancel. */

@@ -28,7 +28,7 @@ export async function showDirectory(account: Account, phone: Phone): Promise<voi
 	const error = byId('search-error');
 	const results = byId('results');
 	const list = byId('result-list');
-	const more = byId<HTMLButtonElement>('more');
+	const more = byId<HTMLButtonElement>('results-more');
 	let after: string | undefined;
 
 	async function search(query: string, append: boolean): Promise<void> {
