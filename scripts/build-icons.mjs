@@ -58,28 +58,12 @@ function draw(size, { bleed, scale }) {
 	return pixels;
 }
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-	let c = n;
-	for (let k = 0; k < 8; k++) {
-		c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-	}
-	return c >>> 0;
-});
-
-function crc32(bytes) {
-	let c = 0xffffffff;
-	for (const byte of bytes) {
-		c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
-	}
-	return (c ^ 0xffffffff) >>> 0;
-}
-
 function chunk(type, data) {
 	const length = Buffer.alloc(4);
 	length.writeUInt32BE(data.length);
 	const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
 	const crc = Buffer.alloc(4);
-	crc.writeUInt32BE(crc32(body));
+	crc.writeUInt32BE(zlib.crc32(body));
 	return Buffer.concat([length, body, crc]);
 }
 
