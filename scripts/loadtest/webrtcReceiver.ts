@@ -214,14 +214,8 @@ export class WebRtcReceiver {
 			this.#stats.dropped++;
 			return;
 		}
-		if (!this.#srtpIn) {
-			// NOTE: the worker sends once its side of the handshake ends, a little before ours.
-			this.#stats.beforeKeys++;
-			return;
-		}
-		const rtp = this.#srtpIn.unprotect(data);
+		const rtp = this.#open(data, 'rtp');
 		if (!rtp) {
-			this.#stats.authFailures++;
 			return;
 		}
 		this.#stats.decrypted++;
@@ -254,6 +248,20 @@ export class WebRtcReceiver {
 		}
 	}
 
+	/** An SRTP or SRTCP packet decrypted, or undefined, counted: before the keys, or failing authentication. */
+	#open(data: Buffer, kind: 'rtp' | 'rtcp'): Buffer | undefined {
+		if (!this.#srtpIn) {
+			// NOTE: the worker sends once its side of the handshake ends, a little before ours.
+			this.#stats.beforeKeys++;
+			return undefined;
+		}
+		const clear = kind === 'rtp' ? this.#srtpIn.unprotect(data) : this.#srtpIn.unprotectRtcp(data);
+		if (!clear) {
+			this.#stats.authFailures++;
+		}
+		return clear;
+	}
+
 	/** Forgets a missing packet that a retransmission repaired (the map holds extended sequence numbers). */
 	#repaired(ssrc: number, osn: number): void {
 		const missing = this.#missing.get(ssrc);
@@ -265,13 +273,8 @@ export class WebRtcReceiver {
 	}
 
 	#onRtcp(data: Buffer): void {
-		if (!this.#srtpIn) {
-			this.#stats.beforeKeys++;
-			return;
-		}
-		const rtcp = this.#srtpIn.unprotectRtcp(data);
+		const rtcp = this.#open(data, 'rtcp');
 		if (!rtcp) {
-			this.#stats.authFailures++;
 			return;
 		}
 		const now = performance.now();
